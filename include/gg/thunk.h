@@ -1,0 +1,63 @@
+// A thunk: a deterministic program invocation over named inputs. This is the
+// public C++ view of the format; programs build thunks with it, serialize
+// them, and name them by the hash of their bytes. See docs/thunk_format.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gg/name.h"
+#include "gg/status.h"
+
+namespace gg {
+
+/// An object the thunk may see and where it sees it.
+struct ThunkInput {
+  std::string name;          ///< V.../D... object, or T.../T...#tag thunk output
+  std::string path;          ///< relative: under workdir; absolute: in the sandbox
+  bool executable = false;   ///< materialized with mode 0555
+
+  bool operator==(const ThunkInput&) const = default;
+};
+
+inline constexpr std::string_view kDefaultWorkdir = "/work";
+inline constexpr uint32_t kThunkFormatVersion = 1;
+
+struct Thunk {
+  std::string function;            ///< name of the executable; also in `inputs`
+  std::vector<std::string> args;   ///< argv, argv[0] included
+  std::vector<std::string> env;    ///< NAME=VALUE; the whole environment
+  std::vector<ThunkInput> inputs;
+  std::vector<std::string> outputs;  ///< tags, files left in workdir; first is the main one
+  uint64_t timeout_ms = 0;           ///< 0: no limit
+  std::string workdir;               ///< absolute; empty means /work
+
+  /// The magic header followed by the protobuf message.
+  std::string Serialize() const;
+  /// Parses and validates; errors say what is malformed.
+  static Result<Thunk> Parse(std::string_view bytes);
+  /// The thunk's name: the hash of Serialize().
+  Name name() const;
+
+  /// Checks the invariants Parse relies on (names parse, paths are sane,
+  /// the function is an executable input, outputs are unique).
+  Status Validate() const;
+
+  std::string effective_workdir() const {
+    return workdir.empty() ? std::string(kDefaultWorkdir) : workdir;
+  }
+  /// Where an input is seen inside the sandbox, as an absolute path.
+  std::string SandboxPath(const ThunkInput& input) const;
+  /// Replaces every `@{GG:NAME}` in `text` by the sandbox path of input NAME.
+  Result<std::string> ExpandPlaceholders(std::string_view text) const;
+  /// The input that holds the function, or nullptr.
+  const ThunkInput* FunctionInput() const;
+  /// Names of the thunks whose outputs this thunk consumes.
+  std::vector<Name> ThunkDependencies() const;
+
+  bool operator==(const Thunk&) const = default;
+};
+
+}  // namespace gg

@@ -1,0 +1,49 @@
+// Remembers the names of files already hashed, keyed by what changes when a
+// file is written (device, inode, size, mtime and ctime, in nanoseconds), so
+// re-hashing an unchanged file costs one stat. Kept as an append-only log in
+// .gg/hashcache; a torn last line is ignored. See docs/store_format.md.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "gg/name.h"
+#include "gg/status.h"
+
+namespace gg {
+
+class HashCache {
+ public:
+  /// Loads the log at `path` (missing is fine) and appends to it.
+  explicit HashCache(std::string path);
+  ~HashCache();
+  HashCache(const HashCache&) = delete;
+  HashCache& operator=(const HashCache&) = delete;
+
+  /// The name of the file's content, hashing only when the file changed.
+  Result<Name> Hash(const std::string& path);
+  /// Records that the file described by `st` has the content `name`.
+  void Remember(const struct stat& st, const Name& name);
+
+ private:
+  struct Key {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return k.ino * 1000003u ^ k.dev ^ (k.mtime_ns << 1) ^ k.size; }
+  };
+  static Key KeyOf(const struct stat& st);
+  void Load();
+
+  std::string path_;
+  int fd_ = -1;
+  std::mutex mu_;
+  std::unordered_map<Key, std::string, KeyHash> entries_;
+};
+
+}  // namespace gg

@@ -1,0 +1,67 @@
+// The local object store: a `.gg` directory holding blobs named by their
+// content, the reductions, the hash cache and scratch space. Blobs are
+// written to a temporary file and renamed, so a crash never leaves a
+// half-written object under a valid name, and are checked against their name
+// when read. See docs/store_format.md.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/hash_cache.h"
+#include "core/reduction.h"
+#include "gg/name.h"
+#include "gg/status.h"
+
+namespace gg {
+
+class LocalStore {
+ public:
+  /// The .gg directory: $GG_DIR, else the nearest `.gg` from the cwd upwards.
+  static Result<std::string> FindDir();
+  /// Creates the layout under `dir` (idempotent).
+  static Status Init(const std::string& dir);
+  /// Opens an existing store.
+  static Result<std::unique_ptr<LocalStore>> Open(const std::string& dir);
+  /// FindDir() + Open().
+  static Result<std::unique_ptr<LocalStore>> OpenDefault();
+
+  const std::string& dir() const { return dir_; }
+  std::string BlobPath(const Name& name) const { return dir_ + "/blobs/" + name.object().str(); }
+  std::string TempDir() const { return dir_ + "/tmp"; }
+
+  bool Has(const Name& name) const;
+  /// The verified content of an object.
+  Result<std::string> Get(const Name& name);
+  Result<Name> Put(std::string_view content);
+  /// Stores a file's content (copying it) and returns its name.
+  Result<Name> PutFile(const std::string& path);
+  /// Stores a file by renaming it into the store (it must be on the same
+  /// filesystem and not be used afterwards); copies when rename cannot.
+  Result<Name> AdoptFile(const std::string& path);
+  /// Stores `content` under an already-computed name.
+  Status PutNamed(const Name& name, std::string_view content);
+
+  /// Checks a blob against its name (through the hash cache, so this is one
+  /// stat for a blob already verified and unchanged since).
+  Status Verify(const Name& name);
+  /// Path of a verified blob, with mode 0444 (0555 if `executable`).
+  Result<std::string> MaterializeFile(const Name& name, bool executable);
+  /// Path of a read-only directory holding the tree, built once per store.
+  Result<std::string> MaterializeTree(const Name& tree);
+
+  ReductionStore& reductions() { return reductions_; }
+  HashCache& hash_cache() { return hash_cache_; }
+
+ private:
+  explicit LocalStore(std::string dir);
+  Status MissingError(const Name& name) const;
+  Result<Name> CopyIn(const std::string& path);
+
+  std::string dir_;
+  ReductionStore reductions_;
+  HashCache hash_cache_;
+};
+
+}  // namespace gg

@@ -1,0 +1,117 @@
+#include "gg/name.h"
+
+#include <cstdio>
+
+#include "core/sha256.h"
+
+namespace gg {
+namespace {
+
+// base64url, with '-' replaced by '.' as in the original gg.
+constexpr char kAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+constexpr size_t kHashChars = 43;  // 256 bits / 6, rounded up
+constexpr size_t kMinSizeDigits = 8;
+
+int DecodeChar(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '.') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+std::string EncodeHash(const Sha256& h) {
+  std::string out;
+  out.reserve(kHashChars);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (uint8_t b : h) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  return out;
+}
+
+bool DecodeHash(std::string_view text, Sha256* h) {
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t i = 0;
+  for (char c : text) {
+    int v = DecodeChar(c);
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (i < h->size()) (*h)[i++] = static_cast<uint8_t>(acc >> bits);
+    }
+  }
+  // The 2 trailing bits must be zero, so that each hash has one spelling.
+  return i == h->size() && (acc & ((1u << bits) - 1)) == 0;
+}
+
+}  // namespace
+
+ObjectType Name::TypeOf(std::string_view prefix) {
+  if (prefix.starts_with(kThunkMagic)) return ObjectType::kThunk;
+  if (prefix.starts_with(kTreeMagic)) return ObjectType::kTree;
+  return ObjectType::kValue;
+}
+
+Name Name::ForContent(std::string_view content) {
+  return Name(TypeOf(content), HashBytes(content), content.size());
+}
+
+std::string Name::str() const {
+  char size_hex[24];
+  std::snprintf(size_hex, sizeof size_hex, "%08llx", static_cast<unsigned long long>(size_));
+  std::string out;
+  out.reserve(1 + kHashChars + 16 + tag_.size() + 1);
+  out.push_back(static_cast<char>(type_));
+  out += EncodeHash(hash_);
+  out += size_hex;
+  if (!tag_.empty()) {
+    out.push_back('#');
+    out += tag_;
+  }
+  return out;
+}
+
+Result<Name> Name::Parse(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid("'" + std::string(text) + "' is not an object name: " + why);
+  };
+  std::string tag;
+  if (auto hash_pos = text.find('#'); hash_pos != std::string_view::npos) {
+    tag = std::string(text.substr(hash_pos + 1));
+    text = text.substr(0, hash_pos);
+    if (tag.empty()) return bad("empty tag after '#'");
+  }
+  if (text.size() < 1 + kHashChars + kMinSizeDigits) return bad("too short");
+  char t = text[0];
+  if (t != 'V' && t != 'T' && t != 'D') return bad("type letter must be V, T or D");
+  if (!tag.empty() && t != 'T') return bad("only thunk names take a #tag");
+  Sha256 h{};
+  if (!DecodeHash(text.substr(1, kHashChars), &h)) return bad("bad hash characters");
+  std::string_view size_hex = text.substr(1 + kHashChars);
+  if (size_hex.size() > 16) return bad("size has more than 16 hex digits");
+  if (size_hex.size() > kMinSizeDigits && size_hex[0] == '0') {
+    return bad("size has leading zeros beyond 8 digits");
+  }
+  uint64_t size = 0;
+  for (char c : size_hex) {
+    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (v < 0) return bad("size must be lower-case hex");
+    size = (size << 4) | static_cast<uint64_t>(v);
+  }
+  return Name(static_cast<ObjectType>(t), h, size, std::move(tag));
+}
+
+}  // namespace gg

@@ -1,0 +1,70 @@
+#include "gg/name.h"
+
+#include <gtest/gtest.h>
+
+#include "core/sha256.h"
+
+namespace gg {
+namespace {
+
+TEST(NameTest, ValueNameIs52Characters) {
+  Name n = Name::ForContent("hello");
+  std::string s = n.str();
+  EXPECT_EQ(s.size(), 52u);
+  EXPECT_EQ(s[0], 'V');
+  EXPECT_EQ(s.substr(44), "00000005");
+}
+
+TEST(NameTest, RoundTripsThroughText) {
+  Name n = Name::ForContent("some content");
+  auto parsed = Name::Parse(n.str());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, n);
+}
+
+TEST(NameTest, KnownHashEncoding) {
+  // SHA-256("") = e3b0c442...; its base64url is 47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU
+  Name n = Name::ForContent("");
+  EXPECT_EQ(n.str(), "V47DEQpj8HBSa._TImW.5JCeuQeRkm5NMpJWZG3hSuFU00000000");
+}
+
+TEST(NameTest, ThunkContentGetsThunkType) {
+  std::string content(kThunkMagic);
+  content += "rest";
+  EXPECT_EQ(Name::ForContent(content).type(), ObjectType::kThunk);
+  std::string tree(kTreeMagic);
+  EXPECT_EQ(Name::ForContent(tree).type(), ObjectType::kTree);
+}
+
+TEST(NameTest, TagsOnThunksOnly) {
+  std::string thunk(kThunkMagic);
+  Name t = Name::ForContent(thunk);
+  auto tagged = Name::Parse(t.str() + "#out.o");
+  ASSERT_TRUE(tagged.ok());
+  EXPECT_EQ(tagged->tag(), "out.o");
+  EXPECT_EQ(tagged->object(), t);
+  EXPECT_FALSE(Name::Parse(Name::ForContent("x").str() + "#tag").ok());
+}
+
+TEST(NameTest, ObjectsOver4GiBAreRepresentable) {
+  Name big(ObjectType::kValue, HashBytes("x"), (uint64_t{5} << 32) + 7);
+  std::string s = big.str();
+  EXPECT_EQ(s.size(), 53u);
+  auto parsed = Name::Parse(s);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->size(), (uint64_t{5} << 32) + 7);
+}
+
+TEST(NameTest, RejectsMalformedNames) {
+  std::string good = Name::ForContent("x").str();
+  EXPECT_FALSE(Name::Parse("").ok());
+  EXPECT_FALSE(Name::Parse("X" + good.substr(1)).ok());
+  EXPECT_FALSE(Name::Parse(good.substr(0, 30)).ok());
+  EXPECT_FALSE(Name::Parse(good.substr(0, 44) + "0000000G").ok());
+  EXPECT_FALSE(Name::Parse(good.substr(0, 10) + "!" + good.substr(11)).ok());
+  auto err = Name::Parse("nonsense");
+  EXPECT_NE(err.status().message().find("not an object name"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gg

@@ -1,0 +1,32 @@
+// Small path and file helpers shared by the layers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gg/status.h"
+
+namespace gg {
+
+/// "a/b/c": not empty, no leading '/', no "", "." or ".." components.
+bool IsCleanRelativePath(std::string_view path);
+/// "/a/b": absolute, with no "", "." or ".." components after the root.
+bool IsCleanAbsolutePath(std::string_view path);
+
+/// Reads a whole file.
+Result<std::string> ReadFile(const std::string& path);
+/// Writes `content` to `path` atomically: a temporary file beside it,
+/// fsync-free (content addressing makes a torn file detectable), then rename.
+Status WriteFileAtomic(const std::string& path, std::string_view content, int mode = 0644);
+/// mkdir -p.
+Status MakeDirs(const std::string& path, int mode = 0755);
+/// rm -rf; missing is fine.
+Status RemoveTree(const std::string& path);
+/// The directory part of a path ("" for a bare name).
+std::string DirName(std::string_view path);
+/// An absolute, lexically normalized form of `path` relative to the cwd.
+std::string AbsolutePath(const std::string& path);
+/// A unique suffix for temporary files: pid, thread and a counter.
+std::string UniqueSuffix();
+
+}  // namespace gg

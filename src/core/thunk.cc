@@ -1,0 +1,146 @@
+#include "gg/thunk.h"
+
+#include <set>
+
+#include "core/gg.pb.h"
+#include "core/path_util.h"
+
+namespace gg {
+
+std::string Thunk::Serialize() const {
+  proto::Thunk p;
+  p.set_version(kThunkFormatVersion);
+  p.set_function(function);
+  for (const auto& a : args) p.add_args(a);
+  for (const auto& e : env) p.add_env(e);
+  for (const auto& in : inputs) {
+    auto* pi = p.add_inputs();
+    pi->set_name(in.name);
+    pi->set_path(in.path);
+    pi->set_executable(in.executable);
+  }
+  for (const auto& o : outputs) p.add_outputs(o);
+  p.set_timeout_ms(timeout_ms);
+  if (workdir != kDefaultWorkdir) p.set_workdir(workdir);
+
+  std::string out(kThunkMagic);
+  std::string body;
+  google::protobuf::io::StringOutputStream stream(&body);
+  {
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    p.SerializeToCodedStream(&coded);
+  }
+  out += body;
+  return out;
+}
+
+Result<Thunk> Thunk::Parse(std::string_view bytes) {
+  if (!bytes.starts_with(kThunkMagic)) {
+    return Status::Corrupt("not a thunk: the thunk magic header is missing");
+  }
+  bytes.remove_prefix(kThunkMagic.size());
+  proto::Thunk p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::Corrupt("malformed thunk: the protobuf message does not parse");
+  }
+  if (p.version() != kThunkFormatVersion) {
+    return Status::Corrupt("thunk format version " + std::to_string(p.version()) +
+                           " is not supported (this gg reads version " +
+                           std::to_string(kThunkFormatVersion) + "); upgrade gg");
+  }
+  Thunk t;
+  t.function = p.function();
+  t.args.assign(p.args().begin(), p.args().end());
+  t.env.assign(p.env().begin(), p.env().end());
+  for (const auto& pi : p.inputs()) t.inputs.push_back({pi.name(), pi.path(), pi.executable()});
+  t.outputs.assign(p.outputs().begin(), p.outputs().end());
+  t.timeout_ms = p.timeout_ms();
+  t.workdir = p.workdir().empty() ? std::string(kDefaultWorkdir) : p.workdir();
+  if (Status s = t.Validate(); !s.ok()) return Status::Corrupt("malformed thunk: " + s.message());
+  return t;
+}
+
+Name Thunk::name() const { return Name::ForContent(Serialize()); }
+
+Status Thunk::Validate() const {
+  if (args.empty()) return Status::Invalid("argv is empty (argv[0] is required)");
+  std::string wd = effective_workdir();
+  if (!IsCleanAbsolutePath(wd) || wd == "/") {
+    return Status::Invalid("working directory '" + wd + "' must be a clean absolute path other than /");
+  }
+  std::set<std::string> paths;
+  for (const auto& in : inputs) {
+    auto n = Name::Parse(in.name);
+    if (!n.ok()) return n.status();
+    if (in.path.empty()) return Status::Invalid("input " + in.name + " has no path");
+    if (!(IsCleanRelativePath(in.path) || (IsCleanAbsolutePath(in.path) && in.path != "/"))) {
+      return Status::Invalid("input path '" + in.path + "' must be a clean relative path or an absolute path other than /");
+    }
+    if (!paths.insert(SandboxPath(in)).second) {
+      return Status::Invalid("two inputs share the path '" + in.path + "'");
+    }
+  }
+  const ThunkInput* fn = FunctionInput();
+  if (fn == nullptr) {
+    return Status::Invalid("the function " + function + " is not among the executable inputs");
+  }
+  if (outputs.empty()) return Status::Invalid("a thunk needs at least one output");
+  std::set<std::string> tags;
+  for (const auto& o : outputs) {
+    if (!IsCleanRelativePath(o)) return Status::Invalid("output tag '" + o + "' must be a clean relative path");
+    if (!tags.insert(o).second) return Status::Invalid("output tag '" + o + "' appears twice");
+  }
+  for (const auto& e : env) {
+    if (e.find('=') == std::string::npos) return Status::Invalid("environment entry '" + e + "' has no '='");
+  }
+  return Status::Ok();
+}
+
+std::string Thunk::SandboxPath(const ThunkInput& input) const {
+  if (!input.path.empty() && input.path[0] == '/') return input.path;
+  return effective_workdir() + "/" + input.path;
+}
+
+const ThunkInput* Thunk::FunctionInput() const {
+  for (const auto& in : inputs) {
+    if (in.name == function && in.executable) return &in;
+  }
+  return nullptr;
+}
+
+Result<std::string> Thunk::ExpandPlaceholders(std::string_view text) const {
+  static constexpr std::string_view kOpen = "@{GG:";
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t start = text.find(kOpen, pos);
+    if (start == std::string_view::npos) break;
+    size_t end = text.find('}', start);
+    if (end == std::string_view::npos) break;
+    std::string_view name = text.substr(start + kOpen.size(), end - start - kOpen.size());
+    const ThunkInput* found = nullptr;
+    for (const auto& in : inputs) {
+      if (in.name == name) found = &in;
+    }
+    if (found == nullptr) {
+      return Status::Invalid("placeholder @{GG:" + std::string(name) + "} names no input of the thunk");
+    }
+    out += text.substr(pos, start - pos);
+    out += SandboxPath(*found);
+    pos = end + 1;
+  }
+  out += text.substr(pos);
+  return out;
+}
+
+std::vector<Name> Thunk::ThunkDependencies() const {
+  std::vector<Name> deps;
+  for (const auto& in : inputs) {
+    auto n = Name::Parse(in.name);
+    if (n.ok() && n->is_thunk()) deps.push_back(*n);
+  }
+  return deps;
+}
+
+}  // namespace gg

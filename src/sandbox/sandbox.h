@@ -1,0 +1,91 @@
+// The hermetic sandbox: runs one program in private user, mount, pid, ipc and
+// uts namespaces (plus one empty network namespace shared by all sandboxes of
+// a server), whose filesystem holds exactly the read-only mounts it is given,
+// a writable working directory and a private /tmp.
+//
+// Sandboxes are forked by a small single-threaded server process (a
+// "zygote") that gg starts once, so that a sandbox costs a fork and a few
+// mount calls rather than an exec of a helper per thunk.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gg/status.h"
+
+namespace gg::sandbox {
+
+/// A host file or directory made visible, read-only, inside the sandbox.
+struct Mount {
+  std::string host_path;     ///< absolute path on the host
+  std::string sandbox_path;  ///< absolute path inside the sandbox
+  bool is_dir = false;       ///< directories are bind-mounted recursively
+};
+
+/// Everything one sandboxed run needs. All host paths are absolute.
+struct Spec {
+  std::string root_dir;       ///< empty host directory used as the mount point of the new root
+  std::string work_host_dir;  ///< host directory mounted read-write at `workdir`
+  std::string workdir;        ///< absolute path of the working directory inside
+  std::vector<Mount> mounts;  ///< read-only inputs; may lie under `workdir`
+  std::string exe;            ///< sandbox path of the program to execute
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  ///< "NAME=VALUE"; nothing else is inherited
+  std::string stdout_path;    ///< host file that receives the program's stdout
+  std::string stderr_path;    ///< host file that receives the program's stderr
+  double timeout_seconds = 0;  ///< 0: no limit
+};
+
+/// How a run ended.
+struct Outcome {
+  enum class Kind {
+    kExited,       ///< the program exited; see exit_code
+    kSignaled,     ///< the program was killed by `signal` (not by us)
+    kTimedOut,     ///< ran past timeout_seconds; the whole tree was killed
+    kSetupFailed,  ///< the sandbox could not be built; see error
+    kCrashed,      ///< the sandbox's init or the server died unexpectedly
+    kCancelled,    ///< killed because Kill() asked for it
+  };
+  Kind kind = Kind::kCrashed;
+  int exit_code = -1;
+  int signal = 0;
+  std::string error;     ///< what went wrong, for kSetupFailed and kCrashed
+  double seconds = 0;    ///< wall time from launch to exit
+};
+
+struct Options {
+  /// Program that serves sandboxes: run as `server_exe __sandbox-server FD`.
+  /// Every main() of a program using Server must call MaybeRunServer first.
+  std::string server_exe = "/proc/self/exe";
+  /// Skip namespaces and run unsandboxed (the documented fallback); also
+  /// chosen by GG_SANDBOX=none.
+  bool force_fallback = false;
+};
+
+/// A connection to a sandbox server. Thread-safe.
+class Server {
+ public:
+  using Id = uint64_t;
+  using Callback = std::function<void(const Outcome&)>;
+
+  /// Starts the server process. If namespaces are unavailable, prints one
+  /// warning to stderr saying why and falls back (see docs/sandbox.md).
+  static Result<std::unique_ptr<Server>> Start(const Options& options = {});
+  virtual ~Server() = default;
+
+  /// Launches a run; `done` is called exactly once, from a server thread.
+  virtual Result<Id> Launch(const Spec& spec, Callback done) = 0;
+  /// Kills a run (and everything it started); its callback sees kCancelled.
+  virtual void Kill(Id id) = 0;
+  /// False in the unsandboxed fallback.
+  virtual bool hermetic() const = 0;
+};
+
+/// If argv asks for the sandbox server, runs it and returns its exit status;
+/// otherwise returns -1 and the caller continues.
+int MaybeRunServer(int argc, char** argv);
+
+}  // namespace gg::sandbox
