@@ -1,0 +1,37 @@
+#include <cstdio>
+#include <cstring>
+
+#include "cli/command.h"
+
+namespace gg::cli {
+
+void PrintError(const Status& s) { std::fprintf(stderr, "gg: %s\n", s.message().c_str()); }
+
+int Fail(const Status& s) {
+  PrintError(s);
+  switch (s.code()) {
+    case Status::Code::kFailed:
+    case Status::Code::kTimeout: return kExitThunkFailed;
+    case Status::Code::kInvalid: return kExitUsage;
+    default: return kExitError;
+  }
+}
+
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) return false;
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<LocalStore> OpenStoreOrComplain() {
+  auto store = LocalStore::OpenDefault();
+  if (!store.ok()) {
+    PrintError(store.status());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+}  // namespace gg::cli

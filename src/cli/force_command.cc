@@ -1,0 +1,172 @@
+#include <getopt.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "cli/command.h"
+#include "coordinator/coordinator.h"
+#include "core/path_util.h"
+#include "core/placeholder.h"
+#include "engines/local_engine.h"
+
+namespace gg::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: gg force [-j N] [--engine E]... [--timeout SECONDS] [--trace FILE] TARGET...\n\n"
+    "Computes each TARGET: a placeholder file (replaced by the output's content,\n"
+    "with its mode), a thunk name (the output's name is printed), or @FILE, a file\n"
+    "listing targets one per line. Thunks already reduced are never run again.\n\n"
+    "  -j N               run N thunks at once on the local engine (default: cores)\n"
+    "  --engine E         an engine to use, repeatable: local[=N]\n"
+    "  --timeout SECONDS  start a second copy of a thunk running longer than this\n"
+    "                     (default: adaptive, 4x the median of similar thunks)\n"
+    "  --trace FILE       write the run as Chrome trace-event JSON\n"
+    "  --max-attempts N   runs of a thunk whose infrastructure failed (default 3)\n\n"
+    "Exit status: 0 done, 1 a thunk failed, 2 usage, 3 other error, 130 interrupted.\n";
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted = true; }
+
+struct Target {
+  std::string placeholder;  // empty for a name given directly
+  Name name;
+};
+
+Status AddTarget(const std::string& arg, std::vector<Target>* out) {
+  if (arg.starts_with("@")) {
+    GG_ASSIGN_OR_RETURN(std::string list, ReadFile(arg.substr(1)));
+    size_t pos = 0;
+    while (pos < list.size()) {
+      size_t nl = list.find('\n', pos);
+      std::string line = list.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      pos = nl == std::string::npos ? list.size() : nl + 1;
+      if (!line.empty()) GG_RETURN_IF_ERROR(AddTarget(line, out));
+    }
+    return Status::Ok();
+  }
+  struct stat st {};
+  if (stat(arg.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    GG_ASSIGN_OR_RETURN(auto target, ReadPlaceholder(arg));
+    if (!target) {
+      return Status::Invalid(arg + " is not a gg placeholder (already forced, or not made by gg?)");
+    }
+    out->push_back({arg, *target});
+    return Status::Ok();
+  }
+  auto name = Name::Parse(arg);
+  if (!name.ok()) {
+    return Status::Invalid("'" + arg + "' is neither a placeholder file nor an object name");
+  }
+  out->push_back({"", *name});
+  return Status::Ok();
+}
+
+// Replaces a placeholder by the output's content, atomically.
+Status Materialize(LocalStore* store, const std::string& path, const ReductionOutput& out) {
+  GG_RETURN_IF_ERROR(store->Verify(out.name));
+  std::string tmp = path + ".gg-tmp." + UniqueSuffix();
+  std::error_code ec;
+  std::filesystem::copy_file(store->BlobPath(out.name), tmp, ec);
+  if (ec) return Status::Io("cannot write " + tmp + ": " + ec.message());
+  mode_t mask = umask(0);
+  umask(mask);
+  if (chmod(tmp.c_str(), (out.executable ? 0777 : 0666) & ~mask) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return Status::FromErrno("cannot replace " + path, err);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int ForceMain(int argc, char** argv) {
+  if (WantsHelp(argc, argv)) {
+    std::printf("%s", kUsage);
+    return kExitOk;
+  }
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::string> engine_specs;
+  ForceOptions options;
+  static const option kLong[] = {{"engine", required_argument, nullptr, 'n'},
+                                 {"timeout", required_argument, nullptr, 's'},
+                                 {"trace", required_argument, nullptr, 'r'},
+                                 {"max-attempts", required_argument, nullptr, 'a'},
+                                 {"jobs", required_argument, nullptr, 'j'},
+                                 {nullptr, 0, nullptr, 0}};
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "j:", kLong, nullptr)) != -1) {
+    switch (opt) {
+      case 'j': jobs = std::atoi(optarg); break;
+      case 'n': engine_specs.push_back(optarg); break;
+      case 's': options.straggler_seconds = std::atof(optarg); break;
+      case 'r': options.trace_path = optarg; break;
+      case 'a': options.max_attempts = std::atoi(optarg); break;
+      default: std::fprintf(stderr, "%s", kUsage); return kExitUsage;
+    }
+  }
+  if (jobs < 1 || options.max_attempts < 1) {
+    std::fprintf(stderr, "gg: -j and --max-attempts take a positive number\n");
+    return kExitUsage;
+  }
+  if (optind >= argc) {
+    std::fprintf(stderr, "gg: force needs at least one TARGET\n%s", kUsage);
+    return kExitUsage;
+  }
+  std::vector<Target> targets;
+  for (int i = optind; i < argc; ++i) {
+    if (Status s = AddTarget(argv[i], &targets); !s.ok()) return Fail(s);
+  }
+  auto store = OpenStoreOrComplain();
+  if (!store) return kExitError;
+
+  if (engine_specs.empty()) engine_specs.push_back("local");
+  std::vector<std::unique_ptr<Engine>> engines;
+  for (const auto& spec : engine_specs) {
+    std::string kind = spec.substr(0, spec.find('='));
+    if (kind != "local") {
+      return Fail(Status::Invalid("unknown engine '" + spec + "' (available: local[=N])"));
+    }
+    int n = spec.find('=') == std::string::npos ? jobs : std::atoi(spec.c_str() + spec.find('=') + 1);
+    if (n < 1) return Fail(Status::Invalid("engine '" + spec + "': the job count must be positive"));
+    auto engine = LocalEngine::Create(store.get(), n);
+    if (!engine.ok()) return Fail(engine.status());
+    engines.push_back(std::move(*engine));
+  }
+  for (auto& e : engines) options.engines.push_back(e.get());
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  options.interrupted = &g_interrupted;
+
+  std::vector<Name> names;
+  for (const auto& t : targets) names.push_back(t.name);
+  Coordinator coordinator(store.get(), options);
+  auto outputs = coordinator.Force(names);
+  if (!outputs.ok()) {
+    int rc = Fail(outputs.status());
+    return g_interrupted ? kExitInterrupted : rc;
+  }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i].placeholder.empty()) {
+      std::printf("%s\n", (*outputs)[i].name.str().c_str());
+    } else if (Status s = Materialize(store.get(), targets[i].placeholder, (*outputs)[i]); !s.ok()) {
+      return Fail(s);
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace gg::cli

@@ -1,0 +1,495 @@
+#include "coordinator/coordinator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <set>
+
+#include "core/path_util.h"
+
+namespace gg {
+
+struct Coordinator::Node {
+  enum class State { kNew, kWaiting, kReady, kRunning, kDone };
+  Name name;
+  State state = State::kNew;
+  std::optional<Thunk> thunk;
+  std::vector<Node*> deps;
+  std::vector<Node*> dependents;
+  int pending = 0;
+  Node* tail_target = nullptr;  // the thunk this one reduced to, while waiting on it
+  Reduction final;
+  double estimate = 1;
+  double priority = 0;
+  int attempts = 0;
+  bool duplicated = false;
+  std::vector<uint64_t> jobs;  // running copies
+  double ready_time = 0;
+  Name resolved_name;
+  Thunk resolved;
+};
+
+struct Coordinator::Running {
+  Node* node;
+  Engine* engine;
+  double queued;
+  double submitted;
+  bool duplicate;
+  int attempt;
+  int tid;
+};
+
+namespace {
+
+std::string ShellQuote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_+=:,./-") ==
+                        std::string::npos) {
+    return s;
+  }
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string Indent(const std::string& text) {
+  std::string out = "    ";
+  for (size_t i = 0; i < text.size(); ++i) {
+    out.push_back(text[i]);
+    if (text[i] == '\n' && i + 1 < text.size()) out += "    ";
+  }
+  if (!out.empty() && out.back() != '\n') out.push_back('\n');
+  return out;
+}
+
+bool ByPriority(const Coordinator* /*unused*/, double a, double b) { return a < b; }
+
+}  // namespace
+
+Coordinator::Coordinator(LocalStore* store, ForceOptions options)
+    : store_(store),
+      options_(std::move(options)),
+      durations_(store->dir() + "/durations"),
+      progress_(options_.progress_out) {}
+
+Coordinator::~Coordinator() = default;
+
+double Coordinator::Now() const {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+Coordinator::Node* Coordinator::GetNode(const Name& object) {
+  std::string key = object.object().str();
+  auto it = nodes_.find(key);
+  if (it != nodes_.end()) return it->second.get();
+  auto node = std::make_unique<Node>();
+  node->name = object.object();
+  Node* n = node.get();
+  nodes_.emplace(std::move(key), std::move(node));
+  to_expand_.push_back(n);
+  stats_.total++;
+  return n;
+}
+
+Status Coordinator::Expand(Node* n) {
+  GG_ASSIGN_OR_RETURN(auto reduction, store_->reductions().Get(n->name));
+  if (reduction.has_value()) {
+    const Reduction& r = *reduction;
+    if (r.outputs[0].name.is_thunk()) {
+      stats_.memoized++;
+      return WaitOnTail(n, r.outputs[0].name);
+    }
+    bool all_present = std::all_of(r.outputs.begin(), r.outputs.end(),
+                                   [&](const ReductionOutput& o) { return store_->Has(o.name); });
+    if (all_present) {
+      stats_.memoized++;
+      return MarkDone(n, r);
+    }
+    // An output has gone missing: a miss, so the thunk runs again.
+  }
+  auto content = store_->Get(n->name);
+  if (!content.ok()) {
+    return content.status().Prefix("cannot load thunk " + n->name.str());
+  }
+  auto thunk = Thunk::Parse(*content);
+  if (!thunk.ok()) return thunk.status().Prefix("thunk " + n->name.str());
+  n->thunk = std::move(*thunk);
+  n->estimate = durations_.Estimate(n->thunk->function, 1.0);
+  n->state = Node::State::kWaiting;
+  for (const Name& dep : n->thunk->ThunkDependencies()) {
+    Node* d = GetNode(dep);
+    if (d == n) return Status::Invalid("thunk " + n->name.str() + " depends on itself");
+    if (std::find(n->deps.begin(), n->deps.end(), d) != n->deps.end()) continue;
+    n->deps.push_back(d);
+    if (d->state != Node::State::kDone) {
+      n->pending++;
+      d->dependents.push_back(n);
+    }
+  }
+  if (n->pending == 0) MakeReady(n);
+  return Status::Ok();
+}
+
+Status Coordinator::LoadAll() {
+  while (!to_expand_.empty()) {
+    Node* n = to_expand_.back();
+    to_expand_.pop_back();
+    GG_RETURN_IF_ERROR(Expand(n));
+  }
+  return Status::Ok();
+}
+
+void Coordinator::ComputePriorities(const std::vector<Node*>& fresh) {
+  // Longest path to the end of the job, counting dependents first.
+  std::unordered_map<Node*, int> remaining;
+  for (Node* n : fresh) remaining[n] = 0;
+  for (Node* n : fresh) {
+    for (Node* d : n->deps) {
+      if (auto it = remaining.find(d); it != remaining.end()) it->second++;
+    }
+  }
+  std::vector<Node*> queue;
+  for (Node* n : fresh) {
+    if (remaining[n] == 0) queue.push_back(n);
+  }
+  while (!queue.empty()) {
+    Node* n = queue.back();
+    queue.pop_back();
+    double after = 0;
+    for (Node* d : n->dependents) after = std::max(after, d->priority);
+    n->priority = n->estimate + after;
+    for (Node* d : n->deps) {
+      auto it = remaining.find(d);
+      if (it != remaining.end() && --it->second == 0) queue.push_back(d);
+    }
+  }
+  auto cmp = [](Node* a, Node* b) { return ByPriority(nullptr, a->priority, b->priority); };
+  std::make_heap(ready_.begin(), ready_.end(), cmp);
+}
+
+void Coordinator::MakeReady(Node* n) {
+  n->state = Node::State::kReady;
+  n->ready_time = Now();
+  ready_.push_back(n);
+  std::push_heap(ready_.begin(), ready_.end(),
+                 [](Node* a, Node* b) { return ByPriority(nullptr, a->priority, b->priority); });
+}
+
+Status Coordinator::MarkDone(Node* first, const Reduction& final_reduction) {
+  std::vector<std::pair<Node*, Reduction>> work{{first, final_reduction}};
+  while (!work.empty()) {
+    auto [n, r] = std::move(work.back());
+    work.pop_back();
+    if (n->state == Node::State::kDone) continue;
+    n->state = Node::State::kDone;
+    n->final = r;
+    n->tail_target = nullptr;
+    stats_.done++;
+    for (Node* d : n->dependents) {
+      if (d->tail_target == n) {
+        work.emplace_back(d, r);
+      } else if (--d->pending == 0 && d->state == Node::State::kWaiting && d->thunk.has_value()) {
+        MakeReady(d);
+      }
+    }
+    n->dependents.clear();
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::WaitOnTail(Node* n, const Name& tail) {
+  Node* t = GetNode(tail);
+  for (Node* x = t; x != nullptr; x = x->tail_target) {
+    if (x == n) return Status::Invalid("thunk " + n->name.str() + " reduces to itself (endless tail recursion)");
+  }
+  n->state = Node::State::kWaiting;
+  n->tail_target = t;
+  if (t->state == Node::State::kDone) return MarkDone(n, t->final);
+  t->dependents.push_back(n);
+  return Status::Ok();
+}
+
+Status Coordinator::ThunkFailure(Node* n, const ExecResult& r) const {
+  const Thunk& t = n->resolved.args.empty() ? *n->thunk : n->resolved;
+  std::string msg = "thunk " + n->name.str() + " failed: " + r.message + "\n  command:";
+  for (const auto& a : t.args) msg += " " + ShellQuote(a);
+  msg += "\n";
+  if (r.kind == ExecResult::Kind::kNonzeroExit) msg += "  exit status: " + std::to_string(r.exit_code) + "\n";
+  if (!r.stderr_tail.empty()) msg += "  stderr:\n" + Indent(r.stderr_tail);
+  if (!r.stdout_tail.empty() && r.stderr_tail.empty()) msg += "  stdout:\n" + Indent(r.stdout_tail);
+  if (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  if (r.infrastructure_failure()) return Status::Unavailable(msg);
+  if (r.kind == ExecResult::Kind::kTimedOut) return Status::Timeout(msg);
+  return Status::Failed(msg);
+}
+
+Status Coordinator::StartReady() {
+  auto cmp = [](Node* a, Node* b) { return ByPriority(nullptr, a->priority, b->priority); };
+  while (!ready_.empty()) {
+    int free_slots = 0;
+    for (Engine* e : options_.engines) free_slots += std::max(0, e->capacity() - engine_load_[e]);
+    if (free_slots == 0) return Status::Ok();
+    std::pop_heap(ready_.begin(), ready_.end(), cmp);
+    Node* n = ready_.back();
+    ready_.pop_back();
+    if (n->state != Node::State::kReady) continue;
+
+    // Replace each thunk input by the value it reduced to.
+    n->resolved = *n->thunk;
+    for (auto& in : n->resolved.inputs) {
+      auto name = Name::Parse(in.name);
+      if (!name.ok() || !name->is_thunk()) continue;
+      Node* d = nodes_.at(name->object().str()).get();
+      const ReductionOutput* out = d->final.Find(name->tag());
+      if (out == nullptr) {
+        return Status::Invalid("thunk " + n->name.str() + " wants output '" + name->tag() + "' of thunk " +
+                               d->name.str() + ", which has no such output");
+      }
+      in.name = out->name.str();
+      for (auto& a : n->resolved.args) {
+        std::string from = "@{GG:" + name->str() + "}";
+        for (size_t p; (p = a.find(from)) != std::string::npos;) a.replace(p, from.size(), "@{GG:" + in.name + "}");
+      }
+    }
+    n->resolved_name = n->resolved.name();
+    if (n->resolved_name != n->name) {
+      // The same work under another name: a change upstream that left this
+      // thunk's inputs unchanged re-runs nothing.
+      GG_ASSIGN_OR_RETURN(auto prior, store_->reductions().Get(n->resolved_name));
+      if (prior.has_value() &&
+          (prior->outputs[0].name.is_thunk() ||
+           std::all_of(prior->outputs.begin(), prior->outputs.end(),
+                       [&](const ReductionOutput& o) { return store_->Has(o.name); }))) {
+        GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, *prior));
+        stats_.memoized++;
+        if (prior->outputs[0].name.is_thunk()) {
+          GG_RETURN_IF_ERROR(WaitOnTail(n, prior->outputs[0].name));
+          std::vector<Node*> fresh = to_expand_;
+          GG_RETURN_IF_ERROR(LoadAll());
+          ComputePriorities(fresh);
+        } else {
+          GG_RETURN_IF_ERROR(MarkDone(n, *prior));
+        }
+        continue;
+      }
+      GG_RETURN_IF_ERROR(store_->Put(n->resolved.Serialize()).status());
+    }
+    GG_RETURN_IF_ERROR(Launch(n, false));
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::Launch(Node* n, bool duplicate) {
+  Engine* engine = nullptr;
+  Engine* first_engine = nullptr;
+  for (const auto& [id, run] : running_) {
+    if (run->node == n) first_engine = run->engine;
+  }
+  for (Engine* e : options_.engines) {
+    // A straggler's copy may exceed capacity a little: it replaces a stuck run.
+    int limit = e->capacity() + (duplicate ? std::max(1, e->capacity() / 8) : 0);
+    if (engine_load_[e] >= limit) continue;
+    if (engine == nullptr || (duplicate && engine == first_engine && e != first_engine)) engine = e;
+  }
+  if (engine == nullptr) return Status::Ok();  // no room for a copy now; try later
+
+  uint64_t id = next_job_++;
+  std::set<int> used;
+  for (const auto& [jid, run] : running_) used.insert(run->tid);
+  int tid = 1;
+  while (used.count(tid)) ++tid;
+  auto run = std::make_unique<Running>(Running{n, engine, n->ready_time, Now(), duplicate, n->attempts + 1, tid});
+  if (!duplicate) n->attempts++;
+  Job job{id, n->resolved_name, n->resolved};
+  Status s = engine->Submit(job, [this](uint64_t job_id, ExecResult r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    completions_.emplace_back(job_id, std::move(r));
+    cv_.notify_one();
+  });
+  if (!s.ok()) return s.Prefix("cannot run thunk " + n->name.str());
+  n->state = Node::State::kRunning;
+  n->jobs.push_back(id);
+  if (duplicate) {
+    n->duplicated = true;
+    stats_.duplicates++;
+  }
+  running_.emplace(id, std::move(run));
+  engine_load_[engine]++;
+  stats_.running++;
+  return Status::Ok();
+}
+
+Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
+  auto it = running_.find(job_id);
+  if (it == running_.end()) return Status::Ok();
+  std::unique_ptr<Running> run = std::move(it->second);
+  running_.erase(it);
+  engine_load_[run->engine]--;
+  stats_.running--;
+  Node* n = run->node;
+  n->jobs.erase(std::remove(n->jobs.begin(), n->jobs.end(), job_id), n->jobs.end());
+
+  double now = Now();
+  if (!options_.trace_path.empty()) {
+    std::string label = (n->thunk && !n->thunk->args.empty() ? n->thunk->args[0] + " " : "") + n->name.str().substr(0, 12);
+    auto us = [&](double t) { return static_cast<int64_t>((t - start_) * 1e6); };
+    std::vector<std::pair<std::string, std::string>> args = {
+        {"thunk", n->name.str()}, {"engine", run->engine->name()}, {"attempt", std::to_string(run->attempt)},
+        {"duplicate", run->duplicate ? "yes" : "no"}, {"result", r.KindName()}};
+    if (!run->duplicate && run->attempt == 1) {
+      trace_.Add(label, "queued", us(run->queued), us(run->submitted) - us(run->queued), run->tid, args);
+    }
+    double ran_until = std::min(now, run->submitted + r.reduction.seconds);
+    trace_.Add(label, run->duplicate ? "running (duplicate)" : run->attempt > 1 ? "running (retry)" : "running",
+               us(run->submitted), us(ran_until) - us(run->submitted), run->tid, args);
+    trace_.Add(label, "collected", us(ran_until), us(now) - us(ran_until), run->tid, args);
+  }
+
+  if (n->state != Node::State::kRunning) return Status::Ok();  // a copy already won
+  if (r.ok()) {
+    for (uint64_t other : n->jobs) running_.at(other)->engine->Cancel(other);
+    if (n->thunk) durations_.Add(n->thunk->function, r.reduction.seconds);
+    stats_.executed++;
+    GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, r.reduction));
+    if (n->resolved_name != n->name) GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r.reduction));
+    if (r.reduction.outputs[0].name.is_thunk()) {
+      GG_RETURN_IF_ERROR(WaitOnTail(n, r.reduction.outputs[0].name));
+      std::vector<Node*> fresh = to_expand_;
+      GG_RETURN_IF_ERROR(LoadAll());
+      ComputePriorities(fresh);
+      return Status::Ok();
+    }
+    return MarkDone(n, r.reduction);
+  }
+  if (r.kind == ExecResult::Kind::kCancelled) return Status::Ok();
+  if (!n->jobs.empty()) return Status::Ok();  // the other copy may still succeed
+  if (r.infrastructure_failure()) {
+    if (n->attempts >= options_.max_attempts) {
+      stats_.failed++;
+      return ThunkFailure(n, r).Prefix("gave up after " + std::to_string(n->attempts) + " attempts");
+    }
+    stats_.retries++;
+    MakeReady(n);
+    return Status::Ok();
+  }
+  stats_.failed++;
+  return ThunkFailure(n, r);
+}
+
+void Coordinator::CheckStragglers() {
+  double now = Now();
+  std::vector<Node*> stragglers;
+  for (const auto& [id, run] : running_) {
+    Node* n = run->node;
+    if (n->duplicated || run->duplicate || n->jobs.size() != 1 || !n->thunk) continue;
+    double threshold = options_.straggler_seconds;
+    if (threshold <= 0) {
+      size_t count = 0;
+      double median = durations_.MedianThisRun(n->thunk->function, &count);
+      if (count < 3) {
+        // Fall back on earlier runs of the same function, if any.
+        median = durations_.Estimate(n->thunk->function, -1);
+        if (median < 0) continue;
+      }
+      threshold = std::max(4 * median, median + 2.0);
+    }
+    if (now - run->submitted > threshold) stragglers.push_back(n);
+  }
+  for (Node* n : stragglers) (void)Launch(n, true);
+}
+
+void Coordinator::CancelAll() {
+  for (const auto& [id, run] : running_) run->engine->Cancel(id);
+  double deadline = Now() + 10;
+  while (!running_.empty() && Now() < deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return !completions_.empty(); });
+    while (!completions_.empty()) {
+      uint64_t id = completions_.front().first;
+      completions_.pop_front();
+      auto it = running_.find(id);
+      if (it != running_.end()) {
+        engine_load_[it->second->engine]--;
+        running_.erase(it);
+      }
+    }
+  }
+  stats_.running = running_.size();
+}
+
+Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>& targets) {
+  start_ = Now();
+  std::vector<Node*> target_nodes;
+  for (const Name& t : targets) {
+    if (t.is_thunk()) {
+      target_nodes.push_back(GetNode(t));
+    } else {
+      if (!store_->Has(t)) return Status::NotFound("target " + t.str() + " is not in the store");
+      target_nodes.push_back(nullptr);
+    }
+  }
+  Status status = LoadAll();
+  if (status.ok()) {
+    std::vector<Node*> all;
+    for (auto& [k, n] : nodes_) all.push_back(n.get());
+    ComputePriorities(all);
+  }
+  auto all_done = [&] {
+    return std::all_of(target_nodes.begin(), target_nodes.end(),
+                       [](Node* n) { return n == nullptr || n->state == Node::State::kDone; });
+  };
+  double last_progress = 0;
+  while (status.ok() && !all_done()) {
+    status = StartReady();
+    if (!status.ok()) break;
+    if (running_.empty() && ready_.empty() && to_expand_.empty()) {
+      status = Status::Invalid("no thunk can run, but the targets are not done (a dependency cycle?)");
+      break;
+    }
+    std::deque<std::pair<uint64_t, ExecResult>> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return !completions_.empty(); });
+      batch.swap(completions_);
+    }
+    for (auto& [id, r] : batch) {
+      status = HandleCompletion(id, std::move(r));
+      if (!status.ok()) break;
+    }
+    if (!status.ok()) break;
+    if (options_.interrupted != nullptr && options_.interrupted->load()) {
+      status = Status::Unavailable("interrupted; finished thunks are recorded and will not run again");
+      break;
+    }
+    CheckStragglers();
+    double now = Now();
+    if (now - last_progress > 0.1) {
+      progress_.Update(stats_, now - start_);
+      last_progress = now;
+    }
+  }
+  if (!status.ok()) CancelAll();
+  progress_.Clear();
+  durations_.Save();
+  if (!options_.trace_path.empty()) {
+    Status t = trace_.Write(options_.trace_path);
+    if (status.ok() && !t.ok()) status = t;
+  }
+  if (!status.ok()) return status;
+
+  std::vector<ReductionOutput> outputs;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (target_nodes[i] == nullptr) {
+      outputs.push_back({"", targets[i], false});
+      continue;
+    }
+    const ReductionOutput* out = target_nodes[i]->final.Find(targets[i].tag());
+    if (out == nullptr) {
+      return Status::NotFound("thunk " + targets[i].object().str() + " has no output tagged '" + targets[i].tag() + "'");
+    }
+    outputs.push_back(*out);
+  }
+  return outputs;
+}
+
+}  // namespace gg

@@ -1,0 +1,84 @@
+// The coordinator: forces targets by loading the graph below them lazily,
+// skipping what is already reduced, running ready thunks on the engines in
+// critical-path order, following tail recursion, retrying infrastructure
+// failures, duplicating stragglers, and recording every reduction as soon as
+// it exists so an interrupted force resumes where it stopped.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "coordinator/durations.h"
+#include "coordinator/progress.h"
+#include "coordinator/trace.h"
+#include "core/local_store.h"
+#include "engines/engine.h"
+
+namespace gg {
+
+struct ForceOptions {
+  std::vector<Engine*> engines;      ///< in order of preference
+  double straggler_seconds = 0;      ///< duplicate a thunk running longer; 0: adaptive
+  int max_attempts = 3;              ///< runs of a thunk whose infrastructure failed
+  std::string trace_path;            ///< write a Chrome trace here, if set
+  FILE* progress_out = stderr;       ///< status line, when a terminal
+  const std::atomic<bool>* interrupted = nullptr;  ///< set by a signal handler
+};
+
+class Coordinator {
+ public:
+  Coordinator(LocalStore* store, ForceOptions options);
+  ~Coordinator();
+
+  /// Forces every target (a thunk name, maybe with #tag, or a value name) and
+  /// returns the output each stands for. On a thunk's failure, the status
+  /// names it and carries its command line, exit status and stderr.
+  Result<std::vector<ReductionOutput>> Force(const std::vector<Name>& targets);
+  const ForceStats& stats() const { return stats_; }
+
+ private:
+  struct Node;
+  struct Running;
+  Node* GetNode(const Name& object);
+  Status Expand(Node* n);
+  Status LoadAll();
+  void ComputePriorities(const std::vector<Node*>& fresh);
+  Status MarkDone(Node* n, const Reduction& final_reduction);
+  Status WaitOnTail(Node* n, const Name& tail);
+  void MakeReady(Node* n);
+  Status StartReady();
+  Status Launch(Node* n, bool duplicate);
+  Status HandleCompletion(uint64_t job_id, ExecResult r);
+  void CheckStragglers();
+  void CancelAll();
+  Status ThunkFailure(Node* n, const ExecResult& r) const;
+  double Now() const;
+
+  LocalStore* store_;
+  ForceOptions options_;
+  Durations durations_;
+  Progress progress_;
+  TraceWriter trace_;
+  ForceStats stats_;
+  double start_ = 0;
+
+  std::unordered_map<std::string, std::unique_ptr<Node>> nodes_;
+  std::vector<Node*> to_expand_;
+  std::vector<Node*> ready_;   // a heap ordered by priority
+  std::map<uint64_t, std::unique_ptr<Running>> running_;
+  std::map<Engine*, int> engine_load_;
+  uint64_t next_job_ = 1;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<uint64_t, ExecResult>> completions_;
+};
+
+}  // namespace gg

@@ -1,0 +1,56 @@
+#include "core/collect.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/tree.h"
+
+namespace gg {
+namespace {
+
+Status AddDirectory(LocalStore* store, const std::string& root, const std::string& rel, Tree* tree) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(root + (rel.empty() ? "" : "/" + rel), ec);
+  if (ec) return Status::Io("cannot list " + root + "/" + rel + ": " + ec.message());
+  for (const auto& entry : it) {
+    std::string name = entry.path().filename().string();
+    std::string sub = rel.empty() ? name : rel + "/" + name;
+    std::string full = root + "/" + sub;
+    struct stat st {};
+    if (lstat(full.c_str(), &st) != 0) return Status::FromErrno("cannot stat " + full, errno);
+    TreeEntry e;
+    e.path = sub;
+    if (S_ISDIR(st.st_mode)) {
+      e.kind = TreeEntry::Kind::kDir;
+      tree->entries.push_back(e);
+      GG_RETURN_IF_ERROR(AddDirectory(store, root, sub, tree));
+    } else if (S_ISLNK(st.st_mode)) {
+      std::error_code lec;
+      e.kind = TreeEntry::Kind::kSymlink;
+      e.target = std::filesystem::read_symlink(full, lec).string();
+      if (lec) return Status::Io("cannot read link " + full + ": " + lec.message());
+      tree->entries.push_back(e);
+    } else if (S_ISREG(st.st_mode)) {
+      GG_ASSIGN_OR_RETURN(e.name, store->PutFile(full));
+      e.executable = (st.st_mode & 0111) != 0;
+      tree->entries.push_back(e);
+    }
+    // Sockets, fifos and devices have no content to store; they are left out.
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Name> CollectPath(LocalStore* store, const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return Status::FromErrno("cannot collect " + path, errno);
+  if (!S_ISDIR(st.st_mode)) return store->PutFile(path);
+  Tree tree;
+  GG_RETURN_IF_ERROR(AddDirectory(store, path, "", &tree));
+  return store->Put(tree.Serialize());
+}
+
+}  // namespace gg

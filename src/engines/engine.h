@@ -1,0 +1,41 @@
+// Execution engines: anything that can take a thunk and give back its
+// outputs. The coordinator drives one or more of them in a single force; the
+// local engine runs thunks on this machine, and remote, cluster and
+// cloud-function engines implement the same interface.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "gg/name.h"
+#include "gg/thunk.h"
+#include "sandbox/executor.h"
+
+namespace gg {
+
+/// One run of one thunk. `thunk` has only value and tree inputs left.
+struct Job {
+  uint64_t id = 0;
+  Name name;     ///< the resolved thunk's name
+  Thunk thunk;
+};
+
+class Engine {
+ public:
+  using Callback = std::function<void(uint64_t job_id, ExecResult)>;
+  virtual ~Engine() = default;
+
+  /// As written on the command line, e.g. "local".
+  virtual std::string name() const = 0;
+  /// How many jobs it runs at once.
+  virtual int capacity() const = 0;
+  /// Starts a job; `done` is called once, from any thread. An error here
+  /// means the job never started.
+  virtual Status Submit(const Job& job, Callback done) = 0;
+  /// Stops a job; its callback then reports kCancelled (or its real end, if
+  /// it finished first).
+  virtual void Cancel(uint64_t job_id) = 0;
+};
+
+}  // namespace gg

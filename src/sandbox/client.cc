@@ -1,0 +1,378 @@
+// The client side of Server: spawns the server process, sends it Launch and
+// Kill requests, and runs callbacks from one reader thread. If the server
+// dies, outstanding runs end as kCrashed and the next Launch restarts it.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "sandbox/sandbox.h"
+#include "sandbox/wire.h"
+
+namespace gg::sandbox {
+namespace {
+
+/// Absolute, no empty, "." or ".." components (a sandbox path must not
+/// climb out of the new root while the sandbox is being built).
+bool IsCleanAbsolute(const std::string& p) {
+  if (p.empty() || p[0] != '/') return false;
+  if (p == "/") return true;
+  size_t i = 1;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string_view c(p.data() + i, j - i);
+    if (c.empty() || c == "." || c == "..") return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+Status Validate(const Spec& s) {
+  for (const std::string* p : {&s.root_dir, &s.work_host_dir, &s.workdir}) {
+    if (!IsCleanAbsolute(*p)) return Status::Invalid("sandbox spec: not a clean absolute path: '" + *p + "'");
+  }
+  if (s.exe.empty() || s.argv.empty()) return Status::Invalid("sandbox spec: no exe or argv");
+  for (const Mount& m : s.mounts) {
+    if (m.host_path.empty() || m.host_path[0] != '/' || !IsCleanAbsolute(m.sandbox_path) ||
+        m.sandbox_path == "/") {
+      return Status::Invalid("sandbox spec: bad mount '" + m.host_path + "' -> '" +
+                             m.sandbox_path + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+bool SendAll(int fd, const std::string& packet) {
+  for (;;) {
+    if (send(fd, packet.data(), packet.size(), MSG_NOSIGNAL) >= 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+std::atomic<bool> g_warned{false};
+
+class Client final : public Server {
+ public:
+  explicit Client(const Options& options) : options_(options) {
+    const char* env = std::getenv("GG_SANDBOX");
+    if (env != nullptr && std::strcmp(env, "none") == 0) options_.force_fallback = true;
+  }
+  ~Client() override;
+
+  Status Spawn();  // with send_mu_ and mu_ held
+  void StartReader() { reader_ = std::thread([this] { ReaderMain(); }); }
+
+  Result<Id> Launch(const Spec& spec, Callback done) override;
+  void Kill(Id id) override;
+  bool hermetic() const override { return hermetic_; }
+
+ private:
+  struct Pending {
+    Callback done;
+    bool acked = false;
+    Status status;
+  };
+  using Finished = std::pair<Callback, Outcome>;
+
+  void ReaderMain();
+  bool ReadOne(int fd);
+  void HandleDeath();
+  void Deliver();
+
+  Options options_;
+  std::atomic<bool> hermetic_{false};
+  std::mutex send_mu_;  // serializes sends; held to close fd_ (order: send_mu_, mu_)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int fd_ = -1;
+  pid_t pid_ = -1;
+  bool dead_ = true;
+  bool shutting_down_ = false;
+  Id next_id_ = 1;
+  std::map<Id, Pending> pending_;  // sent, not yet acked
+  std::map<Id, Callback> running_;
+  std::deque<Finished> finished_;  // callbacks the reader has yet to call
+  std::thread reader_;
+  std::string recv_buf_ = std::string(wire::kMaxPacket + 64, '\0');
+};
+
+Status Client::Spawn() {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return Status::FromErrno("sandbox: socketpair", errno);
+  }
+  int child_fd = sv[1] == 3 ? 4 : 3;
+  std::string fd_arg = std::to_string(child_fd);
+  std::string exe = options_.server_exe;
+  char mode[] = "fallback";
+  char sub[] = "__sandbox-server";
+  char* argv[] = {exe.data(), sub, fd_arg.data(), options_.force_fallback ? mode : nullptr,
+                  nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, sv[1], child_fd);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t set;
+  sigemptyset(&set);
+  posix_spawnattr_setsigmask(&attr, &set);
+  sigaddset(&set, SIGPIPE);
+  sigaddset(&set, SIGCHLD);
+  posix_spawnattr_setsigdefault(&attr, &set);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int err = posix_spawn(&pid, exe.c_str(), &actions, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(sv[1]);
+  if (err != 0) {
+    close(sv[0]);
+    return Status::FromErrno("sandbox: start server " + exe, err);
+  }
+  // The server's first word says whether it got its namespaces.
+  pollfd p{sv[0], POLLIN, 0};
+  int ready = poll(&p, 1, 20000);
+  char buf[4096];
+  ssize_t n = ready > 0 ? recv(sv[0], buf, sizeof buf, 0) : -1;
+  wire::Type type{};
+  uint64_t id;
+  bool last;
+  std::string_view payload;
+  if (n <= 0 || !wire::ParsePacket({buf, static_cast<size_t>(n)}, &type, &id, &last,
+                                   &payload) ||
+      type != wire::kHello) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(sv[0]);
+    return Status::Unavailable("sandbox: server " + exe +
+                               " did not answer; does its main() call "
+                               "gg::sandbox::MaybeRunServer first?");
+  }
+  wire::Reader r(payload);
+  bool hermetic = r.U8() != 0;
+  int uerr = r.I32();
+  std::string why = r.Str();
+  if (!hermetic && !options_.force_fallback && !g_warned.exchange(true)) {
+    const char* cause =
+        uerr == EPERM || uerr == EACCES
+            ? "unprivileged user namespaces are probably disabled (sysctl "
+              "kernel.unprivileged_userns_clone=0, user.max_user_namespaces=0, or an "
+              "AppArmor restriction) or a container's seccomp profile forbids unshare"
+        : uerr == ENOSPC ? "the user.max_user_namespaces limit is reached"
+        : uerr == EINVAL ? "the kernel lacks user or network namespace support"
+                         : "namespaces are unavailable";
+    std::fprintf(stderr,
+                 "gg: warning: cannot sandbox (%s): %s. Running programs UNSANDBOXED in their "
+                 "work directories; see docs/sandbox.md (set GG_SANDBOX=none to silence)\n",
+                 why.c_str(), cause);
+  }
+  hermetic_ = hermetic;
+  fd_ = sv[0];
+  pid_ = pid;
+  dead_ = false;
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Client::~Client() {
+  {
+    std::lock_guard<std::mutex> s(send_mu_);
+    std::lock_guard<std::mutex> l(mu_);
+    shutting_down_ = true;
+    if (!dead_) shutdown(fd_, SHUT_RDWR);  // wakes the reader; the server exits
+  }
+  cv_.notify_all();
+  if (reader_.joinable()) {
+    if (reader_.get_id() == std::this_thread::get_id()) {
+      reader_.detach();  // destroyed from a callback: nothing more is delivered
+    } else {
+      reader_.join();
+    }
+  }
+}
+
+Result<Server::Id> Client::Launch(const Spec& spec, Callback done) {
+  GG_RETURN_IF_ERROR(Validate(spec));
+  wire::Writer w;
+  wire::EncodeSpec(spec, w);
+  const std::string& body = w.buf();
+  Id id;
+  {
+    std::lock_guard<std::mutex> s(send_mu_);
+    int fd;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (shutting_down_) return Status::Unavailable("sandbox: server is shutting down");
+      if (dead_) GG_RETURN_IF_ERROR(Spawn());
+      id = next_id_++;
+      pending_[id].done = std::move(done);
+      fd = fd_;
+    }
+    constexpr size_t kChunk = wire::kMaxPacket - wire::kHeaderSize;
+    bool ok = true;
+    for (size_t off = 0; ok && (off < body.size() || off == 0); off += kChunk) {
+      bool last = off + kChunk >= body.size();
+      ok = SendAll(fd, wire::Packet(wire::kLaunch, id, std::string_view(body).substr(off, kChunk),
+                                    last));
+      if (last) break;
+    }
+    if (!ok) {
+      std::lock_guard<std::mutex> l(mu_);
+      pending_.erase(id);
+      return Status::Unavailable("sandbox: lost the server while launching");
+    }
+  }
+  // Wait for the ack. On the reader thread (Launch from a callback) read
+  // the socket ourselves; finished runs are queued for the reader loop.
+  bool on_reader = std::this_thread::get_id() == reader_.get_id();
+  std::unique_lock<std::mutex> l(mu_);
+  while (!pending_[id].acked) {
+    if (on_reader) {
+      int fd = fd_;
+      l.unlock();
+      if (!ReadOne(fd)) HandleDeath();
+      l.lock();
+    } else {
+      cv_.wait(l);
+    }
+  }
+  Status status = pending_[id].status;
+  pending_.erase(id);
+  if (!status.ok()) return status;
+  return id;
+}
+
+void Client::Kill(Id id) {
+  std::lock_guard<std::mutex> s(send_mu_);
+  int fd;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (dead_ || running_.count(id) == 0) return;
+    fd = fd_;
+  }
+  SendAll(fd, wire::Packet(wire::kKill, id, {}));
+}
+
+bool Client::ReadOne(int fd) {
+  ssize_t n;
+  do {
+    n = recv(fd, recv_buf_.data(), recv_buf_.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  wire::Type type;
+  uint64_t id;
+  bool last;
+  std::string_view payload;
+  if (!wire::ParsePacket({recv_buf_.data(), static_cast<size_t>(n)}, &type, &id, &last,
+                         &payload)) {
+    return true;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (type == wire::kAck) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return true;
+    wire::Reader r(payload);
+    bool ok = r.U8() != 0;
+    std::string error = r.Str();
+    it->second.acked = true;
+    if (ok) {
+      running_[id] = std::move(it->second.done);
+    } else {
+      it->second.status = Status::Unavailable("sandbox: " + error);
+    }
+    cv_.notify_all();
+  } else if (type == wire::kDone) {
+    auto it = running_.find(id);
+    if (it == running_.end()) return true;
+    Outcome o;
+    if (!wire::DecodeOutcome(payload, &o)) {
+      o.kind = Outcome::Kind::kCrashed;
+      o.error = "malformed reply from the sandbox server";
+    }
+    finished_.emplace_back(std::move(it->second), std::move(o));
+    running_.erase(it);
+  }
+  return true;
+}
+
+void Client::HandleDeath() {
+  std::lock_guard<std::mutex> s(send_mu_);
+  std::lock_guard<std::mutex> l(mu_);
+  if (dead_) return;
+  dead_ = true;
+  close(fd_);
+  fd_ = -1;
+  kill(pid_, SIGKILL);  // if it merely closed the socket
+  waitpid(pid_, nullptr, 0);
+  for (auto& [id, p] : pending_) {
+    p.acked = true;
+    p.status = Status::Unavailable("sandbox: the sandbox server died");
+  }
+  for (auto& [id, cb] : running_) {
+    Outcome o;
+    o.kind = shutting_down_ ? Outcome::Kind::kCancelled : Outcome::Kind::kCrashed;
+    o.error = shutting_down_ ? "sandbox server shut down" : "sandbox server died";
+    finished_.emplace_back(std::move(cb), std::move(o));
+  }
+  running_.clear();
+  cv_.notify_all();
+}
+
+void Client::Deliver() {
+  for (;;) {
+    Finished f;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (finished_.empty()) return;
+      f = std::move(finished_.front());
+      finished_.pop_front();
+    }
+    if (f.first) f.first(f.second);
+  }
+}
+
+void Client::ReaderMain() {
+  for (;;) {
+    Deliver();
+    int fd;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return !dead_ || shutting_down_ || !finished_.empty(); });
+      if (!finished_.empty()) continue;
+      if (dead_) return;  // and shutting down
+      fd = fd_;
+    }
+    if (!ReadOne(fd)) HandleDeath();
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Start(const Options& options) {
+  auto client = std::make_unique<Client>(options);
+  {
+    // No other thread knows the client yet; the locks are for the contract.
+    Status s = client->Spawn();
+    if (!s.ok()) return s;
+  }
+  client->StartReader();
+  return std::unique_ptr<Server>(std::move(client));
+}
+
+}  // namespace gg::sandbox

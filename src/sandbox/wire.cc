@@ -1,0 +1,119 @@
+#include "sandbox/wire.h"
+
+#include <cstring>
+
+namespace gg::sandbox::wire {
+
+void Reader::Raw(void* p, size_t n) {
+  if (failed_ || data_.size() - pos_ < n) {
+    failed_ = true;
+    std::memset(p, 0, n);
+    return;
+  }
+  std::memcpy(p, data_.data() + pos_, n);
+  pos_ += n;
+}
+
+std::string Reader::Str() {
+  uint32_t n = U32();
+  if (failed_ || data_.size() - pos_ < n) {
+    failed_ = true;
+    return {};
+  }
+  std::string s(data_.substr(pos_, n));
+  pos_ += n;
+  return s;
+}
+
+std::string Packet(Type type, uint64_t id, std::string_view payload, bool last) {
+  Writer w;
+  w.U8(type);
+  w.U8(last ? 1 : 0);
+  w.U64(id);
+  w.buf().append(payload);
+  return std::move(w.buf());
+}
+
+bool ParsePacket(std::string_view packet, Type* type, uint64_t* id, bool* last,
+                 std::string_view* payload) {
+  if (packet.size() < kHeaderSize) return false;
+  Reader r(packet.substr(0, kHeaderSize));
+  *type = static_cast<Type>(r.U8());
+  *last = r.U8() != 0;
+  *id = r.U64();
+  *payload = packet.substr(kHeaderSize);
+  return true;
+}
+
+namespace {
+void Strings(const std::vector<std::string>& v, Writer& w) {
+  w.U32(static_cast<uint32_t>(v.size()));
+  for (const auto& s : v) w.Str(s);
+}
+bool Strings(Reader& r, std::vector<std::string>* v) {
+  uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) v->push_back(r.Str());
+  return !r.failed();
+}
+}  // namespace
+
+void EncodeSpec(const Spec& s, Writer& w) {
+  w.Str(s.root_dir);
+  w.Str(s.work_host_dir);
+  w.Str(s.workdir);
+  w.Str(s.exe);
+  w.Str(s.stdout_path);
+  w.Str(s.stderr_path);
+  w.F64(s.timeout_seconds);
+  Strings(s.argv, w);
+  Strings(s.env, w);
+  w.U32(static_cast<uint32_t>(s.mounts.size()));
+  for (const Mount& m : s.mounts) {
+    w.Str(m.host_path);
+    w.Str(m.sandbox_path);
+    w.U8(m.is_dir ? 1 : 0);
+  }
+}
+
+bool DecodeSpec(std::string_view data, Spec* s) {
+  Reader r(data);
+  s->root_dir = r.Str();
+  s->work_host_dir = r.Str();
+  s->workdir = r.Str();
+  s->exe = r.Str();
+  s->stdout_path = r.Str();
+  s->stderr_path = r.Str();
+  s->timeout_seconds = r.F64();
+  if (!Strings(r, &s->argv) || !Strings(r, &s->env)) return false;
+  uint32_t n = r.U32();
+  if (r.failed()) return false;
+  s->mounts.reserve(n);
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    Mount m;
+    m.host_path = r.Str();
+    m.sandbox_path = r.Str();
+    m.is_dir = r.U8() != 0;
+    s->mounts.push_back(std::move(m));
+  }
+  return !r.failed() && r.done();
+}
+
+void EncodeOutcome(const Outcome& o, Writer& w) {
+  w.U8(static_cast<uint8_t>(o.kind));
+  w.I32(o.exit_code);
+  w.I32(o.signal);
+  w.F64(o.seconds);
+  w.Str(o.error);
+}
+
+bool DecodeOutcome(std::string_view data, Outcome* o) {
+  Reader r(data);
+  o->kind = static_cast<Outcome::Kind>(r.U8());
+  o->exit_code = r.I32();
+  o->signal = r.I32();
+  o->seconds = r.F64();
+  o->error = r.Str();
+  return !r.failed();
+}
+
+}  // namespace gg::sandbox::wire
