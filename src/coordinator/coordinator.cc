@@ -402,19 +402,15 @@ void Coordinator::CancelAll() {
   for (const auto& [id, run] : running_) run->engine->Cancel(id);
   double deadline = Now() + 10;
   while (!running_.empty() && Now() < deadline) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return !completions_.empty(); });
-    while (!completions_.empty()) {
-      uint64_t id = completions_.front().first;
-      completions_.pop_front();
-      auto it = running_.find(id);
-      if (it != running_.end()) {
-        engine_load_[it->second->engine]--;
-        running_.erase(it);
-      }
+    std::deque<std::pair<uint64_t, ExecResult>> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return !completions_.empty(); });
+      batch.swap(completions_);
     }
+    // Finished work is still recorded; failures now are not news.
+    for (auto& [id, r] : batch) (void)HandleCompletion(id, std::move(r));
   }
-  stats_.running = running_.size();
 }
 
 Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>& targets) {
@@ -468,7 +464,8 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
       last_progress = now;
     }
   }
-  if (!status.ok()) CancelAll();
+  // Also reaps the losing copies of stragglers, so no callback outlives us.
+  if (!status.ok() || !running_.empty()) CancelAll();
   progress_.Clear();
   durations_.Save();
   if (!options_.trace_path.empty()) {

@@ -1,7 +1,11 @@
 #include "core/sha256.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
+// The low-level SHA256_* calls run the same assembly (SHA-NI where present)
+// as EVP, without OpenSSL 3's provider machinery: statically linked SDK
+// programs (thunk functions) stay small and need no dlopen.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,27 +13,26 @@
 
 namespace gg {
 
-Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
-}
+Sha256Hasher::Sha256Hasher() : ctx_(new SHA256_CTX) { SHA256_Init(static_cast<SHA256_CTX*>(ctx_)); }
 
-Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256Hasher::~Sha256Hasher() { delete static_cast<SHA256_CTX*>(ctx_); }
 
 void Sha256Hasher::Update(std::string_view data) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
+  SHA256_Update(static_cast<SHA256_CTX*>(ctx_), data.data(), data.size());
 }
 
 Sha256 Sha256Hasher::Finish() {
   Sha256 out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len);
+  SHA256_Final(out.data(), static_cast<SHA256_CTX*>(ctx_));
   return out;
 }
 
 Sha256 HashBytes(std::string_view data) {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
   Sha256 out{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 

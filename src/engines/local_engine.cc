@@ -8,6 +8,15 @@ Result<std::unique_ptr<LocalEngine>> LocalEngine::Create(LocalStore* store, int 
   return std::unique_ptr<LocalEngine>(new LocalEngine(jobs, std::move(server), store));
 }
 
+LocalEngine::~LocalEngine() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  // Stop the server (and the thread that runs callbacks) before the maps go.
+  server_.reset();
+}
+
 Status LocalEngine::Submit(const Job& job, Callback done) {
   uint64_t job_id = job.id;
   // Not holding mu_ across Start: the sandbox client's thread may be inside a
@@ -15,6 +24,7 @@ Status LocalEngine::Submit(const Job& job, Callback done) {
   auto id = executor_.Start(job.thunk, [this, job_id, done = std::move(done)](ExecResult r) {
     {
       std::lock_guard<std::mutex> l(mu_);
+      if (closing_) return;  // the coordinator is gone; nobody is listening
       if (running_.erase(job_id) == 0) finished_early_.insert(job_id);
     }
     done(job_id, std::move(r));

@@ -15,6 +15,7 @@ class LocalEngine : public Engine {
   /// `jobs` sandboxes at most at once.
   static Result<std::unique_ptr<LocalEngine>> Create(LocalStore* store, int jobs,
                                                      const sandbox::Options& options = {});
+  ~LocalEngine() override;
   std::string name() const override { return "local"; }
   int capacity() const override { return jobs_; }
   Status Submit(const Job& job, Callback done) override;
@@ -31,6 +32,7 @@ class LocalEngine : public Engine {
   std::mutex mu_;
   std::map<uint64_t, Executor::Id> running_;
   std::set<uint64_t> finished_early_;  // completed before Submit recorded them
+  bool closing_ = false;
 };
 
 }  // namespace gg

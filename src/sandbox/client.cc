@@ -174,7 +174,7 @@ Status Client::Spawn() {
             ? "unprivileged user namespaces are probably disabled (sysctl "
               "kernel.unprivileged_userns_clone=0, user.max_user_namespaces=0, or an "
               "AppArmor restriction) or a container's seccomp profile forbids unshare"
-        : uerr == ENOSPC ? "the user.max_user_namespaces limit is reached"
+        : uerr == ENOSPC ? "user.max_user_namespaces is 0 or its limit is reached"
         : uerr == EINVAL ? "the kernel lacks user or network namespace support"
                          : "namespaces are unavailable";
     std::fprintf(stderr,
@@ -318,7 +318,8 @@ void Client::HandleDeath() {
   dead_ = true;
   close(fd_);
   fd_ = -1;
-  kill(pid_, SIGKILL);  // if it merely closed the socket
+  // On shutdown the server saw EOF and is killing its sandboxes: let it.
+  if (!shutting_down_) kill(pid_, SIGKILL);  // if it merely closed the socket
   waitpid(pid_, nullptr, 0);
   for (auto& [id, p] : pending_) {
     p.acked = true;

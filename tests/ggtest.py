@@ -1,0 +1,112 @@
+"""Helpers for gg's end-to-end tests: a fresh store per test and the real CLI."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BUILD = os.environ.get("GG_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
+GG = os.path.abspath(os.path.join(BUILD, "src", "cli", "gg"))
+FIB = os.path.abspath(os.path.join(BUILD, "examples", "fibonacci", "fib"))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUSYBOX = "/usr/bin/busybox"
+
+
+class GGTestCase(unittest.TestCase):
+    """Each test gets its own directory with a .gg store and busybox stored."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="gg-e2e-")
+        self.env = dict(os.environ, GG_DIR=os.path.join(self.dir, ".gg"))
+        self.gg("init")
+        self.busybox = self.collect(BUSYBOX)
+
+    def tearDown(self):
+        subprocess.run(["chmod", "-R", "u+w", self.dir], check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def gg(self, *args, check=True, timeout=120, **kw):
+        p = subprocess.run([GG, *args], cwd=self.dir, env=self.env, capture_output=True, text=True,
+                           timeout=timeout, **kw)
+        if check and p.returncode != 0:
+            self.fail(f"gg {' '.join(args)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def collect(self, path):
+        return self.gg("collect", path).stdout.strip()
+
+    def value(self, content, name="value"):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(content if isinstance(content, bytes) else content.encode())
+        return self.collect(path)
+
+    def sh_thunk(self, script, inputs=(), thunks=(), outputs=("out",), timeout=None, placeholder=None, env=()):
+        """A thunk running `sh -c script` with busybox at /bin/sh."""
+        args = ["create-thunk", "-e", f"{self.busybox}=/bin/sh"]
+        for name, path in inputs:
+            args += ["-v", f"{name}={path}"]
+        for name, path in thunks:
+            args += ["-t", f"{name}={path}"]
+        for o in outputs:
+            args += ["-o", o]
+        for e in env:
+            args += ["-E", e]
+        if timeout is not None:
+            args += ["-T", str(timeout)]
+        if placeholder is not None:
+            args += ["-C", placeholder]
+        args += [self.busybox, "sh", "-c", script]
+        return self.gg(*args).stdout.strip()
+
+    def cat(self, name):
+        return self.gg("cat", name).stdout
+
+    def force(self, *targets, check=True, args=(), timeout=120):
+        return self.gg("force", *args, *targets, check=check, timeout=timeout)
+
+    def trace(self, path):
+        with open(path) as f:
+            return json.load(f)["traceEvents"]
+
+    def reductions(self):
+        return os.listdir(os.path.join(self.dir, ".gg", "reductions"))
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def sandbox_pids(root):
+    """PIDs of the sandbox inits (comm gg-sandbox) below process `root`."""
+    return [p for p in descendants(root) if comm(p) == "gg-sandbox"]
+
+
+def descendants(pid):
+    result = []
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = [int(k) for k in f.read().split()]
+    except OSError:
+        return result
+    for k in kids:
+        result.append(k)
+        result += descendants(k)
+    return result
+
+
+def wait_for(predicate, timeout=20.0, interval=0.02):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
