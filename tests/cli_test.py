@@ -119,6 +119,26 @@ class CliTest(GGTestCase):
         self.assertEqual(self.force(t).stdout.strip(), out)
 
 
+    @unittest.skipUnless(os.geteuid() == 0, "mounting a small tmpfs needs root")
+    def test_full_disk_is_reported_and_leaves_no_object(self):
+        small = os.path.join(self.dir, "small")
+        os.makedirs(small)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small], check=True)
+        try:
+            env = dict(self.env, GG_DIR=os.path.join(small, ".gg"))
+            subprocess.run([GG, "init"], env=env, check=True, capture_output=True)
+            big = os.path.join(self.dir, "big")
+            with open(big, "wb") as f:
+                f.write(os.urandom(3 << 20))
+            p = subprocess.run([GG, "collect", big], env=env, capture_output=True, text=True)
+            self.assertEqual(p.returncode, 3)
+            self.assertIn("disk is full", p.stderr)
+            self.assertEqual(os.listdir(os.path.join(small, ".gg", "blobs")), [])
+            self.assertEqual(os.listdir(os.path.join(small, ".gg", "tmp")), [])
+        finally:
+            subprocess.run(["umount", small], check=False)
+
+
 BUSYBOX_PATH = "/usr/bin/busybox"
 
 if __name__ == "__main__":

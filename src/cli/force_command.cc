@@ -159,6 +159,13 @@ int ForceMain(int argc, char** argv) {
     int rc = Fail(outputs.status());
     return g_interrupted ? kExitInterrupted : rc;
   }
+  if (isatty(STDERR_FILENO)) {
+    const ForceStats& st = coordinator.stats();
+    std::fprintf(stderr, "gg: %zu thunks: %zu ran, %zu memoized", st.total, st.executed, st.memoized);
+    if (st.retries) std::fprintf(stderr, ", %zu retried", st.retries);
+    if (st.duplicates) std::fprintf(stderr, ", %zu straggler copies", st.duplicates);
+    std::fprintf(stderr, "\n");
+  }
   for (size_t i = 0; i < targets.size(); ++i) {
     if (targets[i].placeholder.empty()) {
       std::printf("%s\n", (*outputs)[i].name.str().c_str());

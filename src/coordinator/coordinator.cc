@@ -379,21 +379,23 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
 void Coordinator::CheckStragglers() {
   double now = Now();
   std::vector<Node*> stragglers;
+  std::unordered_map<std::string, double> thresholds;  // per function, this tick
+  auto threshold_of = [&](const std::string& function) {
+    if (options_.straggler_seconds > 0) return options_.straggler_seconds;
+    auto [it, fresh] = thresholds.try_emplace(function, -1.0);
+    if (!fresh) return it->second;
+    size_t count = 0;
+    double median = durations_.MedianThisRun(function, &count);
+    // Before 3 runs of this force finish, fall back on earlier forces.
+    if (count < 3) median = durations_.Estimate(function, -1);
+    if (median >= 0) it->second = std::max(4 * median, median + 2.0);
+    return it->second;
+  };
   for (const auto& [id, run] : running_) {
     Node* n = run->node;
     if (n->duplicated || run->duplicate || n->jobs.size() != 1 || !n->thunk) continue;
-    double threshold = options_.straggler_seconds;
-    if (threshold <= 0) {
-      size_t count = 0;
-      double median = durations_.MedianThisRun(n->thunk->function, &count);
-      if (count < 3) {
-        // Fall back on earlier runs of the same function, if any.
-        median = durations_.Estimate(n->thunk->function, -1);
-        if (median < 0) continue;
-      }
-      threshold = std::max(4 * median, median + 2.0);
-    }
-    if (now - run->submitted > threshold) stragglers.push_back(n);
+    double threshold = threshold_of(n->thunk->function);
+    if (threshold >= 0 && now - run->submitted > threshold) stragglers.push_back(n);
   }
   for (Node* n : stragglers) (void)Launch(n, true);
 }

@@ -82,11 +82,6 @@ class Client final : public Server {
   bool hermetic() const override { return hermetic_; }
 
  private:
-  struct Pending {
-    Callback done;
-    bool acked = false;
-    Status status;
-  };
   using Finished = std::pair<Callback, Outcome>;
 
   void ReaderMain();
@@ -104,8 +99,7 @@ class Client final : public Server {
   bool dead_ = true;
   bool shutting_down_ = false;
   Id next_id_ = 1;
-  std::map<Id, Pending> pending_;  // sent, not yet acked
-  std::map<Id, Callback> running_;
+  std::map<Id, Callback> running_;  // launched (acked or not), not yet done
   std::deque<Finished> finished_;  // callbacks the reader has yet to call
   std::thread reader_;
   std::string recv_buf_ = std::string(wire::kMaxPacket + 64, '\0');
@@ -213,48 +207,33 @@ Result<Server::Id> Client::Launch(const Spec& spec, Callback done) {
   wire::EncodeSpec(spec, w);
   const std::string& body = w.buf();
   Id id;
+  std::lock_guard<std::mutex> s(send_mu_);
+  int fd;
   {
-    std::lock_guard<std::mutex> s(send_mu_);
-    int fd;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (shutting_down_) return Status::Unavailable("sandbox: server is shutting down");
-      if (dead_) GG_RETURN_IF_ERROR(Spawn());
-      id = next_id_++;
-      pending_[id].done = std::move(done);
-      fd = fd_;
-    }
-    constexpr size_t kChunk = wire::kMaxPacket - wire::kHeaderSize;
-    bool ok = true;
-    for (size_t off = 0; ok && (off < body.size() || off == 0); off += kChunk) {
-      bool last = off + kChunk >= body.size();
-      ok = SendAll(fd, wire::Packet(wire::kLaunch, id, std::string_view(body).substr(off, kChunk),
-                                    last));
-      if (last) break;
-    }
-    if (!ok) {
-      std::lock_guard<std::mutex> l(mu_);
-      pending_.erase(id);
-      return Status::Unavailable("sandbox: lost the server while launching");
-    }
+    std::lock_guard<std::mutex> l(mu_);
+    if (shutting_down_) return Status::Unavailable("sandbox: server is shutting down");
+    if (dead_) GG_RETURN_IF_ERROR(Spawn());
+    id = next_id_++;
+    // Registered before sending: the server may answer before send returns.
+    running_[id] = std::move(done);
+    fd = fd_;
   }
-  // Wait for the ack. On the reader thread (Launch from a callback) read
-  // the socket ourselves; finished runs are queued for the reader loop.
-  bool on_reader = std::this_thread::get_id() == reader_.get_id();
-  std::unique_lock<std::mutex> l(mu_);
-  while (!pending_[id].acked) {
-    if (on_reader) {
-      int fd = fd_;
-      l.unlock();
-      if (!ReadOne(fd)) HandleDeath();
-      l.lock();
-    } else {
-      cv_.wait(l);
-    }
+  // No waiting for the server's ack: launches are pipelined, and a launch
+  // the server refuses ends through the callback as kSetupFailed.
+  constexpr size_t kChunk = wire::kMaxPacket - wire::kHeaderSize;
+  bool ok = true;
+  for (size_t off = 0; ok && (off < body.size() || off == 0); off += kChunk) {
+    bool last = off + kChunk >= body.size();
+    ok = SendAll(fd, wire::Packet(wire::kLaunch, id, std::string_view(body).substr(off, kChunk),
+                                  last));
+    if (last) break;
   }
-  Status status = pending_[id].status;
-  pending_.erase(id);
-  if (!status.ok()) return status;
+  if (!ok) {
+    std::lock_guard<std::mutex> l(mu_);
+    // The reader may already have failed it as part of the server's death.
+    if (running_.erase(id) == 0) return id;
+    return Status::Unavailable("sandbox: lost the server while launching");
+  }
   return id;
 }
 
@@ -285,18 +264,16 @@ bool Client::ReadOne(int fd) {
   }
   std::lock_guard<std::mutex> l(mu_);
   if (type == wire::kAck) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return true;
     wire::Reader r(payload);
     bool ok = r.U8() != 0;
     std::string error = r.Str();
-    it->second.acked = true;
-    if (ok) {
-      running_[id] = std::move(it->second.done);
-    } else {
-      it->second.status = Status::Unavailable("sandbox: " + error);
-    }
-    cv_.notify_all();
+    auto it = running_.find(id);
+    if (ok || it == running_.end()) return true;
+    Outcome o;
+    o.kind = Outcome::Kind::kSetupFailed;
+    o.error = "sandbox server: " + error;
+    finished_.emplace_back(std::move(it->second), std::move(o));
+    running_.erase(it);
   } else if (type == wire::kDone) {
     auto it = running_.find(id);
     if (it == running_.end()) return true;
@@ -321,10 +298,6 @@ void Client::HandleDeath() {
   // On shutdown the server saw EOF and is killing its sandboxes: let it.
   if (!shutting_down_) kill(pid_, SIGKILL);  // if it merely closed the socket
   waitpid(pid_, nullptr, 0);
-  for (auto& [id, p] : pending_) {
-    p.acked = true;
-    p.status = Status::Unavailable("sandbox: the sandbox server died");
-  }
   for (auto& [id, cb] : running_) {
     Outcome o;
     o.kind = shutting_down_ ? Outcome::Kind::kCancelled : Outcome::Kind::kCrashed;
