@@ -34,6 +34,7 @@ int ExecuteMain(int argc, char** argv);
 int DescribeMain(int argc, char** argv);
 int CatMain(int argc, char** argv);
 int GcMain(int argc, char** argv);
+int WorkerMain(int argc, char** argv);
 
 /// Prints "gg: <message>" to stderr.
 void PrintError(const Status& s);

@@ -15,6 +15,8 @@
 #include "core/path_util.h"
 #include "core/placeholder.h"
 #include "engines/local_engine.h"
+#include "engines/remote_engine.h"
+#include "net/connection.h"
 
 namespace gg::cli {
 namespace {
@@ -25,7 +27,9 @@ constexpr char kUsage[] =
     "with its mode), a thunk name (the output's name is printed), or @FILE, a file\n"
     "listing targets one per line. Thunks already reduced are never run again.\n\n"
     "  -j N               run N thunks at once on the local engine (default: cores)\n"
-    "  --engine E         an engine to use, repeatable: local[=N]\n"
+    "  --engine E         an engine to use, repeatable: local[=N], or\n"
+    "                     remote=HOST:PORT (listen there for 'gg worker's)\n"
+    "  --secret-file FILE the secret remote workers must know\n"
     "  --timeout SECONDS  start a second copy of a thunk running longer than this\n"
     "                     (default: adaptive, 4x the median of similar thunks)\n"
     "  --trace FILE       write the run as Chrome trace-event JSON\n"
@@ -96,12 +100,14 @@ int ForceMain(int argc, char** argv) {
   }
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::string> engine_specs;
+  std::string secret_file;
   ForceOptions options;
   static const option kLong[] = {{"engine", required_argument, nullptr, 'n'},
                                  {"timeout", required_argument, nullptr, 's'},
                                  {"trace", required_argument, nullptr, 'r'},
                                  {"max-attempts", required_argument, nullptr, 'a'},
                                  {"jobs", required_argument, nullptr, 'j'},
+                                 {"secret-file", required_argument, nullptr, 'S'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
   int opt;
@@ -112,6 +118,7 @@ int ForceMain(int argc, char** argv) {
       case 's': options.straggler_seconds = std::atof(optarg); break;
       case 'r': options.trace_path = optarg; break;
       case 'a': options.max_attempts = std::atoi(optarg); break;
+      case 'S': secret_file = optarg; break;
       default: std::fprintf(stderr, "%s", kUsage); return kExitUsage;
     }
   }
@@ -134,17 +141,29 @@ int ForceMain(int argc, char** argv) {
   std::vector<std::unique_ptr<Engine>> engines;
   for (const auto& spec : engine_specs) {
     std::string kind = spec.substr(0, spec.find('='));
-    if (kind != "local") {
-      return Fail(Status::Invalid("unknown engine '" + spec + "' (available: local[=N])"));
+    std::string arg = spec.find('=') == std::string::npos ? "" : spec.substr(spec.find('=') + 1);
+    if (kind == "local") {
+      int n = arg.empty() ? jobs : std::atoi(arg.c_str());
+      if (n < 1) return Fail(Status::Invalid("engine '" + spec + "': the job count must be positive"));
+      auto engine = LocalEngine::Create(store.get(), n);
+      if (!engine.ok()) return Fail(engine.status());
+      engines.push_back(std::move(*engine));
+    } else if (kind == "remote") {
+      if (arg.empty() || secret_file.empty()) {
+        return Fail(Status::Invalid("engine 'remote=HOST:PORT' needs the address and --secret-file"));
+      }
+      auto secret = net::ReadSecretFile(secret_file);
+      if (!secret.ok()) return Fail(secret.status());
+      auto engine = RemoteEngine::Listen(store.get(), arg, *secret);
+      if (!engine.ok()) return Fail(engine.status());
+      engines.push_back(std::move(*engine));
+    } else {
+      return Fail(Status::Invalid("unknown engine '" + spec + "' (available: local[=N], remote=HOST:PORT)"));
     }
-    int n = spec.find('=') == std::string::npos ? jobs : std::atoi(spec.c_str() + spec.find('=') + 1);
-    if (n < 1) return Fail(Status::Invalid("engine '" + spec + "': the job count must be positive"));
-    auto engine = LocalEngine::Create(store.get(), n);
-    if (!engine.ok()) return Fail(engine.status());
-    engines.push_back(std::move(*engine));
   }
   for (auto& e : engines) options.engines.push_back(e.get());
 
+  signal(SIGPIPE, SIG_IGN);  // a worker that goes away must not kill us
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigaction(SIGINT, &sa, nullptr);

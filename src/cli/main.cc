@@ -18,6 +18,7 @@ const Command kCommands[] = {
     {"describe", "show a thunk (or tree) readably or as JSON", DescribeMain},
     {"cat", "write an object's content to stdout", CatMain},
     {"gc", "drop objects nothing refers to", GcMain},
+    {"worker", "run thunks for a coordinator on this machine", WorkerMain},
 };
 
 void Usage(FILE* out) {

@@ -274,24 +274,38 @@ Status Coordinator::StartReady() {
       }
       GG_RETURN_IF_ERROR(store_->Put(n->resolved.Serialize()).status());
     }
-    GG_RETURN_IF_ERROR(Launch(n, false));
+    bool launched = false;
+    GG_RETURN_IF_ERROR(Launch(n, false, &launched));
+    if (!launched) return Status::Ok();  // it went back to the queue; wait for room
   }
   return Status::Ok();
 }
 
-Status Coordinator::Launch(Node* n, bool duplicate) {
+Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
+  *launched = false;
+  Job job{next_job_, n->resolved_name, n->resolved};
   Engine* engine = nullptr;
   Engine* first_engine = nullptr;
   for (const auto& [id, run] : running_) {
     if (run->node == n) first_engine = run->engine;
   }
+  bool anyone_accepts = false;
   for (Engine* e : options_.engines) {
+    if (!e->Accepts(job)) continue;
+    anyone_accepts = true;
     // A straggler's copy may exceed capacity a little: it replaces a stuck run.
-    int limit = e->capacity() + (duplicate ? std::max(1, e->capacity() / 8) : 0);
+    int limit = e->capacity() + (duplicate && e->capacity() > 0 ? std::max(1, e->capacity() / 8) : 0);
     if (engine_load_[e] >= limit) continue;
     if (engine == nullptr || (duplicate && engine == first_engine && e != first_engine)) engine = e;
   }
-  if (engine == nullptr) return Status::Ok();  // no room for a copy now; try later
+  if (!anyone_accepts) {
+    return Status::Invalid("no engine can run thunk " + n->name.str() +
+                           " (its inputs are too large for the remote engines): add --engine local");
+  }
+  if (engine == nullptr) {
+    if (!duplicate) MakeReady(n);  // no room now; try again later
+    return Status::Ok();
+  }
 
   uint64_t id = next_job_++;
   std::set<int> used;
@@ -300,12 +314,19 @@ Status Coordinator::Launch(Node* n, bool duplicate) {
   while (used.count(tid)) ++tid;
   auto run = std::make_unique<Running>(Running{n, engine, n->ready_time, Now(), duplicate, n->attempts + 1, tid});
   if (!duplicate) n->attempts++;
-  Job job{id, n->resolved_name, n->resolved};
   Status s = engine->Submit(job, [this](uint64_t job_id, ExecResult r) {
     std::lock_guard<std::mutex> lock(mu_);
     completions_.emplace_back(job_id, std::move(r));
     cv_.notify_one();
   });
+  if (s.code() == Status::Code::kUnavailable) {
+    // The engine lost its room meanwhile (a worker left): later.
+    if (!duplicate) {
+      n->attempts--;
+      MakeReady(n);
+    }
+    return Status::Ok();
+  }
   if (!s.ok()) return s.Prefix("cannot run thunk " + n->name.str());
   n->state = Node::State::kRunning;
   n->jobs.push_back(id);
@@ -316,6 +337,7 @@ Status Coordinator::Launch(Node* n, bool duplicate) {
   running_.emplace(id, std::move(run));
   engine_load_[engine]++;
   stats_.running++;
+  *launched = true;
   return Status::Ok();
 }
 
@@ -397,7 +419,10 @@ void Coordinator::CheckStragglers() {
     double threshold = threshold_of(n->thunk->function);
     if (threshold >= 0 && now - run->submitted > threshold) stragglers.push_back(n);
   }
-  for (Node* n : stragglers) (void)Launch(n, true);
+  for (Node* n : stragglers) {
+    bool launched = false;
+    (void)Launch(n, true, &launched);
+  }
 }
 
 void Coordinator::CancelAll() {
@@ -437,12 +462,25 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
                        [](Node* n) { return n == nullptr || n->state == Node::State::kDone; });
   };
   double last_progress = 0;
+  double idle_since = 0;
   while (status.ok() && !all_done()) {
     status = StartReady();
     if (!status.ok()) break;
     if (running_.empty() && ready_.empty() && to_expand_.empty()) {
       status = Status::Invalid("no thunk can run, but the targets are not done (a dependency cycle?)");
       break;
+    }
+    if (running_.empty() && !ready_.empty()) {
+      // Nothing runs and nothing can start: engines without room (remote
+      // engines before their workers connect). Wait, but not forever.
+      if (idle_since == 0) idle_since = Now();
+      if (Now() - idle_since > options_.wait_for_engines_seconds) {
+        status = Status::Unavailable("no engine had room for " + std::to_string(static_cast<int>(options_.wait_for_engines_seconds)) +
+                                     " s (did any worker connect?)");
+        break;
+      }
+    } else {
+      idle_since = 0;
     }
     std::deque<std::pair<uint64_t, ExecResult>> batch;
     {

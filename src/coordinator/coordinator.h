@@ -30,6 +30,7 @@ struct ForceOptions {
   std::string trace_path;            ///< write a Chrome trace here, if set
   FILE* progress_out = stderr;       ///< status line, when a terminal
   const std::atomic<bool>* interrupted = nullptr;  ///< set by a signal handler
+  double wait_for_engines_seconds = 120;  ///< give up when nothing can start this long
 };
 
 class Coordinator {
@@ -54,7 +55,7 @@ class Coordinator {
   Status WaitOnTail(Node* n, const Name& tail);
   void MakeReady(Node* n);
   Status StartReady();
-  Status Launch(Node* n, bool duplicate);
+  Status Launch(Node* n, bool duplicate, bool* launched);
   Status HandleCompletion(uint64_t job_id, ExecResult r);
   void CheckStragglers();
   void CancelAll();

@@ -28,10 +28,13 @@ class Engine {
 
   /// As written on the command line, e.g. "local".
   virtual std::string name() const = 0;
-  /// How many jobs it runs at once.
+  /// How many jobs it runs at once (may change: remote workers come and go).
   virtual int capacity() const = 0;
+  /// Whether it can take this job at all (a remote engine refuses thunks
+  /// whose inputs are too large to ship; they go to another engine).
+  virtual bool Accepts(const Job& /*job*/) const { return true; }
   /// Starts a job; `done` is called once, from any thread. An error here
-  /// means the job never started.
+  /// means the job never started; kUnavailable means "not now, try later".
   virtual Status Submit(const Job& job, Callback done) = 0;
   /// Stops a job; its callback then reports kCancelled (or its real end, if
   /// it finished first).

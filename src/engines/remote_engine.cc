@@ -1,0 +1,316 @@
+#include "engines/remote_engine.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+
+#include "core/tree.h"
+#include "net/connection.h"
+#include "net/handshake.h"
+#include "net/object_transfer.h"
+
+namespace gg {
+namespace {
+
+constexpr int kHeartbeatMs = 1000;
+constexpr double kSilenceLimitSeconds = 10;
+
+}  // namespace
+
+struct RemoteEngine::Worker {
+  struct Outgoing {
+    uint64_t job = 0;
+    bool cancel = false;
+    std::string thunk;
+    std::vector<Name> objects;
+  };
+  int id = 0;
+  std::string host;
+  int slots = 0;
+  std::unique_ptr<net::Connection> conn;
+  bool alive = true;
+  std::set<std::string> has;  // objects it holds: sent to it or made by it
+  std::map<uint64_t, Callback> jobs;
+  std::map<uint64_t, std::string> job_thunks;
+  std::map<uint64_t, std::vector<Name>> job_inputs;
+  std::deque<Outgoing> queue;
+  std::condition_variable cv;
+};
+
+Result<std::unique_ptr<RemoteEngine>> RemoteEngine::Listen(LocalStore* store, const std::string& host_port,
+                                                           const std::string& secret) {
+  GG_ASSIGN_OR_RETURN(auto listening, net::ListenTcp(host_port));
+  std::unique_ptr<RemoteEngine> engine(
+      new RemoteEngine(store, host_port, listening.first, listening.second, secret));
+  engine->acceptor_ = std::thread([e = engine.get()] { e->AcceptLoop(); });
+  return engine;
+}
+
+RemoteEngine::RemoteEngine(LocalStore* store, std::string address, int listen_fd, int port, std::string secret)
+    : store_(store), address_(std::move(address)), listen_fd_(listen_fd), port_(port), secret_(std::move(secret)) {}
+
+RemoteEngine::~RemoteEngine() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& w : workers_) {
+      if (w->conn) w->conn->Shutdown();
+      w->cv.notify_all();
+    }
+  }
+  if (acceptor_.joinable()) acceptor_.join();
+  close(listen_fd_);
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) t.join();
+}
+
+int RemoteEngine::capacity() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int n = 0;
+  for (const auto& w : workers_) {
+    if (w->alive) n += w->slots;
+  }
+  return n;
+}
+
+size_t RemoteEngine::live_workers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& w : workers_) n += w->alive ? 1 : 0;
+  return n;
+}
+
+void RemoteEngine::AcceptLoop() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    auto w = std::make_shared<Worker>();
+    w->conn = std::make_unique<net::Connection>(fd);
+    std::lock_guard<std::mutex> lock(mu_);
+    threads_.emplace_back([this, w] { Serve(w); });
+  }
+}
+
+void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
+  auto peer = net::AcceptWorker(*w->conn, secret_);
+  if (!peer.ok()) {
+    std::fprintf(stderr, "gg: %s\n", peer.status().message().c_str());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    w->host = peer->host + " (" + w->conn->peer() + ")";
+    w->slots = std::max(1, peer->slots);
+    w->id = static_cast<int>(workers_.size()) + 1;
+    workers_.push_back(w);
+    threads_.emplace_back([this, w] { SendLoop(w); });
+  }
+  net::ObjectReceiver receiver(store_);
+  double last_heard = net::MonotonicSeconds();
+  for (;;) {
+    proto::remote::Message m;
+    Status s = w->conn->Receive(&m, kHeartbeatMs);
+    if (s.code() == Status::Code::kTimeout) {
+      if (net::MonotonicSeconds() - last_heard > kSilenceLimitSeconds) {
+        return Lost(w.get(), "no heartbeat for " + std::to_string(static_cast<int>(kSilenceLimitSeconds)) + " s");
+      }
+      continue;
+    }
+    if (!s.ok()) return Lost(w.get(), s.message());
+    last_heard = net::MonotonicSeconds();
+    if (m.has_object()) {
+      if (Status r = receiver.Add(m.object()); !r.ok()) std::fprintf(stderr, "gg: from worker %s: %s\n", w->host.c_str(), r.message().c_str());
+      continue;
+    }
+    if (!m.has_done()) continue;
+    const auto& d = m.done();
+    ExecResult r;
+    r.kind = static_cast<ExecResult::Kind>(d.kind());
+    r.exit_code = d.exit_code();
+    r.signal = d.signal();
+    r.message = d.message();
+    r.stdout_tail = d.stdout_tail();
+    r.stderr_tail = d.stderr_tail();
+    r.reduction.seconds = d.seconds();
+    for (const auto& o : d.outputs()) {
+      auto name = Name::Parse(o.name());
+      if (!name.ok() || !store_->Has(*name)) {
+        r.kind = ExecResult::Kind::kCrashed;
+        r.message = "worker " + w->host + " reported output '" + o.tag() + "' but did not deliver it intact";
+        r.reduction.outputs.clear();
+        break;
+      }
+      r.reduction.outputs.push_back({o.tag(), *name, o.executable()});
+    }
+    Callback done;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = w->jobs.find(d.job());
+      if (it == w->jobs.end()) continue;
+      done = std::move(it->second);
+      w->jobs.erase(it);
+      job_worker_.erase(d.job());
+      if (r.ok()) {
+        for (const auto& o : r.reduction.outputs) w->has.insert(o.name.str());
+      } else if (r.kind == ExecResult::Kind::kSetupFailed) {
+        // Its copies of the inputs may be bad: send them again next time.
+        for (const auto& n : w->job_inputs[d.job()]) w->has.erase(n.str());
+      }
+      w->job_thunks.erase(d.job());
+      w->job_inputs.erase(d.job());
+      if (stopping_) return;
+    }
+    if (!r.ok() && r.kind != ExecResult::Kind::kCancelled) r.message += " (on worker " + w->host + ")";
+    done(d.job(), std::move(r));
+  }
+}
+
+void RemoteEngine::SendLoop(std::shared_ptr<Worker> w) {
+  for (;;) {
+    Worker::Outgoing item;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      w->cv.wait_for(lock, std::chrono::milliseconds(kHeartbeatMs),
+                     [&] { return stopping_ || !w->alive || !w->queue.empty(); });
+      if (stopping_ || !w->alive) return;
+      if (w->queue.empty()) {
+        lock.unlock();
+        if (w->conn->MillisSinceSend() >= kHeartbeatMs) {
+          proto::remote::Message ping;
+          ping.mutable_ping();
+          if (!w->conn->Send(ping).ok()) return Lost(w.get(), "connection lost");
+        }
+        continue;
+      }
+      item = std::move(w->queue.front());
+      w->queue.pop_front();
+    }
+    proto::remote::Message m;
+    Status s;
+    if (item.cancel) {
+      m.mutable_cancel()->set_job(item.job);
+      s = w->conn->Send(m);
+    } else {
+      for (const Name& n : item.objects) {
+        s = net::SendObject(*w->conn, *store_, n);
+        if (!s.ok()) break;
+      }
+      if (s.ok()) {
+        m.mutable_run()->set_job(item.job);
+        m.mutable_run()->set_thunk(std::move(item.thunk));
+        s = w->conn->Send(m);
+      }
+    }
+    if (!s.ok()) return Lost(w.get(), s.message());
+  }
+}
+
+void RemoteEngine::Lost(Worker* w, const std::string& why) {
+  std::map<uint64_t, Callback> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!w->alive) return;
+    w->alive = false;
+    w->conn->Shutdown();
+    w->cv.notify_all();
+    jobs.swap(w->jobs);
+    for (const auto& [id, cb] : jobs) job_worker_.erase(id);
+    if (stopping_) return;
+  }
+  if (!jobs.empty()) std::fprintf(stderr, "gg: lost worker %s: %s\n", w->host.c_str(), why.c_str());
+  for (auto& [id, cb] : jobs) {
+    ExecResult r;
+    r.kind = ExecResult::Kind::kCrashed;
+    r.message = "lost worker " + w->host + ": " + why;
+    cb(id, std::move(r));
+  }
+}
+
+std::vector<Name> RemoteEngine::InputClosure(const Thunk& thunk) const {
+  std::vector<Name> names;
+  for (const auto& in : thunk.inputs) {
+    auto n = Name::Parse(in.name);
+    if (!n.ok()) continue;
+    names.push_back(n->object());
+    if (n->type() != ObjectType::kTree) continue;
+    auto bytes = store_->Get(*n);
+    if (!bytes.ok()) continue;
+    auto tree = Tree::Parse(*bytes);
+    if (!tree.ok()) continue;
+    for (const auto& e : tree->entries) {
+      if (e.kind == TreeEntry::Kind::kFile) names.push_back(e.name);
+    }
+  }
+  return names;
+}
+
+bool RemoteEngine::Accepts(const Job& job) const {
+  uint64_t total = 0;
+  for (const Name& n : InputClosure(job.thunk)) total += n.size();
+  return total <= max_input_bytes_;
+}
+
+Status RemoteEngine::Submit(const Job& job, Callback done) {
+  std::vector<Name> inputs = InputClosure(job.thunk);
+  std::string thunk_name = job.name.str();
+  std::lock_guard<std::mutex> lock(mu_);
+  Worker* best = nullptr;
+  uint64_t best_score = 0;
+  bool best_runs_copy = true;
+  for (const auto& w : workers_) {
+    if (!w->alive || static_cast<int>(w->jobs.size()) >= w->slots) continue;
+    bool runs_copy = false;
+    for (const auto& [id, name] : w->job_thunks) runs_copy = runs_copy || name == thunk_name;
+    uint64_t score = 0;
+    for (const Name& n : inputs) score += w->has.count(n.str()) ? n.size() + 1 : 0;
+    // A straggler's copy goes elsewhere when it can; then most bytes present.
+    if (best == nullptr || (best_runs_copy && !runs_copy) ||
+        (runs_copy == best_runs_copy && score > best_score)) {
+      best = w.get();
+      best_score = score;
+      best_runs_copy = runs_copy;
+    }
+  }
+  if (best == nullptr) return Status::Unavailable("no remote worker has a free slot");
+  Worker::Outgoing item;
+  item.job = job.id;
+  item.thunk = job.thunk.Serialize();
+  for (const Name& n : inputs) {
+    if (best->has.insert(n.str()).second) item.objects.push_back(n);
+  }
+  best->jobs[job.id] = std::move(done);
+  best->job_thunks[job.id] = thunk_name;
+  best->job_inputs[job.id] = inputs;
+  best->queue.push_back(std::move(item));
+  best->cv.notify_all();
+  job_worker_[job.id] = best;
+  return Status::Ok();
+}
+
+void RemoteEngine::Cancel(uint64_t job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = job_worker_.find(job_id);
+  if (it == job_worker_.end() || !it->second->alive) return;
+  Worker::Outgoing item;
+  item.job = job_id;
+  item.cancel = true;
+  it->second->queue.push_back(std::move(item));
+  it->second->cv.notify_all();
+}
+
+}  // namespace gg

@@ -1,0 +1,64 @@
+// The remote engine: listens for `gg worker` connections and runs thunks on
+// them. Placement prefers the worker already holding most of a thunk's input
+// bytes; a straggler's second copy goes to a different worker; a worker that
+// disconnects or goes silent has its thunks reported as crashed, so the
+// coordinator runs them again elsewhere.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engines/engine.h"
+
+namespace gg {
+namespace net {
+class Connection;
+}
+
+class RemoteEngine : public Engine {
+ public:
+  /// Listens on HOST:PORT for workers that know `secret`.
+  static Result<std::unique_ptr<RemoteEngine>> Listen(LocalStore* store, const std::string& host_port,
+                                                      const std::string& secret);
+  ~RemoteEngine() override;
+
+  std::string name() const override { return "remote=" + address_; }
+  int capacity() const override;
+  bool Accepts(const Job& job) const override;
+  Status Submit(const Job& job, Callback done) override;
+  void Cancel(uint64_t job_id) override;
+
+  int port() const { return port_; }
+  size_t live_workers() const;
+  /// Thunks whose inputs add up to more than this stay off remote workers.
+  void set_max_input_bytes(uint64_t n) { max_input_bytes_ = n; }
+
+ private:
+  struct Worker;
+  RemoteEngine(LocalStore* store, std::string address, int listen_fd, int port, std::string secret);
+  void AcceptLoop();
+  void Serve(std::shared_ptr<Worker> w);
+  void SendLoop(std::shared_ptr<Worker> w);
+  void Lost(Worker* w, const std::string& why);
+  std::vector<Name> InputClosure(const Thunk& thunk) const;
+
+  LocalStore* store_;
+  std::string address_;
+  int listen_fd_;
+  int port_;
+  std::string secret_;
+  uint64_t max_input_bytes_ = uint64_t{2} << 30;
+  bool stopping_ = false;
+  std::thread acceptor_;
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<Worker>> workers_;
+  std::map<uint64_t, Worker*> job_worker_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace gg

@@ -1,0 +1,193 @@
+#include "net/connection.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "core/path_util.h"
+
+namespace gg::net {
+
+double MonotonicSeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+static int64_t NowMs() { return static_cast<int64_t>(MonotonicSeconds() * 1000); }
+
+Connection::~Connection() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void Connection::Shutdown() { shutdown(fd_, SHUT_RDWR); }
+
+int64_t Connection::MillisSinceSend() const { return NowMs() - last_send_ms_.load(); }
+
+std::string Connection::peer() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, port, sizeof port,
+                NI_NUMERICHOST | NI_NUMERICSERV);
+  }
+  return std::string(host) + ":" + port;
+}
+
+Status Connection::Send(const proto::remote::Message& m) {
+  std::string body;
+  m.SerializeToString(&body);
+  if (body.size() > kMaxMessageBytes) return Status::Invalid("message of " + std::to_string(body.size()) + " bytes is too large");
+  uint32_t len = htonl(static_cast<uint32_t>(body.size()));
+  std::string frame(reinterpret_cast<const char*>(&len), 4);
+  frame += body;
+  std::lock_guard<std::mutex> lock(send_mu_);
+  size_t done = 0;
+  while (done < frame.size()) {
+    ssize_t n = send(fd_, frame.data() + done, frame.size() - done, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Unavailable("connection to " + peer() + " lost: " + std::strerror(errno));
+    }
+    done += n;
+  }
+  last_send_ms_ = NowMs();
+  return Status::Ok();
+}
+
+Status Connection::ReadExactly(char* buf, size_t n, int timeout_ms) {
+  size_t done = 0;
+  while (done < n) {
+    pollfd p{fd_, POLLIN, 0};
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) {
+      if (done == 0) return Status::Timeout("no message");
+      continue;  // a message is arriving: let it finish
+    }
+    ssize_t got = recv(fd_, buf + done, n - done, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return Status::Unavailable("connection closed by the other side");
+    done += got;
+  }
+  return Status::Ok();
+}
+
+Status Connection::Receive(proto::remote::Message* m, int timeout_ms) {
+  uint32_t len = 0;
+  GG_RETURN_IF_ERROR(ReadExactly(reinterpret_cast<char*>(&len), 4, timeout_ms));
+  len = ntohl(len);
+  if (len > kMaxMessageBytes) return Status::Corrupt("message length " + std::to_string(len) + " is too large: not a gg peer?");
+  std::string body(len, '\0');
+  GG_RETURN_IF_ERROR(ReadExactly(body.data(), len, 60000));
+  if (!m->ParseFromString(body)) return Status::Corrupt("malformed message from " + peer());
+  return Status::Ok();
+}
+
+Status SplitHostPort(const std::string& host_port, std::string* host, std::string* port) {
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon + 1 == host_port.size()) {
+    return Status::Invalid("'" + host_port + "' is not HOST:PORT");
+  }
+  *host = host_port.substr(0, colon);
+  *port = host_port.substr(colon + 1);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  return Status::Ok();
+}
+
+Result<int> ConnectTcp(const std::string& host_port, double deadline_s) {
+  std::string host, port;
+  GG_RETURN_IF_ERROR(SplitHostPort(host_port, &host, &port));
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  std::string last_error = "no address";
+  do {
+    addrinfo* res = nullptr;
+    int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
+    if (rc != 0) return Status::Unavailable("cannot resolve " + host_port + ": " + gai_strerror(rc));
+    for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+      int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) continue;
+      if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        freeaddrinfo(res);
+        return fd;
+      }
+      last_error = std::strerror(errno);
+      close(fd);
+    }
+    freeaddrinfo(res);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (MonotonicSeconds() < deadline_s);
+  return Status::Unavailable("cannot connect to " + host_port + ": " + last_error);
+}
+
+Result<std::pair<int, int>> ListenTcp(const std::string& host_port) {
+  std::string host, port;
+  GG_RETURN_IF_ERROR(SplitHostPort(host_port, &host, &port));
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0) return Status::Invalid("cannot resolve " + host_port + ": " + gai_strerror(rc));
+  Status last = Status::Unavailable("no address for " + host_port);
+  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 128) == 0) {
+      sockaddr_storage bound{};
+      socklen_t len = sizeof bound;
+      getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+      int bound_port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+      freeaddrinfo(res);
+      return std::make_pair(fd, bound_port);
+    }
+    last = Status::Unavailable("cannot listen on " + host_port + ": " + std::strerror(errno));
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return last;
+}
+
+std::string Mac(const std::string& secret, const std::string& label, const std::string& a, const std::string& b) {
+  std::string data = label + std::string(1, '\0') + a + b;
+  unsigned char out[32];
+  unsigned int len = sizeof out;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+std::string Nonce() {
+  unsigned char buf[32];
+  RAND_bytes(buf, sizeof buf);
+  return std::string(reinterpret_cast<char*>(buf), sizeof buf);
+}
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status().Prefix("cannot read the secret file");
+  std::string s = *text;
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  if (s.empty()) return Status::Invalid("the secret file " + path + " is empty");
+  return s;
+}
+
+}  // namespace gg::net
