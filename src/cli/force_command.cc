@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include "cli/command.h"
@@ -16,6 +17,7 @@
 #include "core/placeholder.h"
 #include "engines/local_engine.h"
 #include "engines/remote_engine.h"
+#include "engines/slurm_launcher.h"
 #include "net/connection.h"
 
 namespace gg::cli {
@@ -28,7 +30,10 @@ constexpr char kUsage[] =
     "listing targets one per line. Thunks already reduced are never run again.\n\n"
     "  -j N               run N thunks at once on the local engine (default: cores)\n"
     "  --engine E         an engine to use, repeatable: local[=N], or\n"
-    "                     remote=HOST:PORT (listen there for 'gg worker's)\n"
+    "                     remote=HOST:PORT (listen there for 'gg worker's), or\n"
+    "                     slurm=N[,partition=P][,slots=K][,host=H] (N workers started\n"
+    "                     as a Slurm array job that connect back to H, default this\n"
+    "                     host; cancelled when the force ends)\n"
     "  --secret-file FILE the secret remote workers must know\n"
     "  --timeout SECONDS  start a second copy of a thunk running longer than this\n"
     "                     (default: adaptive, 4x the median of similar thunks)\n"
@@ -91,6 +96,60 @@ Status Materialize(LocalStore* store, const std::string& path, const ReductionOu
   return Status::Ok();
 }
 
+// `slurm=N[,partition=P][,slots=K][,host=H]`: a remote engine whose workers
+// Slurm starts as one array job.
+Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, const std::string& arg, const std::string& secret_file,
+                                           std::vector<SlurmLauncher>* jobs, std::vector<std::string>* cleanup) {
+  SlurmOptions o;
+  std::string host;
+  size_t pos = 0;
+  bool first = true;
+  while (pos <= arg.size()) {
+    size_t comma = arg.find(',', pos);
+    std::string part = arg.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? arg.size() + 1 : comma + 1;
+    if (first) {
+      o.workers = std::atoi(part.c_str());
+      first = false;
+    } else if (part.starts_with("partition=")) {
+      o.partition = part.substr(10);
+    } else if (part.starts_with("slots=")) {
+      o.slots = std::atoi(part.c_str() + 6);
+    } else if (part.starts_with("host=")) {
+      host = part.substr(5);
+    } else {
+      return Status::Invalid("unknown option '" + part + "'");
+    }
+  }
+  if (o.workers < 1 || o.slots < 1) return Status::Invalid("the worker and slot counts must be positive");
+  if (host.empty()) {
+    const char* env = std::getenv("GG_COORDINATOR_HOST");
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    host = env != nullptr && *env != '\0' ? env : name;
+  }
+  std::string secret;
+  if (!secret_file.empty()) {
+    GG_ASSIGN_OR_RETURN(secret, net::ReadSecretFile(secret_file));
+    o.secret_file = AbsolutePath(secret_file);
+  } else {
+    // A fresh secret for this force, in the store (which the nodes must see).
+    secret = UniqueSuffix() + "." + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
+    o.secret_file = store->TempDir() + "/slurm-secret." + UniqueSuffix();
+    GG_RETURN_IF_ERROR(WriteFileAtomic(o.secret_file, secret + "\n", 0600));
+    cleanup->push_back(o.secret_file);
+  }
+  GG_ASSIGN_OR_RETURN(auto engine, RemoteEngine::Listen(store, "0.0.0.0:0", secret, "slurm"));
+  o.connect = host + ":" + std::to_string(engine->port());
+  char exe[4096] = {};
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  o.gg_binary = n > 0 ? std::string(exe, n) : "gg";
+  o.log_dir = store->TempDir();
+  GG_ASSIGN_OR_RETURN(auto job, SlurmLauncher::Submit(o));
+  jobs->push_back(std::move(job));
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
 }  // namespace
 
 int ForceMain(int argc, char** argv) {
@@ -138,6 +197,16 @@ int ForceMain(int argc, char** argv) {
   if (!store) return kExitError;
 
   if (engine_specs.empty()) engine_specs.push_back("local");
+  // Declared before the engines: Slurm jobs are cancelled after the engines
+  // (and their workers' connections) are gone.
+  std::vector<std::string> cleanup_files;
+  std::vector<SlurmLauncher> slurm_jobs;
+  struct FileCleanup {
+    std::vector<std::string>* files;
+    ~FileCleanup() {
+      for (const auto& f : *files) unlink(f.c_str());
+    }
+  } file_cleanup{&cleanup_files};
   std::vector<std::unique_ptr<Engine>> engines;
   for (const auto& spec : engine_specs) {
     std::string kind = spec.substr(0, spec.find('='));
@@ -157,8 +226,13 @@ int ForceMain(int argc, char** argv) {
       auto engine = RemoteEngine::Listen(store.get(), arg, *secret);
       if (!engine.ok()) return Fail(engine.status());
       engines.push_back(std::move(*engine));
+    } else if (kind == "slurm") {
+      auto engine = StartSlurm(store.get(), arg, secret_file, &slurm_jobs, &cleanup_files);
+      if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
+      engines.push_back(std::move(*engine));
     } else {
-      return Fail(Status::Invalid("unknown engine '" + spec + "' (available: local[=N], remote=HOST:PORT)"));
+      return Fail(Status::Invalid("unknown engine '" + spec +
+                                  "' (available: local[=N], remote=HOST:PORT, slurm=N[,partition=P][,slots=K][,host=H])"));
     }
   }
   for (auto& e : engines) options.engines.push_back(e.get());

@@ -42,10 +42,11 @@ struct RemoteEngine::Worker {
 };
 
 Result<std::unique_ptr<RemoteEngine>> RemoteEngine::Listen(LocalStore* store, const std::string& host_port,
-                                                           const std::string& secret) {
+                                                           const std::string& secret, const std::string& label) {
   GG_ASSIGN_OR_RETURN(auto listening, net::ListenTcp(host_port));
   std::unique_ptr<RemoteEngine> engine(
       new RemoteEngine(store, host_port, listening.first, listening.second, secret));
+  engine->label_ = label.empty() ? "remote=" + host_port : label;
   engine->acceptor_ = std::thread([e = engine.get()] { e->AcceptLoop(); });
   return engine;
 }

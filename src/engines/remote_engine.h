@@ -23,11 +23,13 @@ class Connection;
 class RemoteEngine : public Engine {
  public:
   /// Listens on HOST:PORT for workers that know `secret`.
+  /// Listens on HOST:PORT for workers that know `secret`; `label` names the
+  /// engine in traces and messages (default "remote=HOST:PORT").
   static Result<std::unique_ptr<RemoteEngine>> Listen(LocalStore* store, const std::string& host_port,
-                                                      const std::string& secret);
+                                                      const std::string& secret, const std::string& label = "");
   ~RemoteEngine() override;
 
-  std::string name() const override { return "remote=" + address_; }
+  std::string name() const override { return label_; }
   int capacity() const override;
   bool Accepts(const Job& job) const override;
   Status Submit(const Job& job, Callback done) override;
@@ -49,6 +51,7 @@ class RemoteEngine : public Engine {
 
   LocalStore* store_;
   std::string address_;
+  std::string label_;
   int listen_fd_;
   int port_;
   std::string secret_;
