@@ -1,6 +1,7 @@
 """Remote workers on loopback: `gg worker` + `gg force --engine remote=...`,
 with workers killed, frozen, refused and holding corrupt objects."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -139,6 +140,47 @@ class RemoteTest(GGTestCase):
         out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(self.cat(out.strip()), "the real input\n2\n")
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("ip"), "needs root and iproute2")
+    def test_network_cut_to_one_worker(self):
+        # A worker in its own network namespace, reached over a veth pair
+        # that the test then takes down.
+        ns = f"gg-test-{os.getpid()}-{self.port}"
+        host_if, ns_if = f"ggh{self.port}", f"ggn{self.port}"
+        net = f"10.231.{self.port % 250}"
+        sh = lambda *a: subprocess.run(a, check=True, capture_output=True)
+        sh("ip", "netns", "add", ns)
+        try:
+            sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+            sh("ip", "link", "set", ns_if, "netns", ns)
+            sh("ip", "addr", "add", f"{net}.1/30", "dev", host_if)
+            sh("ip", "link", "set", host_if, "up")
+            sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{net}.2/30", "dev", ns_if)
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", ns_if, "up")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+            targets = self.sleepers(4, 2)
+            self.addr = f"0.0.0.0:{self.port}"
+            proc = self.start_force(*targets)
+            env = {k: v for k, v in self.env.items() if k != "GG_DIR"}
+            far = subprocess.Popen(["ip", "netns", "exec", ns, GG, "worker", "--connect", f"{net}.1:{self.port}",
+                                    "--secret-file", self.secret, "--slots", "4",
+                                    "--cache", os.path.join(self.dir, "far")],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.workers.append(far)
+            self.assertTrue(wait_for(lambda: sandbox_pids(far.pid), timeout=30), "the far worker never ran")
+            sh("ip", "link", "set", host_if, "down")
+            self.addr = f"127.0.0.1:{self.port}"
+            self.start_worker("near", slots=4)
+            out, err = proc.communicate(timeout=120)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertIn("lost worker", err)
+            self.assertEqual([self.cat(o) for o in out.split()], [f"job {i}\n" for i in range(4)])
+        finally:
+            for w in self.workers:
+                if w.poll() is None:
+                    w.kill()
+            subprocess.run(["ip", "link", "del", host_if], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
     def test_local_and_remote_engines_together(self):
         targets = self.sleepers(8, 0.3)
