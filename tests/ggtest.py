@@ -76,6 +76,16 @@ class GGTestCase(unittest.TestCase):
         return os.listdir(os.path.join(self.dir, ".gg", "reductions"))
 
 
+def free_port():
+    """A TCP port on loopback that nothing listens on right now."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def comm(pid):
     try:
         with open(f"/proc/{pid}/comm") as f:

@@ -8,15 +8,7 @@ import subprocess
 import time
 import unittest
 
-from ggtest import GG, GGTestCase, descendants, sandbox_pids, wait_for
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from ggtest import GG, GGTestCase, descendants, free_port, sandbox_pids, wait_for
 
 
 class RemoteTest(GGTestCase):
