@@ -35,6 +35,8 @@ int DescribeMain(int argc, char** argv);
 int CatMain(int argc, char** argv);
 int GcMain(int argc, char** argv);
 int WorkerMain(int argc, char** argv);
+int InferMain(int argc, char** argv);
+int BuildMain(int argc, char** argv);
 
 /// Prints "gg: <message>" to stderr.
 void PrintError(const Status& s);

@@ -79,23 +79,6 @@ Status AddTarget(const std::string& arg, std::vector<Target>* out) {
   return Status::Ok();
 }
 
-// Replaces a placeholder by the output's content, atomically.
-Status Materialize(LocalStore* store, const std::string& path, const ReductionOutput& out) {
-  GG_RETURN_IF_ERROR(store->Verify(out.name));
-  std::string tmp = path + ".gg-tmp." + UniqueSuffix();
-  std::error_code ec;
-  std::filesystem::copy_file(store->BlobPath(out.name), tmp, ec);
-  if (ec) return Status::Io("cannot write " + tmp + ": " + ec.message());
-  mode_t mask = umask(0);
-  umask(mask);
-  if (chmod(tmp.c_str(), (out.executable ? 0777 : 0666) & ~mask) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return Status::FromErrno("cannot replace " + path, err);
-  }
-  return Status::Ok();
-}
-
 // `slurm=N[,partition=P][,slots=K][,host=H]`: a remote engine whose workers
 // Slurm starts as one array job.
 Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, const std::string& arg, const std::string& secret_file,
@@ -262,7 +245,7 @@ int ForceMain(int argc, char** argv) {
   for (size_t i = 0; i < targets.size(); ++i) {
     if (targets[i].placeholder.empty()) {
       std::printf("%s\n", (*outputs)[i].name.str().c_str());
-    } else if (Status s = Materialize(store.get(), targets[i].placeholder, (*outputs)[i]); !s.ok()) {
+    } else if (Status s = store->CopyOut((*outputs)[i].name, targets[i].placeholder, (*outputs)[i].executable); !s.ok()) {
       return Fail(s);
     }
   }

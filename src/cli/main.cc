@@ -18,6 +18,8 @@ const Command kCommands[] = {
     {"describe", "show a thunk (or tree) readably or as JSON", DescribeMain},
     {"cat", "write an object's content to stdout", CatMain},
     {"gc", "drop objects nothing refers to", GcMain},
+    {"infer", "run a build with its tools replaced by models", InferMain},
+    {"build", "infer a build, force it, leave the real outputs", BuildMain},
     {"worker", "run thunks for a coordinator on this machine", WorkerMain},
 };
 

@@ -191,6 +191,22 @@ Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executabl
   return xpath;
 }
 
+Status LocalStore::CopyOut(const Name& name, const std::string& path, bool executable) {
+  GG_RETURN_IF_ERROR(Verify(name));
+  std::string tmp = path + ".tmp." + UniqueSuffix();
+  std::error_code ec;
+  std::filesystem::copy_file(BlobPath(name), tmp, ec);
+  if (ec) return Status::Io("cannot write " + tmp + ": " + ec.message());
+  mode_t mask = umask(0);
+  umask(mask);
+  if (chmod(tmp.c_str(), (executable ? 0777 : 0666) & ~mask) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return Status::FromErrno("cannot replace " + path, err);
+  }
+  return Status::Ok();
+}
+
 Result<std::string> LocalStore::MaterializeTree(const Name& tree_name) {
   std::string final_dir = dir_ + "/trees/" + tree_name.object().str();
   struct stat st {};

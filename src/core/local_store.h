@@ -48,6 +48,9 @@ class LocalStore {
   Status Verify(const Name& name);
   /// Path of a verified blob, with mode 0444 (0555 if `executable`).
   Result<std::string> MaterializeFile(const Name& name, bool executable);
+  /// Writes a verified copy of an object to `path` (replacing what is there,
+  /// atomically), with mode 0777 or 0666 less the umask.
+  Status CopyOut(const Name& name, const std::string& path, bool executable);
   /// Path of a read-only directory holding the tree, built once per store.
   Result<std::string> MaterializeTree(const Name& tree);
 

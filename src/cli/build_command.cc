@@ -1,0 +1,134 @@
+// gg build: infer, force every placeholder the build left, put the real
+// outputs in place and summarize.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "cli/command.h"
+#include "coordinator/coordinator.h"
+#include "core/path_util.h"
+#include "core/placeholder.h"
+#include "engines/local_engine.h"
+#include "models/infer.h"
+#include "models/project_view.h"
+
+namespace gg::cli {
+
+int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs);
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: gg build [-j N] [--root DIR]... [--refresh-toolchain] [--] COMMAND [ARG...]\n\n"
+    "Runs `gg infer COMMAND`, then forces every placeholder left under the\n"
+    "project roots with N thunks at once (default: cores), replaces each with\n"
+    "its real output, and prints a summary. Creates ./.gg if no store is found.\n\n"
+    "Exit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
+
+std::atomic<bool> g_interrupted{false};
+void OnSignal(int) { g_interrupted = true; }
+
+void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  closedir(d);
+  for (const auto& n : names) {
+    std::string full = dir + "/" + n;
+    struct stat st {};
+    if (lstat(full.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (n != ".gg" && n != ".git") FindPlaceholders(full, out);
+    } else if (S_ISREG(st.st_mode) && st.st_size <= 4096) {
+      auto p = ReadPlaceholder(full);
+      if (p.ok() && p->has_value()) (*out)[full] = **p;
+    }
+  }
+}
+
+}  // namespace
+
+int BuildMain(int argc, char** argv) {
+  if (WantsHelp(argc, argv)) {
+    std::printf("%s", kUsage);
+    return kExitOk;
+  }
+  auto start = std::chrono::steady_clock::now();
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  models::InferOptions options;
+  if (ParseInferOptions(argc, argv, &options, &jobs) < 0 || jobs < 1) {
+    std::fprintf(stderr, "%s", kUsage);
+    return kExitUsage;
+  }
+  if (!LocalStore::FindDir().ok()) {
+    if (Status s = LocalStore::Init(AbsolutePath(".gg")); !s.ok()) return Fail(s);
+    setenv("GG_DIR", AbsolutePath(".gg").c_str(), 1);
+  }
+  auto store = OpenStoreOrComplain();
+  if (!store) return kExitError;
+  auto inferred = models::RunInfer(store.get(), options);
+  if (!inferred.ok()) return Fail(inferred.status());
+  models::PrintLocalSummary(*inferred, stderr);
+  if (inferred->exit_code != 0) {
+    std::fprintf(stderr, "gg: the build command failed (exit %d)\n", inferred->exit_code);
+    return inferred->exit_code;
+  }
+
+  std::map<std::string, Name> placeholders;
+  std::vector<std::string> dirs = {AbsolutePath(".")};
+  for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
+  for (const auto& d : dirs) FindPlaceholders(d, &placeholders);
+
+  auto engine = LocalEngine::Create(store.get(), jobs);
+  if (!engine.ok()) return Fail(engine.status());
+  ForceOptions force_options;
+  force_options.engines.push_back(engine->get());
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  force_options.interrupted = &g_interrupted;
+  std::vector<Name> targets;
+  std::vector<std::string> paths;
+  for (const auto& [path, name] : placeholders) {
+    paths.push_back(path);
+    targets.push_back(name);
+  }
+  auto force_start = std::chrono::steady_clock::now();
+  Coordinator coordinator(store.get(), force_options);
+  ForceStats stats{};
+  if (!targets.empty()) {
+    auto outputs = coordinator.Force(targets);
+    if (!outputs.ok()) {
+      int rc = Fail(outputs.status());
+      return g_interrupted ? kExitInterrupted : rc;
+    }
+    for (size_t i = 0; i < paths.size(); ++i) {
+      if (Status s = store->CopyOut((*outputs)[i].name, paths[i], (*outputs)[i].executable); !s.ok()) return Fail(s);
+    }
+    stats = coordinator.stats();
+  }
+  auto end = std::chrono::steady_clock::now();
+  double force_s = std::chrono::duration<double>(end - force_start).count();
+  double total_s = std::chrono::duration<double>(end - start).count();
+  std::fprintf(stderr,
+               "gg: build done: %zu outputs, %zu thunks (%zu ran, %zu memoized), %zu ran locally; "
+               "infer %.2f s, force %.2f s, total %.2f s\n",
+               paths.size(), stats.total, stats.executed, stats.memoized, inferred->local_commands.size(),
+               inferred->seconds, force_s, total_s);
+  return kExitOk;
+}
+
+}  // namespace gg::cli

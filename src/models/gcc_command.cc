@@ -1,0 +1,204 @@
+#include "models/gcc_command.h"
+
+#include <set>
+#include <string_view>
+
+#include "core/path_util.h"
+
+namespace gg::models {
+namespace {
+
+bool IsSourceFile(const std::string& f, const std::string& lang) {
+  if (!lang.empty() && lang != "none") return true;
+  static const char* const kExt[] = {".c", ".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", ".CPP",
+                                     ".i", ".ii", ".s", ".S", ".sx", ".m", ".mm", ".M"};
+  for (const char* e : kExt) {
+    if (f.ends_with(e)) return true;
+  }
+  return false;
+}
+
+std::string StripSuffix(const std::string& f) {
+  size_t slash = f.rfind('/');
+  size_t dot = f.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return f;
+  return f.substr(0, dot);
+}
+
+std::string BaseName(const std::string& f) {
+  size_t slash = f.rfind('/');
+  return slash == std::string::npos ? f : f.substr(slash + 1);
+}
+
+// Options whose value is the next argument.
+const std::set<std::string_view> kSeparate = {
+    "-o", "-I", "-iquote", "-isystem", "-idirafter", "-include", "-imacros", "-D", "-U", "-L", "-l",
+    "-x", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-MF", "-MT", "-MQ", "-T", "-u", "-e",
+    "-aux-info", "-dumpbase", "-dumpdir", "-dumpbase-ext", "-iprefix", "-iwithprefix",
+    "-iwithprefixbefore", "-isysroot", "-imultilib", "-z", "--param", "-A"};
+
+// Options that make gcc do something other than compile or link files into
+// files: these run for real.
+bool RunsLocally(const std::string& a, std::string* why) {
+  static const char* const kExact[] = {
+      "-E", "-S", "-M", "-MM", "-###", "-v", "--version", "-dumpversion", "-dumpfullversion",
+      "-dumpmachine", "-dumpspecs", "--help", "-save-temps", "--coverage", "-fprofile-arcs",
+      "-ftest-coverage", "-gsplit-dwarf", "-fstack-usage", "-pipe-no", "-", "-fsyntax-only",
+      "-print-multiarch", "--target-help", "-Q"};
+  for (const char* e : kExact) {
+    if (a == e) {
+      *why = a;
+      return true;
+    }
+  }
+  static const char* const kPrefix[] = {"-print-", "-save-temps=", "-fprofile-generate", "-fdump-",
+                                        "-fcallgraph-info", "-flto", "-wrapper", "-fplugin", "-B",
+                                        "-specs", "--sysroot", "-fauto-profile", "-fprofile-use",
+                                        "-fprofile-dir", "--help="};
+  for (const char* p : kPrefix) {
+    if (a.starts_with(p) && a != "-flto=auto-no") {
+      *why = a;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Splits a response file's text into arguments like libiberty's buildargv.
+std::vector<std::string> SplitResponse(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool have = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < text.size()) {
+      cur += text[++i];
+      have = true;
+    } else if (quote) {
+      if (c == quote) quote = 0;
+      else cur += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      have = true;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      if (have) out.push_back(cur);
+      cur.clear();
+      have = false;
+    } else {
+      cur += c;
+      have = true;
+    }
+  }
+  if (have) out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ExpandResponseFiles(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const auto& a : args) {
+    if (a.size() > 1 && a[0] == '@') {
+      auto text = ReadFile(a.substr(1));
+      if (!text.ok()) {
+        out.push_back(a);  // gcc keeps an unreadable @file as an argument
+        continue;
+      }
+      GG_ASSIGN_OR_RETURN(auto inner, ExpandResponseFiles(SplitResponse(*text)));
+      out.insert(out.end(), inner.begin(), inner.end());
+    } else {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+GccCommand ParseGccCommand(const std::vector<std::string>& args) {
+  GccCommand c;
+  c.args = args;
+  std::string output, dep_file, lang;
+  bool compile = false, dep = false, have_target = false;
+  std::vector<std::string> sources;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string why;
+    if (RunsLocally(a, &why)) {
+      c.local_reason = why;
+      return c;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      std::string opt = a, value;
+      bool separate = kSeparate.count(a) > 0;
+      if (separate) {
+        if (i + 1 >= args.size()) {
+          c.local_reason = "missing value after " + a;
+          return c;
+        }
+        value = args[++i];
+      }
+      auto joined = [&](std::string_view prefix) {
+        if (separate && opt == prefix) return true;
+        if (!separate && a.starts_with(prefix) && a.size() > prefix.size()) {
+          value = a.substr(prefix.size());
+          return true;
+        }
+        return false;
+      };
+      if (a == "-c") compile = true;
+      else if (a == "-shared") c.shared = true;
+      else if (a == "-MD" || a == "-MMD") dep = true;
+      else if (joined("-MT") || joined("-MQ")) have_target = true;
+      else if (joined("-MF")) dep_file = value;
+      else if (a.starts_with("-Wp,-MD,") || a.starts_with("-Wp,-MMD,")) {
+        dep = true;
+        dep_file = a.substr(a.find(',', 4) + 1);
+      } else if (joined("-o")) output = value;
+      else if (joined("-x")) lang = value;
+      else if (joined("-isystem") || joined("-iquote") || joined("-idirafter") || joined("-I")) {
+        c.include_dirs.push_back(value);
+      } else if (joined("-include") || joined("-imacros")) c.include_files.push_back(value);
+      else if (joined("-L")) c.lib_dirs.push_back(value);
+      else if (joined("-l")) c.libs.push_back(value);
+      (void)have_target;
+      continue;
+    }
+    c.inputs.push_back(a);
+    if (IsSourceFile(a, lang)) sources.push_back(a);
+  }
+  if (c.inputs.empty()) {
+    c.local_reason = "no input files";
+    return c;
+  }
+  if (compile) {
+    c.mode = GccCommand::Mode::kCompile;
+    if (sources.empty()) {
+      c.local_reason = "-c without sources";
+      return c;
+    }
+    if (!output.empty() && sources.size() > 1) {
+      c.local_reason = "-o with several sources";
+      return c;
+    }
+    for (const auto& s : sources) {
+      c.outputs.push_back(output.empty() ? StripSuffix(BaseName(s)) + ".o" : output);
+    }
+    if (dep) {
+      if (dep_file.empty()) {
+        if (sources.size() > 1) {
+          c.local_reason = "-MD with several sources";
+          return c;
+        }
+        dep_file = (output.empty() ? StripSuffix(BaseName(sources[0])) : StripSuffix(output)) + ".d";
+      }
+      c.outputs.push_back(dep_file);
+    }
+  } else {
+    c.mode = GccCommand::Mode::kLink;
+    c.outputs.push_back(output.empty() ? "a.out" : output);
+    if (dep && !dep_file.empty()) c.outputs.push_back(dep_file);
+  }
+  return c;
+}
+
+}  // namespace gg::models

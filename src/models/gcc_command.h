@@ -1,0 +1,32 @@
+// What a gcc/g++ command line means to the model: what it reads, what it
+// writes, and whether the model can turn it into a thunk at all.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gg/status.h"
+
+namespace gg::models {
+
+struct GccCommand {
+  enum class Mode { kCompile, kLink };
+  Mode mode = Mode::kLink;
+  std::vector<std::string> args;          ///< argv[1..] with @files expanded
+  std::vector<std::string> inputs;        ///< positional files, as written
+  std::vector<std::string> outputs;       ///< files written, as written (first: main)
+  std::vector<std::string> include_dirs;  ///< -I -iquote -isystem -idirafter
+  std::vector<std::string> include_files; ///< -include -imacros
+  std::vector<std::string> lib_dirs;      ///< -L
+  std::vector<std::string> libs;          ///< -lNAME: NAME
+  bool shared = false;
+  std::string local_reason;               ///< non-empty: run it for real, and why
+};
+
+/// Expands @file arguments (recursively, as gcc does; quoting with ' " \).
+Result<std::vector<std::string>> ExpandResponseFiles(const std::vector<std::string>& args);
+
+/// Parses gcc's arguments (without argv[0]).
+GccCommand ParseGccCommand(const std::vector<std::string>& args);
+
+}  // namespace gg::models

@@ -1,0 +1,75 @@
+#include "models/gcc_command.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "models/project_view.h"
+
+namespace gg::models {
+namespace {
+
+TEST(GccCommandTest, CompileWithDepFile) {
+  auto c = ParseGccCommand({"-DX=1", "-I.", "-Ilib", "-MT", "x.o", "-MD", "-MP", "-MF", ".deps/x.Tpo", "-c",
+                            "-o", "x.o", "x.c"});
+  EXPECT_EQ(c.local_reason, "");
+  EXPECT_EQ(c.mode, GccCommand::Mode::kCompile);
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"x.o", ".deps/x.Tpo"}));
+  EXPECT_EQ(c.include_dirs, (std::vector<std::string>{".", "lib"}));
+  EXPECT_EQ(c.inputs, (std::vector<std::string>{"x.c"}));
+}
+
+TEST(GccCommandTest, DefaultOutputs) {
+  auto c = ParseGccCommand({"-c", "src/a.c", "b.cc", "-MMD"});
+  EXPECT_EQ(c.local_reason, "-MD with several sources");
+  c = ParseGccCommand({"-c", "src/a.c", "-MMD"});
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"a.o", "a.d"}));
+  c = ParseGccCommand({"-c", "src/a.c", "-o", "obj/a.o", "-MD"});
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"obj/a.o", "obj/a.d"}));
+  c = ParseGccCommand({"a.o", "b.o", "-lz", "-L", "lib"});
+  EXPECT_EQ(c.mode, GccCommand::Mode::kLink);
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"a.out"}));
+  EXPECT_EQ(c.libs, (std::vector<std::string>{"z"}));
+  EXPECT_EQ(c.lib_dirs, (std::vector<std::string>{"lib"}));
+}
+
+TEST(GccCommandTest, KernelStyleDepsAndLanguage) {
+  auto c = ParseGccCommand({"-Wp,-MD,.x.o.d", "-x", "c", "foo.inc", "-c", "-o", "x.o"});
+  EXPECT_EQ(c.local_reason, "");
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"x.o", ".x.o.d"}));
+}
+
+TEST(GccCommandTest, RunsLocally) {
+  EXPECT_EQ(ParseGccCommand({"-E", "x.c"}).local_reason, "-E");
+  EXPECT_EQ(ParseGccCommand({"--version"}).local_reason, "--version");
+  EXPECT_EQ(ParseGccCommand({"-print-prog-name=cc1"}).local_reason, "-print-prog-name=cc1");
+  EXPECT_EQ(ParseGccCommand({"-O2"}).local_reason, "no input files");
+  EXPECT_EQ(ParseGccCommand({"-c", "a.c", "b.c", "-o", "x.o"}).local_reason, "-o with several sources");
+  EXPECT_EQ(ParseGccCommand({"-", "-c"}).local_reason, "-");
+}
+
+TEST(GccCommandTest, ResponseFiles) {
+  char path[] = "/tmp/gg-rsp-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text = "-c 'a b.c' -o\n\"x.o\" -DQ=\\\"s\\\"\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto args = ExpandResponseFiles({"-O2", std::string("@") + path});
+  unlink(path);
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(*args, (std::vector<std::string>{"-O2", "-c", "a b.c", "-o", "x.o", "-DQ=\"s\""}));
+}
+
+TEST(ProjectViewTest, BuildProducts) {
+  EXPECT_TRUE(IsBuildProduct("x.o", false));
+  EXPECT_TRUE(IsBuildProduct("libz.so.1.2.13", false));
+  EXPECT_TRUE(IsBuildProduct(".git", true));
+  EXPECT_FALSE(IsBuildProduct("zlib.h", false));
+  EXPECT_TRUE(IsUnder("/a/b", "/a"));
+  EXPECT_FALSE(IsUnder("/ab", "/a"));
+}
+
+}  // namespace
+}  // namespace gg::models

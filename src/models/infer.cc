@@ -1,0 +1,149 @@
+#include "models/infer.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "core/path_util.h"
+#include "models/session.h"
+#include "models/toolchain.h"
+
+namespace gg::models {
+namespace {
+
+std::string RealPath(const std::string& p) {
+  char buf[PATH_MAX];
+  return realpath(p.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+// Bind-mounts `from` over the existing file `to`.
+bool Bind(const std::string& from, const std::string& to) {
+  if (mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    std::fprintf(stderr, "gg infer: bind %s on %s: %s\n", from.c_str(), to.c_str(), std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string DefaultModelExe(const std::string& gg_exe) {
+  if (const char* e = getenv("GG_MODEL_EXE")) return e;
+  return DirName(gg_exe) + "/gg-model";
+}
+
+std::vector<std::string> DetectRoots(const std::string& cwd) {
+  std::vector<std::string> roots;
+  auto cache = ReadFile(cwd + "/CMakeCache.txt");
+  if (cache.ok()) {
+    std::istringstream in(*cache);
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("CMAKE_HOME_DIRECTORY:INTERNAL=")) roots.push_back(line.substr(line.find('=') + 1));
+    }
+  }
+  return roots;
+}
+
+void PrintLocalSummary(const InferResult& r, FILE* out) {
+  if (r.local_commands.empty()) return;
+  std::fprintf(out, "gg: %zu command%s ran locally:\n", r.local_commands.size(),
+               r.local_commands.size() == 1 ? "" : "s");
+  for (const auto& l : r.local_commands) {
+    size_t tab = l.find('\t');
+    std::fprintf(out, "  %s   [%s]\n", l.substr(tab + 1).c_str(), l.substr(0, tab).c_str());
+  }
+}
+
+Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (access(options.model_exe.c_str(), X_OK) != 0) {
+    return Status::NotFound("gg-model not found at " + options.model_exe + " (set $GG_MODEL_EXE)");
+  }
+  GG_ASSIGN_OR_RETURN(Toolchain tc, CaptureToolchain(store, options.refresh_toolchain));
+
+  std::string session_dir = store->TempDir() + "/infer." + UniqueSuffix();
+  GG_RETURN_IF_ERROR(MakeDirs(session_dir + "/real"));
+  SessionConfig config;
+  config.store_dir = AbsolutePath(store->dir());
+  config.gg_exe = options.gg_exe;
+  char cwd_buf[PATH_MAX];
+  std::string cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
+  config.roots.push_back(cwd);
+  for (const auto& r : options.roots) config.roots.push_back(RealPath(r).empty() ? r : RealPath(r));
+  for (const auto& r : DetectRoots(cwd)) config.roots.push_back(r);
+  for (const auto& [kind, path] : tc.tools) {
+    std::string base = path.substr(path.rfind('/') + 1);
+    config.tools[path] = {kind, session_dir + "/real/" + base};
+  }
+  std::string shell = RealPath("/bin/sh");
+  std::string real_shell = session_dir + "/real/sh";
+  GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + "/config", config.Serialize()));
+  GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + "/toolchain", tc.Serialize()));
+  std::string model = RealPath(options.model_exe);
+
+  pid_t pid = fork();
+  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid == 0) {
+    if (unshare(CLONE_NEWNS) != 0) {
+      std::fprintf(stderr, "gg infer: unshare(CLONE_NEWNS): %s (needs root or a user namespace)\n",
+                   std::strerror(errno));
+      _exit(126);
+    }
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(126);
+    std::vector<std::pair<std::string, std::string>> overlays;  // real path, copy
+    for (const auto& [path, kr] : config.tools) overlays.push_back({path, kr.second});
+    if (!shell.empty()) overlays.push_back({shell, real_shell});
+    for (const auto& [path, copy] : overlays) {
+      int fd = open(copy.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+      if (fd >= 0) close(fd);
+      if (!Bind(path, copy)) _exit(126);
+    }
+    for (const auto& [path, copy] : overlays) {
+      if (!Bind(model, path)) _exit(126);
+    }
+    setenv(kSessionEnv, session_dir.c_str(), 1);
+    setenv(kGgExeEnv, options.gg_exe.c_str(), 1);
+    setenv("GG_DIR", config.store_dir.c_str(), 1);
+    if (!shell.empty()) {
+      setenv(kShellEnv, shell.c_str(), 1);
+      setenv(kRealShellEnv, real_shell.c_str(), 1);
+    }
+    unsetenv(kPassthroughEnv);
+    std::vector<char*> argv;
+    for (const auto& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    std::fprintf(stderr, "gg infer: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  InferResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  auto thunks = ReadFile(session_dir + "/thunks.log");
+  if (thunks.ok()) {
+    for (char ch : *thunks) r.thunks += ch == '\n';
+  }
+  auto local = ReadFile(session_dir + "/local.log");
+  if (local.ok()) {
+    std::istringstream in(*local);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) r.local_commands.push_back(line);
+    }
+  }
+  (void)RemoveTree(session_dir);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace gg::models

@@ -1,0 +1,39 @@
+// `gg infer`: runs a real build command with the tools replaced by models,
+// in a private mount namespace where gg-model is bind-mounted over each real
+// tool (so absolute compiler paths, as CMake writes them, reach it too).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/local_store.h"
+
+namespace gg::models {
+
+struct InferOptions {
+  std::vector<std::string> command;  ///< the build command, run with execvp
+  std::vector<std::string> roots;    ///< project roots besides the cwd
+  std::string gg_exe;                ///< the gg binary (models call `gg force`)
+  std::string model_exe;             ///< gg-model
+  bool refresh_toolchain = false;
+};
+
+struct InferResult {
+  int exit_code = 0;                       ///< the build command's
+  size_t thunks = 0;                       ///< placeholders the models wrote
+  std::vector<std::string> local_commands; ///< "reason\tcommand", in order
+  double seconds = 0;
+};
+
+Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options);
+
+/// gg-model's path: $GG_MODEL_EXE, else beside `gg_exe`.
+std::string DefaultModelExe(const std::string& gg_exe);
+
+/// Prints "N commands ran locally: ..." (nothing when N is 0).
+void PrintLocalSummary(const InferResult& r, FILE* out);
+
+/// Project roots implied by the build directory (CMake's source dir).
+std::vector<std::string> DetectRoots(const std::string& cwd);
+
+}  // namespace gg::models

@@ -1,0 +1,120 @@
+#include "models/session.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "core/path_util.h"
+#include "core/placeholder.h"
+
+namespace gg::models {
+namespace {
+
+void AppendLine(const std::string& path, const std::string& line) {
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string l = line + "\n";
+  ssize_t n = write(fd, l.data(), l.size());
+  (void)n;
+  close(fd);
+}
+
+}  // namespace
+
+std::string SessionConfig::Serialize() const {
+  std::string out = "store " + store_dir + "\ngg " + gg_exe + "\n";
+  for (const auto& r : roots) out += "root " + r + "\n";
+  for (const auto& [path, kr] : tools) out += "tool " + kr.first + " " + path + " " + kr.second + "\n";
+  return out;
+}
+
+Result<SessionConfig> SessionConfig::Parse(const std::string& text) {
+  SessionConfig c;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ls(line);
+    std::string key;
+    ls >> key;
+    if (key == "store") ls >> c.store_dir;
+    else if (key == "gg") ls >> c.gg_exe;
+    else if (key == "root") {
+      std::string r;
+      ls >> r;
+      c.roots.push_back(r);
+    } else if (key == "tool") {
+      std::string kind, path, real;
+      ls >> kind >> path >> real;
+      c.tools[path] = {kind, real};
+    }
+  }
+  return c;
+}
+
+Result<Session> Session::Load(const std::string& dir) {
+  Session s;
+  s.dir = dir;
+  GG_ASSIGN_OR_RETURN(std::string config, ReadFile(dir + "/config"));
+  GG_ASSIGN_OR_RETURN(s.config, SessionConfig::Parse(config));
+  GG_ASSIGN_OR_RETURN(std::string tc, ReadFile(dir + "/toolchain"));
+  GG_ASSIGN_OR_RETURN(s.toolchain, Toolchain::Parse(tc));
+  return s;
+}
+
+void Session::LogThunk(const std::string& name, const std::string& path) const {
+  AppendLine(dir + "/thunks.log", name + "\t" + path);
+}
+
+void Session::LogLocal(const std::string& reason, const std::vector<std::string>& argv) const {
+  std::string line = reason + "\t";
+  for (size_t i = 0; i < argv.size(); ++i) line += (i ? " " : "") + argv[i];
+  for (auto& ch : line) {
+    if (ch == '\n') ch = ' ';
+  }
+  AppendLine(dir + "/local.log", line);
+}
+
+std::string Session::RealTool(const std::string& kind) const {
+  for (const auto& [path, kr] : config.tools) {
+    if (kr.first == kind) return kr.second;
+  }
+  return "";
+}
+
+std::vector<std::string> FindPlaceholders(const std::vector<std::string>& candidates) {
+  std::vector<std::string> out;
+  for (const auto& c : candidates) {
+    struct stat st {};
+    if (c.empty() || stat(c.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) continue;
+    auto p = ReadPlaceholder(c);
+    if (p.ok() && p->has_value()) out.push_back(c);
+  }
+  return out;
+}
+
+Status ForcePlaceholders(const std::string& gg_exe, const std::vector<std::string>& paths) {
+  if (paths.empty()) return Status::Ok();
+  std::vector<std::string> argv = {gg_exe, "force"};
+  argv.insert(argv.end(), paths.begin(), paths.end());
+  pid_t pid = fork();
+  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid == 0) {
+    dup2(2, 1);  // keep the build's stdout clean
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(gg_exe.c_str(), args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Status::Failed("gg force of " + paths[0] + (paths.size() > 1 ? " and others" : "") + " failed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace gg::models

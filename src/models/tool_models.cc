@@ -1,0 +1,271 @@
+#include "models/tool_models.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <set>
+#include <filesystem>
+
+#include "core/path_util.h"
+#include "core/placeholder.h"
+#include "models/gcc_command.h"
+#include "models/project_view.h"
+
+namespace gg::models {
+namespace {
+
+std::string Cwd() {
+  char buf[PATH_MAX];
+  return getcwd(buf, sizeof buf) ? std::string(buf) : std::string("/");
+}
+
+std::string Absolute(const std::string& cwd, const std::string& p) {
+  std::string a = p.starts_with("/") ? p : cwd + "/" + p;
+  return std::filesystem::path(a).lexically_normal().string();
+}
+
+// The tag of an output under the work dir, or empty if it is elsewhere.
+std::string TagOf(const std::string& cwd, const std::string& abs) {
+  if (!IsUnder(abs, cwd) || abs == cwd) return "";
+  std::string tag = abs.substr(cwd == "/" ? 1 : cwd.size() + 1);
+  return IsCleanRelativePath(tag) ? tag : "";
+}
+
+std::vector<std::string> BaseEnv() {
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin"};
+  for (const char* v : {"SOURCE_DATE_EPOCH", "LC_ALL", "LANG"}) {
+    if (const char* val = getenv(v)) env.push_back(std::string(v) + "=" + val);
+  }
+  return env;
+}
+
+// A thunk input for a file the command reads: its placeholder's target, or
+// nothing (the view shows real files).
+struct Dependency {
+  std::string abs;
+  Name target;
+};
+
+std::optional<Dependency> PlaceholderDep(const std::string& cwd, const std::string& path) {
+  std::string abs = Absolute(cwd, path);
+  struct stat st {};
+  if (stat(abs.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) return std::nullopt;
+  auto p = ReadPlaceholder(abs);
+  if (!p.ok() || !p->has_value()) return std::nullopt;
+  return Dependency{abs, **p};
+}
+
+std::string InputPath(const std::string& cwd, const std::string& abs) {
+  std::string tag = TagOf(cwd, abs);
+  return tag.empty() ? abs : tag;
+}
+
+// Stores the thunk and leaves a placeholder for each output.
+Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t, const std::string& cwd,
+                           const std::vector<int>& modes) {
+  GG_RETURN_IF_ERROR(t.Validate());
+  GG_ASSIGN_OR_RETURN(Name name, store->Put(t.Serialize()));
+  ModelResult r;
+  for (size_t i = 0; i < t.outputs.size(); ++i) {
+    Name target = i == 0 ? name : name.WithTag(t.outputs[i]);
+    std::string path = cwd + "/" + t.outputs[i];
+    GG_RETURN_IF_ERROR(MakeDirs(DirName(path)));
+    GG_RETURN_IF_ERROR(WritePlaceholder(path, target, i < modes.size() ? modes[i] : 0644));
+    s.LogThunk(target.str(), path);
+    r.placeholders.push_back(path);
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::string& kind,
+                             const std::vector<std::string>& raw_args) {
+  ModelResult local;
+  for (const char* v : {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH",
+                        "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"}) {
+    if (getenv(v)) {
+      local.local_reason = std::string("$") + v + " is set";
+      return local;
+    }
+  }
+  GG_ASSIGN_OR_RETURN(auto args, ExpandResponseFiles(raw_args));
+  GccCommand c = ParseGccCommand(args);
+  if (!c.local_reason.empty()) {
+    local.local_reason = c.local_reason;
+    return local;
+  }
+  std::string cwd = Cwd();
+  GG_ASSIGN_OR_RETURN(ThunkInput fn, s.toolchain.ToolInput(kind));
+
+  Thunk t;
+  t.function = fn.name;
+  t.workdir = cwd;
+  t.env = BaseEnv();
+  t.args.push_back(fn.path);
+  t.args.insert(t.args.end(), args.begin(), args.end());
+
+  ViewRequest view;
+  view.roots = s.config.roots;
+  view.workdir = cwd;
+  std::vector<int> modes;
+  for (const auto& o : c.outputs) {
+    std::string abs = Absolute(cwd, o);
+    std::string tag = TagOf(cwd, abs);
+    if (tag.empty()) {
+      local.local_reason = "output " + o + " is outside the working directory";
+      return local;
+    }
+    if (std::find(t.outputs.begin(), t.outputs.end(), tag) != t.outputs.end()) continue;
+    t.outputs.push_back(tag);
+    modes.push_back(c.mode == GccCommand::Mode::kLink && t.outputs.size() == 1 ? 0755 : 0644);
+    view.exclude.insert(abs);
+    view.expand.insert(DirName(abs));
+  }
+  // Placeholders the command reads become dependencies on their thunks.
+  std::vector<Dependency> deps;
+  auto consider = [&](const std::string& path) {
+    if (auto d = PlaceholderDep(cwd, path)) deps.push_back(*d);
+  };
+  for (const auto& in : c.inputs) consider(in);
+  for (const auto& f : c.include_files) consider(f);
+  for (const auto& lib : c.libs) {
+    for (const auto& dir : c.lib_dirs) {
+      for (const char* pattern : {"lib%s.so", "lib%s.a"}) {
+        std::string name = pattern;
+        name.replace(name.find("%s"), 2, lib);
+        consider(dir + "/" + name);
+      }
+    }
+  }
+  for (const auto& d : deps) {
+    view.exclude.insert(d.abs);
+    view.expand.insert(DirName(d.abs));
+  }
+  for (const auto& in : c.inputs) view.needed.push_back(DirName(Absolute(cwd, in)));
+  for (const auto& f : c.include_files) view.needed.push_back(DirName(Absolute(cwd, f)));
+  for (const auto& d : c.include_dirs) view.needed.push_back(Absolute(cwd, d));
+  for (const auto& d : c.lib_dirs) view.needed.push_back(Absolute(cwd, d));
+  GG_ASSIGN_OR_RETURN(auto view_inputs, BuildView(store, view));
+
+  t.inputs = s.toolchain.inputs;
+  for (auto& in : view_inputs) t.inputs.push_back(std::move(in));
+  std::set<std::string> seen;
+  for (const auto& d : deps) {
+    std::string path = InputPath(cwd, d.abs);
+    if (!seen.insert(path).second) continue;
+    t.inputs.push_back({d.target.str(), path, false});
+  }
+  return Finish(store, s, t, cwd, modes);
+}
+
+Result<ModelResult> ModelAr(LocalStore* store, const Session& s, const std::vector<std::string>& args) {
+  ModelResult local;
+  size_t i = 0;
+  while (i < args.size() && args[i].starts_with("--")) ++i;  // --plugin etc.: keep simple
+  if (i > 0 || args.size() < 2) {
+    local.local_reason = "ar options";
+    return local;
+  }
+  std::string ops = args[0];
+  if (!ops.empty() && ops[0] == '-') ops = ops.substr(1);
+  bool create = ops.find_first_of("rq") != std::string::npos;
+  if (!create || ops.find_first_of("dmptxTabiPlNoO") != std::string::npos) {
+    local.local_reason = "ar " + args[0];
+    return local;
+  }
+  std::string cwd = Cwd();
+  std::string archive = Absolute(cwd, args[1]);
+  std::string tag = TagOf(cwd, archive);
+  if (tag.empty()) {
+    local.local_reason = "archive outside the working directory";
+    return local;
+  }
+  if (access(archive.c_str(), F_OK) == 0) {
+    local.local_reason = "ar updates an existing archive";
+    return local;
+  }
+  GG_ASSIGN_OR_RETURN(ThunkInput fn, s.toolchain.ToolInput("ar"));
+  Thunk t;
+  t.function = fn.name;
+  t.workdir = cwd;
+  t.env = BaseEnv();
+  t.args = {fn.path};
+  t.args.insert(t.args.end(), args.begin(), args.end());
+  t.inputs = s.toolchain.inputs;
+  t.outputs = {tag};
+  std::set<std::string> seen;
+  for (size_t m = 2; m < args.size(); ++m) {
+    std::string abs = Absolute(cwd, args[m]);
+    std::string path = InputPath(cwd, abs);
+    if (!seen.insert(path).second) continue;
+    if (auto d = PlaceholderDep(cwd, args[m])) {
+      t.inputs.push_back({d->target.str(), path, false});
+    } else {
+      auto name = store->PutFile(abs);
+      if (!name.ok()) {
+        local.local_reason = "member " + args[m] + " unreadable";
+        return local;
+      }
+      t.inputs.push_back({name->str(), path, false});
+    }
+  }
+  return Finish(store, s, t, cwd, {0644});
+}
+
+Result<ModelResult> ModelInPlace(LocalStore* store, const Session& s, const std::string& kind,
+                                 const std::vector<std::string>& args) {
+  ModelResult local;
+  // Only `TOOL [-options] FILE`: options without values, one file.
+  std::vector<std::string> opts;
+  std::string file;
+  for (const auto& a : args) {
+    if (a.starts_with("-")) {
+      if (a == "-o" || a == "-R" || a == "-K" || a == "-N" || a == "-F" || a == "-I" || a == "-O") {
+        local.local_reason = kind + " " + a;
+        return local;
+      }
+      opts.push_back(a);
+    } else if (file.empty()) {
+      file = a;
+    } else {
+      local.local_reason = kind + " of several files";
+      return local;
+    }
+  }
+  std::string cwd = Cwd();
+  auto dep = file.empty() ? std::nullopt : PlaceholderDep(cwd, file);
+  std::string tag = dep ? TagOf(cwd, dep->abs) : "";
+  if (!dep || tag.empty() || s.toolchain.shell.empty()) {
+    local.local_reason = kind + " of a real file";
+    return local;
+  }
+  GG_ASSIGN_OR_RETURN(ThunkInput tool, s.toolchain.ToolInput(kind));
+  auto shell_quote = [](const std::string& w) {
+    std::string q = "'";
+    for (char ch : w) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q + "'";
+  };
+  std::string script = "cp .gg-in/" + shell_quote(tag) + " " + shell_quote(tag) + " && chmod u+w " +
+                       shell_quote(tag) + " && exec " + shell_quote(tool.path);
+  for (const auto& o : opts) script += " " + shell_quote(o);
+  script += " " + shell_quote(tag);
+  struct stat st {};
+  stat(dep->abs.c_str(), &st);
+  Thunk t;
+  t.function = s.toolchain.shell;
+  t.workdir = cwd;
+  t.env = BaseEnv();
+  t.args = {"/bin/sh", "-c", script};
+  t.inputs = s.toolchain.inputs;
+  t.inputs.push_back({s.toolchain.shell, "/gg/sh", true});
+  t.args[0] = "/gg/sh";
+  t.inputs.push_back({dep->target.str(), ".gg-in/" + tag, false});
+  t.outputs = {tag};
+  return Finish(store, s, t, cwd, {static_cast<int>(st.st_mode & 07777)});
+}
+
+}  // namespace gg::models

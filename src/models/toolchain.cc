@@ -1,0 +1,372 @@
+#include "models/toolchain.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "core/collect.h"
+#include "core/path_util.h"
+#include "core/tree.h"
+
+namespace gg::models {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kFormat[] = "gg-toolchain 3";
+constexpr char kBusybox[] = "/usr/bin/busybox";
+
+// The tools a build may call directly, by the names found in $PATH.
+const std::pair<const char*, const char*> kTools[] = {
+    {"cc", "gcc"},       {"cxx", "g++"},   {"ar", "ar"},   {"ranlib", "ranlib"}, {"strip", "strip"},
+    {"as", "as"},        {"ld", "ld"},     {"nm", "nm"},   {"objcopy", "objcopy"}};
+
+std::string Lexical(const std::string& p) { return fs::path(p).lexically_normal().string(); }
+
+std::string RealPath(const std::string& p) {
+  char buf[PATH_MAX];
+  return realpath(p.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Files that make up the synthetic library trees, grouped by directory.
+class FileSet {
+ public:
+  // Adds `path` and, if it is a symlink, the chain of links to its file.
+  void Add(const std::string& raw) {
+    std::string path = Lexical(raw);
+    // Only system files: a link's own temporary objects are not toolchain.
+    if (!path.starts_with("/usr/") && !path.starts_with("/lib")) return;
+    for (int depth = 0; depth < 16 && !path.empty(); ++depth) {
+      std::string dir = DirName(path);
+      std::string real_dir = RealPath(dir);
+      if (real_dir.empty()) return;
+      aliases_[real_dir].insert(dir);
+      aliases_[real_dir].insert(real_dir);
+      std::string base = path.substr(path.rfind('/') + 1);
+      std::string real_path = real_dir + "/" + base;
+      if (!files_[real_dir].insert(base).second) return;
+      struct stat st {};
+      if (lstat(real_path.c_str(), &st) != 0) {
+        files_[real_dir].erase(base);
+        return;
+      }
+      if (!S_ISLNK(st.st_mode)) return;
+      std::error_code ec;
+      std::string target = fs::read_symlink(real_path, ec).string();
+      if (ec) return;
+      path = Lexical(target[0] == '/' ? target : real_dir + "/" + target);
+    }
+  }
+
+  // One tree per directory, mounted at the directory and its aliases.
+  // Directories inside `whole` (mounted as trees already) are skipped.
+  Status AddInputs(LocalStore* store, std::vector<ThunkInput>* inputs, const std::vector<std::string>& whole,
+                   const std::map<std::string, std::string>& extra_files = {}) {
+    for (const auto& [dir, names] : files_) {
+      bool covered = false;
+      for (const auto& w : whole) covered |= dir == w || dir.starts_with(w + "/");
+      if (covered || names.empty()) continue;
+      Tree tree;
+      for (const auto& base : names) {
+        std::string full = dir + "/" + base;
+        struct stat st {};
+        if (lstat(full.c_str(), &st) != 0) continue;
+        TreeEntry e;
+        e.path = base;
+        if (S_ISLNK(st.st_mode)) {
+          e.kind = TreeEntry::Kind::kSymlink;
+          e.target = fs::read_symlink(full).string();
+        } else if (S_ISREG(st.st_mode)) {
+          GG_ASSIGN_OR_RETURN(e.name, store->PutFile(full));
+          e.executable = (st.st_mode & 0111) != 0;
+        } else {
+          continue;
+        }
+        tree.entries.push_back(e);
+      }
+      for (const auto& [base, host] : extra_files) {
+        if (dir != "/usr/bin") continue;
+        TreeEntry e;
+        e.path = base;
+        GG_ASSIGN_OR_RETURN(e.name, store->PutFile(host));
+        e.executable = true;
+        tree.entries.push_back(e);
+      }
+      GG_ASSIGN_OR_RETURN(Name name, store->Put(tree.Serialize()));
+      for (const auto& alias : aliases_[dir]) inputs->push_back({name.str(), alias, false});
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::map<std::string, std::set<std::string>> files_;
+  std::map<std::string, std::set<std::string>> aliases_;
+};
+
+// Shared libraries (and the loader) a binary needs, from ldd.
+void AddLddClosure(const std::string& binary, FileSet* files) {
+  auto out = RunCapture({"ldd", binary}, true);
+  if (!out.ok()) return;
+  for (const auto& line : Lines(*out)) {
+    size_t arrow = line.find("=> ");
+    std::string rest = arrow == std::string::npos ? line : line.substr(arrow + 3);
+    size_t start = rest.find('/');
+    if (start == std::string::npos) continue;
+    std::string path = rest.substr(start, rest.find(' ', start) - start);
+    files->Add(path);
+  }
+}
+
+// Every file the linker opens for a few representative links (crt files,
+// libc's linker script and what it names, libgcc, libstdc++, libm...).
+void AddLinkFiles(const std::string& cc, const std::string& cxx, FileSet* files) {
+  char dir_template[] = "/tmp/gg-toolchain-XXXXXX";
+  if (!mkdtemp(dir_template)) return;
+  std::string dir = dir_template;
+  std::string c = dir + "/t.c", cc_src = dir + "/t.cc", out = dir + "/t";
+  (void)WriteFileAtomic(c, "#include <math.h>\n#include <pthread.h>\nint main(void){return (int)sqrt(4.0);}\n");
+  (void)WriteFileAtomic(cc_src, "#include <iostream>\nint main(){std::cout<<1;}\n");
+  std::vector<std::vector<std::string>> links = {
+      {cc, "-o", out, c, "-lm", "-lpthread", "-ldl", "-lrt", "-Wl,-t"},
+      {cc, "-fPIC", "-shared", "-o", out + ".so", c, "-lm", "-Wl,-t"},
+      {cc, "-no-pie", "-o", out, c, "-lm", "-Wl,-t"},
+      {cc, "-static", "-o", out, c, "-lm", "-Wl,-t"},
+      {cxx, "-o", out, cc_src, "-Wl,-t"},
+      {cxx, "-fPIC", "-shared", "-o", out + ".so", cc_src, "-Wl,-t"},
+  };
+  for (const auto& argv : links) {
+    auto text = RunCapture(argv, true);
+    if (!text.ok()) continue;
+    for (const auto& line : Lines(*text)) {
+      if (line.empty() || line[0] != '/') continue;
+      std::string path = line.substr(0, line.find_first_of("( :"));
+      files->Add(path);
+    }
+  }
+  (void)RemoveTree(dir);
+}
+
+// System include directories the drivers search.
+std::vector<std::string> IncludeDirs(const std::string& driver, const char* lang) {
+  std::vector<std::string> dirs;
+  auto text = RunCapture({driver, "-x", lang, "-E", "-v", "/dev/null", "-o", "/dev/null"}, true);
+  if (!text.ok()) return dirs;
+  bool in = false;
+  for (const auto& line : Lines(*text)) {
+    if (line.starts_with("#include <...> search starts here")) in = true;
+    else if (line.starts_with("End of search list")) in = false;
+    else if (in && line.starts_with(" /")) dirs.push_back(Lexical(line.substr(1)));
+  }
+  return dirs;
+}
+
+std::string CacheKey(const std::map<std::string, std::string>& tools, const std::string& install) {
+  std::string key = std::string(kFormat) + "\n";
+  auto add = [&](const std::string& path) {
+    struct stat st {};
+    stat(path.c_str(), &st);
+    key += path + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "\n";
+  };
+  for (const auto& [kind, path] : tools) add(path);
+  add(install);
+  add(install + "/cc1");
+  add("/usr/include");
+  add(kBusybox);
+  std::string h = Name::ForContent(key).str();
+  return h.substr(1, 20);
+}
+
+}  // namespace
+
+std::string FindInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  size_t pos = 0;
+  while (pos <= p.size()) {
+    size_t colon = p.find(':', pos);
+    std::string dir = p.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + name;
+    if (access(cand.c_str(), X_OK) == 0) return cand;
+    if (colon == std::string::npos) break;
+    pos = colon + 1;
+  }
+  return "";
+}
+
+Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_failure) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
+  pid_t pid = fork();
+  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) out.append(buf, n);
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!allow_failure && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    return Status::Failed(argv[0] + " failed: " + out);
+  }
+  return out;
+}
+
+Result<ThunkInput> Toolchain::ToolInput(const std::string& kind) const {
+  auto it = tools.find(kind);
+  if (it == tools.end()) return Status::NotFound("no " + kind + " in the captured toolchain");
+  for (const auto& in : inputs) {
+    if (in.path == it->second && in.executable) return in;
+  }
+  return Status::NotFound("toolchain has no input for " + it->second);
+}
+
+std::string Toolchain::Serialize() const {
+  std::string out = std::string(kFormat) + "\n";
+  out += "shell " + shell + "\n";
+  for (const auto& [k, v] : tools) out += "tool " + k + " " + v + "\n";
+  for (const auto& in : inputs) out += "input " + in.name + " " + (in.executable ? "x" : "-") + " " + in.path + "\n";
+  return out;
+}
+
+Result<Toolchain> Toolchain::Parse(const std::string& text) {
+  Toolchain t;
+  auto lines = Lines(text);
+  if (lines.empty() || lines[0] != kFormat) return Status::Corrupt("not a toolchain description");
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::istringstream in(lines[i]);
+    std::string kind;
+    in >> kind;
+    if (kind == "shell") {
+      in >> t.shell;
+    } else if (kind == "tool") {
+      std::string k, v;
+      in >> k >> v;
+      t.tools[k] = v;
+    } else if (kind == "input") {
+      ThunkInput ti;
+      std::string x;
+      in >> ti.name >> x >> ti.path;
+      ti.executable = x == "x";
+      t.inputs.push_back(ti);
+    }
+  }
+  return t;
+}
+
+Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
+  Toolchain t;
+  for (const auto& [kind, name] : kTools) {
+    std::string found = FindInPath(name);
+    if (found.empty()) continue;
+    std::string real = RealPath(found);
+    if (!real.empty()) t.tools[kind] = real;
+  }
+  if (!t.tools.count("cc")) return Status::NotFound("no gcc in $PATH: nothing to model");
+  std::string install;
+  GG_ASSIGN_OR_RETURN(std::string dirs, RunCapture({t.tools["cc"], "-print-search-dirs"}));
+  for (const auto& line : Lines(dirs)) {
+    if (line.starts_with("install: ")) install = Lexical(line.substr(9));
+  }
+  while (install.size() > 1 && install.back() == '/') install.pop_back();
+  if (install.empty()) return Status::Failed("gcc -print-search-dirs names no install directory");
+
+  std::string cache_dir = store->dir() + "/models";
+  std::string cache = cache_dir + "/toolchain-" + CacheKey(t.tools, install);
+  if (!refresh) {
+    auto text = ReadFile(cache);
+    if (text.ok()) {
+      auto parsed = Toolchain::Parse(*text);
+      bool complete = parsed.ok();
+      for (size_t i = 0; complete && i < parsed->inputs.size(); ++i) {
+        auto n = Name::Parse(parsed->inputs[i].name);
+        complete = n.ok() && store->Has(*n);
+      }
+      if (complete) return parsed;
+    }
+  }
+
+  // Directories mounted whole: the gcc install dir (cc1, cc1plus, collect2,
+  // crtbegin*.o, libgcc, the plugin) and the system include directories.
+  std::vector<std::string> trees = {install};
+  std::vector<std::string> includes = IncludeDirs(t.tools["cc"], "c");
+  if (t.tools.count("cxx")) {
+    for (auto& d : IncludeDirs(t.tools["cxx"], "c++")) includes.push_back(d);
+  }
+  std::sort(includes.begin(), includes.end());
+  for (const auto& d : includes) {
+    bool covered = false;
+    for (const auto& tr : trees) covered |= d == tr || d.starts_with(tr + "/");
+    if (covered || access(d.c_str(), R_OK) != 0) continue;
+    trees.push_back(d);
+  }
+  for (const auto& dir : trees) {
+    GG_ASSIGN_OR_RETURN(Name name, CollectPath(store, dir));
+    t.inputs.push_back({name.str(), dir, false});
+  }
+
+  // The binaries, their libraries and the files links read.
+  FileSet files;
+  std::vector<std::string> binaries;
+  for (const auto& [kind, path] : t.tools) binaries.push_back(path);
+  for (const char* prog : {"cc1", "cc1plus", "collect2", "lto-wrapper", "lto1"}) {
+    std::string p = install + "/" + prog;
+    if (access(p.c_str(), X_OK) == 0) binaries.push_back(p);
+  }
+  auto plugin = RunCapture({t.tools["cc"], "-print-file-name=liblto_plugin.so"}, true);
+  if (plugin.ok() && !plugin->empty()) binaries.push_back(Lexical(Lines(*plugin)[0]));
+  for (const auto& b : binaries) AddLddClosure(b, &files);
+  for (const char* name : {"gcc", "g++", "cc", "c++", "as", "ld", "ld.bfd", "ar", "ranlib", "strip", "nm",
+                           "objcopy"}) {
+    std::string found = FindInPath(name);
+    if (!found.empty() && found.starts_with("/usr/bin/")) files.Add(found);
+  }
+  AddLinkFiles(t.tools["cc"], t.tools.count("cxx") ? t.tools["cxx"] : t.tools["cc"], &files);
+  std::map<std::string, std::string> extra;
+  if (access(kBusybox, X_OK) == 0) {
+    extra["sh"] = kBusybox;
+    GG_ASSIGN_OR_RETURN(Name bb, store->PutFile(kBusybox));
+    t.shell = bb.str();
+  }
+  GG_RETURN_IF_ERROR(files.AddInputs(store, &t.inputs, trees, extra));
+  // Each tool also as a value at its real path, so it can be a function.
+  for (const auto& [kind, path] : t.tools) {
+    GG_ASSIGN_OR_RETURN(Name name, store->PutFile(path));
+    t.inputs.push_back({name.str(), path, true});
+  }
+  GG_RETURN_IF_ERROR(MakeDirs(cache_dir));
+  GG_RETURN_IF_ERROR(WriteFileAtomic(cache, t.Serialize()));
+  return t;
+}
+
+}  // namespace gg::models

@@ -1,0 +1,44 @@
+// Toolchain capture: the host's compiler, binutils, the files they read
+// (cc1, crt files, libgcc, libc and its linker scripts, system headers) and
+// the shared libraries and dynamic loader they need, as content-addressed
+// thunk inputs at their real absolute paths. Directories that recur (the gcc
+// install dir, /usr/include) are tree objects; the scattered library files
+// are gathered into one synthetic tree per directory. Captured once per
+// machine and cached in the store, keyed by the tools' paths and mtimes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/local_store.h"
+#include "gg/thunk.h"
+
+namespace gg::models {
+
+struct Toolchain {
+  /// Tool kind ("cc", "cxx", "ar", "ranlib", "strip", "as", "ld", "nm",
+  /// "objcopy") -> the real host file (symlinks resolved).
+  std::map<std::string, std::string> tools;
+  /// Everything a tool thunk needs besides its own inputs.
+  std::vector<ThunkInput> inputs;
+  /// busybox (static), visible as /bin/sh and /usr/bin/sh in thunks.
+  std::string shell;
+
+  /// The value input holding a tool, at its real path (a thunk's function).
+  Result<ThunkInput> ToolInput(const std::string& kind) const;
+  std::string Serialize() const;
+  static Result<Toolchain> Parse(const std::string& text);
+};
+
+/// Loads the cached capture for this machine's tools, or captures now.
+/// `refresh` forces a new capture.
+Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh = false);
+
+/// Runs argv (no shell) and returns its stdout+stderr; fails on exit != 0
+/// unless `allow_failure`.
+Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_failure = false);
+/// `name` found in $PATH (or itself if it has a slash), or empty.
+std::string FindInPath(const std::string& name);
+
+}  // namespace gg::models
