@@ -174,6 +174,34 @@ class RemoteTest(GGTestCase):
             subprocess.run(["ip", "link", "del", host_if], capture_output=True)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
+    def test_workers_share_a_store_that_restarts_mid_run(self):
+        from storage_servers import RedisServer
+        durable = ("--appendonly", "yes", "--appendfsync", "always")
+        redis = RedisServer().start(extra=durable)
+        try:
+            self.env["GG_STORAGE_URI"] = redis.uri()
+            a = self.value("input via the store\n", "a")
+            parts = [self.sh_thunk(f"sleep 1; cat a > out; echo {i} >> out", inputs=[(a, "a")]) for i in range(6)]
+            final = self.sh_thunk("cat p* > out", thunks=[(p, f"p{i}") for i, p in enumerate(parts)])
+            w1 = self.start_worker("w1", slots=2)
+            self.start_worker("w2", slots=2)
+            proc = self.start_force(final)
+            self.assertTrue(wait_for(lambda: sandbox_pids(w1.pid), timeout=30))
+            redis.kill()
+            time.sleep(1)
+            redis.start(port=redis.port, extra=durable)
+            out, err = proc.communicate(timeout=120)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertEqual(self.cat(out.strip()), "".join(f"input via the store\n{i}\n" for i in range(6)))
+            keys = subprocess.run(["redis-cli", "-p", str(redis.port), "--scan"], capture_output=True,
+                                  text=True).stdout.split()
+            # The workers' outputs went through the store, and so did the input.
+            self.assertIn("blobs/" + a, keys)
+            self.assertIn("blobs/" + out.strip(), keys)
+            self.assertIn("reductions/" + final, keys)
+        finally:
+            redis.stop()
+
     def test_local_and_remote_engines_together(self):
         targets = self.sleepers(8, 0.3)
         self.start_worker("w", slots=2)

@@ -61,6 +61,9 @@ class Server:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+        if getattr(self, "log", None) is not None:
+            self.log.close()
+            self.log = None
         shutil.rmtree(self.logdir, ignore_errors=True)
 
     def kill(self):

@@ -19,6 +19,8 @@
 #include "engines/remote_engine.h"
 #include "engines/slurm_launcher.h"
 #include "net/connection.h"
+#include "storage/remote_cache.h"
+#include "storage/storage.h"
 
 namespace gg::cli {
 namespace {
@@ -38,7 +40,10 @@ constexpr char kUsage[] =
     "  --timeout SECONDS  start a second copy of a thunk running longer than this\n"
     "                     (default: adaptive, 4x the median of similar thunks)\n"
     "  --trace FILE       write the run as Chrome trace-event JSON\n"
-    "  --max-attempts N   runs of a thunk whose infrastructure failed (default 3)\n\n"
+    "  --max-attempts N   runs of a thunk whose infrastructure failed (default 3)\n"
+    "  --storage URI      a store shared with other machines (default $GG_STORAGE_URI):\n"
+    "                     its reductions are used, new ones published to it\n"
+    "  --no-download      leave the targets' outputs in the shared store\n\n"
     "Exit status: 0 done, 1 a thunk failed, 2 usage, 3 other error, 130 interrupted.\n";
 
 std::atomic<bool> g_interrupted{false};
@@ -81,8 +86,9 @@ Status AddTarget(const std::string& arg, std::vector<Target>* out) {
 
 // `slurm=N[,partition=P][,slots=K][,host=H]`: a remote engine whose workers
 // Slurm starts as one array job.
-Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, const std::string& arg, const std::string& secret_file,
-                                           std::vector<SlurmLauncher>* jobs, std::vector<std::string>* cleanup) {
+Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, RemoteCache* shared, const std::string& arg,
+                                           const std::string& secret_file, std::vector<SlurmLauncher>* jobs,
+                                           std::vector<std::string>* cleanup) {
   SlurmOptions o;
   std::string host;
   size_t pos = 0;
@@ -123,6 +129,7 @@ Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, const std::string&
     cleanup->push_back(o.secret_file);
   }
   GG_ASSIGN_OR_RETURN(auto engine, RemoteEngine::Listen(store, "0.0.0.0:0", secret, "slurm"));
+  engine->set_shared(shared);
   o.connect = host + ":" + std::to_string(engine->port());
   char exe[4096] = {};
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -143,6 +150,7 @@ int ForceMain(int argc, char** argv) {
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::string> engine_specs;
   std::string secret_file;
+  std::string storage_uri;
   ForceOptions options;
   static const option kLong[] = {{"engine", required_argument, nullptr, 'n'},
                                  {"timeout", required_argument, nullptr, 's'},
@@ -150,6 +158,8 @@ int ForceMain(int argc, char** argv) {
                                  {"max-attempts", required_argument, nullptr, 'a'},
                                  {"jobs", required_argument, nullptr, 'j'},
                                  {"secret-file", required_argument, nullptr, 'S'},
+                                 {"storage", required_argument, nullptr, 'U'},
+                                 {"no-download", no_argument, nullptr, 'N'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
   int opt;
@@ -161,6 +171,8 @@ int ForceMain(int argc, char** argv) {
       case 'r': options.trace_path = optarg; break;
       case 'a': options.max_attempts = std::atoi(optarg); break;
       case 'S': secret_file = optarg; break;
+      case 'U': storage_uri = optarg; break;
+      case 'N': options.download = false; break;
       default: std::fprintf(stderr, "%s", kUsage); return kExitUsage;
     }
   }
@@ -178,6 +190,21 @@ int ForceMain(int argc, char** argv) {
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
+  std::unique_ptr<Storage> shared_storage;
+  std::unique_ptr<RemoteCache> shared;
+  if (const char* env = std::getenv("GG_STORAGE_URI"); storage_uri.empty() && env != nullptr) storage_uri = env;
+  if (!storage_uri.empty()) {
+    auto opened = OpenStorage(storage_uri);
+    if (!opened.ok()) return Fail(opened.status());
+    shared_storage = std::move(*opened);
+    shared = std::make_unique<RemoteCache>(*shared_storage);
+    options.shared = shared.get();
+  }
+  if (!options.download) {
+    for (const auto& t : targets) {
+      if (!t.placeholder.empty()) return Fail(Status::Invalid("--no-download cannot replace placeholder " + t.placeholder));
+    }
+  }
 
   if (engine_specs.empty()) engine_specs.push_back("local");
   // Declared before the engines: Slurm jobs are cancelled after the engines
@@ -208,9 +235,10 @@ int ForceMain(int argc, char** argv) {
       if (!secret.ok()) return Fail(secret.status());
       auto engine = RemoteEngine::Listen(store.get(), arg, *secret);
       if (!engine.ok()) return Fail(engine.status());
+      (*engine)->set_shared(options.shared);
       engines.push_back(std::move(*engine));
     } else if (kind == "slurm") {
-      auto engine = StartSlurm(store.get(), arg, secret_file, &slurm_jobs, &cleanup_files);
+      auto engine = StartSlurm(store.get(), options.shared, arg, secret_file, &slurm_jobs, &cleanup_files);
       if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
       engines.push_back(std::move(*engine));
     } else {

@@ -22,7 +22,9 @@ constexpr char kUsage[] =
     "  --secret-file FILE   the shared secret (the same file as the coordinator's)\n"
     "  --slots N            thunks to run at once (default: cores)\n"
     "  --cache DIR          its object cache, a gg store (default: ~/.cache/gg-worker)\n"
-    "  --wait SECONDS       how long to keep trying to connect (default 60)\n";
+    "  --wait SECONDS       how long to keep trying to connect (default 60)\n\n"
+    "With GG_STORAGE_URI set to the store the coordinator uses, inputs and outputs\n"
+    "travel through that store instead of through the connection.\n";
 
 }  // namespace
 
@@ -63,6 +65,7 @@ int WorkerMain(int argc, char** argv) {
     const char* home = std::getenv("HOME");
     options.cache_dir = std::string(home != nullptr ? home : "/tmp") + "/.cache/gg-worker";
   }
+  if (const char* env = std::getenv("GG_STORAGE_URI"); env != nullptr) options.storage_uri = env;
   signal(SIGPIPE, SIG_IGN);
   Status s = RunWorker(options);
   if (!s.ok()) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/path_util.h"
+#include "core/tree.h"
 
 namespace gg {
 
@@ -106,6 +107,24 @@ Status Coordinator::Expand(Node* n) {
       return MarkDone(n, r);
     }
     // An output has gone missing: a miss, so the thunk runs again.
+  }
+  if (options_.shared != nullptr) {
+    auto hit = options_.shared->Lookup(n->name);
+    if (!hit.ok()) return SharedError(hit.status());
+    if (hit->has_value()) {
+      const Reduction& r = **hit;
+      stats_.memoized++;
+      if (r.outputs[0].name.is_thunk()) {
+        // Another machine reduced it to a thunk: bring that thunk here.
+        if (Status s = options_.shared->FetchOutputs(*store_, {r.outputs[0].name}); !s.ok()) return SharedError(s);
+        return WaitOnTail(n, r.outputs[0].name);
+      }
+      return MarkDone(n, r);
+    }
+    if (!store_->Has(n->name)) {
+      // A thunk named by another machine: its bytes may be in the shared store.
+      (void)options_.shared->FetchOutputs(*store_, {n->name});
+    }
   }
   auto content = store_->Get(n->name);
   if (!content.ok()) {
@@ -223,6 +242,36 @@ Status Coordinator::ThunkFailure(Node* n, const ExecResult& r) const {
   return Status::Failed(msg);
 }
 
+Status Coordinator::SharedError(const Status& s) const {
+  return s.Prefix("shared store " + options_.shared->storage().uri());
+}
+
+Status Coordinator::EnsureLocal(const Thunk& thunk) {
+  if (options_.shared == nullptr) return Status::Ok();
+  std::vector<Name> missing;
+  for (const auto& in : thunk.inputs) {
+    auto n = Name::Parse(in.name);
+    if (n.ok() && !store_->Has(*n)) missing.push_back(n->object());
+  }
+  if (!missing.empty()) {
+    if (Status s = options_.shared->FetchOutputs(*store_, missing); !s.ok()) return SharedError(s);
+  }
+  missing.clear();
+  for (const auto& in : thunk.inputs) {
+    auto n = Name::Parse(in.name);
+    if (!n.ok() || n->type() != ObjectType::kTree) continue;
+    auto bytes = store_->Get(*n);
+    if (!bytes.ok()) return bytes.status();
+    auto tree = Tree::Parse(*bytes);
+    if (!tree.ok()) return tree.status();
+    for (const auto& e : tree->entries) {
+      if (e.kind == TreeEntry::Kind::kFile && !store_->Has(e.name)) missing.push_back(e.name);
+    }
+  }
+  if (missing.empty()) return Status::Ok();
+  return SharedError(options_.shared->FetchOutputs(*store_, missing));
+}
+
 Status Coordinator::StartReady() {
   auto cmp = [](Node* a, Node* b) { return ByPriority(nullptr, a->priority, b->priority); };
   while (!ready_.empty()) {
@@ -274,6 +323,7 @@ Status Coordinator::StartReady() {
       }
       GG_RETURN_IF_ERROR(store_->Put(n->resolved.Serialize()).status());
     }
+    GG_RETURN_IF_ERROR(EnsureLocal(n->resolved));
     bool launched = false;
     GG_RETURN_IF_ERROR(Launch(n, false, &launched));
     if (!launched) return Status::Ok();  // it went back to the queue; wait for room
@@ -374,6 +424,10 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
     stats_.executed++;
     GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, r.reduction));
     if (n->resolved_name != n->name) GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r.reduction));
+    if (options_.shared != nullptr) {
+      Status s = options_.shared->Publish(*store_, n->name, n->resolved_name, r.reduction);
+      if (!s.ok()) return SharedError(s).Prefix("cannot publish the result of thunk " + n->name.str());
+    }
     if (r.reduction.outputs[0].name.is_thunk()) {
       GG_RETURN_IF_ERROR(WaitOnTail(n, r.reduction.outputs[0].name));
       std::vector<Node*> fresh = to_expand_;
@@ -525,6 +579,15 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
       return Status::NotFound("thunk " + targets[i].object().str() + " has no output tagged '" + targets[i].tag() + "'");
     }
     outputs.push_back(*out);
+  }
+  if (options_.shared != nullptr && options_.download) {
+    std::vector<Name> missing;
+    for (const auto& o : outputs) {
+      if (!store_->Has(o.name)) missing.push_back(o.name);
+    }
+    if (!missing.empty()) {
+      if (Status s = options_.shared->FetchOutputs(*store_, missing); !s.ok()) return SharedError(s);
+    }
   }
   return outputs;
 }

@@ -20,6 +20,7 @@
 #include "coordinator/trace.h"
 #include "core/local_store.h"
 #include "engines/engine.h"
+#include "storage/remote_cache.h"
 
 namespace gg {
 
@@ -31,6 +32,11 @@ struct ForceOptions {
   FILE* progress_out = stderr;       ///< status line, when a terminal
   const std::atomic<bool>* interrupted = nullptr;  ///< set by a signal handler
   double wait_for_engines_seconds = 120;  ///< give up when nothing can start this long
+  /// A store shared with other machines: its reductions are checked before
+  /// anything runs, every new reduction (and its outputs) is published to it,
+  /// and inputs found only there are fetched before a thunk runs here.
+  RemoteCache* shared = nullptr;
+  bool download = true;  ///< fetch the targets' outputs from the shared store
 };
 
 class Coordinator {
@@ -60,6 +66,9 @@ class Coordinator {
   void CheckStragglers();
   void CancelAll();
   Status ThunkFailure(Node* n, const ExecResult& r) const;
+  /// Fetches from the shared store the inputs (and tree entries) not here.
+  Status EnsureLocal(const Thunk& thunk);
+  Status SharedError(const Status& s) const;
   double Now() const;
 
   LocalStore* store_;

@@ -33,6 +33,7 @@ struct RemoteEngine::Worker {
   int slots = 0;
   std::unique_ptr<net::Connection> conn;
   bool alive = true;
+  bool shared = false;        // reaches our shared store: objects go through it
   std::set<std::string> has;  // objects it holds: sent to it or made by it
   std::map<uint64_t, Callback> jobs;
   std::map<uint64_t, std::string> job_thunks;
@@ -117,6 +118,7 @@ void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
     if (stopping_) return;
     w->host = peer->host + " (" + w->conn->peer() + ")";
     w->slots = std::max(1, peer->slots);
+    w->shared = shared_ != nullptr && !peer->storage.empty() && peer->storage == shared_->storage().uri();
     w->id = static_cast<int>(workers_.size()) + 1;
     workers_.push_back(w);
     threads_.emplace_back([this, w] { SendLoop(w); });
@@ -150,13 +152,20 @@ void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
     r.reduction.seconds = d.seconds();
     for (const auto& o : d.outputs()) {
       auto name = Name::Parse(o.name());
-      if (!name.ok() || !store_->Has(*name)) {
+      if (!name.ok() || (!d.in_store() && !store_->Has(*name))) {
         r.kind = ExecResult::Kind::kCrashed;
         r.message = "worker " + w->host + " reported output '" + o.tag() + "' but did not deliver it intact";
         r.reduction.outputs.clear();
         break;
       }
       r.reduction.outputs.push_back({o.tag(), *name, o.executable()});
+    }
+    if (d.in_store() && r.ok() && shared_ != nullptr) {
+      // The worker put them in the shared store: nothing to upload again.
+      std::vector<Name> outs;
+      for (const auto& o : r.reduction.outputs) outs.push_back(o.name);
+      auto known = shared_->Known(*store_);
+      if (known.ok()) (void)(*known)->Add(outs);
     }
     Callback done;
     {
@@ -206,10 +215,32 @@ void RemoteEngine::SendLoop(std::shared_ptr<Worker> w) {
     if (item.cancel) {
       m.mutable_cancel()->set_job(item.job);
       s = w->conn->Send(m);
+    } else if (w->shared) {
+      // Through the store: many workers fetch in parallel, not via us.
+      s = shared_->Upload(*store_, item.objects);
+      if (!s.ok()) {
+        FailJob(w.get(), item.job, "cannot upload inputs to the shared store: " + s.message());
+        continue;
+      }
+      m.mutable_run()->set_job(item.job);
+      m.mutable_run()->set_thunk(std::move(item.thunk));
+      m.mutable_run()->set_fetch(true);
+      s = w->conn->Send(m);
     } else {
       for (const Name& n : item.objects) {
+        if (shared_ != nullptr && !store_->Has(n)) {
+          // Made by a worker that put it in the shared store.
+          if (Status f = shared_->FetchOutputs(*store_, {n}); !f.ok()) {
+            s = f;
+            break;
+          }
+        }
         s = net::SendObject(*w->conn, *store_, n);
         if (!s.ok()) break;
+      }
+      if (!s.ok() && s.code() != Status::Code::kUnavailable) {
+        FailJob(w.get(), item.job, "cannot send inputs: " + s.message());
+        continue;
       }
       if (s.ok()) {
         m.mutable_run()->set_job(item.job);
@@ -219,6 +250,25 @@ void RemoteEngine::SendLoop(std::shared_ptr<Worker> w) {
     }
     if (!s.ok()) return Lost(w.get(), s.message());
   }
+}
+
+void RemoteEngine::FailJob(Worker* w, uint64_t job, const std::string& why) {
+  Callback done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = w->jobs.find(job);
+    if (it == w->jobs.end() || stopping_) return;
+    done = std::move(it->second);
+    w->jobs.erase(it);
+    job_worker_.erase(job);
+    for (const auto& n : w->job_inputs[job]) w->has.erase(n.str());
+    w->job_thunks.erase(job);
+    w->job_inputs.erase(job);
+  }
+  ExecResult r;
+  r.kind = ExecResult::Kind::kSetupFailed;
+  r.message = why + " (for worker " + w->host + ")";
+  done(job, std::move(r));
 }
 
 void RemoteEngine::Lost(Worker* w, const std::string& why) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engines/engine.h"
+#include "storage/remote_cache.h"
 
 namespace gg {
 namespace net {
@@ -39,6 +40,10 @@ class RemoteEngine : public Engine {
   size_t live_workers() const;
   /// Thunks whose inputs add up to more than this stay off remote workers.
   void set_max_input_bytes(uint64_t n) { max_input_bytes_ = n; }
+  /// A store shared with the workers: a worker that reaches the same store
+  /// gets its inputs through it (and puts its outputs there) instead of
+  /// through its connection. Set before workers connect.
+  void set_shared(RemoteCache* shared) { shared_ = shared; }
 
  private:
   struct Worker;
@@ -47,6 +52,7 @@ class RemoteEngine : public Engine {
   void Serve(std::shared_ptr<Worker> w);
   void SendLoop(std::shared_ptr<Worker> w);
   void Lost(Worker* w, const std::string& why);
+  void FailJob(Worker* w, uint64_t job, const std::string& why);
   std::vector<Name> InputClosure(const Thunk& thunk) const;
 
   LocalStore* store_;
@@ -56,6 +62,7 @@ class RemoteEngine : public Engine {
   int port_;
   std::string secret_;
   uint64_t max_input_bytes_ = uint64_t{2} << 30;
+  RemoteCache* shared_ = nullptr;
   bool stopping_ = false;
   std::thread acceptor_;
   mutable std::mutex mu_;

@@ -41,10 +41,11 @@ Result<PeerInfo> AcceptWorker(Connection& conn, const std::string& secret) {
   proto::remote::Message welcome;
   welcome.mutable_welcome()->set_mac(Mac(secret, kCoordinatorLabel, auth.nonce(), nonce));
   GG_RETURN_IF_ERROR(conn.Send(welcome));
-  return PeerInfo{auth.host(), static_cast<int>(auth.slots())};
+  return PeerInfo{auth.host(), static_cast<int>(auth.slots()), auth.storage()};
 }
 
-Status JoinCoordinator(Connection& conn, const std::string& secret, int slots, const std::string& host) {
+Status JoinCoordinator(Connection& conn, const std::string& secret, int slots, const std::string& host,
+                       const std::string& storage_uri) {
   proto::remote::Message m;
   GG_RETURN_IF_ERROR(conn.Receive(&m, kHandshakeTimeoutMs).Prefix("no greeting from the coordinator"));
   if (!m.has_hello()) return Status::Invalid("the peer at " + conn.peer() + " is not a gg coordinator");
@@ -59,6 +60,7 @@ Status JoinCoordinator(Connection& conn, const std::string& secret, int slots, c
   auth.mutable_auth()->set_mac(Mac(secret, kWorkerLabel, m.hello().nonce(), nonce));
   auth.mutable_auth()->set_slots(slots);
   auth.mutable_auth()->set_host(host);
+  auth.mutable_auth()->set_storage(storage_uri);
   GG_RETURN_IF_ERROR(conn.Send(auth));
   proto::remote::Message reply;
   GG_RETURN_IF_ERROR(conn.Receive(&reply, kHandshakeTimeoutMs).Prefix("no answer from the coordinator"));

@@ -12,11 +12,13 @@ namespace gg::net {
 struct PeerInfo {
   std::string host;
   int slots = 0;
+  std::string storage;  ///< the shared store the worker reaches, if any
 };
 
 /// The coordinator's side, on a fresh connection from a worker.
 Result<PeerInfo> AcceptWorker(Connection& conn, const std::string& secret);
 /// The worker's side, on a fresh connection to a coordinator.
-Status JoinCoordinator(Connection& conn, const std::string& secret, int slots, const std::string& host);
+Status JoinCoordinator(Connection& conn, const std::string& secret, int slots, const std::string& host,
+                       const std::string& storage_uri);
 
 }  // namespace gg::net

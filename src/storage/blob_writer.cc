@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/path_util.h"
@@ -36,7 +37,7 @@ Status BlobWriter::Open() {
     return Status::FromErrno("cannot create a temporary file in " + local_.TempDir() + DiskFullHint(err), err);
   }
   hasher_ = std::make_unique<Sha256Hasher>();
-  buf_.reserve(kBufferSize);
+  buf_.reserve(std::min<uint64_t>(kBufferSize, name_.size()));
   return Status::Ok();
 }
 
@@ -65,8 +66,10 @@ Status BlobWriter::Append(std::string_view data) {
   }
   received_ += data.size();
   if (received_ > name_.size()) {
-    return error_ = Status::Corrupt("object " + name_.str() + " in " + source_ + " is larger than its name says (" +
-                                    std::to_string(name_.size()) + " bytes): the stored copy is damaged");
+    return error_ = Status::Corrupt("object " + name_.str() + " in " + source_ +
+                                    " does not match its name (it is larger than the " + std::to_string(name_.size()) +
+                                    " bytes its name says): the stored copy is damaged; push it again from a "
+                                    "machine that has it");
   }
   hasher_->Update(data);
   if (buf_.size() + data.size() > kBufferSize) {
@@ -107,7 +110,8 @@ Status BlobWriter::Commit() {
   Name got(Name::TypeOf(prefix_), hasher_->Finish(), received_);
   if (got != name_) {
     std::string what = received_ != name_.size()
-                           ? "has " + std::to_string(received_) + " bytes where its name says " + std::to_string(name_.size())
+                           ? "does not match its name (it has " + std::to_string(received_) + " bytes, the name says " +
+                                 std::to_string(name_.size()) + ")"
                            : "does not match its name (its content hashes to " + got.str() + ")";
     return Status::Corrupt("object " + name_.str() + " in " + source_ + " " + what +
                            ": the stored copy is damaged; push it again from a machine that has it");

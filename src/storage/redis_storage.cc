@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,10 +18,15 @@
 namespace gg {
 namespace {
 
-// Batches are flushed once they hold this many bytes or commands, which
-// bounds memory while keeping the pipe full.
+// Downloads are batched by expected reply size (replies are read after a
+// batch is sent); uploads by how much a retry would send again.
 constexpr size_t kBatchBytes = 32 << 20;
+constexpr size_t kRetryBatchBytes = 256 << 20;
 constexpr size_t kBatchCommands = 2000;
+// Buffered commands are written to the socket once this much is waiting.
+constexpr size_t kWriteChunk = 1 << 20;
+// Chunks are read in commands of at most this size.
+constexpr uint64_t kPieceSize = 1 << 20;
 
 std::string BlobKey(const Name& n) { return "blobs/" + n.object().str(); }
 std::string ChunkKey(const Name& n, uint64_t i) { return BlobKey(n) + "/" + std::to_string(i); }
@@ -43,18 +50,72 @@ struct Command {
   }
 };
 
-Result<std::string> ReadRange(int fd, const std::string& path, uint64_t offset, uint64_t size) {
-  std::string buf(size, '\0');
-  uint64_t done = 0;
-  while (done < size) {
-    ssize_t n = pread(fd, buf.data() + done, size - done, offset + done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno("cannot read " + path, errno);
-    if (n == 0) return Status::Corrupt(path + " is shorter than its name says");
-    done += n;
+/// Reads file ranges into one reused buffer (no zeroing, no reallocation
+/// per object).
+class FileReader {
+ public:
+  Result<std::string_view> Read(const std::string& path, uint64_t offset, uint64_t size) {
+    if (size > cap_) {
+      buf_.reset(new char[size]);
+      cap_ = size;
+    }
+    if (path != path_) {
+      if (fd_ >= 0) close(fd_);
+      fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) {
+        path_.clear();
+        return Status::FromErrno("cannot open " + path, errno);
+      }
+      path_ = path;
+    }
+    uint64_t done = 0;
+    while (done < size) {
+      ssize_t n = pread(fd_, buf_.get() + done, size - done, offset + done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::FromErrno("cannot read " + path, errno);
+      if (n == 0) return Status::Corrupt(path + " is shorter than its name says");
+      done += n;
+    }
+    return std::string_view(buf_.get(), size);
   }
-  return buf;
-}
+  ~FileReader() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  uint64_t cap_ = 0;
+  std::string path_;
+  int fd_ = -1;
+};
+
+/// Blocks SIGPIPE on this thread while hiredis writes to a socket whose
+/// server may have died (hiredis uses plain write()), then discards a
+/// SIGPIPE that arrived meanwhile: a dead server becomes an error to
+/// report, not the end of the process.
+class NoSigpipe {
+ public:
+  NoSigpipe() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old_);
+  }
+  ~NoSigpipe() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+
+ private:
+  sigset_t old_;
+};
 
 class RedisStorage : public Storage {
  public:
@@ -90,36 +151,36 @@ class RedisStorage : public Storage {
   }
 
   Status Put(LocalStore& local, const std::vector<Name>& names) override {
-    std::vector<std::string> bodies, keys;
-    std::vector<Command> cmds;
-    size_t bytes = 0;
+    std::vector<Name> small;
+    uint64_t bytes = 0;
     auto flush = [&]() -> Status {
-      if (cmds.empty()) return Status::Ok();
-      Status s = Pipeline(cmds, [&](size_t, redisReply* r) { return ExpectOk("SET", r); });
-      cmds.clear();
-      bodies.clear();
-      keys.clear();
+      if (small.empty()) return Status::Ok();
+      // Each SET is read from its file and handed to hiredis as the pipe
+      // drains, so files are read while the server stores earlier ones.
+      std::string key;
+      FileReader reader;
+      Status s = Pipeline(
+          small.size(),
+          [&](size_t i, Command* cmd) -> Status {
+            key = BlobKey(small[i]);
+            GG_ASSIGN_OR_RETURN(std::string_view data, reader.Read(local.BlobPath(small[i]), 0, small[i].size()));
+            *cmd = {"SET", key, data};
+            return Status::Ok();
+          },
+          [&](size_t, redisReply* r) { return ExpectOk("SET", r); });
+      small.clear();
       bytes = 0;
       return s;
     };
-    // Reserve so the string_views in cmds stay valid while the batch grows.
-    bodies.reserve(kBatchCommands + 1);
-    keys.reserve(kBatchCommands + 1);
     for (const auto& n : names) {
       GG_RETURN_IF_ERROR(local.Verify(n));
-      std::string path = local.BlobPath(n);
       if (n.size() > kRedisChunkSize) {
-        GG_RETURN_IF_ERROR(flush());
-        GG_RETURN_IF_ERROR(PutChunked(n, path));
+        GG_RETURN_IF_ERROR(PutChunked(n, local.BlobPath(n)));
         continue;
       }
-      auto content = ReadFileContent(path, n.size());
-      if (!content.ok()) return content.status();
-      bytes += content->size();
-      keys.push_back(BlobKey(n));
-      bodies.push_back(std::move(*content));
-      cmds.push_back({"SET", keys.back(), bodies.back()});
-      if (bytes >= kBatchBytes || cmds.size() >= kBatchCommands) GG_RETURN_IF_ERROR(flush());
+      small.push_back(n);
+      bytes += n.size();
+      if (bytes >= kRetryBatchBytes || small.size() >= kBatchCommands) GG_RETURN_IF_ERROR(flush());
     }
     return flush();
   }
@@ -212,43 +273,22 @@ class RedisStorage : public Storage {
     return Unexpected(what, r);
   }
 
-  static Result<std::string> ReadFileContent(const std::string& path, uint64_t size) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno("cannot open " + path, errno);
-    auto r = ReadRange(fd, path, 0, size);
-    close(fd);
-    return r;
-  }
-
   Status PutChunked(const Name& n, const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno("cannot open " + path, errno);
     uint64_t chunks = (n.size() + kRedisChunkSize - 1) / kRedisChunkSize;
-    const uint64_t per_batch = std::max<uint64_t>(1, kBatchBytes / kRedisChunkSize);
-    Status s;
-    for (uint64_t c = 0; c < chunks && s.ok(); c += per_batch) {
-      std::vector<std::string> bodies, keys;
-      std::vector<Command> cmds;
-      uint64_t end = std::min(chunks, c + per_batch);
-      bodies.reserve(end - c);
-      keys.reserve(end - c);
-      for (uint64_t i = c; i < end && s.ok(); ++i) {
-        uint64_t off = i * kRedisChunkSize;
-        auto data = ReadRange(fd, path, off, std::min(kRedisChunkSize, n.size() - off));
-        if (!data.ok()) {
-          s = data.status();
-          break;
-        }
-        keys.push_back(ChunkKey(n, i));
-        bodies.push_back(std::move(*data));
-        cmds.push_back({"SET", keys.back(), bodies.back()});
-      }
-      if (s.ok()) s = Pipeline(cmds, [&](size_t, redisReply* r) { return ExpectOk("SET", r); });
-    }
-    close(fd);
-    GG_RETURN_IF_ERROR(s);
+    std::string key;
+    FileReader reader;
+    GG_RETURN_IF_ERROR(Pipeline(
+        chunks,
+        [&](size_t i, Command* cmd) -> Status {
+          key = ChunkKey(n, i);
+          uint64_t off = i * kRedisChunkSize;
+          GG_ASSIGN_OR_RETURN(std::string_view data, reader.Read(path, off, std::min(kRedisChunkSize, n.size() - off)));
+          *cmd = {"SET", key, data};
+          return Status::Ok();
+        },
+        [&](size_t, redisReply* r) { return ExpectOk("SET", r); }));
     // The marker goes last: a reader that sees it finds every chunk.
-    std::string key = BlobKey(n);
+    key = BlobKey(n);
     std::string marker = "gg-chunked " + std::to_string(chunks) + " " + std::to_string(kRedisChunkSize) + "\n";
     return Pipeline({{"SET", key, marker}}, [&](size_t, redisReply* r) { return ExpectOk("SET", r); });
   }
@@ -267,29 +307,47 @@ class RedisStorage : public Storage {
       return Status::Corrupt("object " + n.object().str() + " in " + uri() +
                              " has a damaged chunk list; push it again from a machine that has it");
     }
+    // Read in GETRANGEs of at most 1 MiB (chunks written with a larger chunk
+    // size are read piecewise too: small replies keep hiredis's buffers small),
+    // a batch at a time; a batch's pieces are kept until it has all
+    // arrived, so a retried batch is written once.
     BlobWriter writer(local, n, uri());
-    const uint64_t per_batch = std::max<uint64_t>(1, kBatchBytes / chunk_size);
-    for (uint64_t c = 0; c < chunks; c += per_batch) {
-      uint64_t end = std::min<uint64_t>(chunks, c + per_batch);
-      std::vector<std::string> keys;
-      std::vector<Command> cmds;
-      keys.reserve(end - c);
-      for (uint64_t i = c; i < end; ++i) {
-        keys.push_back(ChunkKey(n, i));
-        cmds.push_back({"GET", keys.back()});
-      }
-      // Replies are buffered per batch, so a retried batch appends once.
-      std::vector<std::string> parts(cmds.size());
-      GG_RETURN_IF_ERROR(Pipeline(cmds, [&](size_t i, redisReply* r) -> Status {
-        if (r->type == REDIS_REPLY_NIL) {
-          return Status::Corrupt("object " + n.object().str() + " in " + uri() + " is missing chunk " +
-                                 std::to_string(c + i) + "; push it again from a machine that has it");
-        }
-        if (r->type != REDIS_REPLY_STRING) return Unexpected("GET", r);
-        parts[i].assign(r->str, r->len);
-        return Status::Ok();
-      }));
-      for (const auto& p : parts) GG_RETURN_IF_ERROR(writer.Append(p));
+    const uint64_t piece = std::min<uint64_t>(kPieceSize, chunk_size);
+    const uint64_t pieces_per_chunk = (chunk_size + piece - 1) / piece;
+    const uint64_t pieces = (n.size() + piece - 1) / piece;
+    const uint64_t per_batch = std::max<uint64_t>(1, kBatchBytes / piece);
+    std::vector<std::string> parts(per_batch);
+    for (uint64_t first = 0; first < pieces; first += per_batch) {
+      uint64_t count = std::min(per_batch, pieces - first);
+      std::string chunk_key, from, to;
+      auto expected = [&](uint64_t p) {
+        uint64_t off = (p / pieces_per_chunk) * chunk_size + (p % pieces_per_chunk) * piece;
+        uint64_t chunk_end = std::min<uint64_t>(n.size(), (p / pieces_per_chunk + 1) * chunk_size);
+        return std::make_pair(off, std::min(piece, chunk_end - off));
+      };
+      GG_RETURN_IF_ERROR(Pipeline(
+          count,
+          [&](size_t i, Command* cmd) -> Status {
+            uint64_t p = first + i;
+            auto [off, len] = expected(p);
+            uint64_t in_chunk = off - (p / pieces_per_chunk) * chunk_size;
+            chunk_key = ChunkKey(n, p / pieces_per_chunk);
+            from = std::to_string(in_chunk);
+            to = std::to_string(in_chunk + len - 1);
+            *cmd = {"GETRANGE", chunk_key, from, to};
+            return Status::Ok();
+          },
+          [&](size_t i, redisReply* r) -> Status {
+            if (r->type != REDIS_REPLY_STRING) return Unexpected("GETRANGE", r);
+            if (static_cast<uint64_t>(r->len) != expected(first + i).second) {
+              return Status::Corrupt("object " + n.object().str() + " in " + uri() + " is missing part of chunk " +
+                                     std::to_string((first + i) / pieces_per_chunk) +
+                                     "; push it again from a machine that has it");
+            }
+            parts[i].assign(r->str, r->len);
+            return Status::Ok();
+          }));
+      for (uint64_t i = 0; i < count; ++i) GG_RETURN_IF_ERROR(writer.Append(parts[i]));
     }
     return writer.Commit();
   }
@@ -316,7 +374,11 @@ class RedisStorage : public Storage {
     }
     if (db_ != 0) setup.push_back({"SELECT", db});
     if (setup.empty()) return Status::Ok();
-    for (auto& c : setup) redisAppendCommandArgv(ctx_, static_cast<int>(c.argv.size()), c.argv.data(), c.lens.data());
+    NoSigpipe guard;
+    for (auto& c : setup) {
+      redisAppendCommandArgv(ctx_, static_cast<int>(c.argv.size()), const_cast<const char**>(c.argv.data()),
+                             c.lens.data());
+    }
     for (size_t i = 0; i < setup.size(); ++i) {
       void* raw = nullptr;
       if (redisGetReply(ctx_, &raw) != REDIS_OK) return Status::Unavailable("cannot reach " + uri() + ": " + ctx_->errstr);
@@ -331,11 +393,28 @@ class RedisStorage : public Storage {
     return Status::Ok();
   }
 
-  /// Sends all commands, then reads one reply per command and hands it to
-  /// `on_reply`. On a dropped connection the whole batch is sent again
-  /// (every command gg sends is idempotent) after a back-off, within the
-  /// retry policy; other errors are returned at once.
-  Status Pipeline(const std::vector<Command>& cmds, const std::function<Status(size_t, redisReply*)>& on_reply) {
+  using Reply = std::function<Status(size_t, redisReply*)>;
+  using Make = std::function<Status(size_t, Command*)>;
+
+  Status Pipeline(const std::vector<Command>& cmds, const Reply& on_reply) {
+    return Pipeline(
+        cmds.size(),
+        [&](size_t i, Command* c) {
+          *c = cmds[i];
+          return Status::Ok();
+        },
+        on_reply);
+  }
+
+  /// Sends `count` commands made by `make` (each is copied into hiredis's
+  /// buffer at once, so `make` may reuse its memory), writing to the socket
+  /// whenever a few MiB are waiting, then reads one reply per command and
+  /// hands it to `on_reply`. Replies are read only at the end, so this is
+  /// for commands with small replies or few commands. On a dropped
+  /// connection the whole batch is sent again (every command gg sends is
+  /// idempotent) after a back-off, within the retry policy; other errors are
+  /// returned at once.
+  Status Pipeline(size_t count, const Make& make, const Reply& on_reply) {
     std::lock_guard<std::mutex> lock(mu_);
     Clock::time_point first_failure{};
     Status last;
@@ -350,30 +429,50 @@ class RedisStorage : public Storage {
         std::this_thread::sleep_for(std::chrono::duration<double>(policy_.Delay(attempt)));
       }
       Status s = Connect();
-      if (s.ok()) s = RunOnce(cmds, on_reply);
+      if (s.ok()) s = RunOnce(count, make, on_reply);
       if (s.ok() || s.code() != Status::Code::kUnavailable) return s;
       if (attempt == 1) first_failure = Clock::now();
       last = s;
     }
   }
 
-  Status RunOnce(const std::vector<Command>& cmds, const std::function<Status(size_t, redisReply*)>& on_reply) {
-    for (const auto& c : cmds) {
-      if (redisAppendCommandArgv(ctx_, static_cast<int>(c.argv.size()), c.argv.data(), c.lens.data()) != REDIS_OK) {
-        return Status::Io("cannot build a command for " + uri() + ": " + ctx_->errstr);
+  Status Lost() {
+    std::string err = ctx_->errstr;
+    if (err.empty()) err = std::strerror(errno);
+    // The connection is unusable now; the next attempt reconnects.
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    return Status::Unavailable("lost the connection to " + uri() + ": " + err);
+  }
+
+  Status RunOnce(size_t count, const Make& make, const Reply& on_reply) {
+    NoSigpipe guard;
+    auto write_out = [&]() -> bool {
+      int done = 0;
+      while (!done) {
+        if (redisBufferWrite(ctx_, &done) != REDIS_OK) return false;
       }
-    }
-    Status first_error;
-    for (size_t i = 0; i < cmds.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(ctx_, &raw) != REDIS_OK) {
-        std::string err = ctx_->errstr;
-        if (err.empty()) err = std::strerror(errno);
-        // The connection is unusable now; the next attempt reconnects.
+      return true;
+    };
+    for (size_t i = 0; i < count; ++i) {
+      Command c{};
+      Status s = make(i, &c);
+      if (!s.ok()) {
+        // Half a batch was sent: drop the connection rather than read its replies.
         redisFree(ctx_);
         ctx_ = nullptr;
-        return Status::Unavailable("lost the connection to " + uri() + ": " + err);
+        return s;
       }
+      if (redisAppendCommandArgv(ctx_, static_cast<int>(c.argv.size()), const_cast<const char**>(c.argv.data()),
+                                 c.lens.data()) != REDIS_OK) {
+        return Status::Io("cannot build a command for " + uri() + ": " + ctx_->errstr);
+      }
+      if (sdslen(ctx_->obuf) >= kWriteChunk && !write_out()) return Lost();
+    }
+    Status first_error;
+    for (size_t i = 0; i < count; ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(ctx_, &raw) != REDIS_OK) return Lost();
       ReplyPtr reply(static_cast<redisReply*>(raw));
       if (reply->type == REDIS_REPLY_ERROR &&
           (std::strncmp(reply->str, "LOADING", 7) == 0 || std::strncmp(reply->str, "BUSY", 4) == 0)) {

@@ -11,8 +11,10 @@
 
 namespace gg {
 
-/// Objects above this size are stored as chunks of this size.
-inline constexpr uint64_t kRedisChunkSize = 16 << 20;
+/// Objects above this size are stored as chunks of this size. Small
+/// commands matter: hiredis copies each into freshly allocated buffers, and
+/// on these VMs touching fresh memory costs more than sending it.
+inline constexpr uint64_t kRedisChunkSize = 1 << 20;
 
 /// `redis://[user:password@]host[:port][/db]`.
 Result<std::unique_ptr<Storage>> OpenRedisStorage(const ParsedUri& uri);

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,8 @@ struct S3Request {
 
   /// Where a successful GET's body goes; null: into `response`.
   BlobWriter* sink = nullptr;
+  /// Called once the request has finished for good (no more retries).
+  std::function<void(S3Request&)> on_done;
 
   // Outcome.
   long http = 0;
@@ -98,7 +101,8 @@ class S3Client {
 
  private:
   std::string Url(const S3Request& r) const;
-  void Start(void* multi, S3Request* r);
+  /// Starts one attempt; false if it could not (local_error says why).
+  bool Start(void* multi, S3Request* r);
   static size_t OnWrite(char* data, size_t size, size_t n, void* arg);
   static size_t OnRead(char* data, size_t size, size_t n, void* arg);
   static size_t OnHeader(char* data, size_t size, size_t n, void* arg);

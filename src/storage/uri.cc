@@ -1,11 +1,13 @@
 #include "storage/uri.h"
 
+#include <cctype>
+
 namespace gg {
 
 std::string PercentDecode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -35,8 +37,10 @@ Result<ParsedUri> ParseUri(const std::string& uri) {
   ParsedUri u;
   size_t colon = uri.find("://");
   if (colon == std::string::npos || colon == 0) {
-    return Status::Invalid("storage URI '" + uri.substr(0, uri.find('@') == std::string::npos ? uri.size() : 0) +
-                           "' has no scheme: use redis://host[:port][/db], s3://bucket[/prefix] or gs://bucket[/prefix]");
+    // Echo the URI only when it cannot hold a password.
+    std::string shown = uri.find('@') == std::string::npos ? " '" + uri + "'" : "";
+    return Status::Invalid("storage URI" + shown +
+                           " has no scheme: use redis://host[:port][/db], s3://bucket[/prefix] or gs://bucket[/prefix]");
   }
   u.scheme = uri.substr(0, colon);
   std::string rest = uri.substr(colon + 3);

@@ -8,7 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include "core/tree.h"
 #include "engines/local_engine.h"
+#include "storage/remote_cache.h"
 #include "net/connection.h"
 #include "net/handshake.h"
 #include "net/object_transfer.h"
@@ -21,8 +23,8 @@ constexpr double kSilenceLimitSeconds = 15;
 
 class Worker {
  public:
-  Worker(LocalStore* store, net::Connection* conn, LocalEngine* engine)
-      : store_(store), conn_(conn), engine_(engine), receiver_(store) {}
+  Worker(LocalStore* store, net::Connection* conn, LocalEngine* engine, RemoteCache* shared)
+      : store_(store), conn_(conn), engine_(engine), shared_(shared), receiver_(store) {}
 
   Status Serve() {
     std::thread sender([this] { SendLoop(); });
@@ -34,6 +36,7 @@ class Worker {
     }
     cv_.notify_all();
     sender.join();
+    for (auto& t : fetchers_) t.join();
     return status;
   }
 
@@ -58,6 +61,9 @@ class Worker {
       if (m.has_object()) {
         Status r = receiver_.Add(m.object());
         if (!r.ok()) std::fprintf(stderr, "gg worker: %s\n", r.message().c_str());
+      } else if (m.has_run() && m.run().fetch()) {
+        // Fetching from the shared store may take a while: not on this thread.
+        fetchers_.emplace_back([this, run = m.run()] { StartJob(run); });
       } else if (m.has_run()) {
         StartJob(m.run());
       } else if (m.has_cancel()) {
@@ -77,6 +83,12 @@ class Worker {
       failure.message = "this worker cannot parse the thunk: " + thunk.status().message();
       return Finish(job_id, std::move(failure));
     }
+    if (run.fetch()) {
+      if (Status s = FetchInputs(*thunk); !s.ok()) {
+        failure.message = "on worker: cannot fetch inputs from the shared store: " + s.message();
+        return Finish(job_id, std::move(failure));
+      }
+    }
     Job job{job_id, Name::ForContent(run.thunk()), std::move(*thunk)};
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -93,6 +105,28 @@ class Worker {
       failure.message = "on worker: " + s.message();
       Finish(job_id, std::move(failure));
     }
+  }
+
+  Status FetchInputs(const Thunk& thunk) {
+    if (shared_ == nullptr) return Status::Unavailable("this worker has no shared store (GG_STORAGE_URI)");
+    std::vector<Name> missing;
+    for (const auto& in : thunk.inputs) {
+      auto n = Name::Parse(in.name);
+      if (n.ok() && !store_->Has(*n)) missing.push_back(n->object());
+    }
+    if (!missing.empty()) GG_RETURN_IF_ERROR(shared_->FetchOutputs(*store_, missing));
+    missing.clear();
+    for (const auto& in : thunk.inputs) {
+      auto n = Name::Parse(in.name);
+      if (!n.ok() || n->type() != ObjectType::kTree) continue;
+      GG_ASSIGN_OR_RETURN(std::string bytes, store_->Get(*n));
+      GG_ASSIGN_OR_RETURN(Tree tree, Tree::Parse(bytes));
+      for (const auto& e : tree.entries) {
+        if (e.kind == TreeEntry::Kind::kFile && !store_->Has(e.name)) missing.push_back(e.name);
+      }
+    }
+    if (missing.empty()) return Status::Ok();
+    return shared_->FetchOutputs(*store_, missing);
   }
 
   void Finish(uint64_t job_id, ExecResult r) {
@@ -123,7 +157,14 @@ class Worker {
         finished_.pop_front();
       }
       auto& [job_id, r] = item;
-      if (r.ok()) {
+      bool in_store = false;
+      if (r.ok() && shared_ != nullptr) {
+        std::vector<Name> outs;
+        for (const auto& o : r.reduction.outputs) outs.push_back(o.name);
+        // Into the shared store; if that fails, through the connection.
+        in_store = shared_->Upload(*store_, outs).ok();
+      }
+      if (r.ok() && !in_store) {
         for (const auto& o : r.reduction.outputs) {
           Status s = net::SendObject(*conn_, *store_, o.name);
           if (!s.ok()) {
@@ -143,6 +184,7 @@ class Worker {
       d->set_stdout_tail(r.stdout_tail);
       d->set_stderr_tail(r.stderr_tail);
       d->set_seconds(r.reduction.seconds);
+      d->set_in_store(in_store);
       if (r.ok()) {
         for (const auto& o : r.reduction.outputs) {
           auto* out = d->add_outputs();
@@ -158,7 +200,9 @@ class Worker {
   LocalStore* store_;
   net::Connection* conn_;
   LocalEngine* engine_;
+  RemoteCache* shared_;
   net::ObjectReceiver receiver_;
+  std::vector<std::thread> fetchers_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
@@ -175,9 +219,15 @@ Status RunWorker(const WorkerOptions& options) {
   net::Connection conn(fd);
   char host[256] = "?";
   gethostname(host, sizeof host - 1);
-  GG_RETURN_IF_ERROR(net::JoinCoordinator(conn, options.secret, options.slots, host));
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<RemoteCache> shared;
+  if (!options.storage_uri.empty()) {
+    GG_ASSIGN_OR_RETURN(storage, OpenStorage(options.storage_uri));
+    shared = std::make_unique<RemoteCache>(*storage);
+  }
+  GG_RETURN_IF_ERROR(net::JoinCoordinator(conn, options.secret, options.slots, host, storage ? storage->uri() : ""));
   GG_ASSIGN_OR_RETURN(auto engine, LocalEngine::Create(store.get(), options.slots));
-  Worker worker(store.get(), &conn, engine.get());
+  Worker worker(store.get(), &conn, engine.get(), shared.get());
   return worker.Serve();
 }
 

@@ -15,6 +15,7 @@ struct WorkerOptions {
   int slots = 1;
   std::string cache_dir;    ///< its object cache (a gg store)
   double connect_timeout = 60;  ///< keep trying to reach the coordinator this long
+  std::string storage_uri;  ///< a shared store for inputs and outputs (GG_STORAGE_URI), or empty
 };
 
 /// Serves one coordinator until it goes away or says goodbye. Returns ok when
