@@ -1,9 +1,6 @@
 """End-to-end tests of gg's shared stores through `gg push` / `gg pull`,
 against a real redis-server and a real moto_server (checking SigV4
 signatures) that the tests start on loopback and stop by PID.
-
-While `push`/`pull` are not listed in the gg command, the same code is
-reached through the build's src/storage/gg-storage-tool.
 """
 import hashlib
 import os
@@ -17,15 +14,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import ggtest  # noqa: E402
 import storage_servers  # noqa: E402
 
-STORAGE_TOOL = os.path.join(ggtest.BUILD, "src", "storage", "gg-storage-tool")
-
-
 def transfer_command():
-    """`gg` if it has push/pull, else the storage tool."""
-    p = subprocess.run([ggtest.GG, "push", "--help"], capture_output=True, text=True)
-    if p.returncode == 0 and "usage: gg push" in p.stdout:
-        return ggtest.GG
-    return STORAGE_TOOL
+    return ggtest.GG
 
 
 TRANSFER = transfer_command()

@@ -28,12 +28,8 @@ import storage_servers  # noqa: E402
 
 BUILD = os.path.abspath(os.environ.get("GG_BUILD_DIR", os.path.join(ROOT, "build")))
 GG = os.path.join(BUILD, "src", "cli", "gg")
-TOOL = os.path.join(BUILD, "src", "storage", "gg-storage-tool")
-
-
 def transfer_binary():
-    p = subprocess.run([GG, "push", "--help"], capture_output=True, text=True)
-    return GG if p.returncode == 0 and "usage: gg push" in p.stdout else TOOL
+    return GG
 
 
 def timed(fn):

@@ -35,8 +35,11 @@ int DescribeMain(int argc, char** argv);
 int CatMain(int argc, char** argv);
 int GcMain(int argc, char** argv);
 int WorkerMain(int argc, char** argv);
+int LambdaMain(int argc, char** argv);
 int InferMain(int argc, char** argv);
 int BuildMain(int argc, char** argv);
+int PushMain(int argc, char** argv);
+int PullMain(int argc, char** argv);
 
 /// Prints "gg: <message>" to stderr.
 void PrintError(const Status& s);

@@ -15,6 +15,7 @@
 #include "coordinator/coordinator.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
+#include "engines/lambda_engine.h"
 #include "engines/local_engine.h"
 #include "engines/remote_engine.h"
 #include "engines/slurm_launcher.h"
@@ -241,9 +242,16 @@ int ForceMain(int argc, char** argv) {
       auto engine = StartSlurm(store.get(), options.shared, arg, secret_file, &slurm_jobs, &cleanup_files);
       if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
       engines.push_back(std::move(*engine));
+    } else if (kind == "lambda") {
+      auto parsed = LambdaOptions::Parse(arg);
+      if (!parsed.ok()) return Fail(parsed.status().Prefix("engine '" + spec + "'"));
+      auto engine = LambdaEngine::Create(store.get(), options.shared, storage_uri, *parsed);
+      if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
+      engines.push_back(std::move(*engine));
     } else {
       return Fail(Status::Invalid("unknown engine '" + spec +
-                                  "' (available: local[=N], remote=HOST:PORT, slurm=N[,partition=P][,slots=K][,host=H])"));
+                                  "' (available: local[=N], remote=HOST:PORT, slurm=N[,partition=P][,slots=K][,host=H], "
+                                  "lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N])"));
     }
   }
   for (auto& e : engines) options.engines.push_back(e.get());

@@ -18,9 +18,12 @@ const Command kCommands[] = {
     {"describe", "show a thunk (or tree) readably or as JSON", DescribeMain},
     {"cat", "write an object's content to stdout", CatMain},
     {"gc", "drop objects nothing refers to", GcMain},
+    {"push", "upload objects, thunks and their reductions to a shared store", PushMain},
+    {"pull", "download objects, thunks and their reductions from a shared store", PullMain},
     {"infer", "run a build with its tools replaced by models", InferMain},
     {"build", "infer a build, force it, leave the real outputs", BuildMain},
     {"worker", "run thunks for a coordinator on this machine", WorkerMain},
+    {"lambda", "package the AWS Lambda function (gg lambda deploy)", LambdaMain},
 };
 
 void Usage(FILE* out) {

@@ -62,8 +62,6 @@ std::string Indent(const std::string& text) {
   return out;
 }
 
-bool ByPriority(const Coordinator* /*unused*/, double a, double b) { return a < b; }
-
 }  // namespace
 
 Coordinator::Coordinator(LocalStore* store, ForceOptions options)
@@ -182,7 +180,7 @@ void Coordinator::ComputePriorities(const std::vector<Node*>& fresh) {
       if (it != remaining.end() && --it->second == 0) queue.push_back(d);
     }
   }
-  auto cmp = [](Node* a, Node* b) { return ByPriority(nullptr, a->priority, b->priority); };
+  auto cmp = [](Node* a, Node* b) { return a->priority < b->priority; };
   std::make_heap(ready_.begin(), ready_.end(), cmp);
 }
 
@@ -191,7 +189,7 @@ void Coordinator::MakeReady(Node* n) {
   n->ready_time = Now();
   ready_.push_back(n);
   std::push_heap(ready_.begin(), ready_.end(),
-                 [](Node* a, Node* b) { return ByPriority(nullptr, a->priority, b->priority); });
+                 [](Node* a, Node* b) { return a->priority < b->priority; });
 }
 
 Status Coordinator::MarkDone(Node* first, const Reduction& final_reduction) {
@@ -273,7 +271,7 @@ Status Coordinator::EnsureLocal(const Thunk& thunk) {
 }
 
 Status Coordinator::StartReady() {
-  auto cmp = [](Node* a, Node* b) { return ByPriority(nullptr, a->priority, b->priority); };
+  auto cmp = [](Node* a, Node* b) { return a->priority < b->priority; };
   while (!ready_.empty()) {
     int free_slots = 0;
     for (Engine* e : options_.engines) free_slots += std::max(0, e->capacity() - engine_load_[e]);

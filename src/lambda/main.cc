@@ -1,0 +1,58 @@
+// gg-lambda: the executor inside an AWS Lambda function. Statically linked
+// (the function's image has no libraries to rely on); lambda/handler.py
+// downloads a thunk's inputs into a gg store under /tmp, runs
+//
+//   gg-lambda run STORE_DIR THUNK_FILE
+//
+// and uploads the outputs it names. It prints one JSON result line
+// (docs/lambda.md) and exits 0 whenever it could say how the thunk ended.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/local_store.h"
+#include "core/path_util.h"
+#include "lambda/result_json.h"
+#include "sandbox/executor.h"
+#include "sandbox/sandbox.h"
+
+namespace {
+
+int Report(const gg::ExecResult& r, bool hermetic) {
+  std::printf("%s\n", gg::lambda::ResultToJson(r, hermetic).c_str());
+  return 0;
+}
+
+int SetupFailure(const std::string& why) {
+  gg::ExecResult r;
+  r.kind = gg::ExecResult::Kind::kSetupFailed;
+  r.message = "gg-lambda: " + why;
+  return Report(r, false);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (int rc = gg::sandbox::MaybeRunServer(argc, argv); rc >= 0) return rc;
+  if (argc != 4 || std::strcmp(argv[1], "run") != 0) {
+    std::fprintf(stderr,
+                 "usage: gg-lambda run STORE_DIR THUNK_FILE\n\n"
+                 "Runs the thunk in THUNK_FILE, whose inputs are already in the gg store\n"
+                 "STORE_DIR (created if missing), and prints its result as one JSON line.\n"
+                 "GG_SANDBOX=none runs it without namespaces (as in AWS Lambda).\n");
+    return 2;
+  }
+  std::string dir = argv[2];
+  if (gg::Status s = gg::LocalStore::Init(dir); !s.ok()) return SetupFailure(s.message());
+  auto store = gg::LocalStore::Open(dir);
+  if (!store.ok()) return SetupFailure(store.status().message());
+  auto bytes = gg::ReadFile(argv[3]);
+  if (!bytes.ok()) return SetupFailure(bytes.status().message());
+  auto thunk = gg::Thunk::Parse(*bytes);
+  if (!thunk.ok()) return SetupFailure("the thunk does not parse: " + thunk.status().message());
+  auto server = gg::sandbox::Server::Start();
+  if (!server.ok()) return SetupFailure(server.status().message());
+  gg::Executor executor(store->get(), server->get());
+  gg::ExecResult r = executor.Run(*thunk);
+  return Report(r, (*server)->hermetic());
+}
