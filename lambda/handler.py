@@ -67,7 +67,8 @@ class Redis:
     def __init__(self, uri):
         u = urllib.parse.urlsplit(uri)
         self.sock = socket.create_connection((u.hostname or "127.0.0.1", u.port or 6379), timeout=60)
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0
         if u.password is not None:
             auth = ["AUTH", urllib.parse.unquote(u.password)]
             if u.username:
@@ -89,16 +90,42 @@ class Redis:
         return b"".join(out)
 
     def _line(self):
-        while b"\r\n" not in self.buf:
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
             self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
 
     def _fill(self):
+        if self.pos:
+            del self.buf[:self.pos]
+            self.pos = 0
         chunk = self.sock.recv(1 << 20)
         if not chunk:
             raise StorageError("redis closed the connection")
         self.buf += chunk
+
+    def _bulk(self, n):
+        """n bytes and the CRLF after them, copied once even when large."""
+        avail = len(self.buf) - self.pos
+        if avail >= n + 2:
+            data = bytes(self.buf[self.pos:self.pos + n])
+            self.pos += n + 2
+            return data
+        out = bytearray(n + 2)
+        out[:avail] = self.buf[self.pos:]
+        self.buf, self.pos = bytearray(), 0
+        view, got = memoryview(out), avail
+        while got < n + 2:
+            k = self.sock.recv_into(view[got:])
+            if not k:
+                raise StorageError("redis closed the connection")
+            got += k
+        view.release()
+        del out[n:]
+        return bytes(out)
 
     def _reply(self):
         line = self._line()
@@ -111,12 +138,7 @@ class Redis:
             return int(rest)
         if kind == b"$":
             n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self._fill()
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
+            return None if n < 0 else self._bulk(n)
         if kind == b"*":
             n = int(rest)
             return None if n < 0 else [self._reply() for _ in range(n)]
@@ -292,11 +314,13 @@ def handler(event, context=None):
             f.write(thunk)
         timeout = None
         if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-            timeout = max(1.0, context.get_remaining_time_in_millis() / 1000.0 - 5)
+            left = context.get_remaining_time_in_millis() / 1000.0
+            timeout = max(0.5, left - min(5.0, left * 0.1))  # time to report and upload
         try:
             run = subprocess.run([EXECUTOR, "run", root, thunk_path], capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return failure("crashed", "handler: the function ran out of time running the thunk")
+            return failure("crashed", "on lambda: the function's time limit (%.0f s left when the thunk started) "
+                           "ran out while the thunk ran: raise the function's timeout" % timeout)
         finally:
             os.unlink(thunk_path)
         if run.stderr:

@@ -200,6 +200,27 @@ class LambdaOfflineTest(GGTestCase):
         self.assertEqual(self.cat(p.stdout.strip()), "no namespaces\n")
         self.assertIn(p.stdout.strip(), os.listdir(os.path.join(self.offline.dir, "fn-nons", "blobs")))
 
+    def test_large_objects_use_the_chunked_redis_layout(self):
+        # Inputs and outputs over 1 MiB are chunked in Redis: the handler
+        # reads gg's chunks and writes chunks gg reads back.
+        data = os.urandom(3 << 20)
+        big = self.value(data, "big")
+        t = self.sh_thunk("cat big big > out", inputs=[(big, "big")])
+        p = self.lambda_force(t)
+        out = subprocess.run([GG, "cat", p.stdout.strip()], env=self.env, capture_output=True, timeout=60).stdout
+        self.assertEqual(out, data + data)
+
+    def test_straggler_copy_and_cancel(self):
+        # A second copy of a slow thunk is started; the first to finish wins
+        # and the other's Invoke request is aborted, without hanging the force.
+        t = self.sh_thunk("sleep 2; echo slow > out")
+        start = time.time()
+        p = self.lambda_force(t, args=("--timeout", "0.5", "--trace", os.path.join(self.dir, "trace.json")))
+        self.assertEqual(self.cat(p.stdout.strip()), "slow\n")
+        self.assertLess(time.time() - start, 30)
+        runs = [e for e in self.trace(os.path.join(self.dir, "trace.json")) if e["cat"].startswith("running")]
+        self.assertGreaterEqual(len(runs), 2, runs)
+
     def test_s3_store(self):
         with MotoServer().start(bucket="gg-lambda-s3", auth=False) as moto:
             self.store_uri = moto.uri(prefix="run1")
@@ -338,7 +359,12 @@ class FakeLambda:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fake.requests.append((self.path, dict(self.headers), body))
-                status, headers, answer = fake.answers[min(len(fake.requests), len(fake.answers)) - 1]
+                scripted = fake.answers[min(len(fake.requests), len(fake.answers)) - 1]
+                if scripted is None:  # a dropped connection: no answer at all
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                status, headers, answer = scripted
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -363,7 +389,7 @@ class FakeLambda:
 
 
 class LambdaRetryTest(GGTestCase):
-    """Throttling and 5xx are retried with back-off, within a bound."""
+    """Throttling, 5xx and dropped connections are retried with back-off, within a bound."""
 
     @classmethod
     def setUpClass(cls):
@@ -391,8 +417,8 @@ class LambdaRetryTest(GGTestCase):
         unavailable = (503, {}, b'{"message":"ServiceUnavailable"}')
         error = (200, {"X-Amz-Function-Error": "Unhandled"},
                  b'{"errorMessage": "fake-boom", "errorType": "RuntimeError"}')
-        p, requests, _ = self.run_against([throttled, unavailable, error])
-        self.assertEqual(len(requests), 3)
+        p, requests, _ = self.run_against([throttled, None, unavailable, error])
+        self.assertEqual(len(requests), 4)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("Unhandled function error", p.stderr)
         self.assertIn("fake-boom", p.stderr)

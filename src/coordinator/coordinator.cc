@@ -492,6 +492,26 @@ void Coordinator::CancelAll() {
   }
 }
 
+Status Coordinator::Stuck(const std::vector<Node*>& targets) const {
+  // Follow an unfinished target down to what it waits for, to say where.
+  const Node* n = nullptr;
+  for (const Node* t : targets) {
+    if (t != nullptr && t->state != Node::State::kDone) n = t;
+  }
+  std::string path;
+  for (int depth = 0; n != nullptr && depth < 50; ++depth) {
+    static const char* kStates[] = {"new", "waiting", "ready", "running", "done"};
+    path += "\n  " + n->name.str() + " (" + kStates[static_cast<int>(n->state)] +
+            ", waiting for " + std::to_string(n->pending) + " inputs" + (n->tail_target ? ", reduced to a thunk)" : ")");
+    const Node* next = n->tail_target;
+    for (const Node* d : n->deps) {
+      if (next == nullptr && d->state != Node::State::kDone) next = d;
+    }
+    n = next;
+  }
+  return Status::Invalid("internal error: no thunk can run, but the targets are not done:" + path);
+}
+
 Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>& targets) {
   start_ = Now();
   std::vector<Node*> target_nodes;
@@ -517,9 +537,9 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
   double idle_since = 0;
   while (status.ok() && !all_done()) {
     status = StartReady();
-    if (!status.ok()) break;
+    if (!status.ok() || all_done()) break;  // memoized under resolved names
     if (running_.empty() && ready_.empty() && to_expand_.empty()) {
-      status = Status::Invalid("no thunk can run, but the targets are not done (a dependency cycle?)");
+      status = Stuck(target_nodes);
       break;
     }
     if (running_.empty() && !ready_.empty()) {

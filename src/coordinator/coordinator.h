@@ -69,6 +69,7 @@ class Coordinator {
   /// Fetches from the shared store the inputs (and tree entries) not here.
   Status EnsureLocal(const Thunk& thunk);
   Status SharedError(const Status& s) const;
+  Status Stuck(const std::vector<Node*>& targets) const;
   double Now() const;
 
   LocalStore* store_;
