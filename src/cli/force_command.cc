@@ -95,16 +95,11 @@ Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, RemoteCache* share
                                            std::vector<std::string>* cleanup) {
   SlurmOptions o;
   std::string host;
-  size_t pos = 0;
-  bool first = true;
-  while (pos <= arg.size()) {
-    size_t comma = arg.find(',', pos);
-    std::string part = arg.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    pos = comma == std::string::npos ? arg.size() + 1 : comma + 1;
-    if (first) {
-      o.workers = std::atoi(part.c_str());
-      first = false;
-    } else if (part.starts_with("partition=")) {
+  std::vector<std::string> parts = SplitEngineOptions(arg);
+  o.workers = std::atoi(parts[0].c_str());
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    if (part.starts_with("partition=")) {
       o.partition = part.substr(10);
     } else if (part.starts_with("slots=")) {
       o.slots = std::atoi(part.c_str() + 6);

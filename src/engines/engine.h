@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "gg/name.h"
 #include "gg/thunk.h"
@@ -20,6 +21,20 @@ struct Job {
   Name name;     ///< the resolved thunk's name
   Thunk thunk;
 };
+
+/// Splits engine options as written after `--engine KIND=`: "a,b=c" ->
+/// {"a", "b=c"}.
+inline std::vector<std::string> SplitEngineOptions(const std::string& arg) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos <= arg.size()) {
+    size_t comma = arg.find(',', pos);
+    if (comma == std::string::npos) comma = arg.size();
+    parts.push_back(arg.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return parts;
+}
 
 class Engine {
  public:

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "core/tree.h"
+#include "core/input_closure.h"
 #include "lambda/result_json.h"
 
 namespace gg {
@@ -68,16 +68,11 @@ std::string Env(const char* name) {
 
 Result<LambdaOptions> LambdaOptions::Parse(const std::string& arg) {
   LambdaOptions o;
-  size_t pos = 0;
-  bool first = true;
-  while (pos <= arg.size()) {
-    size_t comma = arg.find(',', pos);
-    std::string part = arg.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    pos = comma == std::string::npos ? arg.size() + 1 : comma + 1;
-    if (first) {
-      o.function = part;
-      first = false;
-    } else if (part.starts_with("region=")) {
+  std::vector<std::string> parts = SplitEngineOptions(arg);
+  o.function = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    if (part.starts_with("region=")) {
       o.region = part.substr(7);
     } else if (part.starts_with("endpoint=")) {
       o.endpoint = part.substr(9);
@@ -199,26 +194,8 @@ void LambdaEngine::Loop() {
   }
 }
 
-std::vector<Name> LambdaEngine::InputClosure(const Thunk& thunk) const {
-  std::vector<Name> names;
-  for (const auto& in : thunk.inputs) {
-    auto n = Name::Parse(in.name);
-    if (!n.ok()) continue;
-    names.push_back(n->object());
-    if (n->type() != ObjectType::kTree) continue;
-    auto bytes = store_->Get(*n);
-    if (!bytes.ok()) continue;
-    auto tree = Tree::Parse(*bytes);
-    if (!tree.ok()) continue;
-    for (const auto& e : tree->entries) {
-      if (e.kind == TreeEntry::Kind::kFile) names.push_back(e.name);
-    }
-  }
-  return names;
-}
-
 ExecResult LambdaEngine::Run(const Job& job) {
-  std::vector<Name> inputs = InputClosure(job.thunk);
+  std::vector<Name> inputs = InputClosure(*store_, job.thunk);
   if (Status s = shared_->Upload(*store_, inputs); !s.ok()) {
     return Failure(ExecResult::Kind::kSetupFailed,
                    "lambda: cannot upload the thunk's inputs to " + shared_->storage().uri() + ": " + s.message());

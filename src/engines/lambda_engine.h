@@ -59,7 +59,6 @@ class LambdaEngine : public Engine {
   ExecResult Run(const Job& job);
   /// One Invoke call with retries: the function's JSON answer, or why not.
   ExecResult Invoke(uint64_t job_id, const std::string& payload);
-  std::vector<Name> InputClosure(const Thunk& thunk) const;
   bool Cancelled(uint64_t job_id);
 
   LocalStore* store_;

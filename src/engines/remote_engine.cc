@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <deque>
 
-#include "core/tree.h"
+#include "core/input_closure.h"
 #include "net/connection.h"
 #include "net/handshake.h"
 #include "net/object_transfer.h"
@@ -292,32 +292,14 @@ void RemoteEngine::Lost(Worker* w, const std::string& why) {
   }
 }
 
-std::vector<Name> RemoteEngine::InputClosure(const Thunk& thunk) const {
-  std::vector<Name> names;
-  for (const auto& in : thunk.inputs) {
-    auto n = Name::Parse(in.name);
-    if (!n.ok()) continue;
-    names.push_back(n->object());
-    if (n->type() != ObjectType::kTree) continue;
-    auto bytes = store_->Get(*n);
-    if (!bytes.ok()) continue;
-    auto tree = Tree::Parse(*bytes);
-    if (!tree.ok()) continue;
-    for (const auto& e : tree->entries) {
-      if (e.kind == TreeEntry::Kind::kFile) names.push_back(e.name);
-    }
-  }
-  return names;
-}
-
 bool RemoteEngine::Accepts(const Job& job) const {
   uint64_t total = 0;
-  for (const Name& n : InputClosure(job.thunk)) total += n.size();
+  for (const Name& n : InputClosure(*store_, job.thunk)) total += n.size();
   return total <= max_input_bytes_;
 }
 
 Status RemoteEngine::Submit(const Job& job, Callback done) {
-  std::vector<Name> inputs = InputClosure(job.thunk);
+  std::vector<Name> inputs = InputClosure(*store_, job.thunk);
   std::string thunk_name = job.name.str();
   std::lock_guard<std::mutex> lock(mu_);
   Worker* best = nullptr;

@@ -53,7 +53,6 @@ class RemoteEngine : public Engine {
   void SendLoop(std::shared_ptr<Worker> w);
   void Lost(Worker* w, const std::string& why);
   void FailJob(Worker* w, uint64_t job, const std::string& why);
-  std::vector<Name> InputClosure(const Thunk& thunk) const;
 
   LocalStore* store_;
   std::string address_;
