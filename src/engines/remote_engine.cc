@@ -40,7 +40,15 @@ struct RemoteEngine::Worker {
   std::map<uint64_t, std::vector<Name>> job_inputs;
   std::deque<Outgoing> queue;
   std::condition_variable cv;
+  std::map<uint64_t, std::vector<std::string>> missing;  // answers to queries, by job
 };
+
+namespace {
+
+// Inputs at least this large are worth a round trip to ask about first.
+constexpr uint64_t kQueryBytes = 64 * 1024;
+
+}  // namespace
 
 Result<std::unique_ptr<RemoteEngine>> RemoteEngine::Listen(LocalStore* store, const std::string& host_port,
                                                            const std::string& secret, const std::string& label) {
@@ -140,6 +148,12 @@ void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
       if (Status r = receiver.Add(m.object()); !r.ok()) std::fprintf(stderr, "gg: from worker %s: %s\n", w->host.c_str(), r.message().c_str());
       continue;
     }
+    if (m.has_missing()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      w->missing[m.missing().job()].assign(m.missing().names().begin(), m.missing().names().end());
+      w->cv.notify_all();
+      continue;
+    }
     if (!m.has_done()) continue;
     const auto& d = m.done();
     ExecResult r;
@@ -227,6 +241,32 @@ void RemoteEngine::SendLoop(std::shared_ptr<Worker> w) {
       m.mutable_run()->set_fetch(true);
       s = w->conn->Send(m);
     } else {
+      uint64_t big = 0;
+      for (const Name& n : item.objects) big += n.size() >= kQueryBytes ? n.size() : 0;
+      if (big > 0) {
+        // A warm worker may hold them from an earlier force: ask first.
+        proto::remote::Message q;
+        q.mutable_query()->set_job(item.job);
+        for (const Name& n : item.objects) q.mutable_query()->add_names(n.str());
+        s = w->conn->Send(q);
+        if (!s.ok()) return Lost(w.get(), s.message());
+        std::unique_lock<std::mutex> lock(mu_);
+        w->cv.wait_for(lock, std::chrono::seconds(30),
+                       [&] { return stopping_ || !w->alive || w->missing.count(item.job) > 0; });
+        if (stopping_ || !w->alive) return;
+        auto it = w->missing.find(item.job);
+        if (it == w->missing.end()) {
+          lock.unlock();
+          return Lost(w.get(), "no answer to a query for 30 s");
+        }
+        std::set<std::string> lacks(it->second.begin(), it->second.end());
+        w->missing.erase(it);
+        std::vector<Name> needed;
+        for (const Name& n : item.objects) {
+          if (lacks.count(n.str())) needed.push_back(n);
+        }
+        item.objects.swap(needed);
+      }
       for (const Name& n : item.objects) {
         if (shared_ != nullptr && !store_->Has(n)) {
           // Made by a worker that put it in the shared store.

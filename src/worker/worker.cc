@@ -66,6 +66,14 @@ class Worker {
         fetchers_.emplace_back([this, run = m.run()] { StartJob(run); });
       } else if (m.has_run()) {
         StartJob(m.run());
+      } else if (m.has_query()) {
+        proto::remote::Message reply;
+        reply.mutable_missing()->set_job(m.query().job());
+        for (const auto& text : m.query().names()) {
+          auto n = Name::Parse(text);
+          if (!n.ok() || !store_->Has(*n)) reply.mutable_missing()->add_names(text);
+        }
+        if (Status r = conn_->Send(reply); !r.ok()) return r;
       } else if (m.has_cancel()) {
         engine_->Cancel(m.cancel().job());
       } else if (m.has_refused()) {
