@@ -293,10 +293,35 @@ def fetch_inputs(store, blobs, names):
     return need
 
 
+def serve_as_worker(event, root):
+    """The long-running mode: connect back to the coordinator as a gg worker
+    and run its thunks until the job ends; objects travel on the connection."""
+    try:
+        connect, secret, slots = event["connect"], event["secret"], int(event.get("slots", 1))
+    except (KeyError, TypeError, ValueError) as e:
+        return {"mode": "worker", "exit": 2, "error": "handler: malformed worker event (%s)" % e}
+    os.makedirs(root, exist_ok=True)
+    fd, secret_path = tempfile.mkstemp(dir=root, prefix="secret.")
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+    try:
+        run = subprocess.run([EXECUTOR, "worker", "--connect", connect, "--secret-file", secret_path,
+                              "--slots", str(slots), "--cache", os.path.join(root, "worker")],
+                             capture_output=True)
+    finally:
+        os.unlink(secret_path)
+    err = run.stderr.decode(errors="replace")
+    if err:
+        sys.stderr.write(err)
+    return {"mode": "worker", "exit": run.returncode, "error": err[-2000:]}
+
+
 def handler(event, context=None):
     if isinstance(event, (str, bytes)):
         event = json.loads(event)
     root = os.environ.get("GG_LAMBDA_DIR", "/tmp/gg")
+    if isinstance(event, dict) and event.get("mode") == "worker":
+        return serve_as_worker(event, root)
     blobs = os.path.join(root, "blobs")
     os.makedirs(blobs, exist_ok=True)
     try:

@@ -192,6 +192,18 @@ class LambdaOfflineTest(GGTestCase):
         fn_blobs = os.listdir(os.path.join(self.offline.dir, "fn-gg", "blobs"))
         self.assertIn(p.stdout.strip(), fn_blobs)
 
+    def test_functions_serve_as_workers_for_the_job(self):
+        # The long-running mode: two invocations connect back as workers; no
+        # shared store, objects travel on the connections.
+        final = self.graph()
+        trace = os.path.join(self.dir, "trace.json")
+        engine = (f"lambda={self.offline.function('gg')},endpoint={self.offline.endpoint()},region=us-east-1,"
+                  "workers=2,slots=2,host=127.0.0.1")
+        p = self.force(final, timeout=300, args=("--engine", engine, "--trace", trace))
+        self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+        engines = {e["args"]["engine"] for e in self.trace(trace) if e["cat"].startswith("running")}
+        self.assertEqual(engines, {"lambda-workers"})
+
     def test_without_namespaces_as_in_real_lambda(self):
         # Without namespaces, inputs can only live under the working directory.
         t = self.gg("create-thunk", "-e", f"{self.busybox}=busybox", "-o", "out", self.busybox, "sh", "-c",

@@ -39,7 +39,9 @@ constexpr char kUsage[] =
     "                     host; cancelled when the force ends), or\n"
     "                     lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N] (one AWS\n"
     "                     Lambda invocation per thunk, N at once, default 100; needs\n"
-    "                     --storage and AWS credentials; see 'gg lambda deploy')\n"
+    "                     --storage and AWS credentials; see 'gg lambda deploy');\n"
+    "                     with ,workers=W[,host=H]: W invocations that serve as\n"
+    "                     workers (K=slots each) for the whole job instead\n"
     "  --secret-file FILE the secret remote workers must know\n"
     "  --timeout SECONDS  start a second copy of a thunk running longer than this\n"
     "                     (default: adaptive, 4x the median of similar thunks)\n"
@@ -88,6 +90,35 @@ Status AddTarget(const std::string& arg, std::vector<Target>* out) {
   return Status::Ok();
 }
 
+// A remote engine for workers that a launcher starts (Slurm, Lambda): it
+// listens on an ephemeral port, and the workers connect back to `host` (else
+// $GG_COORDINATOR_HOST, else this host's name) with the secret in
+// `secret_file`, or a fresh one written into the store for this force.
+Result<std::unique_ptr<RemoteEngine>> ListenForLaunchedWorkers(LocalStore* store, RemoteCache* shared,
+                                                               const std::string& label, std::string host,
+                                                               const std::string& secret_file,
+                                                               std::vector<std::string>* cleanup,
+                                                               std::string* connect, std::string* secret) {
+  if (host.empty()) {
+    const char* env = std::getenv("GG_COORDINATOR_HOST");
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    host = env != nullptr && *env != '\0' ? env : name;
+  }
+  if (!secret_file.empty()) {
+    GG_ASSIGN_OR_RETURN(*secret, net::ReadSecretFile(secret_file));
+  } else {
+    *secret = UniqueSuffix() + "." + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
+    std::string path = store->TempDir() + "/" + label + "-secret." + UniqueSuffix();
+    GG_RETURN_IF_ERROR(WriteFileAtomic(path, *secret + "\n", 0600));
+    cleanup->push_back(path);
+  }
+  GG_ASSIGN_OR_RETURN(auto engine, RemoteEngine::Listen(store, "0.0.0.0:0", *secret, label));
+  engine->set_shared(shared);
+  *connect = host + ":" + std::to_string(engine->port());
+  return engine;
+}
+
 // `slurm=N[,partition=P][,slots=K][,host=H]`: a remote engine whose workers
 // Slurm starts as one array job.
 Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, RemoteCache* shared, const std::string& arg,
@@ -110,26 +141,10 @@ Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, RemoteCache* share
     }
   }
   if (o.workers < 1 || o.slots < 1) return Status::Invalid("the worker and slot counts must be positive");
-  if (host.empty()) {
-    const char* env = std::getenv("GG_COORDINATOR_HOST");
-    char name[256] = {};
-    gethostname(name, sizeof name - 1);
-    host = env != nullptr && *env != '\0' ? env : name;
-  }
   std::string secret;
-  if (!secret_file.empty()) {
-    GG_ASSIGN_OR_RETURN(secret, net::ReadSecretFile(secret_file));
-    o.secret_file = AbsolutePath(secret_file);
-  } else {
-    // A fresh secret for this force, in the store (which the nodes must see).
-    secret = UniqueSuffix() + "." + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
-    o.secret_file = store->TempDir() + "/slurm-secret." + UniqueSuffix();
-    GG_RETURN_IF_ERROR(WriteFileAtomic(o.secret_file, secret + "\n", 0600));
-    cleanup->push_back(o.secret_file);
-  }
-  GG_ASSIGN_OR_RETURN(auto engine, RemoteEngine::Listen(store, "0.0.0.0:0", secret, "slurm"));
-  engine->set_shared(shared);
-  o.connect = host + ":" + std::to_string(engine->port());
+  GG_ASSIGN_OR_RETURN(auto engine,
+                      ListenForLaunchedWorkers(store, shared, "slurm", host, secret_file, cleanup, &o.connect, &secret));
+  o.secret_file = secret_file.empty() ? cleanup->back() : AbsolutePath(secret_file);
   char exe[4096] = {};
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   o.gg_binary = n > 0 ? std::string(exe, n) : "gg";
@@ -243,13 +258,26 @@ int ForceMain(int argc, char** argv) {
     } else if (kind == "lambda") {
       auto parsed = LambdaOptions::Parse(arg);
       if (!parsed.ok()) return Fail(parsed.status().Prefix("engine '" + spec + "'"));
+      if (parsed->workers > 0) {
+        // The long-running mode: functions that serve as workers for the job.
+        std::string connect, secret;
+        auto engine = ListenForLaunchedWorkers(store.get(), options.shared, "lambda-workers", parsed->host,
+                                               secret_file, &cleanup_files, &connect, &secret);
+        if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
+        int per_worker = parsed->slots_given ? parsed->slots : 1;
+        if (Status s = LaunchLambdaWorkers(*parsed, connect, secret, parsed->workers, per_worker); !s.ok()) {
+          return Fail(s.Prefix("engine '" + spec + "'"));
+        }
+        engines.push_back(std::move(*engine));
+        continue;
+      }
       auto engine = LambdaEngine::Create(store.get(), options.shared, storage_uri, *parsed);
       if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
       engines.push_back(std::move(*engine));
     } else {
       return Fail(Status::Invalid("unknown engine '" + spec +
                                   "' (available: local[=N], remote=HOST:PORT, slurm=N[,partition=P][,slots=K][,host=H], "
-                                  "lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N])"));
+                                  "lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H])"));
     }
   }
   for (auto& e : engines) options.engines.push_back(e.get());

@@ -7,6 +7,8 @@
 
 #include "cli/command.h"
 #include "net/connection.h"
+#include "storage/remote_cache.h"
+#include "storage/storage.h"
 #include "worker/worker.h"
 
 namespace gg::cli {
@@ -65,7 +67,17 @@ int WorkerMain(int argc, char** argv) {
     const char* home = std::getenv("HOME");
     options.cache_dir = std::string(home != nullptr ? home : "/tmp") + "/.cache/gg-worker";
   }
-  if (const char* env = std::getenv("GG_STORAGE_URI"); env != nullptr) options.storage_uri = env;
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<RemoteCache> shared;
+  if (const char* env = std::getenv("GG_STORAGE_URI"); env != nullptr && *env != '\0') {
+    auto opened = OpenStorage(env);
+    if (!opened.ok()) return Fail(opened.status());
+    storage = std::move(*opened);
+    shared = std::make_unique<RemoteCache>(*storage);
+    options.shared_uri = storage->uri();
+    options.fetch = [&](LocalStore& local, const std::vector<Name>& names) { return shared->FetchOutputs(local, names); };
+    options.upload = [&](LocalStore& local, const std::vector<Name>& names) { return shared->Upload(local, names); };
+  }
   signal(SIGPIPE, SIG_IGN);
   Status s = RunWorker(options);
   if (!s.ok()) {

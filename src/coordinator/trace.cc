@@ -6,27 +6,6 @@
 
 namespace gg {
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
-}
-
 void TraceWriter::Add(std::string name, std::string category, int64_t start_us, int64_t dur_us, int tid,
                       std::vector<std::pair<std::string, std::string>> args) {
   events_.push_back({std::move(name), std::move(category), start_us, dur_us < 0 ? 0 : dur_us, tid, std::move(args)});

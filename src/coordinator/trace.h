@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "gg/status.h"
 
 namespace gg {
@@ -26,8 +27,5 @@ class TraceWriter {
   };
   std::vector<Event> events_;
 };
-
-/// `s` as a JSON string literal, quotes included.
-std::string JsonString(const std::string& s);
 
 }  // namespace gg

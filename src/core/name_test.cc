@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "core/sha256.h"
 
 namespace gg {
@@ -64,6 +66,19 @@ TEST(NameTest, RejectsMalformedNames) {
   EXPECT_FALSE(Name::Parse(good.substr(0, 10) + "!" + good.substr(11)).ok());
   auto err = Name::Parse("nonsense");
   EXPECT_NE(err.status().message().find("not an object name"), std::string::npos);
+}
+
+TEST(HmacTest, Rfc4231TestCase2) {
+  // RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".
+  Sha256 mac = HmacSha256("Jefe", "what do ya want for nothing?");
+  static const uint8_t kExpected[32] = {0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
+                                        0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
+                                        0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
+  EXPECT_EQ(0, std::memcmp(mac.data(), kExpected, 32));
+  // A key longer than the block is hashed first (RFC 4231 test case 6).
+  Sha256 long_key = HmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First");
+  EXPECT_EQ(long_key[0], 0x60);
+  EXPECT_EQ(long_key[31], 0x54);
 }
 
 }  // namespace

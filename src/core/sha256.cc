@@ -36,6 +36,29 @@ Sha256 HashBytes(std::string_view data) {
   return out;
 }
 
+Sha256 HmacSha256(std::string_view key, std::string_view message) {
+  constexpr size_t kBlock = 64;
+  std::string k(key);
+  if (k.size() > kBlock) {
+    Sha256 h = HashBytes(k);
+    k.assign(reinterpret_cast<const char*>(h.data()), h.size());
+  }
+  k.resize(kBlock, '\0');
+  std::string inner_pad(kBlock, '\0'), outer_pad(kBlock, '\0');
+  for (size_t i = 0; i < kBlock; ++i) {
+    inner_pad[i] = static_cast<char>(k[i] ^ 0x36);
+    outer_pad[i] = static_cast<char>(k[i] ^ 0x5c);
+  }
+  Sha256Hasher inner;
+  inner.Update(inner_pad);
+  inner.Update(message);
+  Sha256 inner_hash = inner.Finish();
+  Sha256Hasher outer;
+  outer.Update(outer_pad);
+  outer.Update({reinterpret_cast<const char*>(inner_hash.data()), inner_hash.size()});
+  return outer.Finish();
+}
+
 Result<Name> HashFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("cannot open " + path, errno);

@@ -26,6 +26,11 @@ class Sha256Hasher {
 
 Sha256 HashBytes(std::string_view data);
 
+/// HMAC-SHA256 (RFC 2104) over the hasher above. OpenSSL's HMAC() runs
+/// through its provider machinery, which a statically linked program (the
+/// worker inside a cloud function) cannot carry without dlopen.
+Sha256 HmacSha256(std::string_view key, std::string_view message);
+
 /// Hashes a file's content and names it, reading it once in large chunks.
 Result<Name> HashFile(const std::string& path);
 

@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "core/input_closure.h"
+#include "core/json.h"
 #include "lambda/result_json.h"
 
 namespace gg {
@@ -64,6 +66,50 @@ std::string Env(const char* name) {
   return v != nullptr ? v : "";
 }
 
+// One signed POST to the Invoke API. `abort` may be null.
+CURLcode PostInvoke(const std::string& url, const std::string& sigv4, const AwsCredentials& credentials,
+                    const std::string& payload, const char* invocation_type, Response* resp,
+                    char (&error)[CURL_ERROR_SIZE], Abort* abort) {
+  CURL* e = curl_easy_init();
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, (std::string("X-Amz-Invocation-Type: ") + invocation_type).c_str());
+  if (!credentials.session_token.empty()) {
+    headers = curl_slist_append(headers, ("X-Amz-Security-Token: " + credentials.session_token).c_str());
+  }
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(e, CURLOPT_POST, 1L);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, payload.data());
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 960L * 1000);  // Lambda's own limit is 900 s
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, resp);
+  if (abort != nullptr) {
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, abort);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION,
+                     +[](void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+                       auto* a = static_cast<Abort*>(user);
+                       return a->cancelled(a->engine, a->job) ? 1 : 0;
+                     });
+  }
+  curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(e, CURLOPT_USERNAME, credentials.access_key_id.c_str());
+  curl_easy_setopt(e, CURLOPT_PASSWORD, credentials.secret_access_key.c_str());
+  CURLcode code = curl_easy_perform(e);
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+  curl_easy_cleanup(e);
+  curl_slist_free_all(headers);
+  return code;
+}
+
 }  // namespace
 
 Result<LambdaOptions> LambdaOptions::Parse(const std::string& arg) {
@@ -78,8 +124,15 @@ Result<LambdaOptions> LambdaOptions::Parse(const std::string& arg) {
       o.endpoint = part.substr(9);
     } else if (part.starts_with("slots=")) {
       o.slots = std::atoi(part.c_str() + 6);
+      o.slots_given = true;
+    } else if (part.starts_with("workers=")) {
+      o.workers = std::atoi(part.c_str() + 8);
+      if (o.workers < 1) return Status::Invalid("workers must be positive");
+    } else if (part.starts_with("host=")) {
+      o.host = part.substr(5);
     } else {
-      return Status::Invalid("unknown option '" + part + "' (FUNCTION[,region=R][,endpoint=URL][,slots=N])");
+      return Status::Invalid("unknown option '" + part +
+                             "' (FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H])");
     }
   }
   if (o.function.empty()) return Status::Invalid("the function's name is missing (lambda=FUNCTION)");
@@ -231,44 +284,10 @@ ExecResult LambdaEngine::Invoke(uint64_t job_id, const std::string& payload) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
-    CURL* e = curl_easy_init();
     Response resp;
-    curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "X-Amz-Invocation-Type: RequestResponse");
-    if (!credentials_.session_token.empty()) {
-      headers = curl_slist_append(headers, ("X-Amz-Security-Token: " + credentials_.session_token).c_str());
-    }
     char error[CURL_ERROR_SIZE] = {};
     Abort abort{this, job_id, [](LambdaEngine* self, uint64_t id) { return self->Cancelled(id); }};
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, payload.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 960L * 1000);  // Lambda's own limit is 900 s
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnBody);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &resp);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &abort);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION,
-                     +[](void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
-                       auto* a = static_cast<Abort*>(user);
-                       return a->cancelled(a->engine, a->job) ? 1 : 0;
-                     });
-    curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4_.c_str());
-    curl_easy_setopt(e, CURLOPT_USERNAME, credentials_.access_key_id.c_str());
-    curl_easy_setopt(e, CURLOPT_PASSWORD, credentials_.secret_access_key.c_str());
-    CURLcode code = curl_easy_perform(e);
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp.status);
-    curl_easy_cleanup(e);
-    curl_slist_free_all(headers);
+    CURLcode code = PostInvoke(url, sigv4_, credentials_, payload, "RequestResponse", &resp, error, &abort);
 
     if (code == CURLE_ABORTED_BY_CALLBACK) return Failure(ExecResult::Kind::kCancelled, "cancelled");
     if (code != CURLE_OK) {
@@ -305,6 +324,47 @@ ExecResult LambdaEngine::Invoke(uint64_t job_id, const std::string& payload) {
   }
   return Failure(ExecResult::Kind::kCrashed, where + ": gave up after " + std::to_string(options_.max_attempts) +
                                                  " attempts; last: " + last_error);
+}
+
+Status LaunchLambdaWorkers(const LambdaOptions& options, const std::string& connect, const std::string& secret,
+                           int count, int slots) {
+  GG_ASSIGN_OR_RETURN(AwsCredentials credentials, LoadAwsCredentials());
+  if (credentials.empty()) {
+    return Status::Invalid("lambda workers need AWS credentials to sign Invoke requests: set AWS_ACCESS_KEY_ID "
+                           "and AWS_SECRET_ACCESS_KEY (or a profile in ~/.aws/credentials)");
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const std::string url = options.InvokeUrl();
+  const std::string sigv4 = "aws:amz:" + options.region + ":lambda";
+  // The secret rides inside the signed (and, on AWS, TLS) request.
+  std::string payload = "{\"mode\":\"worker\",\"connect\":" + JsonString(connect) + ",\"secret\":" +
+                        JsonString(secret) + ",\"slots\":" + std::to_string(slots) + "}";
+  for (int i = 0; i < count; ++i) {
+    std::string last;
+    bool started = false;
+    for (int attempt = 1; attempt <= options.max_attempts && !started; ++attempt) {
+      if (attempt > 1) std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 6)));
+      Response resp;
+      char error[CURL_ERROR_SIZE] = {};
+      CURLcode code = PostInvoke(url, sigv4, credentials, payload, "Event", &resp, error, nullptr);
+      if (code != CURLE_OK) {
+        last = error[0] != '\0' ? error : curl_easy_strerror(code);
+      } else if (resp.status == 429 || resp.status >= 500) {
+        last = "HTTP " + std::to_string(resp.status) + ": " + Excerpt(resp.body);
+      } else if (resp.status < 200 || resp.status >= 300) {
+        return Status::Unavailable("lambda function " + options.function + " (" + url +
+                                   ") refused to start a worker: HTTP " + std::to_string(resp.status) + ": " +
+                                   Excerpt(resp.body));
+      } else {
+        started = true;
+      }
+    }
+    if (!started) {
+      return Status::Unavailable("cannot start lambda worker " + std::to_string(i + 1) + " of " +
+                                 std::to_string(count) + " through " + url + ": " + last);
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace gg

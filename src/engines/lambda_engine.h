@@ -25,15 +25,24 @@ struct LambdaOptions {
   std::string function;   ///< name or ARN
   std::string region;     ///< default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1
   std::string endpoint;   ///< default: https://lambda.REGION.amazonaws.com
-  int slots = 100;        ///< invocations in flight at once
+  int slots = 100;        ///< invocations in flight at once (per worker with `workers`)
+  bool slots_given = false;
+  int workers = 0;        ///< >0: the long-running mode, this many functions serving as workers
+  std::string host;       ///< where those workers connect back (default $GG_COORDINATOR_HOST, hostname)
   int max_attempts = 6;   ///< per invocation, on throttling, 5xx and dropped connections
   double max_delay = 8;   ///< cap of the exponential back-off, seconds
 
-  /// Parses `FUNCTION[,region=R][,endpoint=URL][,slots=N]`.
+  /// Parses `FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H]`.
   static Result<LambdaOptions> Parse(const std::string& arg);
   /// The Invoke URL.
   std::string InvokeUrl() const;
 };
+
+/// The long-running mode: starts `count` invocations (InvocationType Event)
+/// of the function, each of which connects back to `connect` as a gg worker
+/// with `slots` slots and serves until the coordinator closes the connection.
+Status LaunchLambdaWorkers(const LambdaOptions& options, const std::string& connect, const std::string& secret,
+                           int count, int slots);
 
 class LambdaEngine : public Engine {
  public:

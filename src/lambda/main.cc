@@ -6,6 +6,11 @@
 //
 // and uploads the outputs it names. It prints one JSON result line
 // (docs/lambda.md) and exits 0 whenever it could say how the thunk ended.
+//
+// In the long-running mode the function instead serves a coordinator as a
+// worker for the length of a job, moving objects through its connection:
+//
+//   gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -13,6 +18,8 @@
 #include "core/local_store.h"
 #include "core/path_util.h"
 #include "lambda/result_json.h"
+#include "net/connection.h"
+#include "worker/worker.h"
 #include "sandbox/executor.h"
 #include "sandbox/sandbox.h"
 
@@ -30,13 +37,44 @@ int SetupFailure(const std::string& why) {
   return Report(r, false);
 }
 
+int WorkerMain(int argc, char** argv) {
+  gg::WorkerOptions options;
+  std::string secret_file;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--connect") options.coordinator = value;
+    else if (flag == "--secret-file") secret_file = value;
+    else if (flag == "--slots") options.slots = std::atoi(value.c_str());
+    else if (flag == "--cache") options.cache_dir = value;
+    else if (flag == "--wait") options.connect_timeout = std::atof(value.c_str());
+  }
+  if (options.coordinator.empty() || secret_file.empty() || options.cache_dir.empty() || options.slots < 1) {
+    std::fprintf(stderr, "usage: gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR\n");
+    return 2;
+  }
+  auto secret = gg::net::ReadSecretFile(secret_file);
+  if (!secret.ok()) {
+    std::fprintf(stderr, "gg-lambda worker: %s\n", secret.status().message().c_str());
+    return 2;
+  }
+  options.secret = *secret;
+  gg::Status s = gg::RunWorker(options);
+  if (!s.ok()) {
+    std::fprintf(stderr, "gg-lambda worker: %s\n", s.message().c_str());
+    return 3;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (int rc = gg::sandbox::MaybeRunServer(argc, argv); rc >= 0) return rc;
+  if (argc >= 2 && std::strcmp(argv[1], "worker") == 0) return WorkerMain(argc, argv);
   if (argc != 4 || std::strcmp(argv[1], "run") != 0) {
     std::fprintf(stderr,
-                 "usage: gg-lambda run STORE_DIR THUNK_FILE\n\n"
+                 "usage: gg-lambda run STORE_DIR THUNK_FILE\n"
+                 "       gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR\n\n"
                  "Runs the thunk in THUNK_FILE, whose inputs are already in the gg store\n"
                  "STORE_DIR (created if missing), and prints its result as one JSON line.\n"
                  "GG_SANDBOX=none runs it without namespaces (as in AWS Lambda).\n");

@@ -5,9 +5,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +16,8 @@
 #include <thread>
 
 #include "core/path_util.h"
+#include "core/sha256.h"
+#include "net/resolve.h"
 
 namespace gg::net {
 
@@ -110,26 +111,20 @@ Status SplitHostPort(const std::string& host_port, std::string* host, std::strin
 Result<int> ConnectTcp(const std::string& host_port, double deadline_s) {
   std::string host, port;
   GG_RETURN_IF_ERROR(SplitHostPort(host_port, &host, &port));
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
   std::string last_error = "no address";
   do {
-    addrinfo* res = nullptr;
-    int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-    if (rc != 0) return Status::Unavailable("cannot resolve " + host_port + ": " + gai_strerror(rc));
-    for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
-      int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    GG_ASSIGN_OR_RETURN(std::vector<Address> addrs, Resolve(host, port, false));
+    for (const Address& a : addrs) {
+      int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (fd < 0) continue;
-      if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      if (connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) == 0) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        freeaddrinfo(res);
         return fd;
       }
       last_error = std::strerror(errno);
       close(fd);
     }
-    freeaddrinfo(res);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   } while (MonotonicSeconds() < deadline_s);
   return Status::Unavailable("cannot connect to " + host_port + ": " + last_error);
@@ -138,47 +133,41 @@ Result<int> ConnectTcp(const std::string& host_port, double deadline_s) {
 Result<std::pair<int, int>> ListenTcp(const std::string& host_port) {
   std::string host, port;
   GG_RETURN_IF_ERROR(SplitHostPort(host_port, &host, &port));
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0) return Status::Invalid("cannot resolve " + host_port + ": " + gai_strerror(rc));
+  auto addrs = Resolve(host, port, true);
+  if (!addrs.ok()) return Status::Invalid(addrs.status().message());
   Status last = Status::Unavailable("no address for " + host_port);
-  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+  for (const Address& a : *addrs) {
+    int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 128) == 0) {
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) == 0 && listen(fd, 128) == 0) {
       sockaddr_storage bound{};
       socklen_t len = sizeof bound;
       getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
       int bound_port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                                          : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-      freeaddrinfo(res);
       return std::make_pair(fd, bound_port);
     }
     last = Status::Unavailable("cannot listen on " + host_port + ": " + std::strerror(errno));
     close(fd);
   }
-  freeaddrinfo(res);
   return last;
 }
 
 std::string Mac(const std::string& secret, const std::string& label, const std::string& a, const std::string& b) {
-  std::string data = label + std::string(1, '\0') + a + b;
-  unsigned char out[32];
-  unsigned int len = sizeof out;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
+  Sha256 mac = HmacSha256(secret, label + std::string(1, '\0') + a + b);
+  return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
 }
 
 std::string Nonce() {
-  unsigned char buf[32];
-  RAND_bytes(buf, sizeof buf);
-  return std::string(reinterpret_cast<char*>(buf), sizeof buf);
+  char buf[32];
+  size_t got = 0;
+  while (got < sizeof buf) {
+    ssize_t n = getrandom(buf + got, sizeof buf - got, 0);
+    if (n > 0) got += n;
+  }
+  return std::string(buf, sizeof buf);
 }
 
 Result<std::string> ReadSecretFile(const std::string& path) {

@@ -10,7 +10,6 @@
 
 #include "core/tree.h"
 #include "engines/local_engine.h"
-#include "storage/remote_cache.h"
 #include "net/connection.h"
 #include "net/handshake.h"
 #include "net/object_transfer.h"
@@ -23,8 +22,8 @@ constexpr double kSilenceLimitSeconds = 15;
 
 class Worker {
  public:
-  Worker(LocalStore* store, net::Connection* conn, LocalEngine* engine, RemoteCache* shared)
-      : store_(store), conn_(conn), engine_(engine), shared_(shared), receiver_(store) {}
+  Worker(LocalStore* store, net::Connection* conn, LocalEngine* engine, const WorkerOptions* options)
+      : store_(store), conn_(conn), engine_(engine), options_(options), receiver_(store) {}
 
   Status Serve() {
     std::thread sender([this] { SendLoop(); });
@@ -116,13 +115,13 @@ class Worker {
   }
 
   Status FetchInputs(const Thunk& thunk) {
-    if (shared_ == nullptr) return Status::Unavailable("this worker has no shared store (GG_STORAGE_URI)");
+    if (!options_->fetch) return Status::Unavailable("this worker has no shared store (GG_STORAGE_URI)");
     std::vector<Name> missing;
     for (const auto& in : thunk.inputs) {
       auto n = Name::Parse(in.name);
       if (n.ok() && !store_->Has(*n)) missing.push_back(n->object());
     }
-    if (!missing.empty()) GG_RETURN_IF_ERROR(shared_->FetchOutputs(*store_, missing));
+    if (!missing.empty()) GG_RETURN_IF_ERROR(options_->fetch(*store_, missing));
     missing.clear();
     for (const auto& in : thunk.inputs) {
       auto n = Name::Parse(in.name);
@@ -134,7 +133,7 @@ class Worker {
       }
     }
     if (missing.empty()) return Status::Ok();
-    return shared_->FetchOutputs(*store_, missing);
+    return options_->fetch(*store_, missing);
   }
 
   void Finish(uint64_t job_id, ExecResult r) {
@@ -166,11 +165,11 @@ class Worker {
       }
       auto& [job_id, r] = item;
       bool in_store = false;
-      if (r.ok() && shared_ != nullptr) {
+      if (r.ok() && options_->upload) {
         std::vector<Name> outs;
         for (const auto& o : r.reduction.outputs) outs.push_back(o.name);
         // Into the shared store; if that fails, through the connection.
-        in_store = shared_->Upload(*store_, outs).ok();
+        in_store = options_->upload(*store_, outs).ok();
       }
       if (r.ok() && !in_store) {
         for (const auto& o : r.reduction.outputs) {
@@ -208,7 +207,7 @@ class Worker {
   LocalStore* store_;
   net::Connection* conn_;
   LocalEngine* engine_;
-  RemoteCache* shared_;
+  const WorkerOptions* options_;
   net::ObjectReceiver receiver_;
   std::vector<std::thread> fetchers_;
   std::mutex mu_;
@@ -227,15 +226,9 @@ Status RunWorker(const WorkerOptions& options) {
   net::Connection conn(fd);
   char host[256] = "?";
   gethostname(host, sizeof host - 1);
-  std::unique_ptr<Storage> storage;
-  std::unique_ptr<RemoteCache> shared;
-  if (!options.storage_uri.empty()) {
-    GG_ASSIGN_OR_RETURN(storage, OpenStorage(options.storage_uri));
-    shared = std::make_unique<RemoteCache>(*storage);
-  }
-  GG_RETURN_IF_ERROR(net::JoinCoordinator(conn, options.secret, options.slots, host, storage ? storage->uri() : ""));
+  GG_RETURN_IF_ERROR(net::JoinCoordinator(conn, options.secret, options.slots, host, options.shared_uri));
   GG_ASSIGN_OR_RETURN(auto engine, LocalEngine::Create(store.get(), options.slots));
-  Worker worker(store.get(), &conn, engine.get(), shared.get());
+  Worker worker(store.get(), &conn, engine.get(), &options);
   return worker.Serve();
 }
 

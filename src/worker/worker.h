@@ -3,8 +3,11 @@
 // same hermetic sandbox as the local engine, and sends back the outputs.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
+#include "core/local_store.h"
 #include "gg/status.h"
 
 namespace gg {
@@ -15,7 +18,13 @@ struct WorkerOptions {
   int slots = 1;
   std::string cache_dir;    ///< its object cache (a gg store)
   double connect_timeout = 60;  ///< keep trying to reach the coordinator this long
-  std::string storage_uri;  ///< a shared store for inputs and outputs (GG_STORAGE_URI), or empty
+  /// A store shared with the coordinator, for inputs and outputs: its
+  /// normalized URI and how to move objects to and from it (the gg command
+  /// wires these to src/storage; the static worker in a cloud function has
+  /// none and moves everything through its connection).
+  std::string shared_uri;
+  std::function<Status(LocalStore&, const std::vector<Name>&)> fetch;
+  std::function<Status(LocalStore&, const std::vector<Name>&)> upload;
 };
 
 /// Serves one coordinator until it goes away or says goodbye. Returns ok when
