@@ -3,6 +3,7 @@ against a real redis-server and a real moto_server (checking SigV4
 signatures) that the tests start on loopback and stop by PID.
 """
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -100,6 +101,39 @@ class RedisStorageTest(StorageTestCase):
         self.assertIn(thunk, reductions)
         again = self.gg_in(env_b, "force", thunk).stdout
         self.assertEqual(again, forced)
+
+    def test_force_shares_results_without_push_or_pull(self):
+        # GG_STORAGE_URI is set: every force checks and publishes to Redis.
+        a = self.value("shared input\n", "a")
+        first = self.sh_thunk("cat a > out; echo first >> out", inputs=[(a, "a")])
+        second = self.sh_thunk("cat f > out; echo second >> out", thunks=[(first, "f")])
+        out = self.force(second).stdout.strip()
+
+        def running(env, *targets):
+            trace = os.path.join(self.dir, "trace.json")
+            p = self.gg_in(env, "force", "--trace", trace, *targets)
+            with open(trace) as f:
+                ran = [e for e in json.load(f)["traceEvents"] if e["cat"].startswith("running")]
+            return p.stdout.strip(), len(ran)
+
+        # Machine b has an empty store: nothing runs, the output comes down.
+        d, env_b = self.other_store()
+        self.assertEqual(running(env_b, second), (out, 0))
+        self.assertEqual(self.gg_in(env_b, "cat", out).stdout, "shared input\nfirst\nsecond\n")
+        # An output gone from the store makes its reduction a miss: with its
+        # local records gone too, machine a runs that thunk again (and only
+        # it: the first thunk's result is still in the store).
+        subprocess.run(["redis-cli", "-p", str(self.redis.port), "DEL", f"blobs/{out}"], check=True,
+                       capture_output=True)
+        gg_dir = os.path.join(self.dir, ".gg")
+        for r in os.listdir(os.path.join(gg_dir, "reductions")):
+            os.unlink(os.path.join(gg_dir, "reductions", r))
+        os.unlink(os.path.join(gg_dir, "blobs", out))
+        self.assertEqual(running(self.env, second), (out, 1))
+        self.assertEqual(self.cat(out), "shared input\nfirst\nsecond\n")
+        # That run published the output again, so machine b finds it once more.
+        d, env_c = self.other_store("machine-c")
+        self.assertEqual(running(env_c, second), (out, 0))
 
     def test_an_unforced_thunk_travels_with_its_inputs(self):
         src = self.value("input for b\n", "in2.txt")

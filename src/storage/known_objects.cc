@@ -39,7 +39,11 @@ Result<std::unique_ptr<KnownObjects>> KnownObjects::Open(const std::string& gg_d
     if (nl == std::string::npos) break;  // a torn last line
     std::string line = text->substr(start, nl - start);
     start = nl + 1;
-    if (Name::Parse(line).ok()) k->names_.insert(std::move(line));
+    if (line.starts_with("-")) {
+      k->names_.erase(line.substr(1));  // a tombstone: found missing from the store
+    } else if (Name::Parse(line).ok()) {
+      k->names_.insert(std::move(line));
+    }
   }
   return k;
 }
@@ -64,6 +68,26 @@ Status KnownObjects::Add(const std::vector<Name>& names) {
   for (const auto& n : names) {
     std::string s = n.object().str();
     if (names_.insert(s).second) lines += s + "\n";
+  }
+  size_t done = 0;
+  while (done < lines.size()) {
+    ssize_t w = write(fd_, lines.data() + done, lines.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      int err = errno;
+      return Status::FromErrno("cannot append to " + path_ + DiskFullHint(err), err);
+    }
+    done += w;
+  }
+  return Status::Ok();
+}
+
+Status KnownObjects::Forget(const std::vector<Name>& names) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string lines;
+  for (const auto& n : names) {
+    std::string s = n.object().str();
+    if (names_.erase(s) > 0) lines += "-" + s + "\n";
   }
   size_t done = 0;
   while (done < lines.size()) {

@@ -28,6 +28,8 @@ class KnownObjects {
   bool Contains(const Name& name) const;
   /// Records names (those already recorded are skipped).
   Status Add(const std::vector<Name>& names);
+  /// Forgets names found missing from the store (appends tombstone lines).
+  Status Forget(const std::vector<Name>& names);
   /// Forgets everything (the store was wiped or replaced).
   Status Clear();
   size_t size() const;

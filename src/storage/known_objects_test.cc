@@ -33,5 +33,23 @@ TEST(KnownObjectsTest, RecordsSurviveReopeningAndTornLinesAreIgnored) {
   EXPECT_FALSE((*k)->Contains(a));
 }
 
+TEST(KnownObjectsTest, ForgottenNamesStayForgottenAfterReopening) {
+  ScratchDir dir;
+  Name a = Name::ForContent("a"), b = Name::ForContent("b");
+  {
+    auto k = KnownObjects::Open(dir.path(), "redis://h:1/0");
+    ASSERT_TRUE(k.ok());
+    ASSERT_TRUE((*k)->Add({a, b}).ok());
+    ASSERT_TRUE((*k)->Forget({a}).ok());
+    EXPECT_FALSE((*k)->Contains(a));
+  }
+  auto k = KnownObjects::Open(dir.path(), "redis://h:1/0");
+  ASSERT_TRUE(k.ok());
+  EXPECT_FALSE((*k)->Contains(a));
+  EXPECT_TRUE((*k)->Contains(b));
+  ASSERT_TRUE((*k)->Add({a}).ok());  // uploaded again
+  EXPECT_TRUE(KnownObjects::Open(dir.path(), "redis://h:1/0").value()->Contains(a));
+}
+
 }  // namespace
 }  // namespace gg

@@ -11,6 +11,7 @@ Result<KnownObjects*> RemoteCache::Known(LocalStore& local) {
   auto& slot = known_[local.dir()];
   if (!slot) {
     GG_ASSIGN_OR_RETURN(slot, KnownObjects::Open(local.dir(), storage_.uri()));
+    if (!gone_.empty()) GG_RETURN_IF_ERROR(slot->Forget(gone_));
   }
   return slot.get();
 }
@@ -33,8 +34,19 @@ Result<std::vector<std::optional<Reduction>>> RemoteCache::LookupMany(const std:
   std::vector<Name> ask(wanted.begin(), wanted.end());
   GG_ASSIGN_OR_RETURN(std::vector<bool> has, storage_.Has(ask));
   std::set<Name> there;
+  std::vector<Name> gone;
   for (size_t i = 0; i < ask.size(); ++i) {
-    if (has[i]) there.insert(ask[i]);
+    if (has[i]) {
+      there.insert(ask[i]);
+    } else {
+      gone.push_back(ask[i]);
+    }
+  }
+  if (!gone.empty()) {
+    // Deleted from the store: the next Publish must upload them again.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [dir, known] : known_) GG_RETURN_IF_ERROR(known->Forget(gone));
+    gone_.insert(gone_.end(), gone.begin(), gone.end());
   }
   for (auto& r : reds) {
     if (!r) continue;

@@ -53,6 +53,7 @@ class RemoteCache {
   Storage& storage_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<KnownObjects>> known_;  // by local dir
+  std::vector<Name> gone_;  // outputs a lookup found missing: not "known" any more
 };
 
 }  // namespace gg
