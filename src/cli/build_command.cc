@@ -1,6 +1,5 @@
 // gg build: infer, force every placeholder the build left, put the real
 // outputs in place and summarize.
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,19 +32,11 @@ constexpr char kUsage[] =
     "its real output, and prints a summary. Creates ./.gg if no store is found.\n\n"
     "Exit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
 
-std::atomic<bool> g_interrupted{false};
-void OnSignal(int) { g_interrupted = true; }
 
 void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return;
-  std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  for (const auto& n : names) {
+  auto names = ListDirectory(dir);
+  if (!names.ok()) return;
+  for (const auto& n : *names) {
     std::string full = dir + "/" + n;
     struct stat st {};
     if (lstat(full.c_str(), &st) != 0) continue;
@@ -95,11 +86,7 @@ int BuildMain(int argc, char** argv) {
   if (!engine.ok()) return Fail(engine.status());
   ForceOptions force_options;
   force_options.engines.push_back(engine->get());
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  force_options.interrupted = &g_interrupted;
+  force_options.interrupted = CatchInterrupts();
   std::vector<Name> targets;
   std::vector<std::string> paths;
   for (const auto& [path, name] : placeholders) {
@@ -113,7 +100,7 @@ int BuildMain(int argc, char** argv) {
     auto outputs = coordinator.Force(targets);
     if (!outputs.ok()) {
       int rc = Fail(outputs.status());
-      return g_interrupted ? kExitInterrupted : rc;
+      return force_options.interrupted->load() ? kExitInterrupted : rc;
     }
     for (size_t i = 0; i < paths.size(); ++i) {
       if (Status s = store->CopyOut((*outputs)[i].name, paths[i], (*outputs)[i].executable); !s.ok()) return Fail(s);

@@ -2,6 +2,7 @@
 // in main.cc; each answers --help.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,9 @@ void PrintError(const Status& s);
 int Fail(const Status& s);
 /// True if argv holds -h or --help before any "--".
 bool WantsHelp(int argc, char** argv);
+/// Makes SIGINT and SIGTERM set the returned flag (for ForceOptions), so a
+/// force stops cleanly and keeps what finished.
+const std::atomic<bool>* CatchInterrupts();
 /// Opens the store or prints why not (returns null).
 std::unique_ptr<LocalStore> OpenStoreOrComplain();
 

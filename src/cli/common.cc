@@ -1,9 +1,24 @@
+#include <signal.h>
+
 #include <cstdio>
 #include <cstring>
 
 #include "cli/command.h"
 
 namespace gg::cli {
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+void OnInterrupt(int) { g_interrupted = true; }
+}  // namespace
+
+const std::atomic<bool>* CatchInterrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return &g_interrupted;
+}
 
 void PrintError(const Status& s) { std::fprintf(stderr, "gg: %s\n", s.message().c_str()); }
 

@@ -52,10 +52,6 @@ constexpr char kUsage[] =
     "  --no-download      leave the targets' outputs in the shared store\n\n"
     "Exit status: 0 done, 1 a thunk failed, 2 usage, 3 other error, 130 interrupted.\n";
 
-std::atomic<bool> g_interrupted{false};
-
-void OnSignal(int) { g_interrupted = true; }
-
 struct Target {
   std::string placeholder;  // empty for a name given directly
   Name name;
@@ -283,11 +279,7 @@ int ForceMain(int argc, char** argv) {
   for (auto& e : engines) options.engines.push_back(e.get());
 
   signal(SIGPIPE, SIG_IGN);  // a worker that goes away must not kill us
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  options.interrupted = &g_interrupted;
+  options.interrupted = CatchInterrupts();
 
   std::vector<Name> names;
   for (const auto& t : targets) names.push_back(t.name);
@@ -295,7 +287,7 @@ int ForceMain(int argc, char** argv) {
   auto outputs = coordinator.Force(names);
   if (!outputs.ok()) {
     int rc = Fail(outputs.status());
-    return g_interrupted ? kExitInterrupted : rc;
+    return options.interrupted->load() ? kExitInterrupted : rc;
   }
   if (isatty(STDERR_FILENO)) {
     const ForceStats& st = coordinator.stats();

@@ -5,8 +5,8 @@
 #include <optional>
 #include <set>
 
+#include "core/input_closure.h"
 #include "core/path_util.h"
-#include "core/tree.h"
 
 namespace gg {
 
@@ -76,6 +76,8 @@ double Coordinator::Now() const {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
+
+bool Coordinator::LowerPriority(const Node* a, const Node* b) { return a->priority < b->priority; }
 
 Coordinator::Node* Coordinator::GetNode(const Name& object) {
   std::string key = object.object().str();
@@ -180,16 +182,14 @@ void Coordinator::ComputePriorities(const std::vector<Node*>& fresh) {
       if (it != remaining.end() && --it->second == 0) queue.push_back(d);
     }
   }
-  auto cmp = [](Node* a, Node* b) { return a->priority < b->priority; };
-  std::make_heap(ready_.begin(), ready_.end(), cmp);
+  std::make_heap(ready_.begin(), ready_.end(), LowerPriority);
 }
 
 void Coordinator::MakeReady(Node* n) {
   n->state = Node::State::kReady;
   n->ready_time = Now();
   ready_.push_back(n);
-  std::push_heap(ready_.begin(), ready_.end(),
-                 [](Node* a, Node* b) { return a->priority < b->priority; });
+  std::push_heap(ready_.begin(), ready_.end(), LowerPriority);
 }
 
 Status Coordinator::MarkDone(Node* first, const Reduction& final_reduction) {
@@ -246,37 +246,17 @@ Status Coordinator::SharedError(const Status& s) const {
 
 Status Coordinator::EnsureLocal(const Thunk& thunk) {
   if (options_.shared == nullptr) return Status::Ok();
-  std::vector<Name> missing;
-  for (const auto& in : thunk.inputs) {
-    auto n = Name::Parse(in.name);
-    if (n.ok() && !store_->Has(*n)) missing.push_back(n->object());
-  }
-  if (!missing.empty()) {
-    if (Status s = options_.shared->FetchOutputs(*store_, missing); !s.ok()) return SharedError(s);
-  }
-  missing.clear();
-  for (const auto& in : thunk.inputs) {
-    auto n = Name::Parse(in.name);
-    if (!n.ok() || n->type() != ObjectType::kTree) continue;
-    auto bytes = store_->Get(*n);
-    if (!bytes.ok()) return bytes.status();
-    auto tree = Tree::Parse(*bytes);
-    if (!tree.ok()) return tree.status();
-    for (const auto& e : tree->entries) {
-      if (e.kind == TreeEntry::Kind::kFile && !store_->Has(e.name)) missing.push_back(e.name);
-    }
-  }
-  if (missing.empty()) return Status::Ok();
-  return SharedError(options_.shared->FetchOutputs(*store_, missing));
+  return FetchMissingInputs(*store_, thunk, [this](const std::vector<Name>& names) {
+    return SharedError(options_.shared->FetchOutputs(*store_, names));
+  });
 }
 
 Status Coordinator::StartReady() {
-  auto cmp = [](Node* a, Node* b) { return a->priority < b->priority; };
   while (!ready_.empty()) {
     int free_slots = 0;
     for (Engine* e : options_.engines) free_slots += std::max(0, e->capacity() - engine_load_[e]);
     if (free_slots == 0) return Status::Ok();
-    std::pop_heap(ready_.begin(), ready_.end(), cmp);
+    std::pop_heap(ready_.begin(), ready_.end(), LowerPriority);
     Node* n = ready_.back();
     ready_.pop_back();
     if (n->state != Node::State::kReady) continue;
@@ -333,10 +313,8 @@ Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
   *launched = false;
   Job job{next_job_, n->resolved_name, n->resolved};
   Engine* engine = nullptr;
-  Engine* first_engine = nullptr;
-  for (const auto& [id, run] : running_) {
-    if (run->node == n) first_engine = run->engine;
-  }
+  // A straggler's copy prefers an engine other than the one running it.
+  Engine* first_engine = duplicate && !n->jobs.empty() ? running_.at(n->jobs.front())->engine : nullptr;
   bool anyone_accepts = false;
   for (Engine* e : options_.engines) {
     if (!e->Accepts(job)) continue;
@@ -356,10 +334,14 @@ Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
   }
 
   uint64_t id = next_job_++;
-  std::set<int> used;
-  for (const auto& [jid, run] : running_) used.insert(run->tid);
-  int tid = 1;
-  while (used.count(tid)) ++tid;
+  // The trace's row: the lowest one free.
+  int tid = next_tid_;
+  if (free_tids_.empty()) {
+    ++next_tid_;
+  } else {
+    tid = *free_tids_.begin();
+    free_tids_.erase(free_tids_.begin());
+  }
   auto run = std::make_unique<Running>(Running{n, engine, n->ready_time, Now(), duplicate, n->attempts + 1, tid});
   if (!duplicate) n->attempts++;
   Status s = engine->Submit(job, [this](uint64_t job_id, ExecResult r) {
@@ -394,6 +376,7 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   if (it == running_.end()) return Status::Ok();
   std::unique_ptr<Running> run = std::move(it->second);
   running_.erase(it);
+  free_tids_.insert(run->tid);
   engine_load_[run->engine]--;
   stats_.running--;
   Node* n = run->node;

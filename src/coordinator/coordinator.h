@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -53,6 +54,8 @@ class Coordinator {
  private:
   struct Node;
   struct Running;
+  /// The ready queue is a max-heap on priority.
+  static bool LowerPriority(const Node* a, const Node* b);
   Node* GetNode(const Name& object);
   Status Expand(Node* n);
   Status LoadAll();
@@ -86,6 +89,8 @@ class Coordinator {
   std::map<uint64_t, std::unique_ptr<Running>> running_;
   std::map<Engine*, int> engine_load_;
   uint64_t next_job_ = 1;
+  std::set<int> free_tids_;  // trace rows released by finished runs
+  int next_tid_ = 1;
 
   std::mutex mu_;
   std::condition_variable cv_;

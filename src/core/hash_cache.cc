@@ -70,17 +70,20 @@ void HashCache::Remember(const struct stat& st, const Name& name) {
   if (n > 0 && n < static_cast<int>(sizeof line)) (void)!write(fd_, line, n);
 }
 
+std::optional<Name> HashCache::Lookup(const struct stat& st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(KeyOf(st));
+  if (it == entries_.end()) return std::nullopt;
+  auto n = Name::Parse(it->second);
+  if (!n.ok()) return std::nullopt;
+  return *n;
+}
+
 Result<Name> HashCache::Hash(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
   Key k = KeyOf(st);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = entries_.find(k); it != entries_.end()) {
-      auto n = Name::Parse(it->second);
-      if (n.ok()) return n;
-    }
-  }
+  if (auto cached = Lookup(st)) return *cached;
   GG_ASSIGN_OR_RETURN(Name name, HashFile(path));
   struct stat after {};
   // Only remember content that did not change while we read it.

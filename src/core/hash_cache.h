@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -25,6 +26,8 @@ class HashCache {
 
   /// The name of the file's content, hashing only when the file changed.
   Result<Name> Hash(const std::string& path);
+  /// The remembered name of the file `st` describes, without reading it.
+  std::optional<Name> Lookup(const struct stat& st);
   /// Records that the file described by `st` has the content `name`.
   void Remember(const struct stat& st, const Name& name);
 

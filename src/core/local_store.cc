@@ -139,9 +139,11 @@ Result<Name> LocalStore::CopyIn(const std::string& path) {
 }
 
 Result<Name> LocalStore::PutFile(const std::string& path) {
-  // An unchanged file already stored costs one stat and one access.
-  auto cached = hash_cache_.Hash(path);
-  if (cached.ok() && Has(*cached)) return cached;
+  // An unchanged file already stored costs one stat and one access; any
+  // other is read once, hashed while it is copied in.
+  struct stat before {};
+  if (stat(path.c_str(), &before) != 0) return Status::FromErrno("cannot stat " + path, errno);
+  if (auto cached = hash_cache_.Lookup(before); cached && Has(*cached)) return *cached;
   GG_ASSIGN_OR_RETURN(Name name, CopyIn(path));
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) hash_cache_.Remember(st, name);

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gg/status.h"
 
@@ -22,6 +23,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view content, int mo
 Status MakeDirs(const std::string& path, int mode = 0755);
 /// rm -rf; missing is fine.
 Status RemoveTree(const std::string& path);
+/// The names in a directory, without "." and "..", in no particular order.
+Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 /// The directory part of a path ("" for a bare name).
 std::string DirName(std::string_view path);
 /// An absolute, lexically normalized form of `path` relative to the cwd.

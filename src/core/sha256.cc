@@ -36,6 +36,17 @@ Sha256 HashBytes(std::string_view data) {
   return out;
 }
 
+std::string HexOf(const Sha256& digest) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * digest.size());
+  for (uint8_t b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
 Sha256 HmacSha256(std::string_view key, std::string_view message) {
   constexpr size_t kBlock = 64;
   std::string k(key);

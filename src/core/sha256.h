@@ -26,6 +26,9 @@ class Sha256Hasher {
 
 Sha256 HashBytes(std::string_view data);
 
+/// Lower-case hex of a digest (as S3's SigV4 payload hashes are written).
+std::string HexOf(const Sha256& digest);
+
 /// HMAC-SHA256 (RFC 2104) over the hasher above. OpenSSL's HMAC() runs
 /// through its provider machinery, which a statically linked program (the
 /// worker inside a cloud function) cannot carry without dlopen.

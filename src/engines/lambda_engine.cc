@@ -248,7 +248,7 @@ void LambdaEngine::Loop() {
 }
 
 ExecResult LambdaEngine::Run(const Job& job) {
-  std::vector<Name> inputs = InputClosure(*store_, job.thunk);
+  std::vector<Name> inputs = closures_.Of(job.thunk);
   if (Status s = shared_->Upload(*store_, inputs); !s.ok()) {
     return Failure(ExecResult::Kind::kSetupFailed,
                    "lambda: cannot upload the thunk's inputs to " + shared_->storage().uri() + ": " + s.message());

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/input_closure.h"
 #include "engines/engine.h"
 #include "storage/credentials.h"
 #include "storage/remote_cache.h"
@@ -71,6 +72,7 @@ class LambdaEngine : public Engine {
   bool Cancelled(uint64_t job_id);
 
   LocalStore* store_;
+  InputClosures closures_{store_};
   RemoteCache* shared_;
   std::string storage_uri_;
   LambdaOptions options_;

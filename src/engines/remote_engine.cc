@@ -334,12 +334,12 @@ void RemoteEngine::Lost(Worker* w, const std::string& why) {
 
 bool RemoteEngine::Accepts(const Job& job) const {
   uint64_t total = 0;
-  for (const Name& n : InputClosure(*store_, job.thunk)) total += n.size();
+  for (const Name& n : closures_.Of(job.thunk)) total += n.size();
   return total <= max_input_bytes_;
 }
 
 Status RemoteEngine::Submit(const Job& job, Callback done) {
-  std::vector<Name> inputs = InputClosure(*store_, job.thunk);
+  std::vector<Name> inputs = closures_.Of(job.thunk);
   std::string thunk_name = job.name.str();
   std::lock_guard<std::mutex> lock(mu_);
   Worker* best = nullptr;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/input_closure.h"
 #include "engines/engine.h"
 #include "storage/remote_cache.h"
 
@@ -61,6 +62,7 @@ class RemoteEngine : public Engine {
   int port_;
   std::string secret_;
   uint64_t max_input_bytes_ = uint64_t{2} << 30;
+  mutable InputClosures closures_{store_};
   RemoteCache* shared_ = nullptr;
   bool stopping_ = false;
   std::thread acceptor_;

@@ -1,6 +1,5 @@
 #include "models/project_view.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,14 +42,7 @@ bool Keep(const std::string& full, const std::string& name, const struct stat& s
 Status AddTreeEntries(LocalStore* store, const std::string& root, const std::string& rel,
                       const std::set<std::string>& exclude, Tree* tree) {
   std::string dir = rel.empty() ? root : root + "/" + rel;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return Status::FromErrno("cannot list " + dir, errno);
-  std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
+  GG_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
   for (const auto& n : names) {
     std::string sub = rel.empty() ? n : rel + "/" + n;
     std::string full = root + "/" + sub;
@@ -93,17 +85,12 @@ class ViewBuilder {
       Add(name.str(), dir, false);
       return Status::Ok();
     }
-    DIR* d = opendir(dir.c_str());
-    if (!d) return Status::FromErrno("cannot list " + dir, errno);
-    std::vector<std::string> names;
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-    closedir(d);
+    GG_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
     std::sort(names.begin(), names.end());
     for (const auto& n : names) {
-      std::string full = dir == "/" ? "/" + n : dir + "/" + n;
+      std::string full = dir;
+      if (full != "/") full += '/';
+      full += n;
       if (r_.exclude.count(full)) continue;
       struct stat st {};
       if (lstat(full.c_str(), &st) != 0) continue;
@@ -190,7 +177,7 @@ Result<std::vector<ThunkInput>> BuildView(LocalStore* store, const ViewRequest& 
         expand.insert(d);
         if (d == top || d == "/") break;
         d = DirName(d);
-        if (d.empty()) d = "/";
+        if (d.empty()) d.assign(1, '/');
       }
     }
   };

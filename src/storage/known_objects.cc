@@ -12,14 +12,7 @@
 namespace gg {
 
 std::string RemoteStateDir(const std::string& gg_dir, const std::string& uri) {
-  static const char kHex[] = "0123456789abcdef";
-  Sha256 h = HashBytes(uri);
-  std::string key;
-  for (int i = 0; i < 8; ++i) {
-    key += kHex[h[i] >> 4];
-    key += kHex[h[i] & 15];
-  }
-  return gg_dir + "/remote/" + key;
+  return gg_dir + "/remote/" + HexOf(HashBytes(uri)).substr(0, 16);
 }
 
 Result<std::unique_ptr<KnownObjects>> KnownObjects::Open(const std::string& gg_dir, const std::string& uri) {
@@ -69,6 +62,10 @@ Status KnownObjects::Add(const std::vector<Name>& names) {
     std::string s = n.object().str();
     if (names_.insert(s).second) lines += s + "\n";
   }
+  return AppendLocked(lines);
+}
+
+Status KnownObjects::AppendLocked(const std::string& lines) {
   size_t done = 0;
   while (done < lines.size()) {
     ssize_t w = write(fd_, lines.data() + done, lines.size() - done);
@@ -89,17 +86,7 @@ Status KnownObjects::Forget(const std::vector<Name>& names) {
     std::string s = n.object().str();
     if (names_.erase(s) > 0) lines += "-" + s + "\n";
   }
-  size_t done = 0;
-  while (done < lines.size()) {
-    ssize_t w = write(fd_, lines.data() + done, lines.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      int err = errno;
-      return Status::FromErrno("cannot append to " + path_ + DiskFullHint(err), err);
-    }
-    done += w;
-  }
-  return Status::Ok();
+  return AppendLocked(lines);
 }
 
 Status KnownObjects::Clear() {

@@ -37,6 +37,8 @@ class KnownObjects {
 
  private:
   KnownObjects(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  /// Appends whole lines to the log; mu_ held.
+  Status AppendLocked(const std::string& lines);
   std::string path_;
   int fd_;
   mutable std::mutex mu_;

@@ -42,16 +42,6 @@ namespace {
 constexpr size_t kMaxErrorBody = 64 << 10;
 constexpr char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-std::string Hex(const Sha256& h) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : h) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
 bool TransientCurl(CURLcode c) {
   switch (c) {
     case CURLE_COULDNT_CONNECT:
@@ -257,7 +247,7 @@ bool S3Client::Start(void* multi, S3Request* r) {
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &st);
 
   std::string payload = r->payload_sha256;
-  if (payload.empty()) payload = r->has_body && !r->body.empty() ? Hex(HashBytes(r->body)) : kEmptySha256;
+  if (payload.empty()) payload = r->has_body && !r->body.empty() ? HexOf(HashBytes(r->body)) : kEmptySha256;
   st.headers = curl_slist_append(st.headers, ("x-amz-content-sha256: " + payload).c_str());
   if (!config_.credentials.session_token.empty()) {
     st.headers = curl_slist_append(st.headers, ("x-amz-security-token: " + config_.credentials.session_token).c_str());

@@ -1,3 +1,4 @@
+#include "core/sha256.h"
 #include "storage/s3_storage.h"
 
 #include <cstdlib>
@@ -6,16 +7,6 @@
 
 namespace gg {
 namespace {
-
-std::string Hex(const Sha256& h) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : h) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
 
 std::string EnvOr(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -68,7 +59,7 @@ class S3Storage : public Storage {
       r.body_length = n.size();
       // The name's hash is the body's SHA-256: S3 rejects a body that does
       // not match it, so nothing is ever stored under a wrong name.
-      r.payload_sha256 = Hex(n.hash());
+      r.payload_sha256 = HexOf(n.hash());
     }
     RunAll(reqs);
     GG_RETURN_IF_ERROR(FirstError(reqs));

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "core/tree.h"
+#include "core/input_closure.h"
 #include "engines/local_engine.h"
 #include "net/connection.h"
 #include "net/handshake.h"
@@ -116,25 +116,10 @@ class Worker {
 
   Status FetchInputs(const Thunk& thunk) {
     if (!options_->fetch) return Status::Unavailable("this worker has no shared store (GG_STORAGE_URI)");
-    std::vector<Name> missing;
-    for (const auto& in : thunk.inputs) {
-      auto n = Name::Parse(in.name);
-      if (n.ok() && !store_->Has(*n)) missing.push_back(n->object());
-    }
-    if (!missing.empty()) GG_RETURN_IF_ERROR(options_->fetch(*store_, missing));
-    missing.clear();
-    for (const auto& in : thunk.inputs) {
-      auto n = Name::Parse(in.name);
-      if (!n.ok() || n->type() != ObjectType::kTree) continue;
-      GG_ASSIGN_OR_RETURN(std::string bytes, store_->Get(*n));
-      GG_ASSIGN_OR_RETURN(Tree tree, Tree::Parse(bytes));
-      for (const auto& e : tree.entries) {
-        if (e.kind == TreeEntry::Kind::kFile && !store_->Has(e.name)) missing.push_back(e.name);
-      }
-    }
-    if (missing.empty()) return Status::Ok();
-    return options_->fetch(*store_, missing);
+    return FetchMissingInputs(*store_, thunk,
+                              [this](const std::vector<Name>& names) { return options_->fetch(*store_, names); });
   }
+
 
   void Finish(uint64_t job_id, ExecResult r) {
     std::lock_guard<std::mutex> lock(mu_);

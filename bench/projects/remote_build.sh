@@ -4,7 +4,7 @@
 # forced with `-j 2` locally, with 4 fresh workers (each first receives the
 # captured toolchain), and with the same 4 workers warm. On 2 cores expect
 # no gain: the figure is the overhead per thunk of going through workers.
-# usage: bench/build/remote_build.sh [PACKAGE]   (default zlib; needs root)
+# usage: bench/projects/remote_build.sh [PACKAGE]   (default zlib; needs root)
 set -eu
 pkg=${1:-zlib}
 here=$(cd "$(dirname "$0")/../.." && pwd)

@@ -4,7 +4,7 @@
 #   plain make -j2 | gg build (cold) | gg infer alone | gg build, no change
 #   (after `make clean`: every thunk memoized) | ccache cold | ccache warm |
 #   distcc to a distccd on 127.0.0.1.
-# usage: bench/build/build_bench.sh PACKAGE   (zlib, hello, lua5.4, jq, ...)
+# usage: bench/projects/build_bench.sh PACKAGE   (zlib, hello, lua5.4, jq, ...)
 # Needs root (gg infer's mount namespace), dpkg-dev, ccache, distcc, a
 # deb-src line. GG: the gg binary (default build/src/cli/gg).
 set -eu
