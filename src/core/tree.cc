@@ -65,4 +65,9 @@ Result<Tree> Tree::Parse(std::string_view bytes) {
   return t;
 }
 
+const Name& EmptyTreeName() {
+  static const Name name = Name::ForContent(Tree{}.Serialize());
+  return name;
+}
+
 }  // namespace gg

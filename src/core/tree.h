@@ -27,4 +27,8 @@ struct Tree {
   static Result<Tree> Parse(std::string_view bytes);
 };
 
+/// The name of the tree with no entries. As a thunk input it stands for an
+/// empty directory, which the sandbox creates instead of mounting.
+const Name& EmptyTreeName();
+
 }  // namespace gg

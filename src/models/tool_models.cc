@@ -11,6 +11,8 @@
 
 #include "core/path_util.h"
 #include "core/placeholder.h"
+#include "core/tree.h"
+#include "models/discovery.h"
 #include "models/gcc_command.h"
 #include "models/project_view.h"
 
@@ -63,21 +65,112 @@ std::string InputPath(const std::string& cwd, const std::string& abs) {
   return tag.empty() ? abs : tag;
 }
 
-// Stores the thunk and leaves a placeholder for each output.
-Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t, const std::string& cwd,
+// Stores `t` and leaves a placeholder for each of `outputs` (`t`'s own, or
+// those of the thunk `t` reduces to): the first names `t`, the others `t#tag`.
+Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t,
+                           const std::vector<std::string>& outputs, const std::string& cwd,
                            const std::vector<int>& modes) {
   GG_RETURN_IF_ERROR(t.Validate());
   GG_ASSIGN_OR_RETURN(Name name, store->Put(t.Serialize()));
   ModelResult r;
-  for (size_t i = 0; i < t.outputs.size(); ++i) {
-    Name target = i == 0 ? name : name.WithTag(t.outputs[i]);
-    std::string path = cwd + "/" + t.outputs[i];
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    Name target = i == 0 ? name : name.WithTag(outputs[i]);
+    std::string path = cwd + "/" + outputs[i];
     GG_RETURN_IF_ERROR(MakeDirs(DirName(path)));
     GG_RETURN_IF_ERROR(WritePlaceholder(path, target, i < modes.size() ? modes[i] : 0644));
     s.LogThunk(target.str(), path);
     r.placeholders.push_back(path);
   }
   return r;
+}
+
+Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t, const std::string& cwd,
+                           const std::vector<int>& modes) {
+  return Finish(store, s, t, t.outputs, cwd, modes);
+}
+
+// Where the discovery thunk finds its pieces in the sandbox.
+constexpr char kDiscoverPath[] = "/gg/discover";
+constexpr char kTemplatePath[] = "/gg/compile-template";
+constexpr char kDepFile[] = "/tmp/gg-deps.d";
+
+// The extension of `source`'s preprocessed text, if the compile can take it
+// instead of the source with the same bytes out: one C or C++ source, no
+// debug info (with -g the compile of preprocessed text differs: macro
+// expansion columns, label numbering), no dependency file (it would name the
+// preprocessed file), no -x (it would apply to the preprocessed file).
+std::string PreprocessedExtension(const std::string& kind, const GccCommand& c) {
+  if (c.inputs.size() != 1) return "";
+  for (const auto& a : c.args) {
+    if ((a.starts_with("-g") && a != "-g0") || a.starts_with("-M") || a.starts_with("-Wp,") ||
+        a.starts_with("-x") || a.starts_with("-fdirectives-only") || a.starts_with("-traditional")) {
+      return "";
+    }
+  }
+  const std::string& f = c.inputs[0];
+  for (const char* e : {".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", ".CPP"}) {
+    if (f.ends_with(e)) return ".ii";
+  }
+  if (f.ends_with(".c")) return kind == "cxx" ? ".ii" : ".i";
+  return "";
+}
+
+// A compile as two thunks (discovery.h): the discovery thunk sees the
+// project view and outputs the compile thunk: `compile` completed with the
+// files it reads, or, where the bytes allow, made to compile the
+// preprocessed text (an edit that leaves that text alone recompiles nothing).
+Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std::string& kind, Thunk compile,
+                                 const GccCommand& c, std::vector<ThunkInput> view,
+                                 const std::vector<ThunkInput>& deps, const std::string& cwd,
+                                 const std::vector<int>& modes) {
+  std::vector<std::string> args(compile.args.begin() + 1, compile.args.end());
+  std::string out = compile.outputs[0] + ".gg-compile";
+  std::vector<std::string> discover_args = {kDiscoverPath, kTemplatePath, out};
+  std::vector<std::string> outputs = {out};
+  CompileTemplate tmpl;
+  std::string ext = PreprocessedExtension(kind, c);
+  auto source = std::find(compile.args.begin() + 1, compile.args.end(), c.inputs[0]);
+  if (!ext.empty() && std::count(compile.args.begin() + 1, compile.args.end(), c.inputs[0]) == 1) {
+    std::string text = compile.outputs[0] + ".gg" + ext;
+    *source = text;
+    compile.inputs = s.toolchain.inputs;
+    discover_args.insert(discover_args.end(), {"--reads", text, "--", compile.args[0]});
+    for (auto& a : PreprocessorArgs(args)) discover_args.push_back(std::move(a));
+    discover_args.insert(discover_args.end(), {"-E", "-o", text});
+    outputs.push_back(text);
+  } else {
+    compile.inputs = s.toolchain.inputs;
+    compile.inputs.insert(compile.inputs.end(), deps.begin(), deps.end());
+    for (const auto& d : c.include_dirs) tmpl.search_dirs.push_back(Absolute(cwd, d));
+    for (const auto& f : c.inputs) tmpl.search_dirs.push_back(DirName(Absolute(cwd, f)));
+    for (const auto& f : c.include_files) tmpl.search_dirs.push_back(DirName(Absolute(cwd, f)));
+    for (const auto& d : tmpl.search_dirs) {
+      if (d.find('\n') != std::string::npos) return ModelResult{"a directory name holds a newline", {}};
+    }
+    discover_args.insert(discover_args.end(), {"--deps", kDepFile, "--", compile.args[0]});
+    for (auto& a : DependencyArgs(args, kDepFile)) discover_args.push_back(std::move(a));
+  }
+  tmpl.compile = std::move(compile);
+  GG_RETURN_IF_ERROR(tmpl.compile.Validate());
+  GG_ASSIGN_OR_RETURN(Name tmpl_name, store->Put(tmpl.Serialize()));
+  // The compile may get empty directories as inputs; they must be in the store.
+  GG_RETURN_IF_ERROR(store->Put(Tree{}.Serialize()).status());
+  std::string exe = DirName(s.config.gg_exe) + "/gg-discover";
+  auto discover = store->PutFile(exe);
+  if (!discover.ok()) return discover.status().Prefix("the discovery program (built beside gg)");
+
+  Thunk d;
+  d.function = discover->str();
+  d.workdir = cwd;
+  d.env = tmpl.compile.env;
+  d.args = std::move(discover_args);
+  d.inputs = s.toolchain.inputs;
+  for (auto& in : view) d.inputs.push_back(std::move(in));
+  d.inputs.insert(d.inputs.end(), deps.begin(), deps.end());
+  d.inputs.push_back({discover->str(), kDiscoverPath, true});
+  d.inputs.push_back({tmpl_name.str(), kTemplatePath, false});
+  d.outputs = std::move(outputs);
+  return Finish(store, s, d, tmpl.compile.outputs, cwd, modes);
 }
 
 }  // namespace
@@ -151,14 +244,19 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   for (const auto& d : c.lib_dirs) view.needed.push_back(Absolute(cwd, d));
   GG_ASSIGN_OR_RETURN(auto view_inputs, BuildView(store, view));
 
-  t.inputs = s.toolchain.inputs;
-  for (auto& in : view_inputs) t.inputs.push_back(std::move(in));
+  std::vector<ThunkInput> dep_inputs;
   std::set<std::string> seen;
   for (const auto& d : deps) {
     std::string path = InputPath(cwd, d.abs);
     if (!seen.insert(path).second) continue;
-    t.inputs.push_back({d.target.str(), path, false});
+    dep_inputs.push_back({d.target.str(), path, false});
   }
+  if (c.mode == GccCommand::Mode::kCompile) {
+    return StageCompile(store, s, kind, std::move(t), c, std::move(view_inputs), dep_inputs, cwd, modes);
+  }
+  t.inputs = s.toolchain.inputs;
+  for (auto& in : view_inputs) t.inputs.push_back(std::move(in));
+  t.inputs.insert(t.inputs.end(), dep_inputs.begin(), dep_inputs.end());
   return Finish(store, s, t, cwd, modes);
 }
 

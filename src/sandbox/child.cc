@@ -19,7 +19,7 @@ void Prepare(Prepared* p) {
   p->steps.push_back({s.work_host_dir.c_str(), s.workdir.c_str(), MountStep::kWorkdir});
   for (const Mount& m : s.mounts) {
     p->steps.push_back({m.host_path.c_str(), m.sandbox_path.c_str(),
-                        m.is_dir ? MountStep::kDir : MountStep::kFile});
+                        m.mkdir_only ? MountStep::kMkdir : m.is_dir ? MountStep::kDir : MountStep::kFile});
   }
   // A path sorts after every proper prefix of it, so parents come first;
   // on equal paths the work dir comes first (stable, and it is first).

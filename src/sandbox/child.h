@@ -16,7 +16,7 @@ namespace gg::sandbox {
 
 /// One thing to mount, in the order it must be mounted.
 struct MountStep {
-  enum Kind : uint8_t { kWorkdir, kDir, kFile };
+  enum Kind : uint8_t { kWorkdir, kDir, kFile, kMkdir };
   const char* host;
   const char* sandbox;
   Kind kind;

@@ -48,7 +48,8 @@ Status Validate(const Spec& s) {
   }
   if (s.exe.empty() || s.argv.empty()) return Status::Invalid("sandbox spec: no exe or argv");
   for (const Mount& m : s.mounts) {
-    if (m.host_path.empty() || m.host_path[0] != '/' || !IsCleanAbsolute(m.sandbox_path) ||
+    bool host_ok = m.mkdir_only || (!m.host_path.empty() && m.host_path[0] == '/');
+    if (!host_ok || !IsCleanAbsolute(m.sandbox_path) ||
         m.sandbox_path == "/") {
       return Status::Invalid("sandbox spec: bad mount '" + m.host_path + "' -> '" +
                              m.sandbox_path + "'");

@@ -7,6 +7,7 @@
 #include <future>
 
 #include "core/path_util.h"
+#include "core/tree.h"
 
 namespace gg {
 namespace {
@@ -87,6 +88,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
     if (!name.ok()) return fail(name.status());
     if (name->is_thunk()) {
       return fail(Status::Invalid("input " + in.name + " is a thunk's output that was not resolved"));
+    }
+    if (*name == EmptyTreeName()) {
+      spec.mounts.push_back({"", thunk.SandboxPath(in), true, true});
+      continue;
     }
     auto host = name->type() == ObjectType::kTree ? store_->MaterializeTree(*name)
                                                    : store_->MaterializeFile(*name, in.executable);

@@ -116,7 +116,7 @@ void RunFallback(const Prepared& p, int fd) {
     }
     std::string parent = to.substr(0, to.rfind('/'));
     int err = MakeDirs(parent.data());
-    if (err == 0) err = Materialize(m.host_path, to, m.is_dir);
+    if (err == 0) err = m.mkdir_only ? MakeDirs(to.data()) : Materialize(m.host_path, to, m.is_dir);
     if (err != 0) {
       FailSetup(fd, "materialize %s at %s: %s", m.host_path.c_str(), m.sandbox_path.c_str(),
                 strerror(err));

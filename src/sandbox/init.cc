@@ -101,6 +101,7 @@ void MountOne(int fd, RootPath& rp, const MountStep& m) {
     err = MakeDirs(target);
   }
   if (err != 0) FailSetup(fd, "create mount point %s: %s", m.sandbox, strerror(err));
+  if (m.kind == MountStep::kMkdir) return;
   unsigned long flags = MS_BIND | (m.kind == MountStep::kDir ? MS_REC : 0);
   if (mount(m.host, target, nullptr, flags, nullptr) != 0) {
     if (m.kind == MountStep::kWorkdir) {

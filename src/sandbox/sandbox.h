@@ -23,6 +23,9 @@ struct Mount {
   std::string host_path;     ///< absolute path on the host
   std::string sandbox_path;  ///< absolute path inside the sandbox
   bool is_dir = false;       ///< directories are bind-mounted recursively
+  /// An empty directory: created in place (not mounted), so other inputs
+  /// can still be mounted inside it. host_path is unused.
+  bool mkdir_only = false;
 };
 
 /// Everything one sandboxed run needs. All host paths are absolute.

@@ -71,7 +71,7 @@ void EncodeSpec(const Spec& s, Writer& w) {
   for (const Mount& m : s.mounts) {
     w.Str(m.host_path);
     w.Str(m.sandbox_path);
-    w.U8(m.is_dir ? 1 : 0);
+    w.U8((m.is_dir ? 1 : 0) | (m.mkdir_only ? 2 : 0));
   }
 }
 
@@ -92,7 +92,9 @@ bool DecodeSpec(std::string_view data, Spec* s) {
     Mount m;
     m.host_path = r.Str();
     m.sandbox_path = r.Str();
-    m.is_dir = r.U8() != 0;
+    uint8_t flags = r.U8();
+    m.is_dir = (flags & 1) != 0;
+    m.mkdir_only = (flags & 2) != 0;
     s->mounts.push_back(std::move(m));
   }
   return !r.failed() && r.done();

@@ -1,0 +1,176 @@
+#include "models/discovery.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "core/path_util.h"
+#include "core/tree.h"
+
+namespace gg::models {
+namespace {
+
+constexpr std::string_view kTemplateMagic = "gg-compile-template 1\n";
+
+std::string Normalize(const std::string& workdir, const std::string& path) {
+  std::string abs = path.starts_with("/") ? path : workdir + "/" + path;
+  std::string n = std::filesystem::path(abs).lexically_normal().string();
+  if (n.size() > 1 && n.back() == '/') n.pop_back();
+  return n;
+}
+
+bool IsUnderOrSame(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.starts_with(dir) && path[dir.size()] == '/');
+}
+
+}  // namespace
+
+std::string CompileTemplate::Serialize() const {
+  std::string out(kTemplateMagic);
+  for (const auto& d : search_dirs) out += "dir " + d + "\n";
+  out += "\n";
+  out += compile.Serialize();
+  return out;
+}
+
+Result<CompileTemplate> CompileTemplate::Parse(std::string_view bytes) {
+  if (!bytes.starts_with(kTemplateMagic)) return Status::Corrupt("not a compile template (magic line missing)");
+  bytes.remove_prefix(kTemplateMagic.size());
+  CompileTemplate t;
+  while (true) {
+    size_t nl = bytes.find('\n');
+    if (nl == std::string_view::npos) return Status::Corrupt("compile template: header not terminated");
+    std::string_view line = bytes.substr(0, nl);
+    bytes.remove_prefix(nl + 1);
+    if (line.empty()) break;
+    if (!line.starts_with("dir /")) return Status::Corrupt("compile template: bad line '" + std::string(line) + "'");
+    t.search_dirs.emplace_back(line.substr(4));
+  }
+  GG_ASSIGN_OR_RETURN(t.compile, Thunk::Parse(bytes));
+  return t;
+}
+
+Result<std::vector<std::string>> ParseDepFile(std::string_view text) {
+  std::vector<std::string> files;
+  std::set<std::string> seen;
+  bool in_targets = true;
+  std::string word;
+  auto finish_word = [&] {
+    if (word.empty()) return;
+    if (!in_targets && seen.insert(word).second) files.push_back(word);
+    word.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < text.size()) {
+      char n = text[i + 1];
+      if (n == '\n') {  // continuation
+        finish_word();
+        ++i;
+        continue;
+      }
+      if (n == ' ' || n == '#' || n == '\\') {
+        word += n;
+        ++i;
+        continue;
+      }
+      word += c;
+      continue;
+    }
+    if (c == '$' && i + 1 < text.size() && text[i + 1] == '$') {
+      word += '$';
+      ++i;
+      continue;
+    }
+    if (c == ':' && in_targets && (i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n' ||
+                                   text[i + 1] == '\t')) {
+      word.clear();
+      in_targets = false;
+      continue;
+    }
+    if (c == '\n') {
+      finish_word();
+      in_targets = true;  // a new rule
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      finish_word();
+      continue;
+    }
+    word += c;
+  }
+  if (!in_targets) finish_word();
+  if (files.empty() && !text.empty()) return Status::Corrupt("dependency file lists no prerequisites");
+  return files;
+}
+
+std::vector<std::string> PreprocessorArgs(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    // Options that take the next argument as their value.
+    if (a == "-o" || a == "-MF" || a == "-MT" || a == "-MQ") {
+      ++i;
+      continue;
+    }
+    if (a == "-c" || a == "-MD" || a == "-MMD" || a == "-MP" || a.starts_with("-Wp,-MD,") ||
+        a.starts_with("-Wp,-MMD,") || (a.starts_with("-o") && a.size() > 2) ||
+        (a.size() > 3 && (a.starts_with("-MF") || a.starts_with("-MT") || a.starts_with("-MQ")))) {
+      continue;
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+std::vector<std::string> DependencyArgs(const std::vector<std::string>& args, const std::string& dep_file) {
+  std::vector<std::string> out = PreprocessorArgs(args);
+  out.insert(out.end(), {"-M", "-MF", dep_file});
+  return out;
+}
+
+Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::string>& read,
+                              const DiscoveryHost& host) {
+  Thunk c = t.compile;
+  const std::string wd = c.effective_workdir();
+  std::set<std::string> files, trees;  // sandbox paths already inputs
+  for (const auto& in : c.inputs) {
+    auto n = Name::Parse(in.name);
+    if (!n.ok()) return n.status();
+    (n->type() == ObjectType::kTree ? trees : files).insert(c.SandboxPath(in));
+  }
+  auto covered = [&](const std::string& abs) {
+    if (files.contains(abs)) return true;
+    return std::any_of(trees.begin(), trees.end(), [&](const std::string& d) { return IsUnderOrSame(abs, d); });
+  };
+  // Relative to the work dir where possible, as the original thunk names them.
+  auto input_path = [&](const std::string& abs) {
+    return IsUnderOrSame(abs, wd) && abs != wd ? abs.substr(wd.size() + 1) : abs;
+  };
+
+  std::set<std::string> added;
+  std::vector<ThunkInput> extra;
+  for (const auto& r : read) {
+    std::string abs = Normalize(wd, r);
+    if (covered(abs) || !added.insert(abs).second) continue;
+    auto name = host.hash(abs);
+    if (!name.ok()) return name.status().Prefix("hashing " + abs + ", which the preprocessor read");
+    extra.push_back({name->str(), input_path(abs), false});
+  }
+  std::sort(extra.begin(), extra.end(), [](const ThunkInput& a, const ThunkInput& b) { return a.path < b.path; });
+  std::vector<std::string> dirs;
+  for (const auto& d : t.search_dirs) {
+    std::string abs = Normalize(wd, d);
+    if (IsUnderOrSame(wd, abs) || covered(abs) || added.contains(abs) || !host.is_directory(abs)) continue;
+    added.insert(abs);
+    dirs.push_back(abs);
+  }
+  std::sort(dirs.begin(), dirs.end());
+  for (auto& e : extra) c.inputs.push_back(std::move(e));
+  for (const auto& d : dirs) c.inputs.push_back({EmptyTreeName().str(), input_path(d), false});
+  GG_RETURN_IF_ERROR(c.Validate());
+  return c;
+}
+
+}  // namespace gg::models

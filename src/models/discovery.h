@@ -1,0 +1,57 @@
+// Staged compiles. `gg infer` does not preprocess on the user's machine: a
+// compile becomes a *discovery* thunk that runs the preprocessor (`gcc -M`)
+// inside the sandbox over the project's include trees and outputs the
+// *compile* thunk, whose inputs are exactly the files the preprocessor read
+// (tail recursion). An edit to a file that a compile does not read changes
+// its discovery thunk only, which outputs the same compile thunk as before:
+// memoized, nothing recompiled. See docs/models.md.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gg/name.h"
+#include "gg/status.h"
+#include "gg/thunk.h"
+
+namespace gg::models {
+
+/// What the discovery thunk completes: the compile thunk without the files
+/// it reads, and the directories the compiler searches (they must exist in
+/// the compile's sandbox wherever they existed for the preprocessor, or a
+/// lookup through `dir/..` or the search order could change).
+struct CompileTemplate {
+  Thunk compile;
+  std::vector<std::string> search_dirs;  ///< absolute
+
+  /// A value (not a thunk: a different magic) that gg-discover reads.
+  std::string Serialize() const;
+  static Result<CompileTemplate> Parse(std::string_view bytes);
+};
+
+/// The file names in a make-style dependency file (`gcc -M` output), targets
+/// left out, in order of appearance, each once.
+Result<std::vector<std::string>> ParseDepFile(std::string_view text);
+
+/// A compile's arguments (argv[1..]) without what makes it compile and write
+/// files: -c, -o and the dependency-file options. Add -E or -M to use them.
+std::vector<std::string> PreprocessorArgs(const std::vector<std::string>& compile_args);
+/// PreprocessorArgs writing the list of every file read to `dep_file`.
+std::vector<std::string> DependencyArgs(const std::vector<std::string>& compile_args,
+                                        const std::string& dep_file);
+
+struct DiscoveryHost {
+  std::function<Result<Name>(const std::string& path)> hash;   ///< content name of a file
+  std::function<bool(const std::string& path)> is_directory;
+};
+
+/// The compile thunk: the template's thunk plus each file in `read` (as
+/// `gcc -M` names it, relative to the work dir or absolute) that no input
+/// already covers, and an empty directory for each search dir that exists
+/// but holds nothing else the compile sees.
+Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::string>& read,
+                              const DiscoveryHost& host);
+
+}  // namespace gg::models
