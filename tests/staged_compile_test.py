@@ -1,0 +1,144 @@
+"""End-to-end tests of staged compiles (docs/models.md): a discovery thunk
+runs the preprocessor in the sandbox and outputs the compile thunk, so an
+edit that a compile does not see recompiles nothing, and the bytes match a
+plain build."""
+import filecmp
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from ggtest import GG
+
+FILES = {
+    "inc/a.h": "#define A 1\n",
+    "inc/b.h": "#define B 2\n",
+    "inc/unused.h": "#define UNUSED 1\n",
+    "other/x.h": "#define X 40\n",
+    "other/inc2/README": "no headers read from here\n",
+    "src/a.c": '#include <stdio.h>\n#include "a.h"\nint a(void) { return A; }\n',
+    # "../x.h" is found through -Iother/inc2 only: that directory must exist
+    # in the compile's sandbox although no file in it is read.
+    "src/b.c": '#include "b.h"\n#include "../x.h"\nint b(void) { return B + X; }\n',
+    "src/main.c": '#include <stdio.h>\nint a(void); int b(void);\n'
+                  'int main(void) { printf("%d\\n", a() + b()); return 0; }\n',
+    "Makefile": "CFLAGS ?= -g -O2\n"
+                "ALL_CFLAGS = $(CFLAGS) -Iinc -Iother/inc2\n"
+                "prog: src/a.o src/b.o src/main.o\n\t$(CC) -o $@ $^\n"
+                "src/%.o: src/%.c\n\t$(CC) $(ALL_CFLAGS) -c -o $@ $<\n"
+                "clean:\n\trm -f prog src/*.o src/*.d\n",
+}
+PRODUCTS = ["prog", "src/a.o", "src/b.o", "src/main.o"]
+
+
+def can_run():
+    if os.geteuid() != 0:
+        return "needs root (a private mount namespace for the models)"
+    return None
+
+
+@unittest.skipIf(can_run(), can_run())
+class StagedCompileTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # One store for the class: the toolchain is captured once.
+        cls.store = tempfile.mkdtemp(prefix="gg-staged-store-")
+        cls.env = dict(os.environ, GG_DIR=os.path.join(cls.store, ".gg"))
+        subprocess.run([GG, "init"], env=cls.env, check=True, capture_output=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.store, ignore_errors=True)
+
+    def setUp(self):
+        # Each test its own project directory, so no result is shared.
+        self.dir = tempfile.mkdtemp(prefix="gg-staged-")
+        self.src = os.path.join(self.dir, "proj")
+        for path, text in FILES.items():
+            self.write(path, text)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(self, path, text):
+        full = os.path.join(self.src, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            f.write(text)
+
+    def run_in(self, *cmd):
+        p = subprocess.run(list(cmd), cwd=self.src, env=self.env, capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            self.fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def gg_build(self, cflags):
+        """A clean gg build; returns (ran, memoized)."""
+        self.run_in("make", "clean")
+        out = self.run_in(GG, "build", "-j", "2", "--", "make", "CFLAGS=" + cflags).stderr
+        m = re.search(r"(\d+) thunks \((\d+) ran, (\d+) memoized\), 0 ran locally", out)
+        self.assertIsNotNone(m, out)
+        # Three compiles, each a discovery and a compile thunk, and the link.
+        self.assertEqual(int(m.group(1)), 7, out)
+        return int(m.group(2)), int(m.group(3))
+
+    def output(self):
+        return self.run_in("./prog").stdout
+
+    def assert_same_as_plain(self, cflags):
+        self.run_in("make", "clean")
+        self.run_in("make", "CFLAGS=" + cflags)
+        plain = os.path.join(self.dir, "plain")
+        shutil.rmtree(plain, ignore_errors=True)
+        os.makedirs(plain)
+        for p in PRODUCTS:
+            shutil.copy(os.path.join(self.src, p), os.path.join(plain, p.replace("/", "_")))
+        self.gg_build(cflags)
+        for p in PRODUCTS:
+            self.assertTrue(filecmp.cmp(os.path.join(self.src, p), os.path.join(plain, p.replace("/", "_")),
+                                        shallow=False), f"{p} differs from the plain build ({cflags})")
+
+    def test_debug_build_recompiles_only_what_reads_an_edit(self):
+        flags = "-g -O2"
+        self.assert_same_as_plain(flags)
+        self.assertEqual(self.output(), "43\n")
+        # A header nobody includes: every discovery runs again, no compile.
+        self.write("inc/unused.h", "#define UNUSED 2\n")
+        ran, _ = self.gg_build(flags)
+        self.assertLessEqual(ran, 4)  # 3 discoveries (+ the link, which sees inc/)
+        # b.h changes: b.c alone is recompiled, and the result is right.
+        self.write("inc/b.h", "#define B 5\n")
+        ran, memoized = self.gg_build(flags)
+        self.assertEqual(ran, 5)  # 3 discoveries, b's compile, the link
+        self.assertEqual(memoized, 2)
+        self.assertEqual(self.output(), "46\n")
+        self.assert_same_as_plain(flags)
+
+    def test_without_debug_info_an_edit_that_leaves_the_preprocessed_text_compiles_nothing(self):
+        flags = "-O2"
+        self.assert_same_as_plain(flags)
+        # A comment: b.c's preprocessed text is unchanged (same line count).
+        self.write("inc/b.h", "#define B 2 /* two */\n")
+        ran, memoized = self.gg_build(flags)
+        self.assertEqual(memoized, 3)  # all three compiles
+        self.assertEqual(self.output(), "43\n")
+        self.write("inc/b.h", "#define B 7\n")
+        ran, memoized = self.gg_build(flags)
+        self.assertEqual(memoized, 2)
+        self.assertEqual(self.output(), "48\n")
+        self.assert_same_as_plain(flags)
+
+    def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
+        self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')
+        self.run_in("make", "clean")
+        p = subprocess.run([GG, "build", "--", "make"], cwd=self.src, env=self.env, capture_output=True,
+                           text=True, timeout=300)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("missing.h: No such file or directory", p.stderr)
+        self.assertRegex(p.stderr, r"thunk T\S+ failed")
+
+
+if __name__ == "__main__":
+    unittest.main()
