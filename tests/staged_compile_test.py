@@ -140,5 +140,29 @@ class StagedCompileTest(unittest.TestCase):
         self.assertRegex(p.stderr, r"thunk T\S+ failed")
 
 
+    def test_canonical_paths_share_results_between_checkouts(self):
+        flags = "-g -O2"
+        self.write("src/where.c", '#include <stdio.h>\nint main(void) { puts(__FILE__); return 0; }\n')
+        self.write("Makefile", FILES["Makefile"] + "where: $(CURDIR)/src/where.c\n\t$(CC) $(CFLAGS) -o $@ $<\n")
+        other = os.path.join(self.dir, "checkouts", "second")
+        shutil.copytree(self.src, other)
+        counts = []
+        for where in (self.src, other):
+            p = subprocess.run([GG, "build", "--canonical-paths", "--", "make", "CFLAGS=" + flags, "prog", "where"],
+                               cwd=where, env=self.env, capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            counts.append(re.search(r"\((\d+) ran, (\d+) memoized\)", p.stderr).groups())
+        self.assertEqual(counts[1][0], "0", counts)  # the second checkout ran nothing
+        for product in ("prog", "src/b.o", "where"):
+            self.assertTrue(filecmp.cmp(os.path.join(self.src, product), os.path.join(other, product), shallow=False))
+        out = subprocess.run(["./where"], cwd=other, capture_output=True, text=True).stdout
+        self.assertEqual(out, "/gg/root0/src/where.c\n")
+        # Without the option the second checkout's thunks are its own.
+        subprocess.run(["make", "clean"], cwd=other, check=True, capture_output=True)
+        p = subprocess.run([GG, "build", "--", "make", "CFLAGS=" + flags, "prog"], cwd=other, env=self.env,
+                           capture_output=True, text=True, timeout=300)
+        self.assertNotIn("(0 ran", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -26,10 +26,11 @@ int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs)
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gg build [-j N] [--root DIR]... [--refresh-toolchain] [--] COMMAND [ARG...]\n\n"
+    "usage: gg build [-j N] [--root DIR]... [--canonical-paths] [--refresh-toolchain] [--] COMMAND [ARG...]\n\n"
     "Runs `gg infer COMMAND`, then forces every placeholder left under the\n"
     "project roots with N thunks at once (default: cores), replaces each with\n"
-    "its real output, and prints a summary. Creates ./.gg if no store is found.\n\n"
+    "its real output, and prints a summary. Creates ./.gg if no store is found.\n"
+    "Options as `gg infer` (see `gg infer --help`).\n\n"
     "Exit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
 
 

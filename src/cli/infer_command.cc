@@ -11,13 +11,16 @@ namespace gg::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gg infer [--root DIR]... [--refresh-toolchain] [--] COMMAND [ARG...]\n\n"
+    "usage: gg infer [--root DIR]... [--canonical-paths] [--refresh-toolchain] [--] COMMAND [ARG...]\n\n"
     "Runs COMMAND (a build: make, ninja, cmake --build...) with gcc, g++, cc, c++,\n"
     "ar, ranlib and strip replaced by models that write thunks and leave\n"
     "placeholders where the outputs would be; `gg force` (or `gg build`) computes\n"
     "them. Commands a model does not understand run for real and are listed.\n\n"
     "  --root DIR            a project directory thunks may read (repeatable;\n"
     "                        the cwd and CMake's source dir are roots already)\n"
+    "  --canonical-paths     thunks see the roots at /gg/root0, /gg/root1...: checkouts\n"
+    "                        at different paths share results; debug info and\n"
+    "                        __FILE__ then name those paths\n"
     "  --refresh-toolchain   capture the compilers and system files again\n\n"
     "Exit status: COMMAND's, or 3 if infer itself failed. See docs/models.md.\n";
 
@@ -34,6 +37,7 @@ int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs)
     }
     if (a == "--root" && i + 1 < argc) o->roots.push_back(argv[++i]);
     else if (a == "--refresh-toolchain") o->refresh_toolchain = true;
+    else if (a == "--canonical-paths") o->canonical_paths = true;
     else if (jobs && a == "-j" && i + 1 < argc) *jobs = std::atoi(argv[++i]);
     else if (jobs && a.starts_with("-j") && a.size() > 2) *jobs = std::atoi(a.c_str() + 2);
     else if (a.starts_with("-")) return -1;

@@ -80,6 +80,7 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   config.roots.push_back(cwd);
   for (const auto& r : options.roots) config.roots.push_back(RealPath(r).empty() ? r : RealPath(r));
   for (const auto& r : DetectRoots(cwd)) config.roots.push_back(r);
+  config.canonical_paths = options.canonical_paths;
   for (const auto& [kind, path] : tc.tools) {
     std::string base = path.substr(path.rfind('/') + 1);
     config.tools[path] = {kind, session_dir + "/real/" + base};

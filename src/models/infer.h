@@ -16,6 +16,7 @@ struct InferOptions {
   std::string gg_exe;                ///< the gg binary (models call `gg force`)
   std::string model_exe;             ///< gg-model
   bool refresh_toolchain = false;
+  bool canonical_paths = false;      ///< see canonical_paths.h
 };
 
 struct InferResult {

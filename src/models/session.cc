@@ -27,6 +27,7 @@ void AppendLine(const std::string& path, const std::string& line) {
 std::string SessionConfig::Serialize() const {
   std::string out = "store " + store_dir + "\ngg " + gg_exe + "\n";
   for (const auto& r : roots) out += "root " + r + "\n";
+  if (canonical_paths) out += "canonical\n";
   for (const auto& [path, kr] : tools) out += "tool " + kr.first + " " + path + " " + kr.second + "\n";
   return out;
 }
@@ -40,6 +41,7 @@ Result<SessionConfig> SessionConfig::Parse(const std::string& text) {
     ls >> key;
     if (key == "store") ls >> c.store_dir;
     else if (key == "gg") ls >> c.gg_exe;
+    else if (key == "canonical") c.canonical_paths = true;
     else if (key == "root") {
       std::string r;
       ls >> r;

@@ -23,6 +23,7 @@ struct SessionConfig {
   std::string store_dir;
   std::string gg_exe;
   std::vector<std::string> roots;
+  bool canonical_paths = false;  ///< thunks see the roots at /gg/rootN
   /// Overlaid real path -> {kind, path where the real tool is reachable}.
   std::map<std::string, std::pair<std::string, std::string>> tools;
 

@@ -12,6 +12,7 @@
 #include "core/path_util.h"
 #include "core/placeholder.h"
 #include "core/tree.h"
+#include "models/canonical_paths.h"
 #include "models/discovery.h"
 #include "models/gcc_command.h"
 #include "models/project_view.h"
@@ -71,7 +72,9 @@ Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t,
                            const std::vector<std::string>& outputs, const std::string& cwd,
                            const std::vector<int>& modes) {
   GG_RETURN_IF_ERROR(t.Validate());
-  GG_ASSIGN_OR_RETURN(Name name, store->Put(t.Serialize()));
+  Thunk mapped = t;
+  if (s.config.canonical_paths) PathMap::ForRoots(s.config.roots).Apply(&mapped);
+  GG_ASSIGN_OR_RETURN(Name name, store->Put(mapped.Serialize()));
   ModelResult r;
   for (size_t i = 0; i < outputs.size(); ++i) {
     Name target = i == 0 ? name : name.WithTag(outputs[i]);
@@ -152,6 +155,12 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   }
   tmpl.compile = std::move(compile);
   GG_RETURN_IF_ERROR(tmpl.compile.Validate());
+  std::vector<std::string> outputs_here = tmpl.compile.outputs;
+  if (s.config.canonical_paths) {
+    PathMap paths = PathMap::ForRoots(s.config.roots);
+    paths.Apply(&tmpl.compile);
+    for (auto& dir : tmpl.search_dirs) dir = paths.Map(dir);
+  }
   GG_ASSIGN_OR_RETURN(Name tmpl_name, store->Put(tmpl.Serialize()));
   // The compile may get empty directories as inputs; they must be in the store.
   GG_RETURN_IF_ERROR(store->Put(Tree{}.Serialize()).status());
@@ -170,7 +179,7 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   d.inputs.push_back({discover->str(), kDiscoverPath, true});
   d.inputs.push_back({tmpl_name.str(), kTemplatePath, false});
   d.outputs = std::move(outputs);
-  return Finish(store, s, d, tmpl.compile.outputs, cwd, modes);
+  return Finish(store, s, d, outputs_here, cwd, modes);
 }
 
 }  // namespace
