@@ -164,5 +164,22 @@ class StagedCompileTest(unittest.TestCase):
         self.assertNotIn("(0 ran", p.stderr)
 
 
+    def test_program_built_and_run_during_the_build_generates_a_header(self):
+        # gen is a placeholder when make runs it: the shell model forces it
+        # and runs the real program, whose output (gen.h) the next compile
+        # includes through the view.
+        self.write("gen.c", '#include <stdio.h>\nint main(void) { puts("#define GENERATED 42"); return 0; }\n')
+        self.write("use.c", '#include <stdio.h>\n#include "gen.h"\n'
+                            'int main(void) { printf("%d\\n", GENERATED); return 0; }\n')
+        self.write("Makefile", "all: use\ngen: gen.c\n\t$(CC) -O2 -o $@ $<\n"
+                               "gen.h: gen\n\t./gen > $@\n"
+                               "use: use.c gen.h\n\t$(CC) -O2 -o $@ use.c\n")
+        p = self.run_in(GG, "build", "--", "make")
+        self.assertIn("0 ran locally", p.stderr)
+        self.assertEqual(self.run_in("./use").stdout, "42\n")
+        with open(os.path.join(self.src, "gen.h")) as f:
+            self.assertEqual(f.read(), "#define GENERATED 42\n")
+
+
 if __name__ == "__main__":
     unittest.main()
