@@ -152,7 +152,8 @@ class ForceTest(GGTestCase):
         trace = os.path.join(self.dir, "trace.json")
         out = self.force(final, args=["--trace", trace]).stdout.strip()
         self.assertEqual(self.cat(out), "".join(f"{i}\n" for i in range(6)))
-        ran = [e for e in self.trace(trace) if e["cat"].startswith("running")]
+        # First runs only: on a loaded machine a straggler copy may start too.
+        ran = [e for e in self.trace(trace) if e["cat"] == "running"]
         self.assertEqual(len(ran), 7 - finished)
 
     def test_many_thunks_in_parallel(self):
