@@ -279,6 +279,11 @@ void SaveRecord(const LocalStore* store, DirScan& d) {
   }
 }
 
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 void HashKey(Sha256Hasher& h, const StatKey& k) {
   int64_t v[6] = {static_cast<int64_t>(k.dev), static_cast<int64_t>(k.ino), static_cast<int64_t>(k.size),
                   k.mtime_ns, k.ctime_ns, static_cast<int64_t>(k.mode)};
@@ -310,7 +315,12 @@ Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std
       e.kind = Kind::kDir;
       e.settled = true;  // a dir stands for what is in it, digested below
       if (recurse) {
-        GG_ASSIGN_OR_RETURN(e.sub, Scan(full, exclude, true, settled_before));
+        auto sub = Scan(full, exclude, true, settled_before);
+        if (!sub.ok()) {
+          if (!IsDirectory(full)) continue;  // removed under a running build: left out like a file
+          return sub.status();
+        }
+        e.sub = std::move(*sub);
         d->settled &= e.sub->settled;
       }
     } else if (S_ISLNK(st.st_mode)) {
@@ -487,7 +497,7 @@ class ViewBuilder {
     for (const auto& e : scan->entries) {
       std::string full = dir == "/" ? "/" + e.name : dir + "/" + e.name;
       if (e.kind == Kind::kDir) {
-        GG_RETURN_IF_ERROR(Visit(full));
+        if (Status st = Visit(full); !st.ok() && IsDirectory(full)) return st;
       } else if (e.kind == Kind::kFile && e.keep) {
         Add(e.content.str(), full, (e.key.mode & 0111) != 0);
       }
