@@ -12,7 +12,6 @@
 namespace gg {
 
 HashCache::HashCache(std::string path) : path_(std::move(path)) {
-  Load();
   fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
@@ -28,6 +27,10 @@ HashCache::Key HashCache::KeyOf(const struct stat& st) {
 }
 
 void HashCache::Load() {
+  // Loaded on first use: a process that never hashes (a model answered from
+  // the view cache) does not pay for parsing the whole log.
+  if (loaded_) return;
+  loaded_ = true;
   auto content = ReadFile(path_);
   if (!content.ok()) return;
   const std::string& s = *content;
@@ -54,6 +57,7 @@ void HashCache::Remember(const struct stat& st, const Name& name) {
   std::string text = name.str();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    Load();
     auto [it, inserted] = entries_.try_emplace(k, text);
     if (!inserted) {
       if (it->second == text) return;
@@ -72,6 +76,7 @@ void HashCache::Remember(const struct stat& st, const Name& name) {
 
 std::optional<Name> HashCache::Lookup(const struct stat& st) {
   std::lock_guard<std::mutex> lock(mu_);
+  Load();
   auto it = entries_.find(KeyOf(st));
   if (it == entries_.end()) return std::nullopt;
   auto n = Name::Parse(it->second);

@@ -18,7 +18,7 @@ namespace gg {
 
 class HashCache {
  public:
-  /// Loads the log at `path` (missing is fine) and appends to it.
+  /// Uses the log at `path` (missing is fine), read on first use, and appends to it.
   explicit HashCache(std::string path);
   ~HashCache();
   HashCache(const HashCache&) = delete;
@@ -41,11 +41,12 @@ class HashCache {
     size_t operator()(const Key& k) const { return k.ino * 1000003u ^ k.dev ^ (k.mtime_ns << 1) ^ k.size; }
   };
   static Key KeyOf(const struct stat& st);
-  void Load();
+  void Load();  ///< once, with mu_ held
 
   std::string path_;
   int fd_ = -1;
   std::mutex mu_;
+  bool loaded_ = false;
   std::unordered_map<Key, std::string, KeyHash> entries_;
 };
 

@@ -5,10 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
 
 #include "core/path_util.h"
 #include "core/placeholder.h"
+#include "core/sha256.h"
 #include "core/tree.h"
 
 namespace gg::models {
@@ -26,82 +32,478 @@ bool IsSourceName(const std::string& name) {
   return false;
 }
 
-bool IsPlaceholderFile(const std::string& path, const struct stat& st) {
-  if (st.st_size > 4096 || st.st_size < 20) return false;
+bool IsPlaceholderFile(const std::string& path, uint64_t size) {
+  if (size > 4096 || size < 20) return false;
   auto p = ReadPlaceholder(path);
   return p.ok() && p->has_value();
 }
 
-// Whether a regular file belongs in a view.
-bool Keep(const std::string& full, const std::string& name, const struct stat& st) {
-  if (IsBuildProduct(name, false)) return false;
-  if ((st.st_mode & 0111) && !IsSourceName(name)) return false;  // built programs, scripts run later
-  return !IsPlaceholderFile(full, st);
+// ---- The view cache ----
+
+// Part of every record and digest: bump when what an entry means changes in a
+// way names and stat keys do not show (what counts as a placeholder, say).
+// Rules decided by name and mode need no bump: they pick the entries a digest
+// covers, so changing them changes the digests.
+constexpr std::string_view kRecordMagic = "gg-view-cache 1";
+
+std::atomic<int64_t> g_settle_ns{2'000'000'000};
+struct Counters {
+  std::atomic<int> trees_reused{0}, trees_built{0}, files_hashed{0}, records_rejected{0};
+} g_counters;
+
+// What changes when a file is written, renamed over, or chmod'ed.
+struct StatKey {
+  uint64_t dev = 0, ino = 0, size = 0;
+  int64_t mtime_ns = 0, ctime_ns = 0;
+  uint32_t mode = 0;
+  bool operator==(const StatKey&) const = default;
+};
+
+StatKey KeyOf(const struct stat& st) {
+  return StatKey{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                 static_cast<uint64_t>(st.st_size),
+                 static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                 static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec,
+                 static_cast<uint32_t>(st.st_mode)};
 }
 
-Status AddTreeEntries(LocalStore* store, const std::string& root, const std::string& rel,
-                      const std::set<std::string>& exclude, Tree* tree) {
-  std::string dir = rel.empty() ? root : root + "/" + rel;
-  GG_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
-  for (const auto& n : names) {
-    std::string sub = rel.empty() ? n : rel + "/" + n;
-    std::string full = root + "/" + sub;
-    struct stat st {};
-    if (lstat(full.c_str(), &st) != 0) continue;
-    if (exclude.count(full)) continue;
-    TreeEntry e;
-    e.path = sub;
-    if (S_ISDIR(st.st_mode)) {
-      if (IsBuildProduct(n, true)) continue;
-      e.kind = TreeEntry::Kind::kDir;
-      tree->entries.push_back(e);
-      GG_RETURN_IF_ERROR(AddTreeEntries(store, root, sub, exclude, tree));
-    } else if (S_ISLNK(st.st_mode)) {
-      std::error_code ec;
-      e.kind = TreeEntry::Kind::kSymlink;
-      e.target = std::filesystem::read_symlink(full, ec).string();
-      if (ec) continue;
-      tree->entries.push_back(e);
-    } else if (S_ISREG(st.st_mode) && Keep(full, n, st)) {
-      auto name = store->PutFile(full);
-      if (!name.ok()) continue;  // a file vanishing under a running build
-      e.name = *name;
-      e.executable = (st.st_mode & 0111) != 0;
-      tree->entries.push_back(e);
+enum class Kind : char { kFile = 'f', kDir = 'd', kLink = 'l' };
+
+struct DirScan;
+
+// A directory entry a view may show, decided by name, type and mode; its
+// content (file name, link target, whether it is a placeholder) is resolved
+// from the directory's record or from the file.
+struct Entry {
+  std::string name;
+  Kind kind = Kind::kFile;
+  StatKey key;
+  bool settled = false;     // old enough for its stat key to stand for its content
+  bool resolved = false;
+  bool keep = true;         // false: a placeholder, or gone while we looked
+  bool recordable = false;  // resolved with the stat key unchanged throughout
+  Name content;             // files
+  std::string target;       // links
+  std::unique_ptr<DirScan> sub;  // dirs scanned as part of a tree
+};
+
+// One record line, as loaded.
+struct RecordEntry {
+  Kind kind = Kind::kFile;
+  StatKey key;
+  bool keep = true;
+  std::string value;  // content name or link target
+};
+
+struct Record {
+  std::map<std::string, RecordEntry> entries;
+  std::string tree_digest, tree_name;  // the tree of this dir for a digest, if known
+  std::string text;                    // as read, to skip rewriting it unchanged
+};
+
+struct DirScan {
+  std::string path;
+  std::vector<Entry> entries;       // sorted by name
+  std::vector<std::string> excluded;  // names left out by the request
+  Sha256 digest{};
+  bool settled = true;              // every entry below is settled
+  bool record_loaded = false;
+  std::optional<Record> record;
+  std::string tree_digest, tree_name;  // to record
+};
+
+// Names are written with %XX for bytes that would split a line or a field.
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c <= ' ' || c == '%' || c == 0x7f) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
     }
   }
-  return Status::Ok();
+  return out;
+}
+
+std::optional<std::string> Unescape(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0) return std::nullopt;
+    out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<std::string_view> Fields(std::string_view line) {
+  std::vector<std::string_view> f;
+  size_t pos = 0;
+  while (pos <= line.size()) {
+    size_t sp = line.find(' ', pos);
+    if (sp == std::string_view::npos) sp = line.size();
+    f.push_back(line.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  return f;
+}
+
+std::string RecordPath(const LocalStore* store, const std::string& dir) {
+  return store->dir() + "/view-cache/" + HexOf(HashBytes(dir));
+}
+
+// The record of `dir`, or nothing when it is missing, damaged (the last line
+// is a checksum of the rest) or for another directory.
+std::optional<Record> LoadRecord(const LocalStore* store, const std::string& dir) {
+  auto text = ReadFile(RecordPath(store, dir));
+  if (!text.ok()) return std::nullopt;
+  auto reject = [] {
+    ++g_counters.records_rejected;
+    return std::nullopt;
+  };
+  const std::string& t = *text;
+  size_t sum_at = t.rfind("sum ");
+  if (sum_at == std::string::npos || t.empty() || t.back() != '\n' || (sum_at > 0 && t[sum_at - 1] != '\n')) {
+    return reject();
+  }
+  std::string_view body(t.data(), sum_at);
+  if (t.substr(sum_at + 4, t.size() - sum_at - 5) != HexOf(HashBytes(body))) return reject();
+  Record r;
+  r.text = t;
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < body.size()) {
+    size_t nl = body.find('\n', pos);
+    std::string_view line = body.substr(pos, nl - pos);
+    pos = nl + 1;
+    auto f = Fields(line);
+    ++line_no;
+    if (line_no == 1) {
+      if (line != kRecordMagic) return reject();
+    } else if (line_no == 2) {
+      if (f.size() != 2 || f[0] != "dir" || Unescape(f[1]) != dir) return reject();
+    } else if (f[0] == "tree") {
+      if (f.size() != 3 || !Name::Parse(f[2]).ok()) return reject();
+      r.tree_digest = f[1];
+      r.tree_name = f[2];
+    } else {
+      // <kind> <dev> <ino> <size> <mtime> <ctime> <mode> <name> <content|target|->
+      if (f.size() != 9 || f[0].size() != 1 || (f[0][0] != 'f' && f[0][0] != 'l')) return reject();
+      RecordEntry e;
+      e.kind = static_cast<Kind>(f[0][0]);
+      unsigned long long dev, ino, size;
+      long long mt, ct;
+      unsigned mode;
+      std::string nums = std::string(f[1]) + " " + std::string(f[2]) + " " + std::string(f[3]) + " " +
+                         std::string(f[4]) + " " + std::string(f[5]) + " " + std::string(f[6]);
+      if (std::sscanf(nums.c_str(), "%llu %llu %llu %lld %lld %o", &dev, &ino, &size, &mt, &ct, &mode) != 6) {
+        return reject();
+      }
+      e.key = StatKey{dev, ino, size, mt, ct, mode};
+      auto name = Unescape(f[7]);
+      auto value = Unescape(f[8]);
+      if (!name || !value) return reject();
+      e.keep = f[8] != "-";
+      e.value = *value;
+      if (e.kind == Kind::kFile && e.keep && !Name::Parse(e.value).ok()) return reject();
+      r.entries[*name] = std::move(e);
+    }
+  }
+  if (line_no < 2) return reject();
+  return r;
+}
+
+Record* RecordOf(const LocalStore* store, DirScan& d) {
+  if (!d.record_loaded) {
+    d.record = LoadRecord(store, d.path);
+    d.record_loaded = true;
+  }
+  return d.record ? &*d.record : nullptr;
+}
+
+// Writes the directory's record when it changed: a temporary file renamed
+// into place, so concurrent model processes never see half of one. Failing
+// to write only costs the next process the work again.
+void SaveRecord(const LocalStore* store, DirScan& d) {
+  const Record* old = RecordOf(store, d);
+  std::string text(kRecordMagic);
+  text += "\ndir " + Escape(d.path) + "\n";
+  if (!d.tree_name.empty()) {
+    text += "tree " + d.tree_digest + " " + d.tree_name + "\n";
+  } else if (old && !old->tree_name.empty()) {
+    text += "tree " + old->tree_digest + " " + old->tree_name + "\n";  // still valid for its digest
+  }
+  auto line = [&](const std::string& name, Kind kind, const StatKey& k, bool keep, const std::string& value) {
+    char nums[160];
+    std::snprintf(nums, sizeof nums, "%c %llu %llu %llu %lld %lld %o ", static_cast<char>(kind),
+                  static_cast<unsigned long long>(k.dev), static_cast<unsigned long long>(k.ino),
+                  static_cast<unsigned long long>(k.size), static_cast<long long>(k.mtime_ns),
+                  static_cast<long long>(k.ctime_ns), static_cast<unsigned>(k.mode));
+    // "-" marks a placeholder; a link to "-" is written escaped.
+    std::string v = !keep ? "-" : value == "-" ? "%2D" : Escape(value);
+    text += nums + Escape(name) + " " + v + "\n";
+  };
+  std::vector<std::pair<std::string, const RecordEntry*>> carried;
+  for (const auto& n : d.excluded) {  // not looked at this time: keep what was known
+    if (old && old->entries.count(n)) carried.emplace_back(n, &old->entries.at(n));
+  }
+  size_t c = 0;
+  std::sort(carried.begin(), carried.end());
+  for (const auto& e : d.entries) {
+    while (c < carried.size() && carried[c].first < e.name) {
+      const RecordEntry& r = *carried[c].second;
+      line(carried[c++].first, r.kind, r.key, r.keep, r.value);
+    }
+    if (e.kind == Kind::kDir || !e.resolved || !e.recordable) continue;
+    line(e.name, e.kind, e.key, e.keep, e.kind == Kind::kFile ? (e.keep ? e.content.str() : "") : e.target);
+  }
+  for (; c < carried.size(); ++c) {
+    const RecordEntry& r = *carried[c].second;
+    line(carried[c].first, r.kind, r.key, r.keep, r.value);
+  }
+  text += "sum " + HexOf(HashBytes(text)) + "\n";
+  if (old && old->text == text) return;
+  std::string path = RecordPath(store, d.path);
+  if (!WriteFileAtomic(path, text).ok()) {
+    if (MakeDirs(DirName(path)).ok()) (void)WriteFileAtomic(path, text);
+  }
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void HashKey(Sha256Hasher& h, const StatKey& k) {
+  int64_t v[6] = {static_cast<int64_t>(k.dev), static_cast<int64_t>(k.ino), static_cast<int64_t>(k.size),
+                  k.mtime_ns, k.ctime_ns, static_cast<int64_t>(k.mode)};
+  h.Update(std::string_view(reinterpret_cast<const char*>(v), sizeof v));
+}
+
+// Lists `dir`'s entries (and, with `recurse`, everything below it) and
+// digests their names and stat keys. Reads no file.
+Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std::string>& exclude, bool recurse,
+                                      int64_t settled_before) {
+  auto d = std::make_unique<DirScan>();
+  d->path = dir;
+  GG_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
+  std::sort(names.begin(), names.end());
+  Sha256Hasher h;
+  h.Update(kRecordMagic);
+  for (auto& n : names) {
+    std::string full = dir == "/" ? "/" + n : dir + "/" + n;
+    if (exclude.count(full)) {
+      d->excluded.push_back(n);
+      continue;
+    }
+    struct stat st {};
+    if (lstat(full.c_str(), &st) != 0) continue;
+    Entry e;
+    e.key = KeyOf(st);
+    if (S_ISDIR(st.st_mode)) {
+      if (IsBuildProduct(n, true)) continue;
+      e.kind = Kind::kDir;
+      e.settled = true;  // a dir stands for what is in it, digested below
+      if (recurse) {
+        auto sub = Scan(full, exclude, true, settled_before);
+        if (!sub.ok()) {
+          if (!IsDirectory(full)) continue;  // removed under a running build: left out like a file
+          return sub.status();
+        }
+        e.sub = std::move(*sub);
+        d->settled &= e.sub->settled;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      e.kind = Kind::kLink;
+    } else if (S_ISREG(st.st_mode)) {
+      if (IsBuildProduct(n, false)) continue;
+      if ((st.st_mode & 0111) && !IsSourceName(n)) continue;  // built programs, scripts run later
+      e.kind = Kind::kFile;
+    } else {
+      continue;
+    }
+    if (e.kind != Kind::kDir) {
+      e.settled = std::max(e.key.mtime_ns, e.key.ctime_ns) < settled_before;
+      d->settled &= e.settled;
+    }
+    h.Update(std::string_view(reinterpret_cast<const char*>(&e.kind), 1));
+    h.Update(n);
+    h.Update(std::string_view("\0", 1));
+    if (e.kind == Kind::kDir) {
+      if (e.sub) h.Update(std::string_view(reinterpret_cast<const char*>(e.sub->digest.data()), 32));
+    } else {
+      HashKey(h, e.key);
+    }
+    e.name = std::move(n);
+    d->entries.push_back(std::move(e));
+  }
+  d->digest = h.Finish();
+  return d;
+}
+
+// Fills in the content of the files and links of `d` (not below it): from
+// the record when the stat key matches one written while settled, else from
+// the file (through the hash cache when settled, directly when not).
+void Resolve(LocalStore* store, DirScan& d) {
+  const Record* rec = RecordOf(store, d);
+  for (auto& e : d.entries) {
+    if (e.kind == Kind::kDir || e.resolved) continue;
+    e.resolved = true;
+    if (rec && e.settled) {
+      auto it = rec->entries.find(e.name);
+      if (it != rec->entries.end() && it->second.kind == e.kind && it->second.key == e.key) {
+        const RecordEntry& r = it->second;
+        e.keep = r.keep;
+        e.recordable = true;
+        if (e.kind == Kind::kLink) {
+          e.target = r.value;
+          continue;
+        }
+        if (!r.keep) continue;
+        auto n = Name::Parse(r.value);
+        // A blob `gg gc` dropped since is stored again below.
+        if (n.ok() && store->Has(*n)) {
+          e.content = *n;
+          continue;
+        }
+      }
+    }
+    std::string full = d.path == "/" ? "/" + e.name : d.path + "/" + e.name;
+    e.keep = false;
+    if (e.kind == Kind::kLink) {
+      std::error_code ec;
+      e.target = std::filesystem::read_symlink(full, ec).string();
+      e.keep = !ec;
+    } else {
+      ++g_counters.files_hashed;
+      if (e.settled) {
+        if (!IsPlaceholderFile(full, e.key.size)) {
+          auto n = store->PutFile(full);
+          if (n.ok()) e.content = *n;
+          e.keep = n.ok();  // a file vanishing under a running build is left out
+        }
+      } else if (auto content = ReadFile(full); content.ok()) {
+        // Not through the hash cache, whose entry could be as racy as ours.
+        if (!ParsePlaceholder(*content)) {
+          auto n = store->Put(*content);
+          if (n.ok()) e.content = *n;
+          e.keep = n.ok();
+        }
+      }
+    }
+    struct stat after {};
+    e.recordable = e.settled && lstat(full.c_str(), &after) == 0 && KeyOf(after) == e.key;
+  }
+}
+
+bool AllRecordable(const DirScan& d) {
+  for (const auto& e : d.entries) {
+    if (e.kind == Kind::kDir ? !AllRecordable(*e.sub) : !e.recordable) return false;
+  }
+  return true;
+}
+
+void ResolveAll(LocalStore* store, DirScan& d) {
+  Resolve(store, d);
+  for (auto& e : d.entries) {
+    if (e.sub) ResolveAll(store, *e.sub);
+  }
+}
+
+void SaveAll(const LocalStore* store, DirScan& d) {
+  SaveRecord(store, d);
+  for (auto& e : d.entries) {
+    if (e.sub) SaveAll(store, *e.sub);
+  }
+}
+
+void AppendTree(const DirScan& d, const std::string& prefix, Tree* tree) {
+  for (const auto& e : d.entries) {
+    TreeEntry t;
+    t.path = prefix.empty() ? e.name : prefix + "/" + e.name;
+    if (e.kind == Kind::kDir) {
+      t.kind = TreeEntry::Kind::kDir;
+      tree->entries.push_back(t);
+      AppendTree(*e.sub, t.path, tree);
+    } else if (e.keep) {
+      if (e.kind == Kind::kLink) {
+        t.kind = TreeEntry::Kind::kSymlink;
+        t.target = e.target;
+      } else {
+        t.name = e.content;
+        t.executable = (e.key.mode & 0111) != 0;
+      }
+      tree->entries.push_back(std::move(t));
+    }
+  }
+}
+
+// The tree object of everything under `dir`, reused from its record when
+// the digest of names and stat keys below it matches.
+Result<Name> TreeOf(LocalStore* store, const std::string& dir, const std::set<std::string>& exclude,
+                    int64_t settled_before) {
+  GG_ASSIGN_OR_RETURN(auto scan, Scan(dir, exclude, true, settled_before));
+  std::string digest = HexOf(scan->digest);
+  if (const Record* rec = RecordOf(store, *scan); scan->settled && rec && rec->tree_digest == digest) {
+    auto n = Name::Parse(rec->tree_name);
+    // A stored tree keeps its files from `gg gc`, so it is usable as it is.
+    if (n.ok() && store->Has(*n)) {
+      ++g_counters.trees_reused;
+      return *n;
+    }
+  }
+  ResolveAll(store, *scan);
+  Tree tree;
+  AppendTree(*scan, "", &tree);
+  GG_ASSIGN_OR_RETURN(Name name, store->Put(tree.Serialize()));
+  ++g_counters.trees_built;
+  if (scan->settled && AllRecordable(*scan)) {
+    scan->tree_digest = digest;
+    scan->tree_name = name.str();
+  }
+  SaveAll(store, *scan);
+  return name;
+}
+
+int64_t NowNs() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 class ViewBuilder {
  public:
-  ViewBuilder(LocalStore* store, const ViewRequest& r) : store_(store), r_(r) {}
+  ViewBuilder(LocalStore* store, const ViewRequest& r)
+      : store_(store), r_(r), settled_before_(NowNs() - g_settle_ns.load()) {}
 
   Status Visit(const std::string& dir) {
     if (!r_.expand.count(dir)) {
-      Tree tree;
-      GG_RETURN_IF_ERROR(AddTreeEntries(store_, dir, "", r_.exclude, &tree));
-      GG_ASSIGN_OR_RETURN(Name name, store_->Put(tree.Serialize()));
+      GG_ASSIGN_OR_RETURN(Name name, TreeOf(store_, dir, r_.exclude, settled_before_));
       Add(name.str(), dir, false);
       return Status::Ok();
     }
-    GG_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names) {
-      std::string full = dir;
-      if (full != "/") full += '/';
-      full += n;
-      if (r_.exclude.count(full)) continue;
-      struct stat st {};
-      if (lstat(full.c_str(), &st) != 0) continue;
-      if (S_ISDIR(st.st_mode)) {
-        if (!IsBuildProduct(n, true)) GG_RETURN_IF_ERROR(Visit(full));
-      } else if (S_ISREG(st.st_mode) && Keep(full, n, st)) {
-        auto name = store_->PutFile(full);
-        if (name.ok()) Add(name->str(), full, (st.st_mode & 0111) != 0);
+    GG_ASSIGN_OR_RETURN(auto scan, Scan(dir, r_.exclude, false, settled_before_));
+    Resolve(store_, *scan);
+    for (const auto& e : scan->entries) {
+      std::string full = dir == "/" ? "/" + e.name : dir + "/" + e.name;
+      if (e.kind == Kind::kDir) {
+        if (Status st = Visit(full); !st.ok() && IsDirectory(full)) return st;
+      } else if (e.kind == Kind::kFile && e.keep) {
+        Add(e.content.str(), full, (e.key.mode & 0111) != 0);
       }
       // Symlinks in expanded dirs are skipped: an input is a file or a tree.
     }
+    SaveRecord(store_, *scan);
     return Status::Ok();
   }
 
@@ -119,6 +521,7 @@ class ViewBuilder {
 
   LocalStore* store_;
   const ViewRequest& r_;
+  int64_t settled_before_;
 };
 
 bool IsSystemDir(const std::string& d) {
@@ -144,6 +547,13 @@ bool IsBuildProduct(const std::string& name, bool is_dir) {
   }
   return name.find(".so.") != std::string::npos || name.find(".gg-tmp.") != std::string::npos;
 }
+
+ViewCacheStats GetViewCacheStats() {
+  return ViewCacheStats{g_counters.trees_reused.load(), g_counters.trees_built.load(),
+                        g_counters.files_hashed.load(), g_counters.records_rejected.load()};
+}
+
+void SetViewSettleTime(std::chrono::nanoseconds t) { g_settle_ns = t.count(); }
 
 Result<std::vector<ThunkInput>> BuildView(LocalStore* store, const ViewRequest& request) {
   ViewRequest r = request;

@@ -4,8 +4,15 @@
 // build runs. Directories that must hold a thunk's outputs or a thunk-output
 // input (the working directory, the directories of -o files) are "expanded":
 // their entries are mounted one by one instead of as one read-only tree.
+//
+// Each model process starts fresh, so what a view costs is kept in the store
+// (.gg/view-cache/, one record per directory, see docs/store_format.md): per
+// entry the stat key (dev, inode, size, mtime, ctime, mode) and its content
+// name, and per tree root the name of its tree for a digest of every name and
+// stat key under it. A view then costs a readdir and an lstat per entry.
 #pragma once
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +38,20 @@ bool IsBuildProduct(const std::string& name, bool is_dir);
 /// under it). Dirs under /usr and other system locations are left to the
 /// toolchain.
 Result<std::vector<ThunkInput>> BuildView(LocalStore* store, const ViewRequest& request);
+
+/// What BuildView did in this process, for tests and measurements.
+struct ViewCacheStats {
+  int trees_reused = 0;      ///< tree roots answered from a record
+  int trees_built = 0;       ///< tree roots serialized and stored
+  int files_hashed = 0;      ///< files whose content was looked up or read (not from a record)
+  int records_rejected = 0;  ///< records present but damaged or for another directory
+};
+ViewCacheStats GetViewCacheStats();
+
+/// Files changed less than this long before a view is built are read afresh
+/// and not recorded: within a filesystem's timestamp granularity a rewrite
+/// can leave the stat key unchanged. Default 2 s; tests lower it.
+void SetViewSettleTime(std::chrono::nanoseconds t);
 
 /// True if `path` is `dir` or below it.
 bool IsUnder(const std::string& path, const std::string& dir);
