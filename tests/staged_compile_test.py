@@ -181,5 +181,33 @@ class StagedCompileTest(unittest.TestCase):
             self.assertEqual(f.read(), "#define GENERATED 42\n")
 
 
+    def test_cmake_unix_makefiles_generator(self):
+        # CMake writes absolute compiler paths (/usr/bin/cc) into its
+        # Makefiles, and builds out of tree: the source dir is a root too.
+        self.write("CMakeLists.txt", "cmake_minimum_required(VERSION 3.13)\nproject(p C)\n"
+                                     "include_directories(inc other/inc2)\n"
+                                     "add_library(ab STATIC src/a.c src/b.c)\n"
+                                     "add_executable(prog src/main.c)\ntarget_link_libraries(prog ab)\n")
+        build = os.path.join(self.src, "build")
+        os.makedirs(build)
+        subprocess.run(["cmake", "-G", "Unix Makefiles", "-DCMAKE_BUILD_TYPE=RelWithDebInfo", ".."], cwd=build,
+                       check=True, capture_output=True)
+        products = ["prog", "libab.a", "CMakeFiles/ab.dir/src/b.c.o"]
+        subprocess.run(["make", "-j2"], cwd=build, check=True, capture_output=True)
+        plain = {}
+        for product in products:
+            with open(os.path.join(build, product), "rb") as f:
+                plain[product] = f.read()
+        subprocess.run(["make", "clean"], cwd=build, check=True, capture_output=True)
+        p = subprocess.run([GG, "build", "--", "make", "-j2"], cwd=build, env=self.env, capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("0 ran locally", p.stderr)
+        for product in products:
+            with open(os.path.join(build, product), "rb") as f:
+                self.assertEqual(f.read(), plain[product], f"{product} differs from the plain build")
+        self.assertEqual(subprocess.run(["./prog"], cwd=build, capture_output=True, text=True).stdout, "43\n")
+
+
 if __name__ == "__main__":
     unittest.main()
