@@ -209,5 +209,28 @@ class StagedCompileTest(unittest.TestCase):
         self.assertEqual(subprocess.run(["./prog"], cwd=build, capture_output=True, text=True).stdout, "43\n")
 
 
+    @unittest.skipIf(not shutil.which("clang"), "clang is not installed")
+    def test_clang_and_clang_plus_plus(self):
+        self.write("y.cc", '#include <iostream>\n#include "a.h"\nint main() { std::cout << A + 41 << "\\n"; }\n')
+        self.write("Makefile", FILES["Makefile"] + "y: y.cc\n\t$(CXX) $(CFLAGS) -Iinc -o $@ $<\n")
+        for flags in ("-g -O2", "-O2"):
+            make = ["make", "CC=clang", "CXX=clang++", "CFLAGS=" + flags, "prog", "y"]
+            self.run_in("make", "clean")
+            self.run_in("rm", "-f", "y")
+            self.run_in(*make)
+            plain = {}
+            for product in PRODUCTS + ["y"]:
+                with open(os.path.join(self.src, product), "rb") as f:
+                    plain[product] = f.read()
+            self.run_in("make", "clean")
+            self.run_in("rm", "-f", "y")
+            out = self.run_in(GG, "build", "--", *make).stderr
+            self.assertIn("0 ran locally", out)
+            for product, content in plain.items():
+                with open(os.path.join(self.src, product), "rb") as f:
+                    self.assertEqual(f.read(), content, f"{product} ({flags}) differs from the plain build")
+            self.assertEqual(self.run_in("./y").stdout, "42\n")
+
+
 if __name__ == "__main__":
     unittest.main()

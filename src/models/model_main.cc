@@ -30,6 +30,24 @@ using namespace gg::models;
   _exit(127);
 }
 
+// The real clang, run from its bind-mounted copy, would look for its headers
+// beside that copy (it finds its resource dir from /proc/self/exe): name the
+// real one.
+[[noreturn]] void ExecRealClang(const Session& s, const std::string& real, char** argv) {
+  std::vector<char*> args;
+  for (char** a = argv; *a; ++a) args.push_back(*a);
+  static std::string flag = "-resource-dir", dir;
+  for (const auto& in : s.toolchain.clang_inputs) {
+    if (in.path.find("/lib/clang/") != std::string::npos && in.path.find("/include") == std::string::npos) dir = in.path;
+  }
+  if (!dir.empty()) {
+    args.push_back(flag.data());
+    args.push_back(dir.data());
+  }
+  args.push_back(nullptr);
+  ExecReal(real, args.data());
+}
+
 // /bin/sh: a placeholder run as a program (`./prog` of a program the build
 // just linked) is forced first, then run; everything else goes straight to
 // the real shell.
@@ -92,15 +110,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gg-model: %s is not a tool of this session\n", exe);
     return 127;
   }
-  const auto& [kind, real] = it->second;
-  if (getenv(kPassthroughEnv)) ExecReal(real, argv);
+  auto [kind, real] = it->second;
+  if (Toolchain::IsClang(kind)) {
+    // clang and clang++ are one file; the name it was called by decides.
+    std::string called = argv[0];
+    called = called.substr(called.rfind('/') + 1);
+    kind = called.find("++") != std::string::npos ? "clangxx" : "clang";
+  }
+  if (getenv(kPassthroughEnv)) {
+    if (Toolchain::IsClang(kind)) ExecRealClang(*session, real, argv);
+    ExecReal(real, argv);
+  }
 
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string reason = "no model for " + kind;
   auto store = LocalStore::Open(session->config.store_dir);
   if (store.ok()) {
     Result<ModelResult> r = ModelResult{reason, {}};
-    if (kind == "cc" || kind == "cxx") r = ModelGcc(store->get(), *session, kind, args);
+    if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store->get(), *session, kind, args, argv[0]);
     else if (kind == "ar") r = ModelAr(store->get(), *session, args);
     else if (kind == "ranlib" || kind == "strip") r = ModelInPlace(store->get(), *session, kind, args);
     if (r.ok() && r->local_reason.empty()) return 0;
@@ -120,5 +147,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gg-model: %s\n", s.message().c_str());
     return 1;
   }
+  if (Toolchain::IsClang(kind)) ExecRealClang(*session, real, argv);
   ExecReal(real, argv);
 }

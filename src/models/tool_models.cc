@@ -114,7 +114,7 @@ std::string PreprocessedExtension(const std::string& kind, const GccCommand& c) 
   for (const char* e : {".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", ".CPP"}) {
     if (f.ends_with(e)) return ".ii";
   }
-  if (f.ends_with(".c")) return kind == "cxx" ? ".ii" : ".i";
+  if (f.ends_with(".c")) return kind == "cxx" || kind == "clangxx" ? ".ii" : ".i";
   return "";
 }
 
@@ -136,13 +136,13 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   if (!ext.empty() && std::count(compile.args.begin() + 1, compile.args.end(), c.inputs[0]) == 1) {
     std::string text = compile.outputs[0] + ".gg" + ext;
     *source = text;
-    compile.inputs = s.toolchain.inputs;
+    compile.inputs = s.toolchain.InputsFor(kind);
     discover_args.insert(discover_args.end(), {"--reads", text, "--", compile.args[0]});
     for (auto& a : PreprocessorArgs(args)) discover_args.push_back(std::move(a));
     discover_args.insert(discover_args.end(), {"-E", "-o", text});
     outputs.push_back(text);
   } else {
-    compile.inputs = s.toolchain.inputs;
+    compile.inputs = s.toolchain.InputsFor(kind);
     compile.inputs.insert(compile.inputs.end(), deps.begin(), deps.end());
     for (const auto& d : c.include_dirs) tmpl.search_dirs.push_back(Absolute(cwd, d));
     for (const auto& f : c.inputs) tmpl.search_dirs.push_back(DirName(Absolute(cwd, f)));
@@ -173,7 +173,7 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   d.workdir = cwd;
   d.env = tmpl.compile.env;
   d.args = std::move(discover_args);
-  d.inputs = s.toolchain.inputs;
+  d.inputs = s.toolchain.InputsFor(kind);
   for (auto& in : view) d.inputs.push_back(std::move(in));
   d.inputs.insert(d.inputs.end(), deps.begin(), deps.end());
   d.inputs.push_back({discover->str(), kDiscoverPath, true});
@@ -185,7 +185,7 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
 }  // namespace
 
 Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::string& kind,
-                             const std::vector<std::string>& raw_args) {
+                             const std::vector<std::string>& raw_args, const std::string& argv0) {
   ModelResult local;
   for (const char* v : {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH",
                         "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"}) {
@@ -207,7 +207,15 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   t.function = fn.name;
   t.workdir = cwd;
   t.env = BaseEnv();
-  t.args.push_back(fn.path);
+  // clang++ is clang called by another name, and clang finds gcc's files
+  // (libstdc++ headers, crt files) from the directory it was called from:
+  // argv[0] as the user's build gave it, made absolute (the same bytes).
+  std::string exe = fn.path;
+  if (Toolchain::IsClang(kind)) {
+    exe = argv0.find('/') != std::string::npos ? Absolute(cwd, argv0) : FindInPath(argv0);
+    if (exe.empty()) exe = DirName(fn.path) + (kind == "clangxx" ? "/clang++" : "/clang");
+  }
+  t.args.push_back(exe);
   t.args.insert(t.args.end(), args.begin(), args.end());
 
   ViewRequest view;
@@ -263,7 +271,7 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   if (c.mode == GccCommand::Mode::kCompile) {
     return StageCompile(store, s, kind, std::move(t), c, std::move(view_inputs), dep_inputs, cwd, modes);
   }
-  t.inputs = s.toolchain.inputs;
+  t.inputs = s.toolchain.InputsFor(kind);
   for (auto& in : view_inputs) t.inputs.push_back(std::move(in));
   t.inputs.insert(t.inputs.end(), dep_inputs.begin(), dep_inputs.end());
   return Finish(store, s, t, cwd, modes);

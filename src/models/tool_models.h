@@ -15,9 +15,10 @@ struct ModelResult {
   std::vector<std::string> placeholders;  ///< written (absolute paths)
 };
 
-/// gcc, g++, cc, c++: `kind` is "cc" or "cxx"; args exclude argv[0].
+/// gcc, g++, cc, c++, clang, clang++: `kind` is "cc", "cxx", "clang" or
+/// "clangxx"; args exclude argv[0], which is `argv0`.
 Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::string& kind,
-                             const std::vector<std::string>& args);
+                             const std::vector<std::string>& args, const std::string& argv0);
 /// ar with r/q: a new archive from members.
 Result<ModelResult> ModelAr(LocalStore* store, const Session& s, const std::vector<std::string>& args);
 /// ranlib FILE / strip [opts] FILE: rewrites a placeholder's output in place.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -20,13 +21,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kFormat[] = "gg-toolchain 3";
+constexpr char kFormat[] = "gg-toolchain 5";
 constexpr char kBusybox[] = "/usr/bin/busybox";
 
 // The tools a build may call directly, by the names found in $PATH.
 const std::pair<const char*, const char*> kTools[] = {
     {"cc", "gcc"},       {"cxx", "g++"},   {"ar", "ar"},   {"ranlib", "ranlib"}, {"strip", "strip"},
-    {"as", "as"},        {"ld", "ld"},     {"nm", "nm"},   {"objcopy", "objcopy"}};
+    {"as", "as"},        {"ld", "ld"},     {"nm", "nm"},   {"objcopy", "objcopy"},
+    {"clang", "clang"},  {"clangxx", "clang++"}};
 
 std::string Lexical(const std::string& p) { return fs::path(p).lexically_normal().string(); }
 
@@ -106,6 +108,29 @@ class FileSet {
         e.executable = true;
         tree.entries.push_back(e);
       }
+      // A tree mounted below this one needs its mount point here (clang's
+      // resource dir below /usr/lib/llvm-14/lib, .../gconv below its lib dir).
+      std::set<std::string> below(whole.begin(), whole.end());
+      for (const auto& [other, other_names] : files_) {
+        if (other_names.empty()) continue;
+        for (const auto& alias : aliases_[other]) below.insert(alias);
+      }
+      for (const auto& w : below) {
+        std::string rel;
+        for (const auto& alias : aliases_[dir]) {
+          if (w.starts_with(alias + "/")) rel = w.substr(alias.size() + 1);
+        }
+        if (rel.empty()) continue;
+        for (size_t slash = 0; slash != std::string::npos;) {
+          slash = rel.find('/', slash + 1);
+          TreeEntry e;
+          e.path = rel.substr(0, slash);
+          e.kind = TreeEntry::Kind::kDir;
+          bool have = false;
+          for (const auto& x : tree.entries) have |= x.path == e.path;
+          if (!have) tree.entries.push_back(e);
+        }
+      }
       GG_ASSIGN_OR_RETURN(Name name, store->Put(tree.Serialize()));
       for (const auto& alias : aliases_[dir]) inputs->push_back({name.str(), alias, false});
     }
@@ -172,6 +197,86 @@ std::vector<std::string> IncludeDirs(const std::string& driver, const char* lang
     else if (in && line.starts_with(" /")) dirs.push_back(Lexical(line.substr(1)));
   }
   return dirs;
+}
+
+// clang: its libraries (ldd), resource dir, the names that lead to it, and
+// every other system file a sample compile and link open (strace): the /etc
+// files its distribution detection reads decide defaults such as PIE.
+Status CaptureClang(LocalStore* store, Toolchain* t, std::vector<std::string> trees, FileSet files,
+                    const std::map<std::string, std::string>& extra) {
+  const std::string clang = t->tools["clang"];
+  auto resource = RunCapture({clang, "-print-resource-dir"});
+  if (!resource.ok() || Lines(*resource).empty()) return Status::Failed("clang -print-resource-dir failed");
+  std::string resource_dir = Lexical(Lines(*resource)[0]);
+  std::vector<std::string> new_trees;
+  for (const auto& d : std::vector<std::string>{resource_dir}) {
+    if (access(d.c_str(), R_OK) == 0) new_trees.push_back(d);
+  }
+  for (const char* lang : {"c", "c++"}) {
+    for (const auto& d : IncludeDirs(clang, lang)) {
+      bool covered = false;
+      for (const auto* list : {&trees, &new_trees}) {
+        for (const auto& tr : *list) covered |= d == tr || d.starts_with(tr + "/");
+      }
+      if (!covered && access(d.c_str(), R_OK) == 0) new_trees.push_back(d);
+    }
+  }
+  AddLddClosure(clang, &files);
+  for (const char* name : {"clang", "clang++"}) {
+    std::string found = FindInPath(name);
+    if (!found.empty() && found.starts_with("/usr/bin/")) files.Add(found);
+    files.Add(DirName(clang) + "/" + name);
+  }
+  // What a compile and a link open besides that, from strace if present.
+  std::vector<std::string> etc;
+  if (!FindInPath("strace").empty()) {
+    char dir_template[] = "/tmp/gg-clang-XXXXXX";
+    if (mkdtemp(dir_template)) {
+      std::string dir = dir_template;
+      (void)WriteFileAtomic(dir + "/t.cc", "#include <iostream>\nint main(){std::cout<<1;}\n");
+      (void)RunCapture({"strace", "-f", "-qq", "-e", "trace=open,openat,execve", "-o", dir + "/trace",
+                        DirName(clang) + "/clang++", "-o", dir + "/t", dir + "/t.cc"}, true);
+      auto trace = ReadFile(dir + "/trace");
+      for (const auto& line : trace.ok() ? Lines(*trace) : std::vector<std::string>{}) {
+        if (line.find("ENOENT") != std::string::npos || line.find("ENOTDIR") != std::string::npos) continue;
+        size_t q = line.find('"');
+        if (q == std::string::npos) continue;
+        std::string path = Lexical(line.substr(q + 1, line.find('"', q + 1) - q - 1));
+        struct stat st {};
+        if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        // Locale data (/usr/share, linked into /etc) only changes messages.
+        if (path.starts_with("/etc/") && path != "/etc/ld.so.cache") etc.push_back(path);
+        else if (!path.starts_with("/usr/share/") && !path.starts_with("/usr/lib/locale/")) files.Add(path);
+      }
+      (void)RemoveTree(dir);
+    }
+  }
+  for (const char* f : {"/etc/os-release", "/etc/lsb-release", "/etc/debian_version"}) {
+    if (access(f, R_OK) == 0) etc.push_back(f);
+  }
+  std::sort(etc.begin(), etc.end());
+  etc.erase(std::unique(etc.begin(), etc.end()), etc.end());
+
+  for (const auto& dir : new_trees) {
+    GG_ASSIGN_OR_RETURN(Name name, CollectPath(store, dir));
+    t->clang_inputs.push_back({name.str(), dir, false});
+    trees.push_back(dir);
+  }
+  for (const auto& in : t->inputs) {
+    // gcc's whole-directory trees; its synthetic trees are rebuilt below.
+    if (std::find(trees.begin(), trees.end(), in.path) != trees.end()) t->clang_inputs.push_back(in);
+  }
+  GG_RETURN_IF_ERROR(files.AddInputs(store, &t->clang_inputs, trees, extra));
+  for (const auto& f : etc) {
+    GG_ASSIGN_OR_RETURN(Name name, store->PutFile(f));
+    t->clang_inputs.push_back({name.str(), f, false});
+  }
+  for (const auto& [kind, path] : t->tools) {
+    if (kind != "clang") continue;  // clang++ is the same file
+    GG_ASSIGN_OR_RETURN(Name name, store->PutFile(path));
+    t->clang_inputs.push_back({name.str(), path, true});
+  }
+  return Status::Ok();
 }
 
 std::string CacheKey(const std::map<std::string, std::string>& tools, const std::string& install) {
@@ -245,7 +350,7 @@ Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_
 Result<ThunkInput> Toolchain::ToolInput(const std::string& kind) const {
   auto it = tools.find(kind);
   if (it == tools.end()) return Status::NotFound("no " + kind + " in the captured toolchain");
-  for (const auto& in : inputs) {
+  for (const auto& in : InputsFor(kind)) {
     if (in.path == it->second && in.executable) return in;
   }
   return Status::NotFound("toolchain has no input for " + it->second);
@@ -256,6 +361,9 @@ std::string Toolchain::Serialize() const {
   out += "shell " + shell + "\n";
   for (const auto& [k, v] : tools) out += "tool " + k + " " + v + "\n";
   for (const auto& in : inputs) out += "input " + in.name + " " + (in.executable ? "x" : "-") + " " + in.path + "\n";
+  for (const auto& in : clang_inputs) {
+    out += "clang-input " + in.name + " " + (in.executable ? "x" : "-") + " " + in.path + "\n";
+  }
   return out;
 }
 
@@ -273,12 +381,12 @@ Result<Toolchain> Toolchain::Parse(const std::string& text) {
       std::string k, v;
       in >> k >> v;
       t.tools[k] = v;
-    } else if (kind == "input") {
+    } else if (kind == "input" || kind == "clang-input") {
       ThunkInput ti;
       std::string x;
       in >> ti.name >> x >> ti.path;
       ti.executable = x == "x";
-      t.inputs.push_back(ti);
+      (kind == "input" ? t.inputs : t.clang_inputs).push_back(ti);
     }
   }
   return t;
@@ -308,9 +416,11 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
     if (text.ok()) {
       auto parsed = Toolchain::Parse(*text);
       bool complete = parsed.ok();
-      for (size_t i = 0; complete && i < parsed->inputs.size(); ++i) {
-        auto n = Name::Parse(parsed->inputs[i].name);
-        complete = n.ok() && store->Has(*n);
+      for (const auto* list : {&parsed->inputs, &parsed->clang_inputs}) {
+        for (size_t i = 0; complete && i < list->size(); ++i) {
+          auto n = Name::Parse((*list)[i].name);
+          complete = n.ok() && store->Has(*n);
+        }
       }
       if (complete) return parsed;
     }
@@ -338,7 +448,9 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
   // The binaries, their libraries and the files links read.
   FileSet files;
   std::vector<std::string> binaries;
-  for (const auto& [kind, path] : t.tools) binaries.push_back(path);
+  for (const auto& [kind, path] : t.tools) {
+    if (!Toolchain::IsClang(kind)) binaries.push_back(path);
+  }
   for (const char* prog : {"cc1", "cc1plus", "collect2", "lto-wrapper", "lto1"}) {
     std::string p = install + "/" + prog;
     if (access(p.c_str(), X_OK) == 0) binaries.push_back(p);
@@ -358,11 +470,23 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
     GG_ASSIGN_OR_RETURN(Name bb, store->PutFile(kBusybox));
     t.shell = bb.str();
   }
+  FileSet clang_files = files;  // before gcc's trees are made: clang's add to them
   GG_RETURN_IF_ERROR(files.AddInputs(store, &t.inputs, trees, extra));
   // Each tool also as a value at its real path, so it can be a function.
   for (const auto& [kind, path] : t.tools) {
+    if (Toolchain::IsClang(kind)) continue;
     GG_ASSIGN_OR_RETURN(Name name, store->PutFile(path));
     t.inputs.push_back({name.str(), path, true});
+  }
+  if (t.tools.count("clang")) {
+    Status s = CaptureClang(store, &t, trees, std::move(clang_files), extra);
+    if (!s.ok()) {
+      // gcc builds still work; clang commands will run locally, listed.
+      std::fprintf(stderr, "gg: clang not captured (%s); clang commands will run locally\n", s.message().c_str());
+      t.tools.erase("clang");
+      t.tools.erase("clangxx");
+      t.clang_inputs.clear();
+    }
   }
   GG_RETURN_IF_ERROR(MakeDirs(cache_dir));
   GG_RETURN_IF_ERROR(WriteFileAtomic(cache, t.Serialize()));

@@ -17,11 +17,21 @@
 namespace gg::models {
 
 struct Toolchain {
-  /// Tool kind ("cc", "cxx", "ar", "ranlib", "strip", "as", "ld", "nm",
-  /// "objcopy") -> the real host file (symlinks resolved).
+  /// Tool kind ("cc", "cxx", "clang", "clangxx", "ar", "ranlib", "strip",
+  /// "as", "ld", "nm", "objcopy") -> the real host file (symlinks resolved).
   std::map<std::string, std::string> tools;
   /// Everything a tool thunk needs besides its own inputs.
   std::vector<ThunkInput> inputs;
+  /// The same for clang and clang++ (kinds "clang", "clangxx"): gcc's files
+  /// (clang links with its crt files and libstdc++) plus clang's libraries,
+  /// resource dir and the /etc files its distribution detection reads. Kept
+  /// apart so gcc thunks do not carry clang's ~230 MB of libraries.
+  std::vector<ThunkInput> clang_inputs;
+
+  static bool IsClang(const std::string& kind) { return kind == "clang" || kind == "clangxx"; }
+  const std::vector<ThunkInput>& InputsFor(const std::string& kind) const {
+    return IsClang(kind) ? clang_inputs : inputs;
+  }
   /// busybox (static), visible as /bin/sh and /usr/bin/sh in thunks.
   std::string shell;
 
