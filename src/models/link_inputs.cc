@@ -62,9 +62,10 @@ class Resolver {
     }
     for (const auto& lib : c_.libs) FindLib(lib);
     for (const auto& f : c_.linker_files) {
+      // Scripts and version scripts: shown by the view unless it leaves
+      // them out (libtool writes .libs/libfoo.ver).
       std::string abs = Normal(cwd_, f);
-      if (IsSystemPath(abs)) out_.system_files.push_back(abs);
-      else out_.needed_dirs.push_back(DirName(abs));
+      if (!AddFile(abs, false)) out_.needed_dirs.push_back(DirName(abs));
     }
     return out_;
   }
@@ -78,14 +79,16 @@ class Resolver {
     return true;
   }
 
-  // A file the linker reads: recorded, then followed into what it names.
-  void AddFile(const std::string& abs) {
-    if (!seen_.insert(abs).second) return;
+  // A file the linker reads: recorded, then (if `follow`) followed into
+  // what it names. False if it is left to the project view or the
+  // placeholder dependencies.
+  bool AddFile(const std::string& abs, bool follow = true) {
+    if (!seen_.insert(abs).second) return true;
     struct stat st {};
-    if (stat(abs.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+    if (stat(abs.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     if (st.st_size <= 4096) {
       auto p = ReadPlaceholder(abs);
-      if (p.ok() && p->has_value()) return;  // a thunk's output: the model makes it a dependency
+      if (p.ok() && p->has_value()) return false;  // a thunk's output: the model makes it a dependency
     }
     if (IsSystemPath(abs)) {
       out_.system_files.push_back(abs);
@@ -93,19 +96,20 @@ class Resolver {
       std::string base = abs.substr(abs.rfind('/') + 1);
       bool left_out = IsBuildProduct(base, false) || abs.find("/.libs/") != std::string::npos ||
                       (st.st_mode & 0111) != 0;
-      if (!left_out) return;  // the view shows it
+      if (!left_out) return false;  // the view shows it
       out_.project_files.push_back(abs);
     }
+    if (!follow) return true;
     ElfDynamic dyn;
     if (ReadElfDynamic(abs, &dyn)) {
       std::vector<std::string> own = dyn.runpath;
       own.push_back(DirName(abs));
       for (const auto& n : dyn.needed) FindNeeded(n, own);
-      return;
+      return true;
     }
-    if (st.st_size > 65536) return;
+    if (st.st_size > 65536) return true;
     auto text = ReadFile(abs);
-    if (!text.ok() || text->starts_with("!<arch>") || text->starts_with("\x7f" "ELF")) return;
+    if (!text.ok() || text->starts_with("!<arch>") || text->starts_with("\x7f" "ELF")) return true;
     for (const auto& name : LinkerScriptInputs(*text)) {
       if (name.starts_with("-l")) {
         FindLib(name.substr(2));
@@ -117,6 +121,7 @@ class Resolver {
         FindIn(name, dirs_);
       }
     }
+    return true;
   }
 
   // -lNAME as ld finds it: the first dir holding libNAME.so or libNAME.a
