@@ -40,8 +40,9 @@ std::vector<std::string> SplitColons(const std::string& s) {
 
 class Resolver {
  public:
-  Resolver(const GccCommand& c, const std::string& cwd, const Toolchain& tc, const std::string& lib_path)
-      : c_(c), cwd_(cwd) {
+  Resolver(LocalStore* store, const GccCommand& c, const std::string& cwd, const Toolchain& tc,
+           const std::string& lib_path, LinkInputs* out, std::set<std::string>* seen)
+      : store_(store), c_(c), cwd_(cwd), tc_(tc), lib_path_(lib_path), out_(*out), seen_(*seen) {
     for (const auto& d : c.lib_dirs) dirs_.push_back(Normal(cwd, d));
     for (const auto& d : c.linker_dirs) {
       dirs_.push_back(Normal(cwd, d));
@@ -54,7 +55,7 @@ class Resolver {
     for (const auto& d : tc.lib_dirs) dirs_.push_back(d);
   }
 
-  LinkInputs Run() {
+  void Run() {
     for (const auto& in : c_.inputs) {
       std::string abs = Normal(cwd_, in);
       if (!IsLinkable(abs)) continue;  // sources compiled by this command are in the view
@@ -67,7 +68,6 @@ class Resolver {
       std::string abs = Normal(cwd_, f);
       if (!AddFile(abs, false)) out_.needed_dirs.push_back(DirName(abs));
     }
-    return out_;
   }
 
  private:
@@ -88,7 +88,12 @@ class Resolver {
     if (stat(abs.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     if (st.st_size <= 4096) {
       auto p = ReadPlaceholder(abs);
-      if (p.ok() && p->has_value()) return false;  // a thunk's output: the model makes it a dependency
+      if (p.ok() && p->has_value()) {
+        // A thunk's output (the model makes it a dependency). A shared
+        // library's DT_NEEDED are what its link named with -l.
+        if (abs.find(".so") != std::string::npos) FollowThunkLibs(**p);
+        return false;
+      }
     }
     if (IsSystemPath(abs)) {
       out_.system_files.push_back(abs);
@@ -102,6 +107,12 @@ class Resolver {
     if (!follow) return true;
     ElfDynamic dyn;
     if (ReadElfDynamic(abs, &dyn)) {
+      // ld finds a DT_NEEDED library by its soname (libz.so.1), which the
+      // libz.so -> libz.so.1.2.13 chain may skip.
+      if (!dyn.soname.empty()) {
+        std::string by_soname = DirName(abs) + "/" + dyn.soname;
+        if (access(by_soname.c_str(), F_OK) == 0) AddFile(by_soname);
+      }
       std::vector<std::string> own = dyn.runpath;
       own.push_back(DirName(abs));
       for (const auto& n : dyn.needed) FindNeeded(n, own);
@@ -148,6 +159,22 @@ class Resolver {
     }
   }
 
+  // The libraries the link thunk behind `target` names, resolved from its
+  // working directory.
+  void FollowThunkLibs(const Name& target) {
+    if (!store_ || !followed_.insert(target.object().str()).second) return;
+    auto bytes = store_->Get(target.object());
+    if (!bytes.ok()) return;
+    auto t = Thunk::Parse(*bytes);
+    if (!t.ok() || t->args.size() < 2) return;
+    GccCommand link = ParseGccCommand(std::vector<std::string>(t->args.begin() + 1, t->args.end()));
+    if (!link.local_reason.empty() || link.mode != GccCommand::Mode::kLink) return;
+    GccCommand libs_only = link;
+    libs_only.inputs.clear();  // its objects are not this link's inputs
+    libs_only.linker_files.clear();
+    Resolver(store_, libs_only, t->effective_workdir(), tc_, lib_path_, &out_, &seen_).Run();
+  }
+
   // A DT_NEEDED name, as ld looks for it to check the shared library.
   void FindNeeded(const std::string& soname, const std::vector<std::string>& own) {
     std::vector<std::string> dirs = rpath_link_;
@@ -166,13 +193,17 @@ class Resolver {
     }
   }
 
+  LocalStore* store_;
   const GccCommand& c_;
   std::string cwd_;
+  const Toolchain& tc_;
+  std::string lib_path_;
   std::vector<std::string> dirs_;
   std::vector<std::string> rpath_link_;
   std::set<std::string> env_dirs_;
-  std::set<std::string> seen_;
-  LinkInputs out_;
+  LinkInputs& out_;
+  std::set<std::string>& seen_;
+  std::set<std::string> followed_;
 };
 
 }  // namespace
@@ -265,9 +296,12 @@ std::vector<std::string> LinkerScriptInputs(const std::string& text) {
   return out;
 }
 
-LinkInputs ResolveLinkInputs(const GccCommand& c, const std::string& cwd, const Toolchain& toolchain,
-                             const std::string& lib_path) {
-  return Resolver(c, cwd, toolchain, lib_path).Run();
+LinkInputs ResolveLinkInputs(LocalStore* store, const GccCommand& c, const std::string& cwd,
+                             const Toolchain& toolchain, const std::string& lib_path) {
+  LinkInputs out;
+  std::set<std::string> seen;
+  Resolver(store, c, cwd, toolchain, lib_path, &out, &seen).Run();
+  return out;
 }
 
 }  // namespace gg::models

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/local_store.h"
 #include "models/gcc_command.h"
 #include "models/toolchain.h"
 
@@ -23,9 +24,11 @@ struct LinkInputs {
 
 /// Resolves a link's inputs as ld would find them, from the working dir
 /// `cwd`. `lib_path` is $LIBRARY_PATH (a library found there makes the link
-/// run locally: the thunk's environment does not carry it).
-LinkInputs ResolveLinkInputs(const GccCommand& c, const std::string& cwd, const Toolchain& toolchain,
-                             const std::string& lib_path);
+/// run locally: the thunk's environment does not carry it). A shared
+/// library that is still a placeholder cannot be read for its DT_NEEDED
+/// entries: the libraries its own link thunk (in `store`) names stand in.
+LinkInputs ResolveLinkInputs(LocalStore* store, const GccCommand& c, const std::string& cwd,
+                             const Toolchain& toolchain, const std::string& lib_path);
 
 /// The DT_SONAME ("" if none) and DT_NEEDED names of an ELF shared object,
 /// and its DT_RUNPATH/DT_RPATH dirs ($ORIGIN expanded); false if `path` is

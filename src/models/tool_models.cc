@@ -152,7 +152,7 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   LinkInputs link;
   if (c.mode == GccCommand::Mode::kLink) {
     const char* lib_path = getenv("LIBRARY_PATH");
-    link = ResolveLinkInputs(c, cwd, s.toolchain, lib_path ? lib_path : "");
+    link = ResolveLinkInputs(store, c, cwd, s.toolchain, lib_path ? lib_path : "");
     if (!link.local_reason.empty()) {
       local.local_reason = link.local_reason;
       return local;
