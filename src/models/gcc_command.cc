@@ -94,6 +94,51 @@ std::vector<std::string> SplitResponse(const std::string& text) {
   return out;
 }
 
+// Files and dirs named in the arguments gcc passes on to ld.
+void ParseLinkerArgs(const std::vector<std::string>& ld, GccCommand* c) {
+  for (size_t i = 0; i < ld.size(); ++i) {
+    const std::string& a = ld[i];
+    auto value = [&](std::string_view opt, std::vector<std::string>* into) {
+      std::string o(opt);
+      if (a == o || a == "-" + o) {
+        if (i + 1 < ld.size()) into->push_back(ld[++i]);
+        return true;
+      }
+      for (const std::string& p : {o + "=", "-" + o + "="}) {
+        if (a.starts_with(p) && a.size() > p.size()) {
+          into->push_back(a.substr(p.size()));
+          return true;
+        }
+      }
+      return false;
+    };
+    if (value("-rpath-link", &c->linker_dirs) || value("-version-script", &c->linker_files) ||
+        value("-dynamic-list", &c->linker_files) || value("-script", &c->linker_files)) {
+      continue;
+    }
+    if (a == "-L" || a == "-T") {
+      if (i + 1 < ld.size()) (a == "-L" ? c->linker_dirs : c->linker_files).push_back(ld[++i]);
+    } else if (a.starts_with("-L") && a.size() > 2) {
+      c->linker_dirs.push_back(a.substr(2));
+    } else if (a.starts_with("-T") && a.size() > 2 && a != "-Tbss" && a != "-Tdata" && a != "-Ttext") {
+      c->linker_files.push_back(a.substr(2));
+    }
+  }
+}
+
+// No input file and no -o: gcc can only print (or fail).
+bool IsQuery(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-" || a.starts_with("-o") || (!a.empty() && a[0] != '-')) {
+      // A value of a separate option is not an input.
+      if (i > 0 && kSeparate.count(args[i - 1]) && args[i - 1] != "-o") continue;
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> ExpandResponseFiles(const std::vector<std::string>& args) {
@@ -118,6 +163,7 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
   GccCommand c;
   c.args = args;
   std::string output, dep_file, lang;
+  std::vector<std::string> linker_args;
   bool compile = false, dep = false, have_target = false;
   std::vector<std::string> sources;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -125,6 +171,7 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
     std::string why;
     if (RunsLocally(a, &why)) {
       c.local_reason = why;
+      c.query = IsQuery(args);
       return c;
     }
     if (a.size() > 1 && a[0] == '-') {
@@ -147,6 +194,17 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
       };
       if (a == "-c") compile = true;
       else if (a == "-shared") c.shared = true;
+      else if (a == "-static") c.static_link = true;
+      else if (a.starts_with("-Wl,")) {
+        std::string rest = a.substr(4);
+        for (size_t start = 0;;) {
+          size_t comma = rest.find(',', start);
+          linker_args.push_back(rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      } else if (opt == "-Xlinker") linker_args.push_back(value);
+      else if (opt == "-T") c.linker_files.push_back(value);
       else if (a == "-MD" || a == "-MMD") dep = true;
       else if (joined("-MT") || joined("-MQ")) have_target = true;
       else if (joined("-MF")) dep_file = value;
@@ -166,8 +224,10 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
     c.inputs.push_back(a);
     if (IsSourceFile(a, lang)) sources.push_back(a);
   }
+  ParseLinkerArgs(linker_args, &c);
   if (c.inputs.empty()) {
     c.local_reason = "no input files";
+    c.query = IsQuery(args);
     return c;
   }
   if (compile) {

@@ -19,8 +19,15 @@ struct GccCommand {
   std::vector<std::string> include_files; ///< -include -imacros
   std::vector<std::string> lib_dirs;      ///< -L
   std::vector<std::string> libs;          ///< -lNAME: NAME
+  std::vector<std::string> linker_dirs;   ///< -Wl,-L / -Wl,-rpath-link dirs
+  std::vector<std::string> linker_files;  ///< -T, -Wl,--version-script= and such: files ld reads
   bool shared = false;
+  bool static_link = false;               ///< -static: ld takes only lib*.a
   std::string local_reason;               ///< non-empty: run it for real, and why
+  /// With local_reason: the command has no input file and no -o (-dumpmachine,
+  /// -print-*, --version, probes), so it can write nothing; it runs for real
+  /// and is counted, not listed.
+  bool query = false;
 };
 
 /// Expands @file arguments (recursively, as gcc does; quoting with ' " \).

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "core/path_util.h"
@@ -54,6 +55,16 @@ std::vector<std::string> DetectRoots(const std::string& cwd) {
 }
 
 void PrintLocalSummary(const InferResult& r, FILE* out) {
+  if (!r.queries.empty()) {
+    // Queries write nothing, so running them is never wrong; a count and
+    // the kinds are enough.
+    std::map<std::string, size_t> kinds;
+    for (const auto& q : r.queries) ++kinds[q.substr(0, q.find('\t'))];
+    std::string list;
+    for (const auto& [k, n] : kinds) list += (list.empty() ? "" : ", ") + k + " x" + std::to_string(n);
+    std::fprintf(out, "gg: %zu compiler quer%s ran for real (they write no files): %s\n", r.queries.size(),
+                 r.queries.size() == 1 ? "y" : "ies", list.c_str());
+  }
   if (r.local_commands.empty()) return;
   std::fprintf(out, "gg: %zu command%s ran locally:\n", r.local_commands.size(),
                r.local_commands.size() == 1 ? "" : "s");
@@ -135,11 +146,12 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   if (thunks.ok()) {
     for (char ch : *thunks) r.thunks += ch == '\n';
   }
-  auto local = ReadFile(session_dir + "/local.log");
-  if (local.ok()) {
-    std::istringstream in(*local);
+  for (auto [file, into] : {std::pair{"/local.log", &r.local_commands}, std::pair{"/queries.log", &r.queries}}) {
+    auto text = ReadFile(session_dir + file);
+    if (!text.ok()) continue;
+    std::istringstream in(*text);
     for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) r.local_commands.push_back(line);
+      if (!line.empty()) into->push_back(line);
     }
   }
   (void)RemoveTree(session_dir);

@@ -23,6 +23,7 @@ struct InferResult {
   int exit_code = 0;                       ///< the build command's
   size_t thunks = 0;                       ///< placeholders the models wrote
   std::vector<std::string> local_commands; ///< "reason\tcommand", in order
+  std::vector<std::string> queries;        ///< same, for commands that write nothing (gcc -dumpmachine)
   double seconds = 0;
 };
 
@@ -31,7 +32,8 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options);
 /// gg-model's path: $GG_MODEL_EXE, else beside `gg_exe`.
 std::string DefaultModelExe(const std::string& gg_exe);
 
-/// Prints "N commands ran locally: ..." (nothing when N is 0).
+/// Prints "N commands ran locally: ..." (nothing when N is 0), and a
+/// one-line count of queries.
 void PrintLocalSummary(const InferResult& r, FILE* out);
 
 /// Project roots implied by the build directory (CMake's source dir).

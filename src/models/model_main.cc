@@ -15,6 +15,7 @@
 
 #include "core/local_store.h"
 #include "core/placeholder.h"
+#include "models/gcc_command.h"
 #include "models/session.h"
 #include "models/tool_models.h"
 
@@ -136,7 +137,12 @@ int main(int argc, char** argv) {
     reason = store.status().message();
   }
   // Run it for real, after forcing any placeholder it names.
-  session->LogLocal(kind + ": " + reason, std::vector<std::string>(argv, argv + argc));
+  std::vector<std::string> command(argv, argv + argc);
+  if ((kind == "cc" || kind == "cxx") && ParseGccCommand(args).query) {
+    session->LogQuery(kind + ": " + reason, command);
+  } else {
+    session->LogLocal(kind + ": " + reason, command);
+  }
   std::vector<std::string> candidates;
   for (const auto& a : args) {
     if (!a.empty() && a[0] != '-') candidates.push_back(a);

@@ -69,13 +69,23 @@ void Session::LogThunk(const std::string& name, const std::string& path) const {
   AppendLine(dir + "/thunks.log", name + "\t" + path);
 }
 
-void Session::LogLocal(const std::string& reason, const std::vector<std::string>& argv) const {
+namespace {
+std::string LogLine(const std::string& reason, const std::vector<std::string>& argv) {
   std::string line = reason + "\t";
   for (size_t i = 0; i < argv.size(); ++i) line += (i ? " " : "") + argv[i];
   for (auto& ch : line) {
     if (ch == '\n') ch = ' ';
   }
-  AppendLine(dir + "/local.log", line);
+  return line;
+}
+}  // namespace
+
+void Session::LogLocal(const std::string& reason, const std::vector<std::string>& argv) const {
+  AppendLine(dir + "/local.log", LogLine(reason, argv));
+}
+
+void Session::LogQuery(const std::string& reason, const std::vector<std::string>& argv) const {
+  AppendLine(dir + "/queries.log", LogLine(reason, argv));
 }
 
 std::string Session::RealTool(const std::string& kind) const {

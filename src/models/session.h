@@ -41,6 +41,9 @@ struct Session {
   void LogThunk(const std::string& name, const std::string& path) const;
   /// Appends one line to the log of commands that ran for real.
   void LogLocal(const std::string& reason, const std::vector<std::string>& argv) const;
+  /// Appends one line to the log of queries (commands that write no file,
+  /// like `gcc -dumpmachine`) that ran for real.
+  void LogQuery(const std::string& reason, const std::vector<std::string>& argv) const;
   /// Path of the real tool for an overlaid path's kind.
   std::string RealTool(const std::string& kind) const;
 };

@@ -15,6 +15,7 @@
 #include "models/canonical_paths.h"
 #include "models/discovery.h"
 #include "models/gcc_command.h"
+#include "models/link_inputs.h"
 #include "models/project_view.h"
 
 namespace gg::models {
@@ -59,6 +60,12 @@ std::optional<Dependency> PlaceholderDep(const std::string& cwd, const std::stri
   auto p = ReadPlaceholder(abs);
   if (!p.ok() || !p->has_value()) return std::nullopt;
   return Dependency{abs, **p};
+}
+
+std::string ShellQuote(const std::string& w) {
+  std::string q = "'";
+  for (char ch : w) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
 }
 
 std::string InputPath(const std::string& cwd, const std::string& abs) {
@@ -251,10 +258,25 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
       }
     }
   }
+  // What ld reads beyond objects and the toolchain (link_inputs.h).
+  LinkInputs link;
+  if (c.mode == GccCommand::Mode::kLink) {
+    const char* lib_path = getenv("LIBRARY_PATH");
+    link = ResolveLinkInputs(store, c, cwd, s.toolchain, lib_path ? lib_path : "");
+    if (!link.local_reason.empty()) {
+      local.local_reason = link.local_reason;
+      return local;
+    }
+  }
   for (const auto& d : deps) {
     view.exclude.insert(d.abs);
     view.expand.insert(DirName(d.abs));
   }
+  for (const auto& f : link.project_files) {
+    view.exclude.insert(f);
+    view.expand.insert(DirName(f));
+  }
+  for (const auto& d : link.needed_dirs) view.needed.push_back(d);
   for (const auto& in : c.inputs) view.needed.push_back(DirName(Absolute(cwd, in)));
   for (const auto& f : c.include_files) view.needed.push_back(DirName(Absolute(cwd, f)));
   for (const auto& d : c.include_dirs) view.needed.push_back(Absolute(cwd, d));
@@ -263,6 +285,13 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
 
   std::vector<ThunkInput> dep_inputs;
   std::set<std::string> seen;
+  for (const auto& f : link.project_files) {
+    struct stat st {};
+    GG_ASSIGN_OR_RETURN(Name name, store->PutFile(f));
+    stat(f.c_str(), &st);
+    seen.insert(InputPath(cwd, f));
+    dep_inputs.push_back({name.str(), InputPath(cwd, f), (st.st_mode & 0111) != 0});
+  }
   for (const auto& d : deps) {
     std::string path = InputPath(cwd, d.abs);
     if (!seen.insert(path).second) continue;
@@ -271,7 +300,7 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   if (c.mode == GccCommand::Mode::kCompile) {
     return StageCompile(store, s, kind, std::move(t), c, std::move(view_inputs), dep_inputs, cwd, modes);
   }
-  t.inputs = s.toolchain.InputsFor(kind);
+  GG_ASSIGN_OR_RETURN(t.inputs, s.toolchain.InputsWith(store, link.system_files, kind));
   for (auto& in : view_inputs) t.inputs.push_back(std::move(in));
   t.inputs.insert(t.inputs.end(), dep_inputs.begin(), dep_inputs.end());
   return Finish(store, s, t, cwd, modes);
@@ -299,10 +328,7 @@ Result<ModelResult> ModelAr(LocalStore* store, const Session& s, const std::vect
     local.local_reason = "archive outside the working directory";
     return local;
   }
-  if (access(archive.c_str(), F_OK) == 0) {
-    local.local_reason = "ar updates an existing archive";
-    return local;
-  }
+  bool update = access(archive.c_str(), F_OK) == 0;
   GG_ASSIGN_OR_RETURN(ThunkInput fn, s.toolchain.ToolInput("ar"));
   Thunk t;
   t.function = fn.name;
@@ -313,6 +339,26 @@ Result<ModelResult> ModelAr(LocalStore* store, const Session& s, const std::vect
   t.inputs = s.toolchain.inputs;
   t.outputs = {tag};
   std::set<std::string> seen;
+  if (update) {
+    // ar changes an archive in place (libtool re-running, `ar r` adding to
+    // a library): the old archive, placeholder or real, is copied in first.
+    if (s.toolchain.shell.empty()) {
+      local.local_reason = "ar updates an existing archive (no shell captured)";
+      return local;
+    }
+    std::string quoted;
+    for (const auto& a : args) quoted += " " + ShellQuote(a);
+    t.function = s.toolchain.shell;
+    t.args = {"/gg/sh", "-c", "cp .gg-in/" + ShellQuote(tag) + " " + ShellQuote(tag) + " && chmod u+w " +
+                                  ShellQuote(tag) + " && exec " + ShellQuote(fn.path) + quoted};
+    t.inputs.push_back({s.toolchain.shell, "/gg/sh", true});
+    if (auto d = PlaceholderDep(cwd, archive)) {
+      t.inputs.push_back({d->target.str(), ".gg-in/" + tag, false});
+    } else {
+      GG_ASSIGN_OR_RETURN(Name old, store->PutFile(archive));
+      t.inputs.push_back({old.str(), ".gg-in/" + tag, false});
+    }
+  }
   for (size_t m = 2; m < args.size(); ++m) {
     std::string abs = Absolute(cwd, args[m]);
     std::string path = InputPath(cwd, abs);
@@ -359,11 +405,7 @@ Result<ModelResult> ModelInPlace(LocalStore* store, const Session& s, const std:
     return local;
   }
   GG_ASSIGN_OR_RETURN(ThunkInput tool, s.toolchain.ToolInput(kind));
-  auto shell_quote = [](const std::string& w) {
-    std::string q = "'";
-    for (char ch : w) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    return q + "'";
-  };
+  auto shell_quote = ShellQuote;
   std::string script = "cp .gg-in/" + shell_quote(tag) + " " + shell_quote(tag) + " && chmod u+w " +
                        shell_quote(tag) + " && exec " + shell_quote(tool.path);
   for (const auto& o : opts) script += " " + shell_quote(o);

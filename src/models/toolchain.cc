@@ -79,27 +79,10 @@ class FileSet {
   Status AddInputs(LocalStore* store, std::vector<ThunkInput>* inputs, const std::vector<std::string>& whole,
                    const std::map<std::string, std::string>& extra_files = {}) {
     for (const auto& [dir, names] : files_) {
-      bool covered = false;
-      for (const auto& w : whole) covered |= dir == w || dir.starts_with(w + "/");
-      if (covered || names.empty()) continue;
+      if (Covered(dir, whole) || names.empty()) continue;
       Tree tree;
-      for (const auto& base : names) {
-        std::string full = dir + "/" + base;
-        struct stat st {};
-        if (lstat(full.c_str(), &st) != 0) continue;
-        TreeEntry e;
-        e.path = base;
-        if (S_ISLNK(st.st_mode)) {
-          e.kind = TreeEntry::Kind::kSymlink;
-          e.target = fs::read_symlink(full).string();
-        } else if (S_ISREG(st.st_mode)) {
-          GG_ASSIGN_OR_RETURN(e.name, store->PutFile(full));
-          e.executable = (st.st_mode & 0111) != 0;
-        } else {
-          continue;
-        }
-        tree.entries.push_back(e);
-      }
+      GG_ASSIGN_OR_RETURN(size_t added, AddEntries(store, dir, &tree));
+      (void)added;
       for (const auto& [base, host] : extra_files) {
         if (dir != "/usr/bin") continue;
         TreeEntry e;
@@ -136,6 +119,48 @@ class FileSet {
     }
     return Status::Ok();
   }
+
+  // Adds the files gathered for `dir` to `tree` (those it lacks); returns
+  // how many were added.
+  Result<size_t> AddEntries(LocalStore* store, const std::string& dir, Tree* tree) const {
+    std::set<std::string> have;
+    for (const auto& e : tree->entries) have.insert(e.path);
+    size_t added = 0;
+    auto it = files_.find(dir);
+    if (it == files_.end()) return added;
+    for (const auto& base : it->second) {
+      if (have.count(base)) continue;
+      std::string full = dir + "/" + base;
+      struct stat st {};
+      if (lstat(full.c_str(), &st) != 0) continue;
+      TreeEntry e;
+      e.path = base;
+      if (S_ISLNK(st.st_mode)) {
+        e.kind = TreeEntry::Kind::kSymlink;
+        std::error_code ec;
+        e.target = fs::read_symlink(full, ec).string();
+        if (ec) continue;
+      } else if (S_ISREG(st.st_mode)) {
+        GG_ASSIGN_OR_RETURN(e.name, store->PutFile(full));
+        e.executable = (st.st_mode & 0111) != 0;
+      } else {
+        continue;
+      }
+      tree->entries.push_back(e);
+      ++added;
+    }
+    return added;
+  }
+
+  static bool Covered(const std::string& dir, const std::vector<std::string>& whole) {
+    for (const auto& w : whole) {
+      if (dir == w || dir.starts_with(w + "/")) return true;
+    }
+    return false;
+  }
+
+  const std::map<std::string, std::set<std::string>>& files() const { return files_; }
+  const std::set<std::string>& aliases(const std::string& dir) { return aliases_[dir]; }
 
  private:
   std::map<std::string, std::set<std::string>> files_;
@@ -347,6 +372,45 @@ Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_
   return out;
 }
 
+Result<std::vector<ThunkInput>> Toolchain::InputsWith(LocalStore* store, const std::vector<std::string>& extra,
+                                                     const std::string& kind) const {
+  const std::vector<ThunkInput>& base = InputsFor(kind);
+  std::vector<ThunkInput> out = base;
+  if (extra.empty()) return out;
+  FileSet files;
+  for (const auto& f : extra) files.Add(f);
+  for (const auto& [dir, names] : files.files()) {
+    if (FileSet::Covered(dir, whole_dirs)) continue;
+    // The capture's tree for this directory: the input mounted at it or at
+    // an alias of it (same real path).
+    std::string existing;
+    for (const auto& in : base) {
+      if (!in.executable && in.path.starts_with("/") && RealPath(in.path) == dir) {
+        auto n = Name::Parse(in.name);
+        if (n.ok() && n->type() == ObjectType::kTree) existing = in.name;
+        break;
+      }
+    }
+    Tree tree;
+    if (!existing.empty()) {
+      GG_ASSIGN_OR_RETURN(Name n, Name::Parse(existing));
+      GG_ASSIGN_OR_RETURN(std::string bytes, store->Get(n));
+      GG_ASSIGN_OR_RETURN(tree, Tree::Parse(bytes));
+    }
+    GG_ASSIGN_OR_RETURN(size_t added, files.AddEntries(store, dir, &tree));
+    if (added == 0) continue;
+    GG_ASSIGN_OR_RETURN(Name merged, store->Put(tree.Serialize()));
+    if (existing.empty()) {
+      for (const auto& alias : files.aliases(dir)) out.push_back({merged.str(), alias, false});
+      continue;
+    }
+    for (auto& in : out) {
+      if (in.name == existing) in.name = merged.str();
+    }
+  }
+  return out;
+}
+
 Result<ThunkInput> Toolchain::ToolInput(const std::string& kind) const {
   auto it = tools.find(kind);
   if (it == tools.end()) return Status::NotFound("no " + kind + " in the captured toolchain");
@@ -360,6 +424,8 @@ std::string Toolchain::Serialize() const {
   std::string out = std::string(kFormat) + "\n";
   out += "shell " + shell + "\n";
   for (const auto& [k, v] : tools) out += "tool " + k + " " + v + "\n";
+  for (const auto& d : whole_dirs) out += "whole " + d + "\n";
+  for (const auto& d : lib_dirs) out += "libdir " + d + "\n";
   for (const auto& in : inputs) out += "input " + in.name + " " + (in.executable ? "x" : "-") + " " + in.path + "\n";
   for (const auto& in : clang_inputs) {
     out += "clang-input " + in.name + " " + (in.executable ? "x" : "-") + " " + in.path + "\n";
@@ -381,6 +447,10 @@ Result<Toolchain> Toolchain::Parse(const std::string& text) {
       std::string k, v;
       in >> k >> v;
       t.tools[k] = v;
+    } else if (kind == "whole" || kind == "libdir") {
+      std::string d;
+      in >> d;
+      (kind == "whole" ? t.whole_dirs : t.lib_dirs).push_back(d);
     } else if (kind == "input" || kind == "clang-input") {
       ThunkInput ti;
       std::string x;
@@ -405,6 +475,24 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
   GG_ASSIGN_OR_RETURN(std::string dirs, RunCapture({t.tools["cc"], "-print-search-dirs"}));
   for (const auto& line : Lines(dirs)) {
     if (line.starts_with("install: ")) install = Lexical(line.substr(9));
+    if (!line.starts_with("libraries: =")) continue;
+    // $LIBRARY_PATH dirs are in this list too; a link that finds a library
+    // there runs locally (link_inputs.cc), so they are left out.
+    std::set<std::string> from_env;
+    if (const char* lp = getenv("LIBRARY_PATH")) {
+      std::istringstream env(lp);
+      for (std::string d; std::getline(env, d, ':');) {
+        if (!d.empty()) from_env.insert(Lexical(d));
+      }
+    }
+    std::istringstream list(line.substr(12));
+    for (std::string d; std::getline(list, d, ':');) {
+      d = Lexical(d);
+      while (d.size() > 1 && d.back() == '/') d.pop_back();
+      struct stat st {};
+      if (d.empty() || from_env.count(d) || stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+      if (std::find(t.lib_dirs.begin(), t.lib_dirs.end(), d) == t.lib_dirs.end()) t.lib_dirs.push_back(d);
+    }
   }
   while (install.size() > 1 && install.back() == '/') install.pop_back();
   if (install.empty()) return Status::Failed("gcc -print-search-dirs names no install directory");
@@ -440,6 +528,7 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
     if (covered || access(d.c_str(), R_OK) != 0) continue;
     trees.push_back(d);
   }
+  t.whole_dirs = trees;
   for (const auto& dir : trees) {
     GG_ASSIGN_OR_RETURN(Name name, CollectPath(store, dir));
     t.inputs.push_back({name.str(), dir, false});

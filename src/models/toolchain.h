@@ -34,6 +34,18 @@ struct Toolchain {
   }
   /// busybox (static), visible as /bin/sh and /usr/bin/sh in thunks.
   std::string shell;
+  /// Directories captured whole (the gcc install dir, system include dirs).
+  std::vector<std::string> whole_dirs;
+  /// Where the linker looks for -lNAME after the -L dirs (gcc's
+  /// `-print-search-dirs` "libraries", normalized, existing ones only).
+  std::vector<std::string> lib_dirs;
+
+  /// `inputs` plus host files outside the capture (libraries a link names,
+  /// their symlink chains): each joins the synthetic tree of its directory,
+  /// or a new tree for a directory the capture has none for. Files under
+  /// `whole_dirs` are there already.
+  Result<std::vector<ThunkInput>> InputsWith(LocalStore* store, const std::vector<std::string>& files,
+                                             const std::string& kind) const;
 
   /// The value input holding a tool, at its real path (a thunk's function).
   Result<ThunkInput> ToolInput(const std::string& kind) const;
