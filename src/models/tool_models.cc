@@ -14,6 +14,7 @@
 #include "models/gcc_command.h"
 #include "models/link_inputs.h"
 #include "models/project_view.h"
+#include "models/system_sources.h"
 
 namespace gg::models {
 namespace {
@@ -174,6 +175,8 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   GG_ASSIGN_OR_RETURN(auto view_inputs, BuildView(store, view));
 
   GG_ASSIGN_OR_RETURN(t.inputs, s.toolchain.InputsWith(store, link.system_files));
+  GG_ASSIGN_OR_RETURN(auto system_trees, SystemSourceTrees(store, s.toolchain, c, cwd));
+  for (auto& in : system_trees) t.inputs.push_back(std::move(in));
   for (auto& in : view_inputs) t.inputs.push_back(std::move(in));
   std::set<std::string> seen;
   for (const auto& f : link.project_files) {
