@@ -75,8 +75,10 @@ def can_run():
     return None
 
 
-@unittest.skipIf(can_run(), can_run())
-class ModelBuildTest(unittest.TestCase):
+class ProjectBuildCase(unittest.TestCase):
+    """Helpers to build a project plainly and through gg in one directory
+    (models_large_test.py shares them)."""
+
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="gg-models-")
@@ -88,8 +90,9 @@ class ModelBuildTest(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def run_in(self, cwd, *cmd, check=True, env=None):
-        p = subprocess.run(list(cmd), cwd=cwd, env=env or self.env, capture_output=True, text=True, timeout=900)
+    def run_in(self, cwd, *cmd, check=True, env=None, stdin_text=None):
+        p = subprocess.run(list(cmd), cwd=cwd, env=env or self.env, capture_output=True, text=True, timeout=1800,
+                           input=stdin_text)
         if check and p.returncode != 0:
             self.fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
         return p
@@ -114,6 +117,10 @@ class ModelBuildTest(unittest.TestCase):
     @staticmethod
     def saved_dir(cwd):
         return os.path.join(cwd, "..", os.path.basename(cwd) + ".plain")
+
+
+@unittest.skipIf(can_run(), can_run())
+class ModelBuildTest(ProjectBuildCase):
 
     def test_zlib_make(self):
         src = source("zlib", os.path.join(self.dir, "zlib"))

@@ -17,6 +17,7 @@
 #include "models/gcc_command.h"
 #include "models/link_inputs.h"
 #include "models/project_view.h"
+#include "models/system_sources.h"
 
 namespace gg::models {
 namespace {
@@ -283,6 +284,10 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   for (const auto& d : c.lib_dirs) view.needed.push_back(Absolute(cwd, d));
   GG_ASSIGN_OR_RETURN(auto view_inputs, BuildView(store, view));
 
+  // Sources under /usr the toolchain does not hold (system_sources.h) are
+  // part of what the command sees, like the project view.
+  GG_ASSIGN_OR_RETURN(auto system_trees, SystemSourceTrees(store, s.toolchain, c, cwd));
+  view_inputs.insert(view_inputs.begin(), system_trees.begin(), system_trees.end());
   std::vector<ThunkInput> dep_inputs;
   std::set<std::string> seen;
   for (const auto& f : link.project_files) {
