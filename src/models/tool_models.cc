@@ -141,16 +141,16 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   CompileTemplate tmpl;
   std::string ext = PreprocessedExtension(kind, c);
   auto source = std::find(compile.args.begin() + 1, compile.args.end(), c.inputs[0]);
+  compile.inputs = s.toolchain.InputsFor(kind);
+  const std::vector<std::string> env = compile.env;
   if (!ext.empty() && std::count(compile.args.begin() + 1, compile.args.end(), c.inputs[0]) == 1) {
     std::string text = compile.outputs[0] + ".gg" + ext;
     *source = text;
-    compile.inputs = s.toolchain.InputsFor(kind);
     discover_args.insert(discover_args.end(), {"--reads", text, "--", compile.args[0]});
     for (auto& a : PreprocessorArgs(args)) discover_args.push_back(std::move(a));
     discover_args.insert(discover_args.end(), {"-E", "-o", text});
     outputs.push_back(text);
   } else {
-    compile.inputs = s.toolchain.InputsFor(kind);
     compile.inputs.insert(compile.inputs.end(), deps.begin(), deps.end());
     for (const auto& d : c.include_dirs) tmpl.search_dirs.push_back(Absolute(cwd, d));
     for (const auto& f : c.inputs) tmpl.search_dirs.push_back(DirName(Absolute(cwd, f)));
@@ -179,7 +179,7 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   Thunk d;
   d.function = discover->str();
   d.workdir = cwd;
-  d.env = tmpl.compile.env;
+  d.env = env;
   d.args = std::move(discover_args);
   d.inputs = s.toolchain.InputsFor(kind);
   for (auto& in : view) d.inputs.push_back(std::move(in));
