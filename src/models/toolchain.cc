@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kFormat[] = "gg-toolchain 5";
+constexpr char kFormat[] = "gg-toolchain 6";
 constexpr char kBusybox[] = "/usr/bin/busybox";
 
 // The tools a build may call directly, by the names found in $PATH.
@@ -233,6 +233,7 @@ Status CaptureClang(LocalStore* store, Toolchain* t, std::vector<std::string> tr
   auto resource = RunCapture({clang, "-print-resource-dir"});
   if (!resource.ok() || Lines(*resource).empty()) return Status::Failed("clang -print-resource-dir failed");
   std::string resource_dir = Lexical(Lines(*resource)[0]);
+  t->clang_resource_dir = resource_dir;
   std::vector<std::string> new_trees;
   for (const auto& d : std::vector<std::string>{resource_dir}) {
     if (access(d.c_str(), R_OK) == 0) new_trees.push_back(d);
@@ -427,6 +428,7 @@ std::string Toolchain::Serialize() const {
   for (const auto& d : whole_dirs) out += "whole " + d + "\n";
   for (const auto& d : lib_dirs) out += "libdir " + d + "\n";
   for (const auto& in : inputs) out += "input " + in.name + " " + (in.executable ? "x" : "-") + " " + in.path + "\n";
+  if (!clang_resource_dir.empty()) out += "clang-resource-dir " + clang_resource_dir + "\n";
   for (const auto& in : clang_inputs) {
     out += "clang-input " + in.name + " " + (in.executable ? "x" : "-") + " " + in.path + "\n";
   }
@@ -447,6 +449,8 @@ Result<Toolchain> Toolchain::Parse(const std::string& text) {
       std::string k, v;
       in >> k >> v;
       t.tools[k] = v;
+    } else if (kind == "clang-resource-dir") {
+      in >> t.clang_resource_dir;
     } else if (kind == "whole" || kind == "libdir") {
       std::string d;
       in >> d;
@@ -575,6 +579,7 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
       t.tools.erase("clang");
       t.tools.erase("clangxx");
       t.clang_inputs.clear();
+      t.clang_resource_dir.clear();
     }
   }
   GG_RETURN_IF_ERROR(MakeDirs(cache_dir));

@@ -27,6 +27,8 @@ struct Toolchain {
   /// resource dir and the /etc files its distribution detection reads. Kept
   /// apart so gcc thunks do not carry clang's ~230 MB of libraries.
   std::vector<ThunkInput> clang_inputs;
+  /// `clang -print-resource-dir` (its own headers and runtime).
+  std::string clang_resource_dir;
 
   static bool IsClang(const std::string& kind) { return kind == "clang" || kind == "clangxx"; }
   const std::vector<ThunkInput>& InputsFor(const std::string& kind) const {
