@@ -230,6 +230,13 @@ class StagedCompileTest(unittest.TestCase):
                 with open(os.path.join(self.src, product), "rb") as f:
                     self.assertEqual(f.read(), content, f"{product} ({flags}) differs from the plain build")
             self.assertEqual(self.run_in("./y").stdout, "42\n")
+        # A clang command the model leaves alone runs for real, from the
+        # bind-mounted copy, and still finds its own headers (stddef.h).
+        self.write("s.c", "#include <stddef.h>\nsize_t n;\n")
+        p = self.run_in(GG, "infer", "--", "sh", "-c", "clang -E s.c > s.i")
+        self.assertIn("1 command ran locally", p.stderr)
+        with open(os.path.join(self.src, "s.i")) as f:
+            self.assertIn("size_t n;", f.read())
 
 
 if __name__ == "__main__":
