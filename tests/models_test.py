@@ -181,7 +181,7 @@ class ModelBuildTest(ProjectBuildCase):
         self.assertRegex(out, r"compiler queries ran for real .*-dumpmachine")
         # No upstream test suite in Debian's source: `make test` (lua -v)
         # and scripts run by the plain and the gg-built interpreters.
-        self.assertIn("Lua 5.4", self.run_in(src, "make", "test").stdout)
+        self.assertIn("Lua 5.4", self.run_in(src, "make", "test", build[3]).stdout)
         plain_lua = os.path.join(self.saved_dir(src), "src_lua5.4")
         scripts = {
             "strings.lua": 'local t = {} for w in ("the quick brown fox"):gmatch("%a+") do t[#t+1] = w:upper() end\n'
