@@ -88,6 +88,8 @@ class ProjectBuildCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        # Materialized trees and the builds' own files may be read-only.
+        subprocess.run(["chmod", "-R", "u+w", cls.dir], capture_output=True)
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def run_in(self, cwd, *cmd, check=True, env=None, stdin_text=None):
