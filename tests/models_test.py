@@ -191,7 +191,7 @@ class ModelBuildTest(ProjectBuildCase):
             "closures.lua": 'local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end\n'
                             'local co = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(fib(i * 8)) end end)\n'
                             'print(co(), co(), co(), 2^53, 7 // 2, math.type(1), select("#", 1, nil, 3))',
-            "errors.lua": 'print(pcall(error, {code = 1}))\nprint(select(2, pcall(function() return nil + 1 end)))\n'
+            "errors.lua": 'print(select(2, pcall(error, {code = 1})).code)\nprint(select(2, pcall(function() return nil + 1 end)))\n'
                           'print(string.pack("<i4", 258):byte(1, -1))\nprint(load("return 6 * 7")())',
         }
         for name, text in scripts.items():
