@@ -14,20 +14,12 @@ set -eu
 pkg=$1
 here=$(cd "$(dirname "$0")/../.." && pwd)
 GG=${GG:-$here/build/src/cli/gg}
-cache=${GG_TEST_CACHE:-/var/cache/gg-test-sources}
 work=$(mktemp -d /tmp/gg-bench-XXXXXX)
 trap '[ -f $work/distccd.pid ] && kill $(cat $work/distccd.pid) 2>/dev/null; rm -rf "$work"' EXIT
-mkdir -p "$cache"
-if ! ls "$cache"/${pkg}_*.dsc >/dev/null 2>&1; then
-  # A mirror may lack the newest (security) version's files: try the others.
-  (cd "$cache" && apt-get source -qq --download-only "$pkg") ||
-    for v in $(apt-cache showsrc "$pkg" | sed -n 's/^Version: //p' | sort -r); do
-      (cd "$cache" && apt-get source -qq --download-only "$pkg=$v") && break
-    done
-fi
+. "$here/bench/projects/source.sh"
 skip=""
 [ "$pkg" = curl ] && skip=--skip-patches  # Debian's patches need autoreconf
-dpkg-source -x --no-check $skip "$(ls "$cache"/${pkg}_*.dsc | tail -1)" "$work/src" >/dev/null
+extract_source "$pkg" "$work/src" $skip
 cd "$work/src"
 
 # Per package: configure, the build command, how to clean, and how the

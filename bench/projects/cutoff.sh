@@ -12,12 +12,10 @@ pkg=${1:-zlib}
 header=${2:-zutil.h}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 GG=${GG:-$here/build/src/cli/gg}
-cache=${GG_TEST_CACHE:-/var/cache/gg-test-sources}
 work=$(mktemp -d /tmp/gg-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$cache"
-ls "$cache"/${pkg}_*.dsc >/dev/null 2>&1 || (cd "$cache" && apt-get source -qq --download-only "$pkg")
-dpkg-source -x --no-check "$(ls "$cache"/${pkg}_*.dsc | tail -1)" "$work/src" >/dev/null
+. "$here/bench/projects/source.sh"
+extract_source "$pkg" "$work/src"
 cd "$work/src"
 ./configure >/dev/null 2>&1
 export GG_DIR=$work/gg

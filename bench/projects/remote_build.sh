@@ -9,14 +9,12 @@ set -eu
 pkg=${1:-zlib}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 GG=${GG:-$here/build/src/cli/gg}
-cache=${GG_TEST_CACHE:-/var/cache/gg-test-sources}
 work=$(mktemp -d /tmp/gg-bench-XXXXXX)
 cleanup() { pkill -f "gg worker --connect 127.0.0.1:$port" 2>/dev/null || true; rm -rf "$work"; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 trap cleanup EXIT
-mkdir -p "$cache"
-ls "$cache"/${pkg}_*.dsc >/dev/null 2>&1 || (cd "$cache" && apt-get source -qq --download-only "$pkg")
-dpkg-source -x --no-check "$(ls "$cache"/${pkg}_*.dsc | tail -1)" "$work/src" >/dev/null
+. "$here/bench/projects/source.sh"
+extract_source "$pkg" "$work/src"
 cd "$work/src"
 if [ "$pkg" = zlib ]; then ./configure >/dev/null; else ./configure >/dev/null 2>&1; fi
 export GG_DIR=$work/gg

@@ -37,7 +37,7 @@ using namespace gg::models;
 [[noreturn]] void ExecRealClang(const Session& s, const std::string& real, char** argv) {
   std::vector<char*> args;
   for (char** a = argv; *a; ++a) args.push_back(*a);
-  static std::string flag = "-resource-dir", dir = s.toolchain.clang_resource_dir;
+  std::string flag = "-resource-dir", dir = s.toolchain.clang_resource_dir;
   if (!dir.empty()) {
     args.push_back(flag.data());
     args.push_back(dir.data());

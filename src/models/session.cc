@@ -62,6 +62,7 @@ Result<Session> Session::Load(const std::string& dir) {
   GG_ASSIGN_OR_RETURN(s.config, SessionConfig::Parse(config));
   GG_ASSIGN_OR_RETURN(std::string tc, ReadFile(dir + "/toolchain"));
   GG_ASSIGN_OR_RETURN(s.toolchain, Toolchain::Parse(tc));
+  if (s.config.canonical_paths) s.paths = PathMap::ForRoots(s.config.roots);
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gg/status.h"
+#include "models/canonical_paths.h"
 #include "models/toolchain.h"
 
 namespace gg::models {
@@ -35,6 +36,8 @@ struct Session {
   std::string dir;
   SessionConfig config;
   Toolchain toolchain;
+  /// Where thunks see the roots: empty unless config.canonical_paths.
+  PathMap paths;
 
   static Result<Session> Load(const std::string& dir);
   /// Appends one line to the session's log of thunks ("NAME\tPATH").

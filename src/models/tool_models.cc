@@ -12,7 +12,6 @@
 #include "core/path_util.h"
 #include "core/placeholder.h"
 #include "core/tree.h"
-#include "models/canonical_paths.h"
 #include "models/discovery.h"
 #include "models/gcc_command.h"
 #include "models/link_inputs.h"
@@ -81,7 +80,7 @@ Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t,
                            const std::vector<int>& modes) {
   GG_RETURN_IF_ERROR(t.Validate());
   Thunk mapped = t;
-  if (s.config.canonical_paths) PathMap::ForRoots(s.config.roots).Apply(&mapped);
+  s.paths.Apply(&mapped);
   GG_ASSIGN_OR_RETURN(Name name, store->Put(mapped.Serialize()));
   ModelResult r;
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -164,11 +163,8 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   tmpl.compile = std::move(compile);
   GG_RETURN_IF_ERROR(tmpl.compile.Validate());
   std::vector<std::string> outputs_here = tmpl.compile.outputs;
-  if (s.config.canonical_paths) {
-    PathMap paths = PathMap::ForRoots(s.config.roots);
-    paths.Apply(&tmpl.compile);
-    for (auto& dir : tmpl.search_dirs) dir = paths.Map(dir);
-  }
+  s.paths.Apply(&tmpl.compile);
+  for (auto& dir : tmpl.search_dirs) dir = s.paths.Map(dir);
   GG_ASSIGN_OR_RETURN(Name tmpl_name, store->Put(tmpl.Serialize()));
   // The compile may get empty directories as inputs; they must be in the store.
   GG_RETURN_IF_ERROR(store->Put(Tree{}.Serialize()).status());

@@ -78,6 +78,13 @@ class FileSet {
   // Directories inside `whole` (mounted as trees already) are skipped.
   Status AddInputs(LocalStore* store, std::vector<ThunkInput>* inputs, const std::vector<std::string>& whole,
                    const std::map<std::string, std::string>& extra_files = {}) {
+    // Where trees will be mounted: each tree below another needs its mount
+    // point there (clang's resource dir below /usr/lib/llvm-14/lib,
+    // .../gconv below its lib dir).
+    std::set<std::string> mount_points(whole.begin(), whole.end());
+    for (const auto& [dir, names] : files_) {
+      if (!names.empty()) mount_points.insert(aliases_[dir].begin(), aliases_[dir].end());
+    }
     for (const auto& [dir, names] : files_) {
       if (Covered(dir, whole) || names.empty()) continue;
       Tree tree;
@@ -91,14 +98,7 @@ class FileSet {
         e.executable = true;
         tree.entries.push_back(e);
       }
-      // A tree mounted below this one needs its mount point here (clang's
-      // resource dir below /usr/lib/llvm-14/lib, .../gconv below its lib dir).
-      std::set<std::string> below(whole.begin(), whole.end());
-      for (const auto& [other, other_names] : files_) {
-        if (other_names.empty()) continue;
-        for (const auto& alias : aliases_[other]) below.insert(alias);
-      }
-      for (const auto& w : below) {
+      for (const auto& w : mount_points) {
         std::string rel;
         for (const auto& alias : aliases_[dir]) {
           if (w.starts_with(alias + "/")) rel = w.substr(alias.size() + 1);
@@ -235,9 +235,7 @@ Status CaptureClang(LocalStore* store, Toolchain* t, std::vector<std::string> tr
   std::string resource_dir = Lexical(Lines(*resource)[0]);
   t->clang_resource_dir = resource_dir;
   std::vector<std::string> new_trees;
-  for (const auto& d : std::vector<std::string>{resource_dir}) {
-    if (access(d.c_str(), R_OK) == 0) new_trees.push_back(d);
-  }
+  if (access(resource_dir.c_str(), R_OK) == 0) new_trees.push_back(resource_dir);
   for (const char* lang : {"c", "c++"}) {
     for (const auto& d : IncludeDirs(clang, lang)) {
       bool covered = false;
