@@ -24,6 +24,12 @@ struct ThunkInput {
 
 inline constexpr std::string_view kDefaultWorkdir = "/work";
 inline constexpr uint32_t kThunkFormatVersion = 1;
+/// The longest timeout a thunk may have: 30 days.
+inline constexpr uint64_t kMaxTimeoutMs = 30ull * 24 * 3600 * 1000;
+
+/// A timeout given in seconds as milliseconds: 0 (no limit), or a finite
+/// number from 0.001 (1 ms) to 30 days; anything else is an error.
+Result<uint64_t> TimeoutMsFromSeconds(double seconds);
 
 struct Thunk {
   std::string function;            ///< name of the executable; also in `inputs`
@@ -31,7 +37,7 @@ struct Thunk {
   std::vector<std::string> env;    ///< NAME=VALUE; the whole environment
   std::vector<ThunkInput> inputs;
   std::vector<std::string> outputs;  ///< tags, files left in workdir; first is the main one
-  uint64_t timeout_ms = 0;           ///< 0: no limit
+  uint64_t timeout_ms = 0;           ///< 0: no limit; at most kMaxTimeoutMs
   std::string workdir;               ///< absolute; empty means /work
 
   /// The magic header followed by the protobuf message.

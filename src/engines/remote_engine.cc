@@ -18,6 +18,8 @@ namespace {
 
 constexpr int kHeartbeatMs = 1000;
 constexpr double kSilenceLimitSeconds = 10;
+// Connections still in the handshake at once; more are closed on arrival.
+constexpr size_t kMaxHandshaking = 32;
 
 }  // namespace
 
@@ -71,6 +73,7 @@ RemoteEngine::~RemoteEngine() {
       if (w->conn) w->conn->Shutdown();
       w->cv.notify_all();
     }
+    for (auto& w : handshaking_) w->conn->Shutdown();
   }
   if (acceptor_.joinable()) acceptor_.join();
   close(listen_fd_);
@@ -108,15 +111,25 @@ void RemoteEngine::AcceptLoop() {
     if (poll(&p, 1, 200) <= 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || handshaking_.size() >= kMaxHandshaking) {
+      // Peers that have not authenticated get no thread beyond the cap.
+      close(fd);
+      continue;
+    }
     auto w = std::make_shared<Worker>();
     w->conn = std::make_unique<net::Connection>(fd);
-    std::lock_guard<std::mutex> lock(mu_);
+    handshaking_.insert(w);
     threads_.emplace_back([this, w] { Serve(w); });
   }
 }
 
 void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
   auto peer = net::AcceptWorker(*w->conn, secret_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handshaking_.erase(w);
+  }
   if (!peer.ok()) {
     std::fprintf(stderr, "gg: %s\n", peer.status().message().c_str());
     return;

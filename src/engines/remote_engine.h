@@ -68,6 +68,8 @@ class RemoteEngine : public Engine {
   std::thread acceptor_;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<Worker>> workers_;
+  /// Connections that have not proven the secret yet (capped; shut down on stop).
+  std::set<std::shared_ptr<Worker>> handshaking_;
   std::map<uint64_t, Worker*> job_worker_;
   std::vector<std::thread> threads_;
 };
