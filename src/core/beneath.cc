@@ -13,7 +13,8 @@ namespace gg {
 namespace {
 
 Status RefusedError(const std::string& what, const std::string& rel, int err) {
-  if (err == ELOOP || err == EXDEV || err == ENOTDIR) {
+  if (err == ENOTDIR) return Status::Invalid(what + ": a component of '" + rel + "' is not a directory");
+  if (err == ELOOP || err == EXDEV) {
     return Status::Invalid(what + ": '" + rel +
                            "' leads through a symbolic link or out of its directory; gg follows no "
                            "link it did not create there");
