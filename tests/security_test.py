@@ -205,7 +205,7 @@ class SecurityTest(GGTestCase):
         whole = self.collect(src)
         parts = [self.collect(os.path.join(src, f"d{d}")) for d in range(3)]
         expected = "".join(f"{d}/{i}\n" for d in range(3) for i in range(30))
-        for round_ in range(3):
+        for round_ in range(2):
             thunks = []
             for k in range(8):
                 inputs = [(whole, "all")] + [(parts[(k + j) % 3], f"p{j}") for j in range(2)]

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -18,7 +19,7 @@ namespace {
 
 constexpr int kHeartbeatMs = 1000;
 constexpr double kSilenceLimitSeconds = 10;
-// Connections still in the handshake at once; more are closed on arrival.
+// Connections in the handshake at once; a new one beyond this closes the oldest.
 constexpr size_t kMaxHandshaking = 32;
 
 }  // namespace
@@ -112,14 +113,20 @@ void RemoteEngine::AcceptLoop() {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || handshaking_.size() >= kMaxHandshaking) {
-      // Peers that have not authenticated get no thread beyond the cap.
+    if (stopping_) {
       close(fd);
       continue;
     }
+    if (handshaking_.size() >= kMaxHandshaking) {
+      // Peers that have not authenticated get no more threads than the cap:
+      // the longest-waiting one makes room (an honest worker authenticates
+      // in milliseconds, so a flood cannot keep it out for long).
+      handshaking_.front()->conn->Shutdown();
+      handshaking_.pop_front();
+    }
     auto w = std::make_shared<Worker>();
     w->conn = std::make_unique<net::Connection>(fd);
-    handshaking_.insert(w);
+    handshaking_.push_back(w);
     threads_.emplace_back([this, w] { Serve(w); });
   }
 }
@@ -128,7 +135,9 @@ void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
   auto peer = net::AcceptWorker(*w->conn, secret_);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    handshaking_.erase(w);
+    if (auto it = std::find(handshaking_.begin(), handshaking_.end(), w); it != handshaking_.end()) {
+      handshaking_.erase(it);
+    }
   }
   if (!peer.ok()) {
     std::fprintf(stderr, "gg: %s\n", peer.status().message().c_str());
