@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "core/path_util.h"
@@ -65,13 +66,13 @@ Result<UniqueFd> OpenBeneath(int dirfd, const std::string& rel, int flags, const
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  static bool have_openat2 = true;
-  if (have_openat2) {
+  static std::atomic<bool> have_openat2{true};
+  if (have_openat2.load(std::memory_order_relaxed)) {
     long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
     if (fd >= 0) return UniqueFd(static_cast<int>(fd));
     // EAGAIN: a concurrent rename somewhere; the walk below is as safe.
     if (errno != ENOSYS && errno != EPERM && errno != EAGAIN) return RefusedError(what, rel, errno);
-    if (errno != EAGAIN) have_openat2 = false;
+    if (errno != EAGAIN) have_openat2.store(false, std::memory_order_relaxed);
   }
   if (rel.empty()) {
     UniqueFd fd(openat(dirfd, ".", flags | O_CLOEXEC));
