@@ -93,10 +93,11 @@ def thunk_object(function, args, outputs=("out",), env=(), inputs=(), workdir=No
     return THUNK_MAGIC + body
 
 
-class SecurityTest(GGTestCase):
+class VictimTestCase(GGTestCase):
+    """A GGTestCase with a victim: a host directory and file no thunk declared."""
+
     def setUp(self):
         super().setUp()
-        # The victim: a host directory and file no thunk declared.
         self.host = os.path.join(self.dir, "host")
         os.mkdir(self.host)
         self.secret_file = os.path.join(self.host, "secret")
@@ -108,6 +109,8 @@ class SecurityTest(GGTestCase):
         with open(self.secret_file) as f:
             self.assertEqual(f.read(), "host secret\n")
 
+
+class SecurityTest(VictimTestCase):
     def blob(self, content):
         """The store path the object with this content would have."""
         path = os.path.join(self.dir, "probe")
@@ -362,7 +365,7 @@ class HostilePeerTest(GGTestCase):
                 s.close()
 
 
-class HostileCoordinatorTest(GGTestCase):
+class HostileCoordinatorTest(VictimTestCase):
     """Finding 7, second half: a worker checks what a coordinator (which holds
     the secret, but may be compromised) asks of it as strictly as the local
     store does. The coordinator here is this test, speaking
@@ -372,11 +375,6 @@ class HostileCoordinatorTest(GGTestCase):
 
     def setUp(self):
         super().setUp()
-        self.host = os.path.join(self.dir, "host")
-        os.mkdir(self.host)
-        self.secret_file = os.path.join(self.host, "secret")
-        with open(self.secret_file, "w") as f:
-            f.write("host secret\n")
         with open(os.path.join(self.dir, "secret"), "wb") as f:
             f.write(self.SECRET + b"\n")
         listener = socket.socket()
@@ -468,9 +466,7 @@ class HostileCoordinatorTest(GGTestCase):
         kind, message = self.run_job(100, thunk_object(self.busybox, ["sh", "-c", "echo fine > out"], inputs=[sh]))
         self.assertEqual(kind, 0, message)
         self.assertIsNone(self.worker.poll())
-        self.assertEqual(sorted(os.listdir(self.host)), ["secret"])
-        with open(self.secret_file) as f:
-            self.assertEqual(f.read(), "host secret\n")
+        self.assertHostUnchanged()
         self.assertEqual(os.listdir(os.path.join(self.dir, "wcache", "trees")), [])
 
 
