@@ -24,9 +24,17 @@ Status RefusedError(const std::string& what, const std::string& rel, int err) {
   return Status::FromErrno(what + ": cannot open '" + rel + "'", err);
 }
 
-// The fallback: one component at a time, each opened with O_NOFOLLOW from
-// the directory before it.
-Result<UniqueFd> WalkNoFollow(int dirfd, const std::string& rel, int flags, const std::string& what, mode_t mode) {
+}  // namespace
+
+// One component at a time, each opened with O_NOFOLLOW from the directory
+// before it.
+Result<UniqueFd> OpenBeneathByWalk(int dirfd, const std::string& rel, int flags, const std::string& what, mode_t mode) {
+  if (rel.empty()) {
+    UniqueFd fd(openat(dirfd, ".", flags | O_CLOEXEC));
+    if (!fd.valid()) return Status::FromErrno(what + ": cannot open the directory", errno);
+    return fd;
+  }
+  if (!IsCleanRelativePath(rel)) return Status::Invalid(what + ": '" + rel + "' is not a clean relative path");
   UniqueFd cur(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
   if (!cur.valid()) return Status::FromErrno(what + ": dup", errno);
   size_t start = 0;
@@ -42,8 +50,6 @@ Result<UniqueFd> WalkNoFollow(int dirfd, const std::string& rel, int flags, cons
     start = slash + 1;
   }
 }
-
-}  // namespace
 
 UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
   if (this != &o) {
@@ -74,12 +80,7 @@ Result<UniqueFd> OpenBeneath(int dirfd, const std::string& rel, int flags, const
     if (errno != ENOSYS && errno != EPERM && errno != EAGAIN) return RefusedError(what, rel, errno);
     if (errno != EAGAIN) have_openat2.store(false, std::memory_order_relaxed);
   }
-  if (rel.empty()) {
-    UniqueFd fd(openat(dirfd, ".", flags | O_CLOEXEC));
-    if (!fd.valid()) return Status::FromErrno(what + ": cannot open the directory", errno);
-    return fd;
-  }
-  return WalkNoFollow(dirfd, rel, flags, what, mode);
+  return OpenBeneathByWalk(dirfd, rel, flags, what, mode);
 }
 
 }  // namespace gg

@@ -38,5 +38,8 @@ class UniqueFd {
 /// names the place in error messages.
 Result<UniqueFd> OpenBeneath(int dirfd, const std::string& rel, int flags, const std::string& what,
                              mode_t mode = 0);
+/// The O_NOFOLLOW walk alone (what OpenBeneath falls back to; tested on its own).
+Result<UniqueFd> OpenBeneathByWalk(int dirfd, const std::string& rel, int flags, const std::string& what,
+                                   mode_t mode = 0);
 
 }  // namespace gg
