@@ -102,6 +102,17 @@ class PythonForceTest(GGTestCase):
         self.assertEqual(gg.force_output(self.store, t), b"HELLO/gg-py/upper.py")
 
 
+class NativeProgramTest(GGTestCase):
+    def test_a_dynamically_linked_program_runs_with_its_libraries(self):
+        store = gg.Store.open(os.path.join(self.dir, ".gg"))
+        inputs = gg.program_inputs(store, "/usr/bin/sort")
+        text = store.put(b"b\na\n")
+        t = gg.Thunk(args=["sort", "-o", "out", "in"], outputs=["out"], function=inputs[0].name,
+                     inputs=[*inputs, gg.Input(text, "in")])
+        os.environ["GG_BINARY"] = GG
+        self.assertEqual(gg.force_output(store, store.put_thunk(t)), b"a\nb\n")
+
+
 class PythonExamplesTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="gg-sdk-ex-")

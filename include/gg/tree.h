@@ -25,6 +25,8 @@ struct Tree {
   std::vector<TreeEntry> entries;  ///< sorted by path
   std::string Serialize() const;
   static Result<Tree> Parse(std::string_view bytes);
+  /// The tree's name: the hash of Serialize().
+  Name name() const { return Name::ForContent(Serialize()); }
 };
 
 /// The name of the tree with no entries. As a thunk input it stands for an

@@ -10,7 +10,7 @@ the outputs. See docs/sdk_python.md.
 from .errors import CorruptError, ForceError, GGError, InvalidError, NotFoundError
 from .force import force, force_output, gg_binary
 from .names import Hasher, is_thunk, name_of, name_of_file, object_of, parse_name, with_tag
-from .python import PythonFunction
+from .python import PythonFunction, program_inputs
 from .store import Store, find_store_dir, read_placeholder
 from .thunk import Input, Thunk, placeholder
 from .tree import Tree, TreeEntry
@@ -19,6 +19,6 @@ __all__ = [
     "CorruptError", "ForceError", "GGError", "InvalidError", "NotFoundError",
     "force", "force_output", "gg_binary",
     "Hasher", "is_thunk", "name_of", "name_of_file", "object_of", "parse_name", "with_tag",
-    "PythonFunction", "Store", "find_store_dir", "read_placeholder",
+    "PythonFunction", "program_inputs", "Store", "find_store_dir", "read_placeholder",
     "Input", "Thunk", "placeholder", "Tree", "TreeEntry",
 ]

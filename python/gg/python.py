@@ -41,6 +41,20 @@ def _shared_libraries(programs: Iterable[str]) -> dict[str, str]:
     return libs
 
 
+def program_inputs(store: Store, path: str, sandbox_path: str | None = None) -> list[Input]:
+    """A dynamically linked program (e.g. /usr/bin/vpxenc) as thunk inputs:
+    the program itself, executable at `sandbox_path` (default: its own
+    path), then every shared library it loads, at the paths it loads them
+    from. Use the first input's name as the thunk's function."""
+    exe = os.path.realpath(path)
+    if not os.access(exe, os.X_OK):
+        raise NotFoundError(f"{path} is not an executable program")
+    inputs = [Input(store.put_file(exe), sandbox_path or path, True)]
+    for where, host in sorted(_shared_libraries([exe]).items()):
+        inputs.append(Input(store.put_file(host), where, "ld-linux" in where))
+    return inputs
+
+
 class PythonFunction:
     """A Python script as the program of thunks.
 
