@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   auto both_name = store->PutThunk(both);
   if (!both_name.ok()) return Fail(both_name.status());
 
-  gg::ForceOptions options;  // the local engine, one thunk per core
+  gg::ForceSettings options;  // the local engine, one thunk per core
   options.on_progress = [](const gg::ForceProgress& p) {
     std::fprintf(stderr, "%zu/%zu done, %zu memoized\n", p.done, p.total, p.memoized);
   };

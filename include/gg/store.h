@@ -18,7 +18,7 @@
 
 namespace gg {
 
-/// How far a force has got; passed to ForceOptions::on_progress.
+/// How far a force has got; passed to ForceSettings::on_progress.
 struct ForceProgress {
   size_t total = 0;     ///< thunks known so far (tail recursion adds more)
   size_t done = 0;      ///< finished, whether run or memoized
@@ -30,7 +30,7 @@ struct ForceProgress {
 };
 
 /// The options of `gg force`, as a struct.
-struct ForceOptions {
+struct ForceSettings {
   /// Engines in order of preference, written as after `gg force --engine`:
   /// "local" or "local=N". Empty: {"local"}.
   std::vector<std::string> engines;
@@ -87,9 +87,9 @@ class Store {
   /// coordinator of `gg force` and returns the value each stands for, in
   /// order. A thunk's failure is a kFailed (or kTimeout) status naming the
   /// thunk, with its command line, exit status and stderr.
-  Result<std::vector<Name>> Force(const std::vector<Name>& targets, const ForceOptions& options = {});
+  Result<std::vector<Name>> Force(const std::vector<Name>& targets, const ForceSettings& options = {});
   /// Forces one target and reads its content.
-  Result<std::string> ForceAndGet(const Name& target, const ForceOptions& options = {});
+  Result<std::string> ForceAndGet(const Name& target, const ForceSettings& options = {});
 
  private:
   struct Impl;

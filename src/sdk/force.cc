@@ -17,17 +17,17 @@ namespace {
 
 // The program that serves sandboxes (`gg __sandbox-server`): the SDK's
 // library is linked into the application, whose main() does not serve them.
-std::string GgBinary(const ForceOptions& options) {
+std::string GgBinary(const ForceSettings& options) {
   if (!options.gg_binary.empty()) return options.gg_binary;
   if (const char* env = std::getenv("GG_BINARY"); env != nullptr && *env != '\0') return env;
-  if (std::string found = FindInPath("gg"); !found.empty()) return found;
+  if (std::string found = models::FindInPath("gg"); !found.empty()) return found;
   return GG_INSTALLED_BINARY;
 }
 
 // Builds the engines named by `specs`. Only the local engine for now: when
 // the engines layer can construct any engine from its spec string (remote=,
 // slurm=, lambda=), this function is what to replace with that call.
-Result<std::vector<std::unique_ptr<Engine>>> MakeEngines(LocalStore* store, const ForceOptions& options) {
+Result<std::vector<std::unique_ptr<Engine>>> MakeEngines(LocalStore* store, const ForceSettings& options) {
   std::vector<std::string> specs = options.engines.empty() ? std::vector<std::string>{"local"} : options.engines;
   int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::unique_ptr<Engine>> engines;
@@ -45,7 +45,7 @@ Result<std::vector<std::unique_ptr<Engine>>> MakeEngines(LocalStore* store, cons
     if (access(sandbox_options.server_exe.c_str(), X_OK) != 0) {
       return Status::NotFound("the gg program (" + sandbox_options.server_exe +
                               "), which serves sandboxes, is not there: install gg, put it on $PATH, "
-                              "or set $GG_BINARY or ForceOptions::gg_binary");
+                              "or set $GG_BINARY or ForceSettings::gg_binary");
     }
     GG_ASSIGN_OR_RETURN(auto engine, LocalEngine::Create(store, n, sandbox_options));
     engines.push_back(std::move(engine));
@@ -55,9 +55,9 @@ Result<std::vector<std::unique_ptr<Engine>>> MakeEngines(LocalStore* store, cons
 
 }  // namespace
 
-Result<std::vector<Name>> Store::Force(const std::vector<Name>& targets, const ForceOptions& options) {
+Result<std::vector<Name>> Store::Force(const std::vector<Name>& targets, const ForceSettings& options) {
   LocalStore* store = impl_->local.get();
-  gg::ForceOptions coordinator_options;
+  ForceOptions coordinator_options;  // the coordinator's own
   coordinator_options.straggler_seconds = options.straggler_seconds;
   coordinator_options.max_attempts = options.max_attempts;
   coordinator_options.trace_path = options.trace_path;
@@ -67,7 +67,7 @@ Result<std::vector<Name>> Store::Force(const std::vector<Name>& targets, const F
       options.on_progress(ForceProgress{s.total, s.done, s.memoized, s.executed, s.running, s.failed, elapsed});
     };
   }
-  if (options.max_attempts < 1) return Status::Invalid("ForceOptions::max_attempts must be positive");
+  if (options.max_attempts < 1) return Status::Invalid("ForceSettings::max_attempts must be positive");
 
   std::string uri = options.storage;
   if (const char* env = std::getenv("GG_STORAGE_URI"); uri.empty() && env != nullptr) uri = env;

@@ -86,7 +86,7 @@ Status Store::WritePlaceholder(const std::string& path, const Name& target) {
   return gg::WritePlaceholder(path, target);
 }
 
-Result<std::string> Store::ForceAndGet(const Name& target, const ForceOptions& options) {
+Result<std::string> Store::ForceAndGet(const Name& target, const ForceSettings& options) {
   GG_ASSIGN_OR_RETURN(auto outputs, Force({target}, options));
   return Get(outputs.at(0));
 }

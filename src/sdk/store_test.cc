@@ -36,7 +36,7 @@ class StoreTest : public ::testing::Test {
 
   ScratchDir scratch_;
   std::unique_ptr<Store> store_;
-  ForceOptions options_;
+  ForceSettings options_;
   Name busybox_;
 };
 
