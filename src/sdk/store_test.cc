@@ -61,7 +61,7 @@ TEST_F(StoreTest, ForcesADependencyChainAndMemoizes) {
   };
   auto out = store_->ForceAndGet(*second_name, options_);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(*out, "HELLO\nside\n");
+  EXPECT_EQ(*out, "HELLOside\n");
   EXPECT_GE(calls, 1u);
   EXPECT_EQ(last.executed, 2u);
 
