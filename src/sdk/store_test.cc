@@ -53,6 +53,7 @@ TEST_F(StoreTest, ForcesADependencyChainAndMemoizes) {
   auto second_name = store_->PutThunk(second);
   ASSERT_TRUE(second_name.ok());
 
+  options_.trace_path = scratch_.path() + "/trace.json";
   size_t calls = 0;
   ForceProgress last;
   options_.on_progress = [&](const ForceProgress& p) {
@@ -64,6 +65,9 @@ TEST_F(StoreTest, ForcesADependencyChainAndMemoizes) {
   EXPECT_EQ(*out, "HELLOside\n");
   EXPECT_GE(calls, 1u);
   EXPECT_EQ(last.executed, 2u);
+  auto trace = ReadFile(options_.trace_path);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_NE(trace->find("traceEvents"), std::string::npos);
 
   auto reduced = store_->ReducedTo(first_name->WithTag("note"));
   ASSERT_TRUE(reduced.ok() && reduced->has_value());
