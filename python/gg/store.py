@@ -197,8 +197,12 @@ class Store:
     def output(self, target: str) -> bytes | None:
         """The content a forced target stands for, following tail calls, or
         None if it has not been forced (see gg.force)."""
-        name: str | None = target
-        while name is not None and name.startswith("T"):
+        if not target.startswith("T"):
+            return self.get(target)
+        name = self.reduced_to(target)
+        # A first output that is a thunk is a tail call: follow it. Other
+        # outputs that are thunks are values like any other.
+        while name is not None and name.startswith("T") and "#" not in target:
             name = self.reduced_to(name)
         return None if name is None else self.get(name)
 
