@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Sequence
+
+TYPE_CHECKING = False  # typing is not imported at run time: thunks written in Python start faster
+if TYPE_CHECKING:
+    from typing import Sequence
 
 from .errors import ForceError, NotFoundError
 from .store import Store

@@ -6,18 +6,17 @@ Names are plain ``str`` values throughout the SDK.
 """
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import os
-import re
 
 from .errors import InvalidError
 
 THUNK_MAGIC = b"\x7fGGTHUNK"
 TREE_MAGIC = b"\x7fGGTREES"
 
-_NAME_RE = re.compile(r"^([VTD])([A-Za-z0-9._]{43})([0-9a-f]{8,16})(?:#(.+))?$")
 _CHUNK = 1 << 20
+_URL = str.maketrans("+/", "._")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
 
 
@@ -30,7 +29,9 @@ def _type_of(prefix: bytes) -> str:
 
 
 def _format(type_letter: str, digest: bytes, size: int) -> str:
-    h = base64.urlsafe_b64encode(digest).rstrip(b"=").decode().replace("-", ".")
+    # base64url with '-' written as '.': standard base64's '+' -> '.', '/' -> '_'.
+    # (binascii, not base64: that module imports re, slow inside every thunk)
+    h = binascii.b2a_base64(digest, newline=False).rstrip(b"=").decode().translate(_URL)
     return f"{type_letter}{h}{size:08x}"
 
 
@@ -69,18 +70,20 @@ def name_of_file(path: str | os.PathLike[str]) -> str:
 def parse_name(text: str) -> tuple[str, str, int, str]:
     """Checks a name; returns (type letter, hash text, size, tag). Raises
     InvalidError saying what is wrong."""
-    m = _NAME_RE.match(text)
-    if not m:
+    obj, sep, tag = text.partition("#")
+    letter, h, size_hex = obj[:1], obj[1:44], obj[44:]
+    if (letter not in ("V", "T", "D") or len(h) != 43 or any(c not in _ALPHABET for c in h)
+            or not 8 <= len(size_hex) <= 16 or any(c not in "0123456789abcdef" for c in size_hex)
+            or (sep and not tag)):
         raise InvalidError(f"'{text}' is not an object name (expected V/T/D, 43 hash characters, "
-                           "8+ hex digits of size, and for thunks an optional #tag)")
-    letter, h, size_hex, tag = m.groups()
-    if tag is not None and letter != "T":
+                           "8+ lower-case hex digits of size, and for thunks an optional #tag)")
+    if tag and letter != "T":
         raise InvalidError(f"'{text}' is not an object name: only thunk names take a #tag")
     if len(size_hex) > 8 and size_hex[0] == "0":
         raise InvalidError(f"'{text}' is not an object name: size has leading zeros beyond 8 digits")
     if _ALPHABET.index(h[-1]) % 4 != 0:  # the 2 spare bits are zero: one spelling per hash
         raise InvalidError(f"'{text}' is not an object name: bad hash characters")
-    return letter, h, int(size_hex, 16), tag or ""
+    return letter, h, int(size_hex, 16), tag
 
 
 def is_thunk(name: str) -> bool:

@@ -10,9 +10,11 @@ make further thunks of itself (tail recursion, see examples/fibonacci/fib.py).
 """
 from __future__ import annotations
 
-import json
 import os
-from typing import Iterable, Sequence
+
+TYPE_CHECKING = False  # typing is not imported at run time: thunks written in Python start faster
+if TYPE_CHECKING:
+    from typing import Iterable, Sequence
 
 from .errors import NotFoundError
 from .names import name_of
@@ -20,7 +22,7 @@ from .store import Store
 from .thunk import Input, Thunk
 
 ROOT = "/gg-py"                      # where the script and this package are seen
-SPEC_PATH = ROOT + "/function.json"  # the function's own description, for current()
+SPEC_PATH = ROOT + "/function"  # the function's own description, for current()
 _EXCLUDE = ("__pycache__", "test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3",
             "pydoc_data", "site-packages", "dist-packages")
 
@@ -53,6 +55,24 @@ def program_inputs(store: Store, path: str, sandbox_path: str | None = None) -> 
     for where, host in sorted(_shared_libraries([exe]).items()):
         inputs.append(Input(store.put_file(host), where, "ld-linux" in where))
     return inputs
+
+
+def _write_spec(interpreter: str, script: str, runtime: list[Input]) -> bytes:
+    """The function's description: lines of tab-separated fields (no json:
+    importing it inside every thunk costs more than this)."""
+    lines = [f"gg-python-function 1\t{interpreter}\t{script}"]
+    lines += [f"{i.name}\t{int(i.executable)}\t{i.path}" for i in runtime]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _read_spec(spec: bytes) -> tuple[str, str, list[Input]]:
+    head, *rest = spec.decode().splitlines()
+    _, interpreter, script = head.split("\t")
+    runtime = []
+    for line in rest:
+        name, executable, path = line.split("\t", 2)
+        runtime.append(Input(name, path, executable == "1"))
+    return interpreter, script, runtime
 
 
 class PythonFunction:
@@ -97,9 +117,7 @@ class PythonFunction:
             runtime.append(Input(store.collect(m, exclude=("__pycache__",)), f"{ROOT}/{os.path.basename(m)}"))
         script_path = f"{ROOT}/{os.path.basename(script)}"
         runtime.append(Input(store.put_file(script), script_path))
-        spec = json.dumps({"interpreter": runtime[0].name, "script": script_path,
-                           "inputs": [[i.name, i.path, i.executable] for i in runtime]},
-                          sort_keys=True).encode()
+        spec = _write_spec(runtime[0].name, script_path, runtime)
         store.put(spec)
         return cls(runtime[0].name, script_path, runtime, spec)
 
@@ -112,8 +130,8 @@ class PythonFunction:
         except FileNotFoundError:
             raise NotFoundError(f"{SPEC_PATH} is not here: current() works only inside a thunk "
                                 "made by PythonFunction") from None
-        d = json.loads(spec)
-        return cls(d["interpreter"], d["script"], [Input(n, p, x) for n, p, x in d["inputs"]], spec)
+        interpreter, script, runtime = _read_spec(spec)
+        return cls(interpreter, script, runtime, spec)
 
     def thunk(self, args: Sequence[str], outputs: Sequence[str], inputs: Iterable[Input] = (),
               env: Sequence[str] = (), timeout_ms: int = 0) -> Thunk:

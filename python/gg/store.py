@@ -7,8 +7,10 @@ gg itself does), so storing thousands of thunks costs no process per thunk.
 from __future__ import annotations
 
 import os
-import uuid
-from typing import Iterable, Sequence
+
+TYPE_CHECKING = False  # typing is not imported at run time: thunks written in Python start faster
+if TYPE_CHECKING:
+    from typing import Iterable, Sequence
 
 from .errors import CorruptError, InvalidError, NotFoundError
 from .names import Hasher, name_of, object_of
@@ -46,7 +48,7 @@ class Store:
         self.dir = os.path.abspath(dir)
         self._blobs = os.path.join(self.dir, "blobs")
         self._tmp = os.path.join(self.dir, "tmp")
-        self._suffix = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        self._suffix = f"{os.getpid()}.{os.urandom(4).hex()}"
         self._counter = 0
 
     @classmethod

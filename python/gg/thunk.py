@@ -4,8 +4,9 @@ its serialized bytes, which are the same whether built here or in C++
 (docs/thunk_format.md)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+TYPE_CHECKING = False  # typing is not imported at run time: thunks written in Python start faster
+if TYPE_CHECKING:
+    from typing import Iterable, Mapping
 
 from . import _wire
 from .errors import CorruptError, InvalidError
@@ -33,30 +34,59 @@ def is_clean_absolute(path: str) -> bool:
     return path.startswith("/") and (path == "/" or _clean_components(path[1:]))
 
 
-@dataclass(frozen=True)
 class Input:
     """An object the thunk may see: `name` is a value (V...), a tree (D...) or
     a thunk's output (T..., or T...#tag); `path` is where it is seen
-    (relative: under the working directory)."""
+    (relative: under the working directory). Immutable."""
+    __slots__ = ("name", "path", "executable")
     name: str
     path: str
-    executable: bool = False
+    executable: bool
+
+    def __init__(self, name: str, path: str, executable: bool = False) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "executable", executable)
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError("gg.Input is immutable")
+
+    def _key(self) -> tuple[str, str, bool]:
+        return (self.name, self.path, self.executable)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Input) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Input(name={self.name!r}, path={self.path!r}, executable={self.executable!r})"
 
 
-@dataclass
 class Thunk:
     """A thunk under construction, or parsed from a store.
 
     >>> t = Thunk(args=["sh", "-c", "echo hi > out"], outputs=["out"])
     >>> t.set_function(busybox, "/bin/sh")      # doctest: +SKIP
     """
-    args: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-    inputs: list[Input] = field(default_factory=list)
-    env: list[str] = field(default_factory=list)
-    function: str = ""
-    timeout_ms: int = 0
-    workdir: str = ""
+    _FIELDS = ("args", "outputs", "inputs", "env", "function", "timeout_ms", "workdir")
+
+    def __init__(self, args: Iterable[str] = (), outputs: Iterable[str] = (), inputs: Iterable[Input] = (),
+                 env: Iterable[str] = (), function: str = "", timeout_ms: int = 0, workdir: str = "") -> None:
+        self.args: list[str] = list(args)
+        self.outputs: list[str] = list(outputs)
+        self.inputs: list[Input] = list(inputs)
+        self.env: list[str] = list(env)
+        self.function = function
+        self.timeout_ms = timeout_ms
+        self.workdir = workdir
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Thunk) and all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    def __repr__(self) -> str:
+        return "Thunk(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS) + ")"
 
     # Building. Each returns self, so calls chain.
     def set_function(self, exe: str, path: str) -> "Thunk":
@@ -71,7 +101,8 @@ class Thunk:
 
     def set_env(self, env: Mapping[str, str] | Iterable[str]) -> "Thunk":
         """The whole environment, from a mapping or NAME=VALUE strings."""
-        self.env = [f"{k}={v}" for k, v in env.items()] if isinstance(env, Mapping) else list(env)
+        items = getattr(env, "items", None)
+        self.env = [f"{k}={v}" for k, v in items()] if items is not None else list(env)  # type: ignore[union-attr]
         return self
 
     # The format.
@@ -130,15 +161,15 @@ class Thunk:
             elif f == 4:
                 t.env.append(_wire.text(v, what))
             elif f == 5:
-                fields = dict(name="", path="", executable=False)
+                name, path, executable = "", "", False
                 for g, w in _wire.parse(_wire_bytes(v, what), what):
                     if g == 1:
-                        fields["name"] = _wire.text(w, what)
+                        name = _wire.text(w, what)
                     elif g == 2:
-                        fields["path"] = _wire.text(w, what)
+                        path = _wire.text(w, what)
                     elif g == 3:
-                        fields["executable"] = _wire.number(w, what) != 0
-                t.inputs.append(Input(**fields))  # type: ignore[arg-type]
+                        executable = _wire.number(w, what) != 0
+                t.inputs.append(Input(name, path, executable))
             elif f == 6:
                 t.outputs.append(_wire.text(v, what))
             elif f == 7:

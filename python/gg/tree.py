@@ -2,8 +2,6 @@
 once per machine and mounted read-only into the thunks that use it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from . import _wire
 from .errors import CorruptError, InvalidError
 from .names import TREE_MAGIC, name_of, parse_name
@@ -12,15 +10,26 @@ from .thunk import is_clean_relative
 DIR, FILE, SYMLINK = "dir", "file", "symlink"
 
 
-@dataclass(frozen=True)
 class TreeEntry:
     """One path in a tree: a directory, a file (`name` of its content,
     `executable`), or a symbolic link (`target`)."""
-    path: str
-    kind: str = FILE
-    name: str = ""
-    executable: bool = False
-    target: str = ""
+    __slots__ = ("path", "kind", "name", "executable", "target")
+
+    def __init__(self, path: str, kind: str = FILE, name: str = "", executable: bool = False,
+                 target: str = "") -> None:
+        self.path, self.kind, self.name, self.executable, self.target = path, kind, name, executable, target
+
+    def _key(self) -> tuple[str, str, str, bool, str]:
+        return (self.path, self.kind, self.name, self.executable, self.target)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TreeEntry) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "TreeEntry" + repr(self._key())
 
     def mode(self) -> int:
         if self.kind == DIR:
@@ -30,9 +39,17 @@ class TreeEntry:
         return 0o100755 if self.executable else 0o100644
 
 
-@dataclass
 class Tree:
-    entries: list[TreeEntry] = field(default_factory=list)
+    """A directory listing; build one with add_*, or store.collect(dir)."""
+
+    def __init__(self, entries: list[TreeEntry] | None = None) -> None:
+        self.entries: list[TreeEntry] = list(entries or [])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tree) and self.entries == other.entries
+
+    def __repr__(self) -> str:
+        return f"Tree({self.entries!r})"
 
     def add_file(self, path: str, name: str, executable: bool = False) -> "Tree":
         self.entries.append(TreeEntry(path, FILE, name, executable))
