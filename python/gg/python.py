@@ -32,14 +32,15 @@ def _shared_libraries(programs: Iterable[str]) -> dict[str, str]:
     import subprocess
 
     libs: dict[str, str] = {}
-    for prog in programs:
-        p = subprocess.run(["ldd", prog], capture_output=True, text=True)
-        for line in p.stdout.splitlines():
-            parts = line.split()
-            if "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
-                libs[parts[2]] = os.path.realpath(parts[2])
-            elif parts and parts[0].startswith("/"):
-                libs[parts[0]] = os.path.realpath(parts[0])
+    p = subprocess.run(["ldd", *programs], capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        if not line.startswith(("\t", " ")):
+            continue  # "PROGRAM:" headings when there are several
+        parts = line.split()
+        if "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
+            libs[parts[2]] = os.path.realpath(parts[2])
+        elif parts and parts[0].startswith("/"):
+            libs[parts[0]] = os.path.realpath(parts[0])
     return libs
 
 
