@@ -39,9 +39,10 @@ def thunk_counts(stdout):
 
 
 class GGTestBase(GGTestCase):
-    def build(self, out, sources, extra=()):
-        subprocess.run(["g++", "-std=c++17", "-O1", *extra, "-o", out, *sources, "-lgtest", "-pthread"],
-                       check=True, capture_output=True, timeout=300)
+    def build(self, out, sources, extra=(), main=True):
+        libs = ["-lgtest_main"] if main else []
+        subprocess.run(["g++", "-std=c++17", "-O1", *extra, "-o", out, *sources, *libs, "-lgtest", "-pthread"],
+                       check=True, capture_output=True, timeout=600)
 
     def direct(self, binary, cwd):
         """Per-test results of running `binary` directly, from its XML report."""
@@ -166,10 +167,13 @@ class FixtureSuiteTest(GGTestBase):
             self.assertEqual(report_lines(p.stdout), per_test, mode)
             self.assertEqual(thunk_counts(p.stdout)[0], thunks, p.stdout)
             self.assertEqual(summary(p.stdout), "8 passed, 1 failed, 1 skipped, 1 disabled")
-        # A crash inside a shard fails the test that was running, not the shard's others.
+        # A crash inside a shard: the tests that passed before it keep their
+        # result, the running one fails with its output, later ones never ran.
         p = self.test("--shard-by", "1", "--filter", "Plain.Passes:Crash.*:Sizes/0.*", self.binary, check_rc=1)
-        self.assertEqual(report_lines(p.stdout)["Crash.Segfaults"], "FAILED")
+        self.assertEqual(report_lines(p.stdout), {"Plain.Passes": "OK", "Crash.Segfaults": "FAILED",
+                                                  "Sizes/0.Positive": "FAILED"})
         self.assertIn("crashing now", p.stdout)
+        self.assertIn("never started: the binary crashed: Segmentation fault (signal 11) before it", p.stdout)
 
     def test_help_and_usage(self):
         p = self.gg("test", "--help")
@@ -198,7 +202,7 @@ class SamplesTest(GGTestBase):
         for src in sorted(glob.glob(os.path.join(SAMPLES, "sample*_unittest.cc"))):
             out = os.path.join(build, os.path.basename(src)[:-3])
             has_main = "int main(" in open(src).read()
-            self.build(out, [src, *objs], ["-I", SAMPLES] + ([] if has_main else ["-lgtest_main"]))
+            self.build(out, [src, *objs], ["-I", SAMPLES], main=not has_main)
             binaries.append(out)
         self.assertEqual(len(binaries), 10)
         want, listed = {}, []

@@ -318,6 +318,9 @@ int TestMain(int argc, char** argv) {
   Options o;
   if (int rc = ParseOptions(argc, argv, &o); rc >= 0) return rc;
   ForceOptions& force = o.force;
+  // A test runs as long as it runs: a second copy only helps when a run is
+  // stuck in the infrastructure, i.e. outlives the test's own timeout.
+  force.straggler_seconds = o.timeout + 10;
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
 

@@ -91,23 +91,38 @@ std::vector<TestResult> ResultsOf(const TestUnit& unit, const UnitOutputs& out, 
       why = std::string("crashed: ") + strsignal(sig) + " (signal " + std::to_string(sig) + ")";
     }
   } else if (exit_code < 0) {
-    why = "the test thunk left no exit status";
+    why = "left no exit status (the test thunk is broken)";
   } else {
-    why = "the test binary exited with status " + std::to_string(exit_code) + " before writing its report";
+    why = "exited with status " + std::to_string(exit_code) + " before writing its report";
   }
   std::vector<TestResult> results;
   bool any_failed = false;
   for (const auto& test : unit.tests) {
     auto it = reported.find(test.full_name());
     TestResult r;
-    if (it != reported.end() && !out.xml.empty()) {
+    if (it != reported.end()) {
       r = std::move(it->second);
     } else {
+      // No report (the binary died): a test gtest saw finish before that
+      // keeps its result; the one that was running, and those after it, fail.
       r.suite = test.suite;
       r.name = test.name;
       r.outcome = TestResult::Outcome::kFailed;
-      r.failures.push_back(why);
-      r.output = OutputOf(out.output, test.full_name(), true);
+      const std::string& full = test.full_name();
+      if (out.output.find("[       OK ] " + full + " (") != std::string::npos) {
+        r.outcome = TestResult::Outcome::kPassed;
+      } else if (out.output.find("[  SKIPPED ] " + full + " (") != std::string::npos) {
+        r.outcome = TestResult::Outcome::kSkipped;
+      } else if (out.output.find("[  FAILED  ] " + full + " (") != std::string::npos) {
+        r.output = OutputOf(out.output, full, false);
+        r.failures.push_back("failed (see its output), then the binary " + why);
+      } else if (out.output.find("[ RUN      ] " + full + "\n") != std::string::npos) {
+        r.failures.push_back(why);
+        r.output = OutputOf(out.output, full, true);
+      } else {
+        r.failures.push_back("never started: the binary " + why + " before it");
+        r.output = unit.tests.size() == 1 ? out.output : "";
+      }
     }
     if (r.outcome == TestResult::Outcome::kFailed && r.output.empty()) {
       r.output = unit.tests.size() == 1 ? out.output : OutputOf(out.output, test.full_name(), false);

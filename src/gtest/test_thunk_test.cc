@@ -38,15 +38,19 @@ TEST(TestThunkTest, ATimeoutSaysSo) {
   EXPECT_EQ(r[0].failures[0], "timed out after 5 s (gg test --timeout)");
 }
 
-TEST(TestThunkTest, AShardThatCrashesFailsOnlyTheTestsWithoutAReport) {
+TEST(TestThunkTest, AShardThatCrashesFailsTheRunningTestAndThoseAfterIt) {
   // gtest writes its report at the end, so a crash loses it for the whole
-  // shard; the test that was running gets the output from its RUN line on.
-  auto r = ResultsOf(Unit({{"S", "A", false}, {"S", "B", false}}),
+  // shard: tests gtest saw pass keep their result, the running one gets the
+  // output from its RUN line on, the ones after it never started.
+  auto r = ResultsOf(Unit({{"S", "A", false}, {"S", "B", false}, {"S", "C", false}}),
                      {"134 0\n", "", "[ RUN      ] S.A\n[       OK ] S.A (0 ms)\n[ RUN      ] S.B\nabort\n"}, 10);
-  ASSERT_EQ(r.size(), 2u);
-  EXPECT_EQ(r[0].outcome, TestResult::Outcome::kFailed);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].outcome, TestResult::Outcome::kPassed);
   EXPECT_EQ(r[1].outcome, TestResult::Outcome::kFailed);
   EXPECT_EQ(r[1].output, "[ RUN      ] S.B\nabort\n");
+  EXPECT_EQ(r[1].failures[0], "crashed: Aborted (signal 6)");
+  EXPECT_EQ(r[2].outcome, TestResult::Outcome::kFailed);
+  EXPECT_EQ(r[2].failures[0], "never started: the binary crashed: Aborted (signal 6) before it");
 }
 
 TEST(TestThunkTest, ANonZeroExitAfterPassingIsAFailure) {
