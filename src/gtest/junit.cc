@@ -153,7 +153,7 @@ Result<std::vector<TestResult>> ParseGtestXml(std::string_view xml) {
       current->outcome = TestResult::Outcome::kFailed;
       current->failures.push_back(tag.attrs["message"]);
     } else if (current != nullptr && tag.name == "skipped") {
-      if (current->outcome != TestResult::Outcome::kFailed) current->outcome = TestResult::Outcome::kSkipped;
+      if (current->outcome == TestResult::Outcome::kPassed) current->outcome = TestResult::Outcome::kSkipped;
       current->skip_message = tag.attrs["message"];
     }
   }
