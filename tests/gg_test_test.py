@@ -208,7 +208,8 @@ class SamplesTest(GGTestBase):
         binaries = []
         for src in sorted(glob.glob(os.path.join(SAMPLES, "sample*_unittest.cc"))):
             out = os.path.join(build, os.path.basename(src)[:-3])
-            has_main = "int main(" in open(src).read()
+            with open(src) as f:
+                has_main = "int main(" in f.read()
             self.build(out, [src, *objs], ["-I", SAMPLES], main=not has_main)
             binaries.append(out)
         self.assertEqual(len(binaries), 10)
