@@ -17,6 +17,7 @@
 #include "gtest/annotations.h"
 #include "gtest/junit.h"
 #include "gtest/learn.h"
+#include "gtest/lines.h"
 #include "gtest/listing.h"
 #include "gtest/test_thunk.h"
 
@@ -214,11 +215,8 @@ Result<std::vector<std::string>> UndeclaredFiles(LocalStore* store, const Option
                        Name::ForContent(test.full_name()).str().substr(1, 16);
   if (auto cached = ReadFile(record); cached.ok()) {
     std::vector<std::string> files;
-    size_t pos = 0;
-    while (pos < cached->size()) {
-      size_t nl = cached->find('\n', pos);
-      if (nl > pos) files.push_back(cached->substr(pos, nl - pos));
-      pos = nl == std::string::npos ? cached->size() : nl + 1;
+    for (std::string_view line : gtest::Lines(*cached)) {
+      if (!line.empty()) files.emplace_back(line);
     }
     return files;
   }
@@ -240,12 +238,7 @@ Result<std::vector<std::string>> UndeclaredFiles(LocalStore* store, const Option
 }
 
 void PrintIndented(const std::string& text) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::printf("    %s\n", text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos).c_str());
-    pos = nl == std::string::npos ? text.size() : nl + 1;
-  }
+  for (std::string_view line : gtest::Lines(text)) std::printf("    %.*s\n", static_cast<int>(line.size()), line.data());
 }
 
 int ParseOptions(int argc, char** argv, Options* o) {

@@ -1,6 +1,7 @@
 #include "gtest/annotations.h"
 
 #include "core/path_util.h"
+#include "gtest/lines.h"
 
 namespace gg::gtest {
 
@@ -14,12 +15,8 @@ std::set<std::string> Annotations::FilesFor(const std::string& suite, const std:
 Result<Annotations> Annotations::Parse(std::string_view text) {
   Annotations a;
   std::string suite, test;
-  size_t pos = 0;
   int line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  for (std::string_view line : Lines(text)) {
     ++line_no;
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
     size_t indent = line.find_first_not_of(' ');

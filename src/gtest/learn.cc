@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/path_util.h"
+#include "gtest/lines.h"
 #include "models/toolchain.h"
 
 namespace gg::gtest {
@@ -71,11 +72,7 @@ bool Succeeded(std::string_view line) {
 OpenedFiles ParseStraceOpens(std::string_view trace, const std::string& cwd) {
   OpenedFiles out;
   std::map<std::string, Call> pending;  // pid -> a call interrupted by another thread's
-  size_t pos = 0;
-  while (pos < trace.size()) {
-    size_t nl = trace.find('\n', pos);
-    std::string_view line = trace.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? trace.size() : nl + 1;
+  for (std::string_view line : Lines(trace)) {
     // With -f, lines start with the pid.
     std::string pid;
     size_t digits = 0;

@@ -1,5 +1,6 @@
 #include "gtest/listing.h"
 
+#include "gtest/lines.h"
 #include "models/toolchain.h"
 
 namespace gg::gtest {
@@ -62,12 +63,8 @@ bool MatchesFilter(std::string_view full_name, std::string_view filter) {
 Result<std::vector<TestCase>> ParseTestList(std::string_view text) {
   std::vector<TestCase> tests;
   std::string suite;
-  size_t pos = 0;
   int line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  for (std::string_view raw : Lines(text)) {
     ++line_no;
     std::string_view line = StripComment(raw);
     if (line.empty()) continue;
