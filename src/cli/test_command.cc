@@ -99,10 +99,10 @@ std::vector<TestUnit> MakeUnits(const Binary& b, const std::string& shard_by, co
       u.tests.push_back(t);
       u.filter += (u.filter.empty() ? "" : ":") + t.full_name();
     }
-  } else {
+  } else if (!runnable.empty()) {
     // gtest deals the runnable tests (those the filter selects, not disabled)
     // round-robin to the shards in list order.
-    size_t n = std::min<size_t>(std::strtoul(shard_by.c_str(), nullptr, 10), std::max<size_t>(1, runnable.size()));
+    size_t n = std::min<size_t>(std::strtoul(shard_by.c_str(), nullptr, 10), runnable.size());
     for (size_t i = 0; i < n; ++i) {
       units.push_back({{}, filter.empty() ? "*" : filter,
                        {"GTEST_TOTAL_SHARDS=" + std::to_string(n), "GTEST_SHARD_INDEX=" + std::to_string(i)}, {}});
