@@ -3,15 +3,13 @@ the placeholder guard (programs of the build that read a just-built file see
 its real content), compiles whose output is the compiler's default name, and
 a failed build that leaves no placeholder behind. Each project is built
 plainly, cleaned, built with gg and compared byte for byte."""
-import filecmp
 import os
 import re
-import shutil
-import subprocess
 import tempfile
 import unittest
 
-from ggtest import GG
+from models_test import GG, ProjectBuildCase
+from staged_compile_test import can_run
 
 PLACEHOLDER = b"#!/bin/sh\n# gg-placeholder "
 
@@ -105,12 +103,6 @@ CODEGEN = {
 CODEGEN_PRODUCTS = ["gen", "table.h", "table.c", "libtable.a", "app"]
 
 
-def can_run():
-    if os.geteuid() != 0:
-        return "needs root (a private mount namespace for the models, fanotify for the guard)"
-    return None
-
-
 def placeholders_under(root):
     found = []
     for d, dirs, files in os.walk(root):
@@ -126,23 +118,9 @@ def placeholders_under(root):
 
 
 @unittest.skipIf(can_run(), can_run())
-class BuildGuardTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.store = tempfile.mkdtemp(prefix="gg-guard-store-")
-        cls.env = dict(os.environ, GG_DIR=os.path.join(cls.store, ".gg"))
-        subprocess.run([GG, "init"], env=cls.env, check=True, capture_output=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.store, ignore_errors=True)
-
+class BuildGuardTest(ProjectBuildCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="gg-guard-")
-        self.src = os.path.join(self.dir, "proj")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.src = tempfile.mkdtemp(prefix="proj-", dir=self.dir)
 
     def write_project(self, files):
         for path, text in files.items():
@@ -151,32 +129,15 @@ class BuildGuardTest(unittest.TestCase):
             with open(full, "w") as f:
                 f.write(text)
 
-    def run_in(self, *cmd, ok=True, cwd=None):
-        p = subprocess.run(list(cmd), cwd=cwd or self.src, env=self.env, capture_output=True, text=True,
-                           timeout=600)
-        if ok and p.returncode != 0:
-            self.fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
-        return p
-
-    def plain_then_gg(self, products, build, clean, cwd=None):
-        """Plain build, keep products, clean, gg build; asserts identity; returns gg's stderr."""
-        where = cwd or self.src
-        self.run_in(*build, cwd=where)
-        plain = os.path.join(self.dir, "plain")
-        os.makedirs(plain, exist_ok=True)
-        for p in products:
-            shutil.copy(os.path.join(where, p), os.path.join(plain, p.replace("/", "_")))
-        self.run_in(*clean, cwd=where)
-        out = self.run_in(GG, "build", "-j", "2", "--", *build, cwd=where).stderr
-        for p in products:
-            self.assertTrue(filecmp.cmp(os.path.join(where, p), os.path.join(plain, p.replace("/", "_")),
-                                        shallow=False), f"{p} differs from the plain build\n{out}")
+    def build_and_compare(self, products, build, clean, cwd=None):
+        """plain_then_gg, and no placeholder left anywhere in the project."""
+        out = self.plain_then_gg(cwd or self.src, build, clean, products)
         self.assertEqual(placeholders_under(self.src), [], out)
         return out
 
     def test_programs_of_the_build_read_real_content(self):
         self.write_project(GUARD)
-        out = self.plain_then_gg(GUARD_PRODUCTS, ["make"], ["make", "clean"])
+        out = self.build_and_compare(GUARD_PRODUCTS, ["make"], ["make", "clean"])
         self.assertIn("0 ran locally", out)
         # cp, the exec of the loader (by make's child, before the exec),
         # its dlopen and Python each read a placeholder.
@@ -193,18 +154,18 @@ class BuildGuardTest(unittest.TestCase):
     def test_without_the_guard_python_reads_the_placeholder(self):
         # The check above can fail: unguarded, Python hashes the placeholder.
         self.write_project(GUARD)
-        self.run_in("make", "foo.o.sha")
+        self.run_in(self.src, "make", "foo.o.sha")
         with open(os.path.join(self.src, "foo.o.sha")) as f:
             plain = f.read()
-        self.run_in("make", "clean")
-        self.run_in(GG, "build", "--unguarded", "--", "make", "foo.o.sha")
+        self.run_in(self.src, "make", "clean")
+        self.run_in(self.src, GG, "build", "--unguarded", "--", "make", "foo.o.sha")
         with open(os.path.join(self.src, "foo.o.sha")) as f:
             self.assertNotEqual(f.read(), plain)
 
     def test_compiles_without_o_give_the_default_output(self):
         self.write_project(DEFAULT_OUTPUT)
-        out = self.plain_then_gg(DEFAULT_PRODUCTS, ["make"], ["make", "clean"])
-        self.assertEqual(self.run_in("./a.out").stdout, "10\n")
+        out = self.build_and_compare(DEFAULT_PRODUCTS, ["make"], ["make", "clean"])
+        self.assertEqual(self.run_in(self.src, "./a.out").stdout, "10\n")
         # -S and -E run for real (they are listed); the compiles and the link are thunks.
         m = re.search(r"(\d+) outputs, (\d+) thunks", out)
         self.assertIsNotNone(m, out)
@@ -213,22 +174,22 @@ class BuildGuardTest(unittest.TestCase):
     def test_cmake_ninja_code_generator(self):
         self.write_project(CODEGEN)
         build = os.path.join(self.src, "build")
-        self.run_in("cmake", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", "-S", ".", "-B", "build")
-        out = self.plain_then_gg(CODEGEN_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
+        self.run_in(self.src, "cmake", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", "-S", ".", "-B", "build")
+        out = self.build_and_compare(CODEGEN_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
         self.assertIn("0 ran locally", out)
-        self.assertEqual(self.run_in("./app", cwd=build).stdout, "1240\n")
+        self.assertEqual(self.run_in(build, "./app").stdout, "1240\n")
 
     def test_failed_build_leaves_no_placeholder(self):
         self.write_project(FAILING)
-        p = self.run_in(GG, "build", "-j", "2", "--", "make", "-j2", "CFLAGS=-O2 -DBREAK", ok=False)
+        p = self.run_in(self.src, GG, "build", "-j", "2", "--", "make", "-j2", "CFLAGS=-O2 -DBREAK", check=False)
         self.assertNotEqual(p.returncode, 0, p.stderr)
         self.assertIn("broken on purpose", p.stderr)
         self.assertIn("so a plain build works again", p.stderr)
         self.assertEqual(placeholders_under(self.src), [], p.stderr)
         for po in ["a.Po", "b.Po", "main.Po"]:
             self.assertTrue(os.path.exists(os.path.join(self.src, ".deps", po)), po)
-        self.run_in("make")
-        self.assertEqual(self.run_in("./prog").stdout, "3\n")
+        self.run_in(self.src, "make")
+        self.assertEqual(self.run_in(self.src, "./prog").stdout, "3\n")
 
 
 if __name__ == "__main__":
