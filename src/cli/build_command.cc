@@ -17,6 +17,8 @@
 #include "core/placeholder.h"
 #include "engines/local_engine.h"
 #include "models/infer.h"
+#include "models/leftover_placeholders.h"
+#include "models/placeholder_guard.h"
 #include "models/project_view.h"
 
 namespace gg::cli {
@@ -26,11 +28,18 @@ int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs)
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gg build [-j N] [--root DIR]... [--canonical-paths] [--refresh-toolchain] [--] COMMAND [ARG...]\n\n"
+    "usage: gg build [-j N] [--root DIR]... [--canonical-paths] [--refresh-toolchain] [--unguarded]\n"
+    "                [--] COMMAND [ARG...]\n\n"
     "Runs `gg infer COMMAND`, then forces every placeholder left under the\n"
     "project roots with N thunks at once (default: cores), replaces each with\n"
     "its real output, and prints a summary. Creates ./.gg if no store is found.\n"
     "Options as `gg infer` (see `gg infer --help`).\n\n"
+    "A program the build runs that opens a placeholder (cp, a script, dlopen,\n"
+    "a test) waits while gg forces it and writes the real output into it\n"
+    "(fanotify; needs root). --unguarded runs without that guard where it is\n"
+    "unavailable: such a program then reads the placeholder itself.\n"
+    "If the build fails, placeholders whose thunks finished get their outputs\n"
+    "and the rest are removed, so a plain build works again.\n\n"
     "Exit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
 
 
@@ -50,6 +59,51 @@ void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) 
   }
 }
 
+// Reports what the guard forced for programs of the build; true if any
+// read was denied (the build may have gone on without the file).
+bool ReportGuardedReads(const models::PlaceholderGuard& guard) {
+  auto reads = guard.reads();
+  size_t failed = 0;
+  for (const auto& r : reads) failed += !r.error.empty();
+  if (reads.size() > failed) {
+    std::fprintf(stderr, "gg: %zu placeholder%s read by the build forced first:\n", reads.size() - failed,
+                 reads.size() - failed == 1 ? "" : "s");
+    size_t shown = 0;
+    for (const auto& r : reads) {
+      if (!r.error.empty()) continue;
+      if (++shown > 10) {
+        std::fprintf(stderr, "  ... and %zu more\n", reads.size() - failed - 10);
+        break;
+      }
+      std::fprintf(stderr, "  %s   [read by %s]\n", r.path.c_str(), r.reader.c_str());
+    }
+  }
+  for (const auto& r : reads) {
+    if (r.error.empty()) continue;
+    std::fprintf(stderr, "gg: %s read the placeholder %s, which could not be computed, so its open was denied:\n%s\n",
+                 r.reader.c_str(), r.path.c_str(), r.error.c_str());
+  }
+  return failed > 0;
+}
+
+// After a failure: no placeholder stays where the build system reads it.
+void CleanUpAfterFailure(LocalStore* store, const std::vector<std::string>& dirs) {
+  std::map<std::string, Name> placeholders;
+  for (const auto& d : dirs) FindPlaceholders(d, &placeholders);
+  if (placeholders.empty()) return;
+  auto sum = models::ResolveLeftoverPlaceholders(store, placeholders);
+  if (!sum.ok()) {
+    std::fprintf(stderr, "gg: cleaning up the placeholders the build left: %s\n", sum.status().message().c_str());
+    return;
+  }
+  std::fprintf(stderr,
+               "gg: the build failed; of its %zu placeholders, %zu got their computed outputs, %zu were removed"
+               "%s so a plain build works again\n",
+               placeholders.size(), sum->written, sum->removed,
+               sum->dummied ? (", " + std::to_string(sum->dummied) + " included dependency files now '# dummy',").c_str()
+                            : ",");
+}
+
 }  // namespace
 
 int BuildMain(int argc, char** argv) {
@@ -60,6 +114,18 @@ int BuildMain(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   models::InferOptions options;
+  // --unguarded is gg build's own; the rest are infer's.
+  bool unguarded = false;
+  std::vector<char*> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size() && std::string(args[i]) != "--"; ++i) {
+    if (std::string(args[i]) == "--unguarded") {
+      unguarded = true;
+      args.erase(args.begin() + static_cast<long>(i));
+      break;
+    }
+  }
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   if (ParseInferOptions(argc, argv, &options, &jobs) < 0 || jobs < 1) {
     std::fprintf(stderr, "%s", kUsage);
     return kExitUsage;
@@ -70,24 +136,66 @@ int BuildMain(int argc, char** argv) {
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
+  // Caught from here on: an interrupted build cleans up its placeholders.
+  const std::atomic<bool>* interrupted = CatchInterrupts();
+  std::vector<std::string> dirs = {AbsolutePath(".")};
+  for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
+  std::unique_ptr<models::PlaceholderGuard> guard;
+  if (!unguarded) {
+    models::PlaceholderGuard::Options go;
+    go.roots = dirs;
+    for (const auto& r : models::DetectRoots(AbsolutePath("."))) go.roots.push_back(r);
+    go.model_exes = {options.gg_exe, options.model_exe, DirName(options.gg_exe) + "/gg-discover"};
+    go.jobs = jobs;
+    go.interrupted = interrupted;
+    auto g = models::PlaceholderGuard::Create(store.get(), go);
+    if (!g.ok()) {
+      std::fprintf(stderr,
+                   "gg build: cannot guard placeholders: %s.\n"
+                   "Without the guard, a program the build runs (cp, a script, a test, dlopen) that reads a\n"
+                   "file a model has not computed yet reads the placeholder. Run as root, or pass --unguarded\n"
+                   "to build anyway (see docs/models.md, \"The placeholder guard\").\n",
+                   g.status().message().c_str());
+      return kExitError;
+    }
+    guard = std::move(*g);
+    options.in_namespace = [p = guard.get()] { return p->AttachInNamespace(); };
+  } else {
+    std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
+  }
   auto inferred = models::RunInfer(store.get(), options);
-  if (!inferred.ok()) return Fail(inferred.status());
+  bool guard_denied = false;
+  if (guard) {
+    guard->Stop();
+    guard_denied = ReportGuardedReads(*guard);
+  }
+  if (!inferred.ok()) {
+    int rc = Fail(inferred.status());
+    CleanUpAfterFailure(store.get(), dirs);
+    return rc;
+  }
   models::PrintLocalSummary(*inferred, stderr);
   if (inferred->exit_code != 0) {
     std::fprintf(stderr, "gg: the build command failed (exit %d)\n", inferred->exit_code);
+    CleanUpAfterFailure(store.get(), dirs);
     return inferred->exit_code;
+  }
+  if (guard_denied || interrupted->load()) {
+    std::fprintf(stderr, "gg: %s\n",
+                 interrupted->load() ? "interrupted"
+                                     : "the build command exited 0, but a file it read could not be computed (above)");
+    CleanUpAfterFailure(store.get(), dirs);
+    return interrupted->load() ? kExitInterrupted : kExitThunkFailed;
   }
 
   std::map<std::string, Name> placeholders;
-  std::vector<std::string> dirs = {AbsolutePath(".")};
-  for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
   for (const auto& d : dirs) FindPlaceholders(d, &placeholders);
 
   auto engine = LocalEngine::Create(store.get(), jobs);
   if (!engine.ok()) return Fail(engine.status());
   ForceOptions force_options;
   force_options.engines.push_back(engine->get());
-  force_options.interrupted = CatchInterrupts();
+  force_options.interrupted = interrupted;
   std::vector<Name> targets;
   std::vector<std::string> paths;
   for (const auto& [path, name] : placeholders) {
@@ -101,6 +209,7 @@ int BuildMain(int argc, char** argv) {
     auto outputs = coordinator.Force(targets);
     if (!outputs.ok()) {
       int rc = Fail(outputs.status());
+      CleanUpAfterFailure(store.get(), dirs);
       return force_options.interrupted->load() ? kExitInterrupted : rc;
     }
     for (size_t i = 0; i < paths.size(); ++i) {

@@ -141,6 +141,15 @@ bool IsQuery(const std::vector<std::string>& args) {
 
 }  // namespace
 
+std::string DefaultOutputName(char stage, const std::string& source) {
+  switch (stage) {
+    case 'c': return StripSuffix(BaseName(source)) + ".o";
+    case 'S': return StripSuffix(BaseName(source)) + ".s";
+    case 'E': return "";
+    default: return "a.out";
+  }
+}
+
 Result<std::vector<std::string>> ExpandResponseFiles(const std::vector<std::string>& args) {
   std::vector<std::string> out;
   for (const auto& a : args) {
@@ -240,9 +249,8 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
       c.local_reason = "-o with several sources";
       return c;
     }
-    for (const auto& s : sources) {
-      c.outputs.push_back(output.empty() ? StripSuffix(BaseName(s)) + ".o" : output);
-    }
+    c.default_output = output.empty();
+    for (const auto& s : sources) c.outputs.push_back(output.empty() ? DefaultOutputName('c', s) : output);
     if (dep) {
       if (dep_file.empty()) {
         if (sources.size() > 1) {
@@ -255,7 +263,8 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
     }
   } else {
     c.mode = GccCommand::Mode::kLink;
-    c.outputs.push_back(output.empty() ? "a.out" : output);
+    c.default_output = output.empty();
+    c.outputs.push_back(output.empty() ? DefaultOutputName('l', "") : output);
     if (dep && !dep_file.empty()) c.outputs.push_back(dep_file);
   }
   return c;

@@ -23,6 +23,9 @@ struct GccCommand {
   std::vector<std::string> linker_files;  ///< -T, -Wl,--version-script= and such: files ld reads
   bool shared = false;
   bool static_link = false;               ///< -static: ld takes only lib*.a
+  /// No -o: outputs are the compiler's default names (DefaultOutputName), so
+  /// a rewritten command (another input file) must name them itself.
+  bool default_output = false;
   std::string local_reason;               ///< non-empty: run it for real, and why
   /// With local_reason: the command has no input file and no -o (-dumpmachine,
   /// -print-*, --version, probes), so it can write nothing; it runs for real
@@ -32,6 +35,12 @@ struct GccCommand {
 
 /// Expands @file arguments (recursively, as gcc does; quoting with ' " \).
 Result<std::vector<std::string>> ExpandResponseFiles(const std::vector<std::string>& args);
+
+/// The file gcc writes without -o, in the cwd: for `stage` 'c' (-c) and
+/// 'S' (-S) the source's name without its directory and suffix plus .o or
+/// .s (`-c dir/x.c` writes ./x.o); 'E' writes to stdout (""); a link
+/// (any other stage) writes a.out.
+std::string DefaultOutputName(char stage, const std::string& source);
 
 /// Parses gcc's arguments (without argv[0]).
 GccCommand ParseGccCommand(const std::vector<std::string>& args);

@@ -34,6 +34,31 @@ TEST(GccCommandTest, DefaultOutputs) {
   EXPECT_EQ(c.lib_dirs, (std::vector<std::string>{"lib"}));
 }
 
+TEST(GccCommandTest, DefaultOutputNames) {
+  EXPECT_EQ(DefaultOutputName('c', "x.c"), "x.o");
+  EXPECT_EQ(DefaultOutputName('c', "dir/sub/x.c"), "x.o");  // in the cwd, not beside the source
+  EXPECT_EQ(DefaultOutputName('c', "x.o.gg.i"), "x.o.gg.o");  // why a rewritten compile names its output
+  EXPECT_EQ(DefaultOutputName('c', "lib.d/x"), "x.o");
+  EXPECT_EQ(DefaultOutputName('S', "dir/x.cc"), "x.s");
+  EXPECT_EQ(DefaultOutputName('E', "x.c"), "");
+  EXPECT_EQ(DefaultOutputName('l', ""), "a.out");
+
+  auto c = ParseGccCommand({"-O2", "-c", "dir/x.c"});
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"x.o"}));
+  EXPECT_TRUE(c.default_output);
+  c = ParseGccCommand({"-c", "p.c", "sub/q.cc", "r.s"});
+  EXPECT_EQ(c.local_reason, "");
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"p.o", "q.o", "r.o"}));
+  c = ParseGccCommand({"-c", "x.c", "-o", "x.o"});
+  EXPECT_FALSE(c.default_output);
+  c = ParseGccCommand({"main.c", "x.o"});
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"a.out"}));
+  EXPECT_TRUE(c.default_output);
+  // -S and -E run for real, so they write exactly what gcc writes.
+  EXPECT_EQ(ParseGccCommand({"-S", "x.c"}).local_reason, "-S");
+  EXPECT_EQ(ParseGccCommand({"-E", "x.c"}).local_reason, "-E");
+}
+
 TEST(GccCommandTest, KernelStyleDepsAndLanguage) {
   auto c = ParseGccCommand({"-Wp,-MD,.x.o.d", "-x", "c", "foo.inc", "-c", "-o", "x.o"});
   EXPECT_EQ(c.local_reason, "");

@@ -122,6 +122,7 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     for (const auto& [path, copy] : overlays) {
       if (!Bind(model, path)) _exit(126);
     }
+    if (options.in_namespace && !options.in_namespace()) _exit(126);
     setenv(kSessionEnv, session_dir.c_str(), 1);
     setenv(kGgExeEnv, options.gg_exe.c_str(), 1);
     setenv("GG_DIR", config.store_dir.c_str(), 1);

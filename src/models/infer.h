@@ -3,6 +3,7 @@
 // tool (so absolute compiler paths, as CMake writes them, reach it too).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct InferOptions {
   std::string model_exe;             ///< gg-model
   bool refresh_toolchain = false;
   bool canonical_paths = false;      ///< see canonical_paths.h
+  /// Run in the build's mount namespace just before the command starts (in
+  /// the forked child: system calls only); false stops with exit 126.
+  /// `gg build` attaches the placeholder guard here.
+  std::function<bool()> in_namespace;
 };
 
 struct InferResult {

@@ -145,6 +145,8 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   if (!ext.empty() && std::count(compile.args.begin() + 1, compile.args.end(), c.inputs[0]) == 1) {
     std::string text = compile.outputs[0] + ".gg" + ext;
     *source = text;
+    // Without -o, gcc would name the output after x.o.gg.i (x.o.gg.o).
+    if (c.default_output) compile.args.insert(compile.args.end(), {"-o", compile.outputs[0]});
     discover_args.insert(discover_args.end(), {"--reads", text, "--", compile.args[0]});
     for (auto& a : PreprocessorArgs(args)) discover_args.push_back(std::move(a));
     discover_args.insert(discover_args.end(), {"-E", "-o", text});
@@ -157,8 +159,16 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
     for (const auto& d : tmpl.search_dirs) {
       if (d.find('\n') != std::string::npos) return ModelResult{"a directory name holds a newline", {}};
     }
-    discover_args.insert(discover_args.end(), {"--deps", kDepFile, "--", compile.args[0]});
-    for (auto& a : DependencyArgs(args, kDepFile)) discover_args.push_back(std::move(a));
+    if (c.inputs.size() > 1) {
+      // gcc writes each source's list over the last one's -MF file: take
+      // them all from stdout.
+      discover_args.insert(discover_args.end(), {"--deps-stdout", kDepFile, "--", compile.args[0]});
+      for (auto& a : PreprocessorArgs(args)) discover_args.push_back(std::move(a));
+      discover_args.push_back("-M");
+    } else {
+      discover_args.insert(discover_args.end(), {"--deps", kDepFile, "--", compile.args[0]});
+      for (auto& a : DependencyArgs(args, kDepFile)) discover_args.push_back(std::move(a));
+    }
   }
   tmpl.compile = std::move(compile);
   GG_RETURN_IF_ERROR(tmpl.compile.Validate());

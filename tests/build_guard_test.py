@@ -1,0 +1,196 @@
+"""End-to-end tests of `gg build` never being silently wrong (docs/models.md):
+the placeholder guard (programs of the build that read a just-built file see
+its real content), compiles whose output is the compiler's default name, and
+a failed build that leaves no placeholder behind. Each project is built
+plainly, cleaned, built with gg and compared byte for byte."""
+import os
+import re
+import tempfile
+import unittest
+
+from models_test import GG, ProjectBuildCase
+from staged_compile_test import can_run
+
+PLACEHOLDER = b"#!/bin/sh\n# gg-placeholder "
+
+# Each step reads a file a model only left a placeholder for: cp, a program
+# that dlopens a just-built library (the library in plugins/, so the shell
+# model, which forces *.so beside a program it runs, does not force it
+# first), and Python reading an object.
+GUARD = {
+    "foo.c": "int foo(int x) { return 3 * x + 1; }\n",
+    "bar.c": "int foo(int x) { return 5 * x; }\n",
+    "loader.c": '#include <dlfcn.h>\n#include <stdio.h>\n'
+                'int main(int argc, char** argv) {\n'
+                '  void* h = dlopen(argv[1], RTLD_NOW);\n'
+                '  if (!h) { fprintf(stderr, "dlopen: %s\\n", dlerror()); return 1; }\n'
+                '  int (*f)(int) = (int (*)(int))dlsym(h, "foo");\n'
+                '  FILE* out = fopen(argv[2], "w");\n'
+                '  fprintf(out, "foo(4) = %d\\n", f(4));\n'
+                '  return fclose(out);\n}\n',
+    "Makefile": "CFLAGS = -O2\n"
+                "all: copy.so dlopen.out foo.o.sha\n"
+                "foo.o: foo.c\n\t$(CC) $(CFLAGS) -fPIC -c -o $@ $<\n"
+                "plugins/libfoo.so: foo.o\n\tmkdir -p plugins\n\t$(CC) -shared -o $@ $<\n"
+                "plugins/libbar.so: bar.c\n\tmkdir -p plugins\n\t$(CC) $(CFLAGS) -fPIC -shared -o $@ $<\n"
+                "loader: loader.c\n\t$(CC) $(CFLAGS) -o $@ $< -ldl\n"
+                "copy.so: plugins/libfoo.so\n\tcp plugins/libfoo.so copy.so\n"
+                # No shell metacharacters: make execs the (placeholder) loader itself.
+                "dlopen.out: loader plugins/libbar.so\n\t./loader ./plugins/libbar.so dlopen.out\n"
+                "foo.o.sha: foo.o\n\tpython3 -c \"import hashlib,sys; "
+                "print(hashlib.sha256(open('foo.o','rb').read()).hexdigest())\" > $@\n"
+                "clean:\n\trm -rf *.o plugins loader copy.so dlopen.out foo.o.sha\n",
+}
+GUARD_PRODUCTS = ["foo.o", "plugins/libfoo.so", "plugins/libbar.so", "loader", "copy.so", "dlopen.out", "foo.o.sha"]
+
+# Compiles that name no output: the file is the compiler's default.
+DEFAULT_OUTPUT = {
+    "x.c": "int x(void) { return 1; }\n",
+    "sub/y.c": '#include "y.h"\nint y(void) { return Y; }\n',
+    "sub/y.h": "#define Y 2\n",
+    "p.c": "int p(void) { return 3; }\n",
+    "q.c": "int q(void) { return 4; }\n",
+    "s.c": "int s(void) { return 5; }\n",
+    "main.c": '#include <stdio.h>\nint x(void), y(void), p(void), q(void);\n'
+              'int main(void) { printf("%d\\n", x() + y() + p() + q()); return 0; }\n',
+    "Makefile": "CFLAGS = -O2\n"
+                "all: a.out s.s main.i\n"
+                "x.o: x.c\n\t$(CC) $(CFLAGS) -c x.c\n"              # preprocessed-text form
+                "y.o: sub/y.c\n\t$(CC) $(CFLAGS) -Isub -c sub/y.c\n"  # -> ./y.o
+                "p.o q.o: p.c q.c\n\t$(CC) $(CFLAGS) -c p.c q.c\n"   # several sources
+                "s.s: s.c\n\t$(CC) $(CFLAGS) -S s.c\n"
+                "main.i: main.c\n\t$(CC) -E main.c > main.i\n"
+                "a.out: x.o y.o p.o q.o main.c\n\t$(CC) $(CFLAGS) main.c x.o y.o p.o q.o\n"
+                "clean:\n\trm -f *.o a.out s.s main.i\n",
+}
+DEFAULT_PRODUCTS = ["x.o", "y.o", "p.o", "q.o", "s.s", "main.i", "a.out"]
+
+# An automake-style project: make includes .deps/*.Po, written by -MD.
+FAILING = {
+    "a.c": "int a(void) { return 1; }\n",
+    "b.c": "#ifdef BREAK\n#error broken on purpose\n#endif\nint b(void) { return 2; }\n",
+    "main.c": '#include <stdio.h>\nint a(void), b(void);\nint main(void) { printf("%d\\n", a() + b()); return 0; }\n',
+    ".deps/a.Po": "# dummy\n", ".deps/b.Po": "# dummy\n", ".deps/main.Po": "# dummy\n",
+    "Makefile": "CFLAGS = -O2\n"
+                "prog: a.o b.o main.o\n\t$(CC) -o $@ $^\n"
+                "%.o: %.c\n\t$(CC) $(CFLAGS) -MT $@ -MD -MP -MF .deps/$*.Po -c -o $@ $<\n"
+                "include .deps/a.Po\ninclude .deps/b.Po\ninclude .deps/main.Po\n"
+                "clean:\n\trm -f *.o prog\n",
+}
+
+# CMake + Ninja: a code generator built and run during the build, its
+# output compiled afterwards.
+CODEGEN = {
+    "gen.c": '#include <stdio.h>\n'
+             'int main(int argc, char** argv) {\n'
+             '  FILE* h = fopen(argv[1], "w"); FILE* c = fopen(argv[2], "w");\n'
+             '  fprintf(h, "#define TABLE_SIZE 16\\nextern const int squares[TABLE_SIZE];\\n");\n'
+             '  fprintf(c, "#include \\"table.h\\"\\nconst int squares[TABLE_SIZE] = {");\n'
+             '  for (int i = 0; i < 16; ++i) fprintf(c, "%d, ", i * i);\n'
+             '  fprintf(c, "};\\n");\n'
+             '  return fclose(h) | fclose(c);\n}\n',
+    "main.c": '#include <stdio.h>\n#include "table.h"\n'
+              'int main(void) { int s = 0; for (int i = 0; i < TABLE_SIZE; ++i) s += squares[i];\n'
+              '  printf("%d\\n", s); return 0; }\n',
+    "CMakeLists.txt": "cmake_minimum_required(VERSION 3.16)\nproject(codegen C)\n"
+                      "add_executable(gen gen.c)\n"
+                      "add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/table.h ${CMAKE_BINARY_DIR}/table.c\n"
+                      "  COMMAND gen ${CMAKE_BINARY_DIR}/table.h ${CMAKE_BINARY_DIR}/table.c DEPENDS gen)\n"
+                      "add_library(table STATIC ${CMAKE_BINARY_DIR}/table.c)\n"
+                      "target_include_directories(table PUBLIC ${CMAKE_BINARY_DIR})\n"
+                      "add_executable(app main.c)\ntarget_link_libraries(app table)\n",
+}
+CODEGEN_PRODUCTS = ["gen", "table.h", "table.c", "libtable.a", "app"]
+
+
+def placeholders_under(root):
+    found = []
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if x != ".gg"]
+        for f in files:
+            p = os.path.join(d, f)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            with open(p, "rb") as fh:
+                if fh.read(len(PLACEHOLDER)) == PLACEHOLDER:
+                    found.append(p)
+    return found
+
+
+@unittest.skipIf(can_run(), can_run())
+class BuildGuardTest(ProjectBuildCase):
+    def setUp(self):
+        self.src = tempfile.mkdtemp(prefix="proj-", dir=self.dir)
+
+    def write_project(self, files):
+        for path, text in files.items():
+            full = os.path.join(self.src, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w") as f:
+                f.write(text)
+
+    def build_and_compare(self, products, build, clean, cwd=None):
+        """plain_then_gg, and no placeholder left anywhere in the project."""
+        out = self.plain_then_gg(cwd or self.src, build, clean, products)
+        self.assertEqual(placeholders_under(self.src), [], out)
+        return out
+
+    def test_programs_of_the_build_read_real_content(self):
+        self.write_project(GUARD)
+        out = self.build_and_compare(GUARD_PRODUCTS, ["make"], ["make", "clean"])
+        self.assertIn("0 ran locally", out)
+        # cp, the exec of the loader (by make's child, before the exec),
+        # its dlopen and Python each read a placeholder.
+        m = re.search(r"gg: (\d+) placeholders? read by the build forced first", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), 4, out)
+        for path, reader in [("plugins/libfoo.so", "cp plugins/libfoo.so copy.so"), ("loader", "make"),
+                             ("plugins/libbar.so", "./loader ./plugins/libbar.so dlopen.out"),
+                             ("foo.o", "python3 -c import hashlib")]:
+            self.assertRegex(out, re.escape(os.path.join(self.src, path)) + r"   \[read by " + re.escape(reader))
+        with open(os.path.join(self.src, "dlopen.out")) as f:
+            self.assertEqual(f.read(), "foo(4) = 20\n")
+
+    def test_without_the_guard_python_reads_the_placeholder(self):
+        # The check above can fail: unguarded, Python hashes the placeholder.
+        self.write_project(GUARD)
+        self.run_in(self.src, "make", "foo.o.sha")
+        with open(os.path.join(self.src, "foo.o.sha")) as f:
+            plain = f.read()
+        self.run_in(self.src, "make", "clean")
+        self.run_in(self.src, GG, "build", "--unguarded", "--", "make", "foo.o.sha")
+        with open(os.path.join(self.src, "foo.o.sha")) as f:
+            self.assertNotEqual(f.read(), plain)
+
+    def test_compiles_without_o_give_the_default_output(self):
+        self.write_project(DEFAULT_OUTPUT)
+        out = self.build_and_compare(DEFAULT_PRODUCTS, ["make"], ["make", "clean"])
+        self.assertEqual(self.run_in(self.src, "./a.out").stdout, "10\n")
+        # -S and -E run for real (they are listed); the compiles and the link are thunks.
+        m = re.search(r"(\d+) outputs, (\d+) thunks", out)
+        self.assertIsNotNone(m, out)
+        self.assertRegex(out, r"gg: 2 commands ran locally")
+
+    def test_cmake_ninja_code_generator(self):
+        self.write_project(CODEGEN)
+        build = os.path.join(self.src, "build")
+        self.run_in(self.src, "cmake", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", "-S", ".", "-B", "build")
+        out = self.build_and_compare(CODEGEN_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
+        self.assertIn("0 ran locally", out)
+        self.assertEqual(self.run_in(build, "./app").stdout, "1240\n")
+
+    def test_failed_build_leaves_no_placeholder(self):
+        self.write_project(FAILING)
+        p = self.run_in(self.src, GG, "build", "-j", "2", "--", "make", "-j2", "CFLAGS=-O2 -DBREAK", check=False)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        self.assertIn("broken on purpose", p.stderr)
+        self.assertIn("so a plain build works again", p.stderr)
+        self.assertEqual(placeholders_under(self.src), [], p.stderr)
+        for po in ["a.Po", "b.Po", "main.Po"]:
+            self.assertTrue(os.path.exists(os.path.join(self.src, ".deps", po)), po)
+        self.run_in(self.src, "make")
+        self.assertEqual(self.run_in(self.src, "./prog").stdout, "3\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
