@@ -22,6 +22,8 @@ const Command kCommands[] = {
     {"pull", "download objects, thunks and their reductions from a shared store", PullMain},
     {"infer", "run a build with its tools replaced by models", InferMain},
     {"build", "infer a build, force it, leave the real outputs", BuildMain},
+    {"report", "turn a force's trace into an HTML timeline (or JSON)", ReportMain},
+    {"explain", "why a thunk ran, failed or was not memoized", ExplainMain},
     {"worker", "run thunks for a coordinator on this machine", WorkerMain},
     {"lambda", "package the AWS Lambda function (gg lambda deploy)", LambdaMain},
 };
