@@ -25,7 +25,7 @@ Status TraceWriter::Write(const std::string& path) const {
   for (const auto& [tid, name] : rows_) {
     if (!first) out += ",\n";
     first = false;
-    out += "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(tid) +
+    out += "{\"name\":\"thread_name\",\"cat\":\"__metadata\",\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(tid) +
            ",\"args\":{\"name\":" + JsonString(name) + "}}";
   }
   for (const auto& e : events_) {

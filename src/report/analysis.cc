@@ -28,9 +28,15 @@ std::string KindOf(const Run& run) {
     }
   }
   if (tool.find("discover") != std::string::npos) return "discovery";
+  // A versioned name (gcc-12, x86_64-linux-gnu-g++-12): without the version.
+  size_t dash = tool.rfind('-');
+  if (dash != std::string::npos && dash + 1 < tool.size() &&
+      tool.find_first_not_of("0123456789.", dash + 1) == std::string::npos) {
+    tool.resize(dash);
+  }
   static const char* kCompilers[] = {"gcc", "g++", "cc", "c++", "clang", "clang++", "cc1", "cc1plus"};
   bool compiler = std::any_of(std::begin(kCompilers), std::end(kCompilers), [&](const char* c) {
-    return tool == c || (tool.ends_with(std::string("-") + c)) || tool.starts_with(std::string(c) + "-");
+    return tool == c || tool.ends_with(std::string("-") + c);
   });
   if (compiler) {
     if (Has(words, "-E") || Has(words, "-M") || Has(words, "-MM")) return "preprocess";
@@ -66,15 +72,34 @@ CriticalPath FindCriticalPath(const Trace& trace) {
   for (const auto& [thunk, i] : final_run) {
     if (trace.runs[i].end_us > trace.runs[last].end_us) last = i;
   }
+  // A thunk that reduced to another (a tail call) is done when that one is:
+  // a dependency's finish is its tail chain's last run's.
+  std::unordered_map<std::string, std::string> tail_next;
+  for (const auto& [thunk, i] : final_run) {
+    const Run& r = trace.runs[i];
+    if (r.ok() && !r.outputs.empty() && r.outputs[0].starts_with("T") && final_run.count(r.outputs[0])) {
+      tail_next[thunk] = r.outputs[0];
+    }
+  }
+  auto finish_of = [&](std::string thunk) {
+    for (int hops = 0; hops < 100; ++hops) {
+      auto it = tail_next.find(thunk);
+      if (it == tail_next.end()) break;
+      thunk = it->second;
+    }
+    return final_run.at(thunk);
+  };
   std::vector<size_t> chain{last};
   std::unordered_map<std::string, bool> seen{{trace.runs[last].thunk, true}};
   for (;;) {
     const Run& r = trace.runs[chain.back()];
     size_t best = SIZE_MAX;
     for (const auto& d : r.deps) {
-      auto it = final_run.find(d);
-      if (it == final_run.end() || seen.count(d)) continue;  // memoized: not run in this force
-      if (best == SIZE_MAX || trace.runs[it->second].end_us > trace.runs[best].end_us) best = it->second;
+      if (!final_run.count(d)) continue;  // memoized: not run in this force
+      size_t i = finish_of(d);
+      if (seen.count(trace.runs[i].thunk)) i = final_run.at(d);
+      if (seen.count(trace.runs[i].thunk)) continue;
+      if (best == SIZE_MAX || trace.runs[i].end_us > trace.runs[best].end_us) best = i;
     }
     if (best == SIZE_MAX) break;
     seen[trace.runs[best].thunk] = true;
@@ -119,11 +144,12 @@ Utilisation ComputeUtilisation(const Trace& trace, size_t buckets) {
 }
 
 std::vector<FunctionTotal> TotalsByFunction(const Trace& trace) {
-  std::map<std::string, FunctionTotal> by;
+  std::map<std::pair<std::string, std::string>, FunctionTotal> by;
   for (const Run& r : trace.runs) {
-    FunctionTotal& t = by[r.function];
+    std::string kind = KindOf(r);
+    FunctionTotal& t = by[{r.function, kind}];
     t.function = r.function;
-    if (t.kind.empty()) t.kind = KindOf(r);
+    t.kind = kind;
     t.runs++;
     if (r.ok()) t.count++;
     double running = r.running() / 1e6;

@@ -14,7 +14,8 @@ namespace gg::report {
 std::string KindOf(const Run& run);
 
 /// The chain of runs that ended last, each the latest-finishing dependency
-/// of the next: what held the force back.
+/// of the next (a dependency that reduced to another thunk finishes with the
+/// last of its tail calls): what held the force back.
 struct CriticalPath {
   std::vector<size_t> runs;  ///< indexes into Trace::runs, first to last
   double busy_seconds = 0;   ///< the runs' own time (fetching to collected)
@@ -37,6 +38,7 @@ struct FunctionTotal {
   double slot_seconds = 0;     ///< holding a slot, summed over all runs
   double max_running = 0;
 };
+/// Per function and kind (gcc compiles and gcc links apart).
 std::vector<FunctionTotal> TotalsByFunction(const Trace& trace);
 
 /// Indexes of the `n` runs that ran longest, longest first.

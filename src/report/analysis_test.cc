@@ -65,6 +65,18 @@ TEST(AnalysisTest, CriticalPathUsesTheWinningCopy) {
   EXPECT_EQ(cp.runs[0], 1u);  // the run that succeeded, not the cancelled copy
 }
 
+TEST(AnalysisTest, CriticalPathGoesThroughTailCalls) {
+  // b (a discovery) reduced to thunk Te (its compile), which c (the link) waited for.
+  Trace t = Diamond();
+  t.runs[1].outputs = {"Te"};
+  t.runs.push_back(MakeRun("Te", 2, 300, 310, {"b"}));
+  CriticalPath cp = FindCriticalPath(t);
+  ASSERT_EQ(cp.runs.size(), 3u);
+  EXPECT_EQ(t.runs[cp.runs[0]].thunk, "b");
+  EXPECT_EQ(t.runs[cp.runs[1]].thunk, "Te");
+  EXPECT_EQ(t.runs[cp.runs[2]].thunk, "c");
+}
+
 TEST(AnalysisTest, UtilisationCountsHeldSlots) {
   Trace t = Diamond();
   Utilisation u = ComputeUtilisation(t, 5);  // buckets of 100 us
@@ -78,10 +90,12 @@ TEST(AnalysisTest, UtilisationCountsHeldSlots) {
 TEST(AnalysisTest, TotalsPerFunctionAndSlowest) {
   Trace t = Diamond();
   auto totals = TotalsByFunction(t);
-  ASSERT_EQ(totals.size(), 1u);
-  EXPECT_EQ(totals[0].count, 3u);
-  EXPECT_NEAR(totals[0].running_seconds, (80 + 280 + 160) / 1e6, 1e-12);
-  EXPECT_NEAR(totals[0].slot_seconds, (100 + 300 + 180) / 1e6, 1e-12);
+  ASSERT_EQ(totals.size(), 2u);  // gcc compiling, gcc linking
+  EXPECT_EQ(totals[0].kind, "compile");
+  EXPECT_EQ(totals[0].count, 2u);
+  EXPECT_NEAR(totals[0].running_seconds, (80 + 280) / 1e6, 1e-12);
+  EXPECT_NEAR(totals[0].slot_seconds, (100 + 300) / 1e6, 1e-12);
+  EXPECT_EQ(totals[1].kind, "link");
   auto slow = Slowest(t, 2);
   ASSERT_EQ(slow.size(), 2u);
   EXPECT_EQ(t.runs[slow[0]].thunk, "b");

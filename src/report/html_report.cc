@@ -50,8 +50,8 @@ std::string ScriptSafe(std::string json) {
 
 const std::map<std::string, std::string>& KnownColours() {
   static const std::map<std::string, std::string> k = {
-      {"compile", "#4e79a7"}, {"link", "#e15759"},   {"archive", "#f28e2b"}, {"discovery", "#76b7b2"},
-      {"preprocess", "#59a14f"}, {"test", "#edc948"}, {"encode", "#b07aa1"}, {"assemble", "#9c755f"}};
+      {"compile", "#4e79a7"}, {"link", "#b07aa1"},   {"archive", "#f28e2b"}, {"discovery", "#76b7b2"},
+      {"preprocess", "#59a14f"}, {"test", "#edc948"}, {"encode", "#ff9da7"}, {"assemble", "#9c755f"}};
   return k;
 }
 
@@ -261,7 +261,7 @@ std::string RenderHtml(const Trace& trace, const std::string& title) {
       ".legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;"
       "vertical-align:-2px;margin-right:4px;border-radius:2px}\n"
       "table{border-collapse:collapse;font-size:12px}td,th{padding:3px 8px;border-bottom:1px solid #e4e4e4;"
-      "text-align:left;vertical-align:top}th{background:#fafafa}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+      "text-align:left;vertical-align:top}th{background:#fafafa}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
       "td.cmd{font:11px ui-monospace,Menlo,Consolas,monospace;max-width:640px;word-break:break-all;color:#333}\n"
       "code{font:11px ui-monospace,Menlo,Consolas,monospace}\n"
       "#tip{position:fixed;pointer-events:none;background:#fffffe;border:1px solid #999;box-shadow:0 2px 8px "
@@ -279,13 +279,13 @@ std::string RenderHtml(const Trace& trace, const std::string& title) {
   for (const Run& r : trace.runs) {
     if (r.duplicate) copies++;
     else if (r.attempt > 1) retries++;
-    if (!r.ok() && !r.cancelled()) failures++;
+    if (!r.ok() && !r.cancelled()) failures++;  // retried or final
   }
   html += "wall time <b>" + Seconds(trace.wall_seconds) + "</b> &middot; <b>" + std::to_string(thunks) +
           "</b> thunks ran (" + std::to_string(trace.runs.size()) + " runs";
   if (retries) html += ", " + std::to_string(retries) + " retries";
   if (copies) html += ", " + std::to_string(copies) + " straggler copies";
-  if (failures) html += ", " + std::to_string(failures) + " failed";
+  if (failures) html += ", " + std::to_string(failures) + " failed runs";
   html += ")";
   if (trace.info.count("memoized")) html += ", <b>" + Esc(trace.info.at("memoized")) + "</b> memoized";
   html += " &middot; " + std::to_string(trace.slots) + " slots";
