@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -96,10 +97,15 @@ def make_trace(n, slots, path):
 
 
 def timed(cmd):
+    """Wall seconds, and prints the CPU seconds too (the machine is shared)."""
     t = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"{cmd[0]} failed: {p.stderr[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    print(f"  ({os.path.basename(cmd[0])}: {cpu:.2f} s CPU)")
     return time.monotonic() - t, p
 
 
