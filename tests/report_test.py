@@ -143,6 +143,7 @@ class ReportTest(unittest.TestCase):
             # a.c's discovery ran again (its view holds inc/b.h) but gave the
             # same compile thunk, which did not run again.
             out = self.run_in(GG, "explain", "src/a.o").stdout
+            self.assertIn("it gave the same output as that run", out)
             self.assertTrue(out.rstrip().endswith("did not run in the last force (memoized, or not part of it)"), out)
         finally:
             self.write("inc/b.h", FILES["inc/b.h"])

@@ -261,6 +261,9 @@ Result<std::string> Explain(LocalStore* store, const std::optional<Trace>& trace
                      (d.after.empty() ? "(none)" : Short(d.after)) + "\n";
             }
           }
+          if (reduction && reduction->outputs[0].name == previous->output) {
+            out += "  it gave the same output as that run, so what uses it did not need to run again\n";
+          }
         }
       }
     }
