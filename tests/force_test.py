@@ -1,4 +1,5 @@
 """gg force end to end: graphs, memoization, failures, retries, stragglers."""
+import json
 import os
 import signal
 import subprocess
@@ -116,6 +117,8 @@ class ForceTest(GGTestCase):
         self.assertEqual(self.cat(out.strip()), "survived\n")
         attempts = {e["args"]["attempt"] for e in self.trace(trace) if e["cat"].startswith("running")}
         self.assertEqual(attempts, {"1", "2"})
+        runs = json.loads(self.gg("report", trace, "--json").stdout)["runs"]  # docs/report.md
+        self.assertEqual([(r["attempt"], r["result"]) for r in runs], [(1, "executor crashed"), (2, "ok")])
 
     def test_straggler_duplicate_wins(self):
         t = self.sh_thunk("sleep 0.5; echo fast > out")
@@ -134,6 +137,8 @@ class ForceTest(GGTestCase):
         events = [e for e in self.trace(trace) if e["cat"].startswith("running")]
         self.assertTrue(any(e["args"]["duplicate"] == "yes" and e["args"]["result"] == "ok" for e in events))
         self.assertTrue(any(e["args"]["duplicate"] == "no" and e["args"]["result"] == "cancelled" for e in events))
+        runs = json.loads(self.gg("report", trace, "--json").stdout)["runs"]  # docs/report.md
+        self.assertEqual(sorted((r["duplicate"], r["result"]) for r in runs), [(False, "cancelled"), (True, "ok")])
         self.assertTrue(wait_for(lambda: not any(os.path.exists(f"/proc/{p}") for p in frozen), timeout=10))
 
     def test_killed_force_resumes_without_rerunning(self):

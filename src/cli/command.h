@@ -42,6 +42,8 @@ int BuildMain(int argc, char** argv);
 int PushMain(int argc, char** argv);
 int PullMain(int argc, char** argv);
 int TestMain(int argc, char** argv);
+int ReportMain(int argc, char** argv);
+int ExplainMain(int argc, char** argv);
 
 /// Prints "gg: <message>" to stderr.
 void PrintError(const Status& s);

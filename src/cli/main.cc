@@ -23,6 +23,8 @@ const Command kCommands[] = {
     {"infer", "run a build with its tools replaced by models", InferMain},
     {"build", "infer a build, force it, leave the real outputs", BuildMain},
     {"test", "run GoogleTest binaries as one memoized thunk per test", TestMain},
+    {"report", "turn a force's trace into an HTML timeline (or JSON)", ReportMain},
+    {"explain", "why a thunk ran, failed or was not memoized", ExplainMain},
     {"worker", "run thunks for a coordinator on this machine", WorkerMain},
     {"lambda", "package the AWS Lambda function (gg lambda deploy)", LambdaMain},
 };

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <set>
 
+#include "coordinator/identity_log.h"
 #include "core/input_closure.h"
 #include "core/path_util.h"
+#include "core/shell_quote.h"
 
 namespace gg {
 
@@ -19,6 +22,7 @@ struct Coordinator::Node {
   std::vector<Node*> dependents;
   int pending = 0;
   Node* tail_target = nullptr;  // the thunk this one reduced to, while waiting on it
+  Node* tail_of = nullptr;      // the first thunk that reduced to this one (for the trace)
   Reduction final;
   double estimate = 1;
   double priority = 0;
@@ -26,6 +30,7 @@ struct Coordinator::Node {
   bool duplicated = false;
   std::vector<uint64_t> jobs;  // running copies
   double ready_time = 0;
+  double fetch_start = 0;  // of the latest launch
   Name resolved_name;
   Thunk resolved;
 };
@@ -34,23 +39,14 @@ struct Coordinator::Running {
   Node* node;
   Engine* engine;
   double queued;
+  double fetching;   // inputs fetched and materialized from here to `submitted`
   double submitted;
   bool duplicate;
   int attempt;
-  int tid;
+  int slot;  // of its engine, from 0
 };
 
 namespace {
-
-std::string ShellQuote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_+=:,./-") ==
-                        std::string::npos) {
-    return s;
-  }
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 std::string Indent(const std::string& text) {
   std::string out = "    ";
@@ -221,6 +217,7 @@ Status Coordinator::WaitOnTail(Node* n, const Name& tail) {
   }
   n->state = Node::State::kWaiting;
   n->tail_target = t;
+  if (t->tail_of == nullptr) t->tail_of = n;
   if (t->state == Node::State::kDone) return MarkDone(n, t->final);
   t->dependents.push_back(n);
   return Status::Ok();
@@ -229,8 +226,7 @@ Status Coordinator::WaitOnTail(Node* n, const Name& tail) {
 Status Coordinator::ThunkFailure(Node* n, const ExecResult& r) const {
   const Thunk& t = n->resolved.args.empty() ? *n->thunk : n->resolved;
   std::string msg = "thunk " + n->name.str() + " failed: " + r.message + "\n  command:";
-  for (const auto& a : t.args) msg += " " + ShellQuote(a);
-  msg += "\n";
+  msg += " " + ShellCommand(t.args) + "\n";
   if (r.kind == ExecResult::Kind::kNonzeroExit) msg += "  exit status: " + std::to_string(r.exit_code) + "\n";
   if (!r.stderr_tail.empty()) msg += "  stderr:\n" + Indent(r.stderr_tail);
   if (!r.stdout_tail.empty() && r.stderr_tail.empty()) msg += "  stdout:\n" + Indent(r.stdout_tail);
@@ -301,6 +297,7 @@ Status Coordinator::StartReady() {
       }
       GG_RETURN_IF_ERROR(store_->Put(n->resolved.Serialize()).status());
     }
+    n->fetch_start = Now();
     GG_RETURN_IF_ERROR(EnsureLocal(n->resolved));
     bool launched = false;
     GG_RETURN_IF_ERROR(Launch(n, false, &launched));
@@ -334,21 +331,26 @@ Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
   }
 
   uint64_t id = next_job_++;
-  // The trace's row: the lowest one free.
-  int tid = next_tid_;
-  if (free_tids_.empty()) {
-    ++next_tid_;
+  // The trace's row: the engine's lowest free slot.
+  auto& free = free_slots_[engine];
+  int slot = next_slot_[engine];
+  if (free.empty()) {
+    ++next_slot_[engine];
   } else {
-    tid = *free_tids_.begin();
-    free_tids_.erase(free_tids_.begin());
+    slot = *free.begin();
+    free.erase(free.begin());
   }
-  auto run = std::make_unique<Running>(Running{n, engine, n->ready_time, Now(), duplicate, n->attempts + 1, tid});
+  double fetching = duplicate ? Now() : n->fetch_start;
+  auto run = std::make_unique<Running>(Running{n, engine, n->ready_time, fetching, 0, duplicate, n->attempts + 1, slot});
   if (!duplicate) n->attempts++;
   Status s = engine->Submit(job, [this](uint64_t job_id, ExecResult r) {
     std::lock_guard<std::mutex> lock(mu_);
     completions_.emplace_back(job_id, std::move(r));
     cv_.notify_one();
   });
+  // A local engine materializes the inputs inside Submit.
+  run->submitted = Now();
+  if (!s.ok()) free.insert(slot);
   if (s.code() == Status::Code::kUnavailable) {
     // The engine lost its room meanwhile (a worker left): later.
     if (!duplicate) {
@@ -376,33 +378,22 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   if (it == running_.end()) return Status::Ok();
   std::unique_ptr<Running> run = std::move(it->second);
   running_.erase(it);
-  free_tids_.insert(run->tid);
+  free_slots_[run->engine].insert(run->slot);
   engine_load_[run->engine]--;
   stats_.running--;
   Node* n = run->node;
   n->jobs.erase(std::remove(n->jobs.begin(), n->jobs.end(), job_id), n->jobs.end());
-
-  double now = Now();
-  if (!options_.trace_path.empty()) {
-    std::string label = (n->thunk && !n->thunk->args.empty() ? n->thunk->args[0] + " " : "") + n->name.str().substr(0, 12);
-    auto us = [&](double t) { return static_cast<int64_t>((t - start_) * 1e6); };
-    std::vector<std::pair<std::string, std::string>> args = {
-        {"thunk", n->name.str()}, {"engine", run->engine->name()}, {"attempt", std::to_string(run->attempt)},
-        {"duplicate", run->duplicate ? "yes" : "no"}, {"result", r.KindName()}};
-    if (!run->duplicate && run->attempt == 1) {
-      trace_.Add(label, "queued", us(run->queued), us(run->submitted) - us(run->queued), run->tid, args);
-    }
-    double ran_until = std::min(now, run->submitted + r.reduction.seconds);
-    trace_.Add(label, run->duplicate ? "running (duplicate)" : run->attempt > 1 ? "running (retry)" : "running",
-               us(run->submitted), us(ran_until) - us(run->submitted), run->tid, args);
-    trace_.Add(label, "collected", us(ran_until), us(now) - us(ran_until), run->tid, args);
-  }
+  TraceRun(*run, r);
 
   if (n->state != Node::State::kRunning) return Status::Ok();  // a copy already won
   if (r.ok()) {
     for (uint64_t other : n->jobs) running_.at(other)->engine->Cancel(other);
     if (n->thunk) durations_.Add(n->thunk->function, r.reduction.seconds);
     stats_.executed++;
+    // For `gg explain`: a record of what ran, found again by the thunk's identity.
+    GG_RETURN_IF_ERROR(IdentityLog(store_->dir() + "/identities")
+                           .Append({ThunkIdentity(n->resolved), static_cast<int64_t>(std::time(nullptr)),
+                                    n->resolved_name, r.reduction.outputs[0].name}));
     GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, r.reduction));
     if (n->resolved_name != n->name) GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r.reduction));
     if (options_.shared != nullptr) {
@@ -431,6 +422,77 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   }
   stats_.failed++;
   return ThunkFailure(n, r);
+}
+
+void Coordinator::TraceRun(const Running& run, const ExecResult& r) {
+  const Node* n = run.node;
+  const Thunk* t = !n->resolved.args.empty() ? &n->resolved : n->thunk ? &*n->thunk : nullptr;
+  std::string function = t != nullptr && !t->args.empty() ? t->args[0] : "";
+  function = function.substr(function.rfind('/') + 1);
+  std::string label = (function.empty() ? "" : function + " ") + n->name.str().substr(0, 12);
+  size_t engine_index = std::find(options_.engines.begin(), options_.engines.end(), run.engine) - options_.engines.begin();
+  int tid = static_cast<int>(engine_index + 1) * kSlotsPerEngineRow + run.slot + 1;
+  trace_.NameRow(tid, run.engine->name() + " slot " + std::to_string(run.slot + 1));
+  auto us = [&](double when) { return static_cast<int64_t>((when - start_) * 1e6); };
+  double now = Now();
+  TraceWriter::Args args = {{"thunk", n->name.str()},
+                            {"engine", run.engine->name()},
+                            {"attempt", std::to_string(run.attempt)},
+                            {"duplicate", run.duplicate ? "yes" : "no"},
+                            {"result", r.KindName()}};
+  if (!run.duplicate) trace_.Add(label, "queued", us(run.queued), us(run.fetching) - us(run.queued), tid, args);
+  trace_.Add(label, "fetching inputs", us(run.fetching), us(run.submitted) - us(run.fetching), tid, args);
+  double ran_until = std::min(now, run.submitted + r.reduction.seconds);
+  trace_.Add(label, "collected", us(ran_until), us(now) - us(ran_until), tid, args);
+
+  // What `gg report` and `gg explain` need beyond the timing, on the main event.
+  args.emplace_back("function", function);
+  if (t != nullptr) {
+    std::string command = ShellCommand(t->args);
+    if (command.size() > kMaxTracedCommand) command = command.substr(0, kMaxTracedCommand) + " ...";
+    args.emplace_back("command", std::move(command));
+  }
+  if (n->resolved_name != n->name && n->resolved_name.is_thunk()) args.emplace_back("resolved", n->resolved_name.str());
+  std::string deps;
+  for (const Node* d : n->deps) deps += (deps.empty() ? "" : " ") + d->name.str();
+  if (n->tail_of != nullptr) deps += (deps.empty() ? "" : " ") + n->tail_of->name.str();
+  if (!deps.empty()) args.emplace_back("deps", std::move(deps));
+  if (r.ok()) {
+    std::string outputs;
+    for (const auto& o : r.reduction.outputs) outputs += (outputs.empty() ? "" : " ") + o.name.str();
+    args.emplace_back("outputs", std::move(outputs));
+  } else {
+    args.emplace_back("message", r.message);
+    if (r.kind == ExecResult::Kind::kNonzeroExit) args.emplace_back("exit_status", std::to_string(r.exit_code));
+    if (!r.stderr_tail.empty()) args.emplace_back("stderr", r.stderr_tail);
+    if (!r.stdout_tail.empty()) args.emplace_back("stdout", r.stdout_tail);
+  }
+  trace_.Add(label, run.duplicate ? "running (duplicate)" : run.attempt > 1 ? "running (retry)" : "running",
+             us(run.submitted), us(ran_until) - us(run.submitted), tid, std::move(args));
+}
+
+Status Coordinator::WriteTraces(const Status& status) {
+  if (trace_.size() == 0 && options_.trace_path.empty()) return Status::Ok();
+  int slots = 0;
+  std::string engines;
+  for (Engine* e : options_.engines) {
+    slots += e->capacity();
+    engines += (engines.empty() ? "" : " ") + e->name() + "=" + std::to_string(e->capacity());
+  }
+  trace_.SetInfo("gg_trace", "1");
+  trace_.SetInfo("start_unix", std::to_string(start_unix_));
+  trace_.SetInfo("wall_seconds", std::to_string(Now() - start_));
+  trace_.SetInfo("engines", engines);
+  trace_.SetInfo("slots", std::to_string(slots));
+  trace_.SetInfo("thunks", std::to_string(stats_.total));
+  trace_.SetInfo("ran", std::to_string(stats_.executed));
+  trace_.SetInfo("memoized", std::to_string(stats_.memoized));
+  trace_.SetInfo("status", status.ok() ? "ok" : status.message().substr(0, status.message().find('\n')));
+  if (!options_.trace_path.empty()) GG_RETURN_IF_ERROR(trace_.Write(options_.trace_path));
+  // A force that ran nothing keeps the previous run's trace: that is the one
+  // that explains the outputs.
+  if (trace_.size() > 0) GG_RETURN_IF_ERROR(trace_.Write(store_->dir() + "/" + kLastTraceFile));
+  return Status::Ok();
 }
 
 void Coordinator::CheckStragglers() {
@@ -497,6 +559,7 @@ Status Coordinator::Stuck(const std::vector<Node*>& targets) const {
 
 Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>& targets) {
   start_ = Now();
+  start_unix_ = static_cast<double>(std::time(nullptr));
   std::vector<Node*> target_nodes;
   for (const Name& t : targets) {
     if (t.is_thunk()) {
@@ -565,10 +628,7 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
   progress_.Clear();
   if (options_.on_progress) options_.on_progress(stats_, Now() - start_);
   durations_.Save();
-  if (!options_.trace_path.empty()) {
-    Status t = trace_.Write(options_.trace_path);
-    if (status.ok() && !t.ok()) status = t;
-  }
+  if (Status t = WriteTraces(status); status.ok() && !t.ok()) status = t;
   if (!status.ok()) return status;
 
   std::vector<ReductionOutput> outputs;

@@ -26,11 +26,14 @@
 
 namespace gg {
 
+/// The trace of the last force that ran anything, kept in the store.
+inline constexpr char kLastTraceFile[] = "last-trace.json";
+
 struct ForceOptions {
   std::vector<Engine*> engines;      ///< in order of preference
   double straggler_seconds = 0;      ///< duplicate a thunk running longer; 0: adaptive
   int max_attempts = 3;              ///< runs of a thunk whose infrastructure failed
-  std::string trace_path;            ///< write a Chrome trace here, if set
+  std::string trace_path;            ///< also write the Chrome trace here, if set
   FILE* progress_out = stderr;       ///< status line, when a terminal; nullptr: none
   /// Also told the progress (for the SDK's callback), every 0.1 s and at the end.
   std::function<void(const ForceStats&, double elapsed)> on_progress;
@@ -70,6 +73,10 @@ class Coordinator {
   Status Launch(Node* n, bool duplicate, bool* launched);
   Status HandleCompletion(uint64_t job_id, ExecResult r);
   void CheckStragglers();
+  /// Records one finished run (queued, fetching inputs, running, collected).
+  void TraceRun(const Running& run, const ExecResult& r);
+  /// To --trace's file and the store's last-trace.json.
+  Status WriteTraces(const Status& status);
   void CancelAll();
   Status ThunkFailure(Node* n, const ExecResult& r) const;
   /// Fetches from the shared store the inputs (and tree entries) not here.
@@ -85,6 +92,10 @@ class Coordinator {
   TraceWriter trace_;
   ForceStats stats_;
   double start_ = 0;
+  double start_unix_ = 0;
+  /// Trace rows: engine i's slot k is row (i + 1) * kSlotsPerEngineRow + k + 1.
+  static constexpr int kSlotsPerEngineRow = 100000;
+  static constexpr size_t kMaxTracedCommand = 4096;
 
   std::unordered_map<std::string, std::unique_ptr<Node>> nodes_;
   std::vector<Node*> to_expand_;
@@ -92,8 +103,8 @@ class Coordinator {
   std::map<uint64_t, std::unique_ptr<Running>> running_;
   std::map<Engine*, int> engine_load_;
   uint64_t next_job_ = 1;
-  std::set<int> free_tids_;  // trace rows released by finished runs
-  int next_tid_ = 1;
+  std::map<Engine*, std::set<int>> free_slots_;  // slots released by finished runs
+  std::map<Engine*, int> next_slot_;
 
   std::mutex mu_;
   std::condition_variable cv_;
