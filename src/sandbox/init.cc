@@ -161,9 +161,10 @@ int BindOnto(const char* source, int target_fd, bool recursive, bool writable) {
 /// Fails the run over a mount point that cannot be made; a path through a
 /// symlink, out of the sandbox or into /proc is the thunk's own fault.
 [[noreturn]] void FailMountPoint(int fd, const char* path, int err) {
-  if (err == ELOOP || err == EXDEV) {
-    FailThunk(fd, "input path %s goes through a symlink or leaves the sandbox; inputs must lie at "
-              "plain paths (is a directory above it a symlink, e.g. inside a tree input?)", path);
+  if (err == ELOOP || err == EXDEV || err == ENOTDIR) {
+    FailThunk(fd, "input path %s goes through a symlink, a file or out of the sandbox; inputs must "
+              "lie at plain paths (is a directory above it a symlink or a file, e.g. inside a tree "
+              "input?)", path);
   }
   if (std::strncmp(path, "/proc/", 6) == 0 || std::strcmp(path, "/proc") == 0) {
     FailThunk(fd, "input path %s lies in the sandbox's /proc, which gg builds itself", path);

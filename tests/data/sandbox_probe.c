@@ -24,6 +24,8 @@ static int report(long rc) {
   return 0;
 }
 
+static void on_alarm(int sig) { (void)sig; }
+
 static int abstract_addr(const char* name, struct sockaddr_un* a) {
   memset(a, 0, sizeof *a);
   a->sun_family = AF_UNIX;
@@ -61,8 +63,9 @@ int main(int argc, char** argv) {
     int len = abstract_addr(argv[2], &a);
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
     if (bind(s, (struct sockaddr*)&a, len) != 0 || listen(s, 1) != 0) return report(-1);
+    struct sigaction sa = {.sa_handler = on_alarm};  /* no SA_RESTART: accept gets EINTR */
+    sigaction(SIGALRM, &sa, NULL);
     alarm(atoi(argv[3]));
-    signal(SIGALRM, SIG_DFL);
     int c = accept(s, NULL, NULL);
     return report(c);
   }
