@@ -76,10 +76,17 @@ class SandboxSecurityTest(GGTestCase):
                           "(echo '|/bin/evil' > /proc/sys/kernel/core_pattern) 2>/dev/null && echo core >> out; "
                           "(echo 1 > /proc/sysrq-trigger) 2>/dev/null && echo sysrq >> out; "
                           "cat /proc/kcore 2>/dev/null | head -c 1 | wc -c >> out; id -u >> out")
-        name = self.force(t).stdout.strip()
-        self.assertEqual(self.cat(name).split(), ["0", "1000"])
-        for k, v in before.items():
-            self.assertEqual(read(f"/proc/sys/{k}"), v, k)
+        try:
+            name = self.force(t).stdout.strip()
+            self.assertEqual(self.cat(name).split(), ["0", "1000"])
+            for k, v in before.items():
+                self.assertEqual(read(f"/proc/sys/{k}"), v, k)
+        finally:
+            # A gg without the defence changes the host: put it back.
+            for k, v in before.items():
+                if read(f"/proc/sys/{k}") != v:
+                    with open(f"/proc/sys/{k}", "w") as f:
+                        f.write(v)
         # The output was written by the program: its owner is its host uid.
         owners = {os.stat(os.path.join(d, f)).st_uid
                   for d, _, files in os.walk(os.path.join(self.dir, ".gg", "blobs")) for f in files if f == name}
