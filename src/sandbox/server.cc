@@ -111,12 +111,14 @@ int EnterSharedNamespaces(uid_t program_id, bool* dedicated, std::string* why) {
     close(go[1]);
     int status = 0;
     waitpid(helper, &status, 0);
-    int err = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
-    if (err != 0) {
-      *why = "map the sandbox uid 1000 to host uid " + std::to_string(program_id) + ": " + strerror(err);
-      return err;
-    }
-    return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+    // E.g. root of a container whose user namespace lacks that uid: run as
+    // before (programs are that root, without capabilities) and say so.
+    *dedicated = false;
+    std::fprintf(stderr,
+                 "gg: warning: cannot map the sandbox's uid to host uid %u (%s); sandboxed programs "
+                 "run as uid 0 without capabilities (set GG_SANDBOX_UID to an unused uid)\n",
+                 program_id, strerror(WIFEXITED(status) ? WEXITSTATUS(status) : EIO));
   }
   struct Step {
     const char* path;
