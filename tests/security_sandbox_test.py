@@ -136,18 +136,26 @@ class SandboxSecurityTest(GGTestCase):
 
     # The seccomp filter; finding 9's AF_VSOCK.
     def test_seccomp_refuses_what_a_build_never_needs(self):
-        t = self.probe_thunk("for c in vsock unshare-user clone3 bpf; do probe $c >> out; done; "
+        t = self.probe_thunk("for c in vsock unshare-user clone3 bpf netlink-usersock; do probe $c >> out; done; "
                              "unshare -U true 2>/dev/null && echo unshared >> out; true")
-        self.assertEqual(self.force_out(t).split(), ["EPERM", "EPERM", "ENOSYS", "EPERM"])
+        self.assertEqual(self.force_out(t).split(), ["EPERM", "EPERM", "ENOSYS", "EPERM", "EPERM"])
 
     # Finding 9: sandboxes shared one network namespace.
     def test_concurrent_sandboxes_cannot_talk(self):
-        name = f"gg-test-{uuid.uuid4().hex}"
-        listener = self.probe_thunk(f"probe listen {name} 4 > out")
-        talker = self.probe_thunk(f"probe connect {name} 3 > out")
-        p = self.force(listener, talker, args=("-j", "2"))
-        outs = [self.cat(n).strip() for n in p.stdout.split()]
-        self.assertEqual(outs, ["EINTR", "ECONNREFUSED"])
+        # Either mechanism: a Landlock domain per program (EPERM), or a
+        # network namespace per sandbox (nobody listens there: ECONNREFUSED).
+        for mode, refused in (("", "EPERM"), ("each", "ECONNREFUSED")):
+            with self.subTest(GG_SANDBOX_NETNS=mode):
+                name = f"gg-test-{uuid.uuid4().hex}"
+                listener = self.probe_thunk(f"probe listen {name} 4 > out")
+                talker = self.probe_thunk(f"probe connect {name} 3 > out")
+                p = self.force_with({"GG_SANDBOX_NETNS": mode}, "-j", "2", listener, talker)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                outs = [self.cat(n).strip() for n in p.stdout.split()]
+                self.assertEqual(outs[0], "EINTR")
+                self.assertIn(outs[1], ("EPERM", "ECONNREFUSED"))
+                if mode == "each":
+                    self.assertEqual(outs[1], refused)
 
     # Finding 6: no limits.
     def test_fork_bomb_fails_cleanly(self):

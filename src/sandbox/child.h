@@ -43,6 +43,9 @@ struct Prepared {
   Limits limits;             ///< with defaults filled in
   std::string tmp_opts;      ///< tmpfs options of /tmp and /dev/shm (mode, size)
   std::vector<sock_filter> seccomp;  ///< the program's filter (seccomp.h)
+  /// Landlock can scope abstract unix sockets (Linux 6.12): the program is
+  /// put in a Landlock domain of its own instead of a network namespace.
+  bool landlock_scope = false;
 };
 
 /// Fills steps, argv, envp, limits and tmp_opts from spec.

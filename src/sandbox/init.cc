@@ -27,6 +27,8 @@ namespace gg::sandbox {
 namespace {
 
 constexpr uid_t kSandboxId = 1000;  // uid and gid of the program inside
+// From <linux/landlock.h> of Linux 6.12 (newer than this libc's headers).
+constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1, kLandlockScopeSignal = 2;
 
 // From <linux/mount.h>, which clashes with <sys/mount.h> in glibc 2.36.
 struct MountAttr {
@@ -410,6 +412,18 @@ int StartProgram(void* arg) {
   // filter below refuses the key calls anyway, so a failure here (the key
   // quota of a busy uid) is not fatal.
   syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr);
+  if (p.landlock_scope) {
+    // Its own domain: it cannot connect to an abstract unix socket (or
+    // signal a process) of any other sandbox sharing the network namespace.
+    struct {
+      uint64_t handled_access_fs, handled_access_net, scoped;
+    } attr{0, 0, kLandlockScopeAbstractUnixSocket | kLandlockScopeSignal};
+    int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0u));
+    if (ruleset < 0 || syscall(SYS_landlock_restrict_self, ruleset, 0u) != 0) {
+      FailSetup(a.status_fd, "enter a Landlock domain: %s", strerror(errno));
+    }
+    close(ruleset);
+  }
   SetLimit(a.status_fd, RLIMIT_NPROC, "process", p.limits.processes);
   SetLimit(a.status_fd, RLIMIT_AS, "memory", p.limits.memory_bytes);
   SetLimit(a.status_fd, RLIMIT_FSIZE, "file size", p.limits.file_bytes);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/audit.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
@@ -68,11 +69,21 @@ std::vector<sock_filter> Build() {
     uint32_t value;
   };
   static const ArgRule kArgRules[] = {
-      {SYS_socket, BPF_JEQ, AF_VSOCK},          // reaches the host over virtio
       {SYS_socketpair, BPF_JEQ, AF_VSOCK},
       {SYS_unshare, BPF_JSET, CLONE_NEWUSER},   // a user ns gives capabilities back
       {SYS_clone, BPF_JSET, CLONE_NEWUSER},     // flags are the first argument here
   };
+  // socket(): AF_VSOCK reaches the host over virtio; NETLINK_USERSOCK lets
+  // processes in one network namespace message each other.
+  constexpr uint32_t kArg2Offset = kArg0Offset + 2 * sizeof(uint64_t);
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 7));
+  f.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, kArg0Offset));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 3, 0));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 3));
+  f.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, kArg2Offset));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, NETLINK_USERSOCK, 0, 1));
+  f.push_back(Stmt(BPF_RET | BPF_K, kErrno(EPERM)));
+  f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   for (const ArgRule& r : kArgRules) {
     f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(r.nr), 0, 4));
     f.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, kArg0Offset));

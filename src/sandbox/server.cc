@@ -181,6 +181,10 @@ class ServerLoop {
   bool fallback_;
   std::string why_;  // why namespaces are unavailable
   bool dedicated_ = false;  // programs run as a dedicated host uid (we are root)
+  // Landlock scopes abstract unix sockets: sandboxes share our network
+  // namespace, each program in a Landlock domain of its own. Otherwise each
+  // gets a network namespace from free_netns_.
+  bool landlock_scope_ = false;
   uid_t program_id_ = 0;    // the host uid programs run as
   rlimit nofile_{};  // the limit we were started with, for the programs
   std::unordered_map<uint64_t, Run> runs_;
@@ -215,6 +219,11 @@ int ServerLoop::Main() {
     uid_t id = ProgramHostId();
     if ((err = EnterSharedNamespaces(id, &dedicated_, &why_)) != 0) fallback_ = true;
     program_id_ = dedicated_ ? id : geteuid();
+    // ABI 6 added LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET; GG_SANDBOX_NETNS=each
+    // asks for a network namespace per sandbox anyway.
+    const char* netns = std::getenv("GG_SANDBOX_NETNS");
+    long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1u /* _VERSION */);
+    landlock_scope_ = abi >= 6 && (netns == nullptr || std::strcmp(netns, "each") != 0);
   }
   wire::Writer hello;
   hello.U8(fallback_ ? 0 : 1);
@@ -295,6 +304,7 @@ void ServerLoop::StartRun(uint64_t id, std::string_view payload) {
   prep->fallback_why = why_;
   prep->seccomp = SeccompFilter();
   prep->server_maps = dedicated_ && !fallback_;
+  prep->landlock_scope = landlock_scope_;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     return ack(std::string("pipe for sandbox status: ") + strerror(errno));
@@ -308,7 +318,7 @@ void ServerLoop::StartRun(uint64_t id, std::string_view payload) {
   }
   prep->map_ready_fd = map_ready[0];
   int netns = -1;
-  if (!fallback_) {
+  if (!fallback_ && !landlock_scope_) {
     std::string error;
     netns = TakeNetns(&error);
     if (netns < 0) {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/keyctl.h>
+#include <linux/netlink.h>
 #include <linux/vm_sockets.h>
 
 static int report(long rc) {
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     if (rc > 0) waitpid((pid_t)rc, NULL, 0);
     return report(rc);
   }
+  if (!strcmp(cmd, "netlink-usersock")) return report(socket(AF_NETLINK, SOCK_RAW, NETLINK_USERSOCK));
   if (!strcmp(cmd, "bpf")) return report(syscall(SYS_bpf, 0, NULL, 0));
   if (!strcmp(cmd, "listen") && argc > 3) {  /* abstract socket NAME, wait SECONDS */
     struct sockaddr_un a;
