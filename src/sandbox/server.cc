@@ -217,8 +217,9 @@ int ServerLoop::Main() {
     why_ = "disabled by GG_SANDBOX=none or Options::force_fallback";
   } else {
     uid_t id = ProgramHostId();
+    uid_t host_euid = geteuid();  // before the user namespace renames it 0
     if ((err = EnterSharedNamespaces(id, &dedicated_, &why_)) != 0) fallback_ = true;
-    program_id_ = dedicated_ ? id : geteuid();
+    program_id_ = dedicated_ ? id : host_euid;
     // ABI 6 added LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET; GG_SANDBOX_NETNS=each
     // asks for a network namespace per sandbox anyway.
     const char* netns = std::getenv("GG_SANDBOX_NETNS");
