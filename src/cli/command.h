@@ -41,6 +41,7 @@ int InferMain(int argc, char** argv);
 int BuildMain(int argc, char** argv);
 int PushMain(int argc, char** argv);
 int PullMain(int argc, char** argv);
+int TestMain(int argc, char** argv);
 
 /// Prints "gg: <message>" to stderr.
 void PrintError(const Status& s);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/force_engines.h"
 #include "coordinator/coordinator.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
@@ -152,6 +153,78 @@ Result<std::unique_ptr<Engine>> StartSlurm(LocalStore* store, RemoteCache* share
 
 }  // namespace
 
+ForceEngines::~ForceEngines() {
+  engines.clear();
+  slurm_jobs.clear();
+  for (const auto& f : cleanup_files) unlink(f.c_str());
+}
+
+Status StartForceEngines(LocalStore* store_ptr, std::vector<std::string> engine_specs, int jobs,
+                         const std::string& secret_file, std::string storage_uri, ForceOptions* options_ptr,
+                         ForceEngines* out) {
+  ForceOptions& options = *options_ptr;
+  if (const char* env = std::getenv("GG_STORAGE_URI"); storage_uri.empty() && env != nullptr) storage_uri = env;
+  if (!storage_uri.empty()) {
+    auto opened = OpenStorage(storage_uri);
+    if (!opened.ok()) return opened.status();
+    out->shared_storage = std::move(*opened);
+    out->shared = std::make_unique<RemoteCache>(*out->shared_storage);
+    options.shared = out->shared.get();
+  }
+
+  if (engine_specs.empty()) engine_specs.push_back("local");
+  for (const auto& spec : engine_specs) {
+    std::string kind = spec.substr(0, spec.find('='));
+    std::string arg = spec.find('=') == std::string::npos ? "" : spec.substr(spec.find('=') + 1);
+    if (kind == "local") {
+      int n = arg.empty() ? jobs : std::atoi(arg.c_str());
+      if (n < 1) return Status::Invalid("engine '" + spec + "': the job count must be positive");
+      auto engine = LocalEngine::Create(store_ptr, n);
+      if (!engine.ok()) return engine.status();
+      out->engines.push_back(std::move(*engine));
+    } else if (kind == "remote") {
+      if (arg.empty() || secret_file.empty()) {
+        return Status::Invalid("engine 'remote=HOST:PORT' needs the address and --secret-file");
+      }
+      auto secret = net::ReadSecretFile(secret_file);
+      if (!secret.ok()) return secret.status();
+      auto engine = RemoteEngine::Listen(store_ptr, arg, *secret);
+      if (!engine.ok()) return engine.status();
+      (*engine)->set_shared(options.shared);
+      out->engines.push_back(std::move(*engine));
+    } else if (kind == "slurm") {
+      auto engine = StartSlurm(store_ptr, options.shared, arg, secret_file, &out->slurm_jobs, &out->cleanup_files);
+      if (!engine.ok()) return engine.status().Prefix("engine '" + spec + "'");
+      out->engines.push_back(std::move(*engine));
+    } else if (kind == "lambda") {
+      auto parsed = LambdaOptions::Parse(arg);
+      if (!parsed.ok()) return parsed.status().Prefix("engine '" + spec + "'");
+      if (parsed->workers > 0) {
+        // The long-running mode: functions that serve as workers for the job.
+        std::string connect, secret;
+        auto engine = ListenForLaunchedWorkers(store_ptr, options.shared, "lambda-workers", parsed->host,
+                                               secret_file, &out->cleanup_files, &connect, &secret);
+        if (!engine.ok()) return engine.status().Prefix("engine '" + spec + "'");
+        int per_worker = parsed->slots_given ? parsed->slots : 1;
+        if (Status s = LaunchLambdaWorkers(*parsed, connect, secret, parsed->workers, per_worker); !s.ok()) {
+          return s.Prefix("engine '" + spec + "'");
+        }
+        out->engines.push_back(std::move(*engine));
+        continue;
+      }
+      auto engine = LambdaEngine::Create(store_ptr, options.shared, storage_uri, *parsed);
+      if (!engine.ok()) return engine.status().Prefix("engine '" + spec + "'");
+      out->engines.push_back(std::move(*engine));
+    } else {
+      return Status::Invalid("unknown engine '" + spec +
+                             "' (available: local[=N], remote=HOST:PORT, slurm=N[,partition=P][,slots=K][,host=H], "
+                             "lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H])");
+    }
+  }
+  for (auto& e : out->engines) options.engines.push_back(e.get());
+  return Status::Ok();
+}
+
 int ForceMain(int argc, char** argv) {
   if (WantsHelp(argc, argv)) {
     std::printf("%s", kUsage);
@@ -200,83 +273,16 @@ int ForceMain(int argc, char** argv) {
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
-  std::unique_ptr<Storage> shared_storage;
-  std::unique_ptr<RemoteCache> shared;
-  if (const char* env = std::getenv("GG_STORAGE_URI"); storage_uri.empty() && env != nullptr) storage_uri = env;
-  if (!storage_uri.empty()) {
-    auto opened = OpenStorage(storage_uri);
-    if (!opened.ok()) return Fail(opened.status());
-    shared_storage = std::move(*opened);
-    shared = std::make_unique<RemoteCache>(*shared_storage);
-    options.shared = shared.get();
-  }
   if (!options.download) {
     for (const auto& t : targets) {
       if (!t.placeholder.empty()) return Fail(Status::Invalid("--no-download cannot replace placeholder " + t.placeholder));
     }
   }
-
-  if (engine_specs.empty()) engine_specs.push_back("local");
-  // Declared before the engines: Slurm jobs are cancelled after the engines
-  // (and their workers' connections) are gone.
-  std::vector<std::string> cleanup_files;
-  std::vector<SlurmLauncher> slurm_jobs;
-  struct FileCleanup {
-    std::vector<std::string>* files;
-    ~FileCleanup() {
-      for (const auto& f : *files) unlink(f.c_str());
-    }
-  } file_cleanup{&cleanup_files};
-  std::vector<std::unique_ptr<Engine>> engines;
-  for (const auto& spec : engine_specs) {
-    std::string kind = spec.substr(0, spec.find('='));
-    std::string arg = spec.find('=') == std::string::npos ? "" : spec.substr(spec.find('=') + 1);
-    if (kind == "local") {
-      int n = arg.empty() ? jobs : std::atoi(arg.c_str());
-      if (n < 1) return Fail(Status::Invalid("engine '" + spec + "': the job count must be positive"));
-      auto engine = LocalEngine::Create(store.get(), n);
-      if (!engine.ok()) return Fail(engine.status());
-      engines.push_back(std::move(*engine));
-    } else if (kind == "remote") {
-      if (arg.empty() || secret_file.empty()) {
-        return Fail(Status::Invalid("engine 'remote=HOST:PORT' needs the address and --secret-file"));
-      }
-      auto secret = net::ReadSecretFile(secret_file);
-      if (!secret.ok()) return Fail(secret.status());
-      auto engine = RemoteEngine::Listen(store.get(), arg, *secret);
-      if (!engine.ok()) return Fail(engine.status());
-      (*engine)->set_shared(options.shared);
-      engines.push_back(std::move(*engine));
-    } else if (kind == "slurm") {
-      auto engine = StartSlurm(store.get(), options.shared, arg, secret_file, &slurm_jobs, &cleanup_files);
-      if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
-      engines.push_back(std::move(*engine));
-    } else if (kind == "lambda") {
-      auto parsed = LambdaOptions::Parse(arg);
-      if (!parsed.ok()) return Fail(parsed.status().Prefix("engine '" + spec + "'"));
-      if (parsed->workers > 0) {
-        // The long-running mode: functions that serve as workers for the job.
-        std::string connect, secret;
-        auto engine = ListenForLaunchedWorkers(store.get(), options.shared, "lambda-workers", parsed->host,
-                                               secret_file, &cleanup_files, &connect, &secret);
-        if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
-        int per_worker = parsed->slots_given ? parsed->slots : 1;
-        if (Status s = LaunchLambdaWorkers(*parsed, connect, secret, parsed->workers, per_worker); !s.ok()) {
-          return Fail(s.Prefix("engine '" + spec + "'"));
-        }
-        engines.push_back(std::move(*engine));
-        continue;
-      }
-      auto engine = LambdaEngine::Create(store.get(), options.shared, storage_uri, *parsed);
-      if (!engine.ok()) return Fail(engine.status().Prefix("engine '" + spec + "'"));
-      engines.push_back(std::move(*engine));
-    } else {
-      return Fail(Status::Invalid("unknown engine '" + spec +
-                                  "' (available: local[=N], remote=HOST:PORT, slurm=N[,partition=P][,slots=K][,host=H], "
-                                  "lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H])"));
-    }
+  ForceEngines started;
+  if (Status s = StartForceEngines(store.get(), engine_specs, jobs, secret_file, storage_uri, &options, &started);
+      !s.ok()) {
+    return Fail(s);
   }
-  for (auto& e : engines) options.engines.push_back(e.get());
 
   signal(SIGPIPE, SIG_IGN);  // a worker that goes away must not kill us
   options.interrupted = CatchInterrupts();

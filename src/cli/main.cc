@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"pull", "download objects, thunks and their reductions from a shared store", PullMain},
     {"infer", "run a build with its tools replaced by models", InferMain},
     {"build", "infer a build, force it, leave the real outputs", BuildMain},
+    {"test", "run GoogleTest binaries as one memoized thunk per test", TestMain},
     {"worker", "run thunks for a coordinator on this machine", WorkerMain},
     {"lambda", "package the AWS Lambda function (gg lambda deploy)", LambdaMain},
 };

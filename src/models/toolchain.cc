@@ -168,17 +168,22 @@ class FileSet {
 };
 
 // Shared libraries (and the loader) a binary needs, from ldd.
-void AddLddClosure(const std::string& binary, FileSet* files) {
+std::vector<std::string> LddPaths(const std::string& binary) {
+  std::vector<std::string> paths;
   auto out = RunCapture({"ldd", binary}, true);
-  if (!out.ok()) return;
+  if (!out.ok()) return paths;
   for (const auto& line : Lines(*out)) {
     size_t arrow = line.find("=> ");
     std::string rest = arrow == std::string::npos ? line : line.substr(arrow + 3);
     size_t start = rest.find('/');
     if (start == std::string::npos) continue;
-    std::string path = rest.substr(start, rest.find(' ', start) - start);
-    files->Add(path);
+    paths.push_back(rest.substr(start, rest.find(' ', start) - start));
   }
+  return paths;
+}
+
+void AddLddClosure(const std::string& binary, FileSet* files) {
+  for (const auto& path : LddPaths(binary)) files->Add(path);
 }
 
 // Every file the linker opens for a few representative links (crt files,
@@ -408,6 +413,25 @@ Result<std::vector<ThunkInput>> Toolchain::InputsWith(LocalStore* store, const s
     }
   }
   return out;
+}
+
+Result<std::vector<ThunkInput>> SharedLibraryInputs(LocalStore* store, const std::string& binary) {
+  FileSet files;
+  std::vector<ThunkInput> inputs;
+  std::set<std::string> own;
+  for (const auto& path : LddPaths(binary)) {
+    std::string clean = Lexical(path);
+    if (clean.starts_with("/usr/") || clean.starts_with("/lib")) {
+      files.Add(clean);
+    } else if (own.insert(clean).second) {
+      // The project's own libraries: single files, since their directory
+      // (a build dir) may hold the binary and other inputs too.
+      GG_ASSIGN_OR_RETURN(Name name, store->PutFile(clean));
+      inputs.push_back({name.str(), clean, false});
+    }
+  }
+  GG_RETURN_IF_ERROR(files.AddInputs(store, &inputs, {}));
+  return inputs;
 }
 
 Result<ThunkInput> Toolchain::ToolInput(const std::string& kind) const {

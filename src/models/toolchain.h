@@ -59,6 +59,12 @@ struct Toolchain {
 /// `refresh` forces a new capture.
 Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh = false);
 
+/// What a dynamically linked program needs to start: its shared-library
+/// closure (ldd) and the dynamic loader, as inputs at their real paths
+/// (system libraries gathered in one tree per directory, as in a toolchain
+/// capture; others, e.g. a build dir's, as single files).
+Result<std::vector<ThunkInput>> SharedLibraryInputs(LocalStore* store, const std::string& binary);
+
 /// Runs argv (no shell) and returns its stdout+stderr; fails on exit != 0
 /// unless `allow_failure`.
 Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_failure = false);
