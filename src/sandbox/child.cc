@@ -31,10 +31,13 @@ void Prepare(Prepared* p) {
   p->argv.push_back(nullptr);
   for (const auto& e : s.env) p->envp.push_back(const_cast<char*>(e.c_str()));
   p->envp.push_back(nullptr);
+  p->limits = EffectiveLimits(s.limits);
+  p->tmp_opts = "mode=1777,size=" + std::to_string(p->limits.tmp_bytes);
 }
 
 namespace {
-void WriteStatusV(int fd, StatusRecord::Kind kind, int value, const char* fmt, va_list ap) {
+void WriteStatusV(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, const char* fmt,
+                  va_list ap) {
   struct {
     StatusRecord rec;
     char msg[kMaxStatusMessage];
@@ -42,24 +45,32 @@ void WriteStatusV(int fd, StatusRecord::Kind kind, int value, const char* fmt, v
   int n = vsnprintf(buf.msg, sizeof buf.msg, fmt, ap);
   if (n < 0) n = 0;
   if (n >= static_cast<int>(sizeof buf.msg)) n = sizeof buf.msg - 1;
-  buf.rec = {kind, value, n};
+  buf.rec = {kind, value, n, peak_rss_kb};
   // One write below PIPE_BUF: atomic, so records never interleave.
   ssize_t ignored = write(fd, &buf, sizeof buf.rec + n);
   (void)ignored;
 }
 }  // namespace
 
-void WriteStatus(int fd, StatusRecord::Kind kind, int value, const char* fmt, ...) {
+void WriteStatus(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  WriteStatusV(fd, kind, value, fmt, ap);
+  WriteStatusV(fd, kind, value, peak_rss_kb, fmt, ap);
   va_end(ap);
 }
 
 void FailSetup(int fd, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  WriteStatusV(fd, StatusRecord::kSetupFailed, 0, fmt, ap);
+  WriteStatusV(fd, StatusRecord::kSetupFailed, 0, 0, fmt, ap);
+  va_end(ap);
+  _exit(126);
+}
+
+void FailThunk(int fd, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  WriteStatusV(fd, StatusRecord::kSetupFailed, kPermanent, 0, fmt, ap);
   va_end(ap);
   _exit(126);
 }

@@ -4,6 +4,7 @@
 // server before the fork, so the child allocates (almost) nothing.
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/resource.h>
 
 #include <cstdint>
@@ -32,9 +33,22 @@ struct Prepared {
   std::vector<char*> envp;  ///< null-terminated
   rlimit nofile{};          ///< the limit the program gets back
   std::string fallback_why; ///< why namespaces are unavailable (fallback only)
+
+  // Hermetic runs only.
+  /// True when the server maps the sandbox's uid 1000 to a dedicated host
+  /// uid (gg runs as root): the server then writes the run's uid/gid maps
+  /// and says so on `map_ready_fd`, which the init reads before any step.
+  bool server_maps = false;
+  int map_ready_fd = -1;
+  Limits limits;             ///< with defaults filled in
+  std::string tmp_opts;      ///< tmpfs options of /tmp and /dev/shm (mode, size)
+  std::vector<sock_filter> seccomp;  ///< the program's filter (seccomp.h)
+  /// Landlock can scope abstract unix sockets (Linux 6.12): the program is
+  /// put in a Landlock domain of its own instead of a network namespace.
+  bool landlock_scope = false;
 };
 
-/// Fills steps, argv and envp from spec.
+/// Fills steps, argv, envp, limits and tmp_opts from spec.
 void Prepare(Prepared* p);
 
 /// The record a run's child writes to its status pipe (O_CLOEXEC, so exec
@@ -44,14 +58,20 @@ struct StatusRecord {
   int32_t kind;
   int32_t value;
   int32_t length;  ///< bytes of message that follow
+  int64_t peak_rss_kb = 0;  ///< kExited/kSignaled: the program's peak resident memory
 };
 constexpr size_t kMaxStatusMessage = 2048;
 
 /// Writes a record with a printf-style message (no allocation).
-void WriteStatus(int fd, StatusRecord::Kind kind, int value, const char* fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void WriteStatus(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, const char* fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /// Reports a failed set-up step and exits the child.
 [[noreturn]] void FailSetup(int fd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/// Reports a set-up failure the spec itself causes (it would fail again
+/// anywhere: not worth a retry) and exits the child.
+[[noreturn]] void FailThunk(int fd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+constexpr int kPermanent = 1;  ///< StatusRecord value of such a failure
 
 /// Closes every descriptor numbered `from` or more except `keep`.
 void CloseAllExcept(int keep, int from = 0);

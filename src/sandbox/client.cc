@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <ftw.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -92,6 +93,7 @@ class Client final : public Server {
 
   Options options_;
   std::atomic<bool> hermetic_{false};
+  std::atomic<uid_t> program_id_{0};  // the host uid sandboxed programs run as
   std::mutex send_mu_;  // serializes sends; held to close fd_ (order: send_mu_, mu_)
   std::mutex mu_;
   std::condition_variable cv_;
@@ -163,6 +165,7 @@ Status Client::Spawn() {
   bool hermetic = r.U8() != 0;
   int uerr = r.I32();
   std::string why = r.Str();
+  uid_t program_id = r.U32();
   if (!hermetic && !options_.force_fallback && !g_warned.exchange(true)) {
     const char* cause =
         uerr == EPERM || uerr == EACCES
@@ -178,6 +181,7 @@ Status Client::Spawn() {
                  why.c_str(), cause);
   }
   hermetic_ = hermetic;
+  program_id_ = hermetic && !r.failed() ? program_id : geteuid();
   fd_ = sv[0];
   pid_ = pid;
   dead_ = false;
@@ -202,6 +206,24 @@ Client::~Client() {
   }
 }
 
+/// Gives the work dir (and the directories the caller made in it) to the
+/// host uid the program runs as, which owns nothing else.
+Status GiveWorkDir(const std::string& dir, uid_t id) {
+  static thread_local uid_t t_id;
+  static thread_local int t_err;
+  t_id = id;
+  t_err = 0;
+  auto give = [](const char* path, const struct stat*, int, FTW*) -> int {
+    if (lchown(path, t_id, t_id) != 0) t_err = errno;
+    return t_err;
+  };
+  if (nftw(dir.c_str(), give, 16, FTW_PHYS) != 0) {
+    return Status::FromErrno("sandbox: give work dir " + dir + " to uid " + std::to_string(id),
+                             t_err != 0 ? t_err : errno);
+  }
+  return Status::Ok();
+}
+
 Result<Server::Id> Client::Launch(const Spec& spec, Callback done) {
   GG_RETURN_IF_ERROR(Validate(spec));
   wire::Writer w;
@@ -214,6 +236,9 @@ Result<Server::Id> Client::Launch(const Spec& spec, Callback done) {
     std::lock_guard<std::mutex> l(mu_);
     if (shutting_down_) return Status::Unavailable("sandbox: server is shutting down");
     if (dead_) GG_RETURN_IF_ERROR(Spawn());
+    if (hermetic_ && program_id_ != geteuid()) {
+      GG_RETURN_IF_ERROR(GiveWorkDir(spec.work_host_dir, program_id_));
+    }
     id = next_id_++;
     // Registered before sending: the server may answer before send returns.
     running_[id] = std::move(done);

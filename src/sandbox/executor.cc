@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <future>
 
@@ -59,6 +60,25 @@ ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& wor
   return r;
 }
 
+/// For a program that failed: which of its limits it probably ran into.
+std::string LimitHint(const sandbox::Outcome& o) {
+  const sandbox::Limits& l = o.limits;
+  if (o.kind == sandbox::Outcome::Kind::kSignaled && o.signal == SIGXFSZ) {
+    return "; it exceeded its limit of " + sandbox::FormatBytes(l.file_bytes) + " per file (GG_LIMIT_FILE)";
+  }
+  // RLIMIT_AS makes allocations fail, and the program then dies its own
+  // way; a peak near the limit says which way it was.
+  if (l.memory_bytes > 0 && o.peak_rss_bytes >= l.memory_bytes / 2) {
+    return "; it exceeded its " + sandbox::FormatBytes(l.memory_bytes) + " memory limit (peak resident " +
+           sandbox::FormatBytes(o.peak_rss_bytes) + "; GG_LIMIT_MEMORY raises it)";
+  }
+  if (o.kind == sandbox::Outcome::Kind::kSignaled && o.signal == SIGKILL) {
+    return " from outside the sandbox (the kernel's OOM killer takes sandboxes first: was the "
+           "machine out of memory?)";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string ExecResult::KindName() const {
@@ -103,13 +123,8 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
     auto host = name->type() == ObjectType::kTree ? store_->MaterializeTree(*name)
                                                    : store_->MaterializeFile(*name, in.executable);
     if (!host.ok()) return fail(host.status().Prefix("input " + in.path));
-    sandbox::Mount m{*host, thunk.SandboxPath(in), name->type() == ObjectType::kTree};
-    if (in.path[0] != '/') {
-      // Inputs in the working directory need their parent directories there.
-      std::string parent = DirName(spec.work_host_dir + "/" + in.path);
-      if (Status s = MakeDirs(parent); !s.ok()) return fail(s);
-    }
-    spec.mounts.push_back(std::move(m));
+    // The sandbox makes the mount points (never in the host work dir).
+    spec.mounts.push_back({*host, thunk.SandboxPath(in), name->type() == ObjectType::kTree});
   }
   spec.exe = thunk.SandboxPath(*thunk.FunctionInput());
   for (const auto& a : thunk.args) {
@@ -139,12 +154,12 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
           r = Collect(store, thunk, work);
         } else {
           r.kind = ExecResult::Kind::kNonzeroExit;
-          r.message = "the program exited with status " + std::to_string(o.exit_code);
+          r.message = "the program exited with status " + std::to_string(o.exit_code) + LimitHint(o);
         }
         break;
       case sandbox::Outcome::Kind::kSignaled:
         r.kind = ExecResult::Kind::kSignaled;
-        r.message = "the program was killed by signal " + std::to_string(o.signal);
+        r.message = "the program was killed by signal " + std::to_string(o.signal) + LimitHint(o);
         break;
       case sandbox::Outcome::Kind::kTimedOut:
         r.kind = ExecResult::Kind::kTimedOut;
@@ -153,7 +168,8 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
         break;
       case sandbox::Outcome::Kind::kSetupFailed:
         r.kind = ExecResult::Kind::kSetupFailed;
-        r.message = "sandbox set-up failed: " + o.error;
+        r.thunk_at_fault = o.permanent;
+        r.message = (o.permanent ? "the thunk cannot run: " : "sandbox set-up failed: ") + o.error;
         break;
       case sandbox::Outcome::Kind::kCrashed:
         r.kind = ExecResult::Kind::kCrashed;

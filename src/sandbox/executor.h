@@ -34,10 +34,15 @@ struct ExecResult {
   std::string message;     ///< what went wrong, in words
   std::string stdout_tail; ///< the last few KiB the program wrote
   std::string stderr_tail;
+  /// kSetupFailed only: the thunk itself cannot be set up (e.g. an input
+  /// path through a symlink), so it would fail the same way anywhere.
+  bool thunk_at_fault = false;
 
   bool ok() const { return kind == Kind::kOk; }
   /// Worth running again elsewhere: the failure was not the program's.
-  bool infrastructure_failure() const { return kind == Kind::kSetupFailed || kind == Kind::kCrashed; }
+  bool infrastructure_failure() const {
+    return (kind == Kind::kSetupFailed && !thunk_at_fault) || kind == Kind::kCrashed;
+  }
   std::string KindName() const;
 };
 

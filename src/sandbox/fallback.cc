@@ -146,6 +146,10 @@ void RunFallback(const Prepared& p, int fd) {
     FailSetup(fd, "chdir %s: %s", s.work_host_dir.c_str(), strerror(errno));
   }
   ResetForExec(p);
+  // Not a boundary (docs/sandbox.md), but the memory and file limits hold.
+  rlimit as{p.limits.memory_bytes, p.limits.memory_bytes}, fsize{p.limits.file_bytes, p.limits.file_bytes};
+  setrlimit(RLIMIT_AS, &as);
+  setrlimit(RLIMIT_FSIZE, &fsize);
   execve(exe.c_str(), p.argv.data(), p.envp.data());
   FailSetup(fd, "exec %s: %s", s.exe.c_str(), strerror(errno));
 }

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -15,14 +17,18 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstring>
 
 #include "sandbox/child.h"
+#include "sandbox/seccomp.h"
 
 namespace gg::sandbox {
 namespace {
 
 constexpr uid_t kSandboxId = 1000;  // uid and gid of the program inside
+// From <linux/landlock.h> of Linux 6.12 (newer than this libc's headers).
+constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1, kLandlockScopeSignal = 2;
 
 // From <linux/mount.h>, which clashes with <sys/mount.h> in glibc 2.36.
 struct MountAttr {
@@ -83,36 +89,199 @@ class RootPath {
   size_t len_;
 };
 
-void MountOne(int fd, RootPath& rp, const MountStep& m) {
-  if (!rp.Set(m.sandbox)) FailSetup(fd, "mount %s at %s: path too long", m.host, m.sandbox);
-  char* target = rp.get();
+// openat2(2) and the new mount API, from <linux/openat2.h>/<linux/mount.h>.
+struct OpenHow {
+  uint64_t flags, mode, resolve;
+};
+constexpr uint64_t kResolveNoMagiclinks = 0x02, kResolveNoSymlinks = 0x04, kResolveBeneath = 0x08;
+constexpr unsigned kOpenTreeClone = 1, kOpenTreeCloexec = O_CLOEXEC;
+constexpr unsigned kMoveMountFEmptyPath = 0x04, kMoveMountTEmptyPath = 0x40;
+
+/// Opens `rel` (relative, may be empty: the dir itself) below `dirfd`
+/// without following any symlink, magic link or "..": a path inside the
+/// sandbox being built can never lead out of it onto the host.
+int OpenBeneath(int dirfd, const char* rel, int flags) {
+  OpenHow how{static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW), 0,
+              kResolveBeneath | kResolveNoSymlinks | kResolveNoMagiclinks};
+  return static_cast<int>(syscall(SYS_openat2, dirfd, *rel == '\0' ? "." : rel, &how, sizeof how));
+}
+
+/// Opens directory `rel` below `rootfd`, creating it and its missing
+/// parents (mode 0755) when `create`. Returns an O_PATH fd or -errno.
+int OpenDirBeneath(int rootfd, char* rel, bool create) {
+  int fd = OpenBeneath(rootfd, rel, O_PATH | O_DIRECTORY);
+  if (fd >= 0 || errno != ENOENT || !create) return fd >= 0 ? fd : -errno;
+  int cur = OpenBeneath(rootfd, "", O_PATH | O_DIRECTORY);
+  if (cur < 0) return -errno;
+  char* comp = rel;
+  while (*comp != '\0') {
+    char* slash = std::strchr(comp, '/');
+    if (slash != nullptr) *slash = '\0';
+    if (mkdirat(cur, comp, 0755) != 0 && errno != EEXIST) {
+      int err = errno;
+      if (slash != nullptr) *slash = '/';
+      close(cur);
+      return -err;
+    }
+    int next = OpenBeneath(cur, comp, O_PATH | O_DIRECTORY);
+    int err = errno;
+    if (slash != nullptr) *slash = '/';
+    close(cur);
+    if (next < 0) return -err;
+    cur = next;
+    if (slash == nullptr) break;
+    comp = slash + 1;
+  }
+  return cur;
+}
+
+/// Binds host `source` onto the mount point `target_fd` (recursively for
+/// directories), read-only unless `writable`. The new mount API works on
+/// the fd itself, so nothing is looked up by path again.
+int BindOnto(const char* source, int target_fd, bool recursive, bool writable) {
+  int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, source,
+                                      kOpenTreeClone | kOpenTreeCloexec | (recursive ? kAtRecursive : 0u)));
+  if (tree < 0) return errno;
   int err = 0;
-  if (m.kind == MountStep::kFile) {
-    char* slash = std::strrchr(target, '/');
+  if (!writable) {
+    // Only RDONLY is set: the nosuid/nodev/noexec/atime flags the kernel
+    // locks in a user namespace stay as they are.
+    MountAttr attr{kMountAttrRdonly, 0, 0, 0};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? kAtRecursive : 0u), &attr,
+                sizeof attr) != 0) {
+      err = errno;
+    }
+  }
+  if (err == 0 && syscall(SYS_move_mount, tree, "", target_fd, "",
+                          kMoveMountFEmptyPath | kMoveMountTEmptyPath) != 0) {
+    err = errno;
+  }
+  close(tree);
+  return err;
+}
+
+/// Fails the run over a mount point that cannot be made; a path through a
+/// symlink, out of the sandbox or into /proc is the thunk's own fault.
+[[noreturn]] void FailMountPoint(int fd, const char* path, int err) {
+  if (err == ELOOP || err == EXDEV || err == ENOTDIR) {
+    FailThunk(fd, "input path %s goes through a symlink, a file or out of the sandbox; inputs must "
+              "lie at plain paths (is a directory above it a symlink or a file, e.g. inside a tree "
+              "input?)", path);
+  }
+  if (std::strncmp(path, "/proc/", 6) == 0 || std::strcmp(path, "/proc") == 0) {
+    FailThunk(fd, "input path %s lies in the sandbox's /proc, which gg builds itself", path);
+  }
+  FailSetup(fd, "create mount point %s: %s", path, strerror(err));
+}
+
+/// Creates (when `create`) and opens the mount point of `m`: a file or a
+/// directory, below rootfd. Returns an fd (O_PATH for directories) or exits.
+int MountPoint(int fd, int rootfd, const MountStep& m, bool create) {
+  char rel[PATH_MAX];
+  size_t n = std::strlen(m.sandbox);
+  if (n >= sizeof rel) FailSetup(fd, "mount %s at %s: path too long", m.host, m.sandbox);
+  std::memcpy(rel, m.sandbox + 1, n);  // without the leading '/'
+  if (m.kind != MountStep::kFile) {
+    int dir = OpenDirBeneath(rootfd, rel, create);
+    if (dir < 0) FailMountPoint(fd, m.sandbox, -dir);
+    return dir;
+  }
+  char* slash = std::strrchr(rel, '/');
+  const char* base = rel;
+  int dir;
+  if (slash != nullptr) {
     *slash = '\0';
-    err = MakeDirs(target);
-    *slash = '/';
-    if (err == 0) {
-      int f = open(target, O_CREAT | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0444);
-      if (f >= 0) close(f);
-      else if (errno != EEXIST) err = errno;
-    }
+    dir = OpenDirBeneath(rootfd, rel, create);
+    base = slash + 1;
   } else {
-    err = MakeDirs(target);
+    dir = OpenBeneath(rootfd, "", O_PATH | O_DIRECTORY);
+    if (dir < 0) dir = -errno;
   }
-  if (err != 0) FailSetup(fd, "create mount point %s: %s", m.sandbox, strerror(err));
-  if (m.kind == MountStep::kMkdir) return;
-  unsigned long flags = MS_BIND | (m.kind == MountStep::kDir ? MS_REC : 0);
-  if (mount(m.host, target, nullptr, flags, nullptr) != 0) {
-    if (m.kind == MountStep::kWorkdir) {
-      FailSetup(fd, "mount work dir %s at %s: %s", m.host, m.sandbox, strerror(errno));
+  if (dir < 0) FailMountPoint(fd, m.sandbox, -dir);
+  int f = create ? openat(dir, base, O_CREAT | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0444)
+                 : OpenBeneath(dir, base, O_PATH);
+  int err = errno;
+  close(dir);
+  if (f < 0) FailMountPoint(fd, m.sandbox, err);
+  return f;
+}
+
+bool UnderWorkdir(const char* path, const char* workdir, size_t wlen) {
+  if (wlen == 1) return path[1] != '\0';  // workdir "/"
+  return std::strncmp(path, workdir, wlen) == 0 && path[wlen] == '/';
+}
+
+/// Mounts one input (or makes one empty directory).
+void MountOne(int fd, int rootfd, const MountStep& m, bool create) {
+  int target = MountPoint(fd, rootfd, m, create);
+  if (m.kind == MountStep::kMkdir) {
+    close(target);
+    return;
+  }
+  int err = BindOnto(m.host, target, m.kind == MountStep::kDir, false);
+  close(target);
+  if (err != 0) FailSetup(fd, "mount %s at %s: %s", m.host, m.sandbox, strerror(err));
+}
+
+/// The work dir. With inputs below it, they would need mount points
+/// created in the host work dir (an inode on the host file system per
+/// input per run: once half of a build's CPU). Instead their mount points
+/// go on a tmpfs, and an overlay puts the host work dir on top of it as the
+/// writable layer: the host sees only what the program writes. Returns
+/// false if it had to bind the host work dir directly (no overlayfs), so
+/// the mount points must then be created there.
+bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t first) {
+  const Spec& s = p.spec;
+  const MountStep& w = p.steps[first];
+  size_t wlen = std::strlen(w.sandbox);
+  bool inputs_below = false;
+  for (size_t i = first + 1; i < p.steps.size() && !inputs_below; ++i) {
+    inputs_below = UnderWorkdir(p.steps[i].sandbox, w.sandbox, wlen);
+  }
+  int target = MountPoint(fd, rootfd, w, true);
+  bool overlaid = false;
+  char opts[3 * PATH_MAX + 64];
+  rp.Set(w.sandbox);
+  int n = std::snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s.ovl,userxattr",
+                        rp.get(), s.work_host_dir.c_str(), s.work_host_dir.c_str());
+  bool plain = std::strpbrk(rp.get(), ",:\\") == nullptr &&
+               std::strpbrk(s.work_host_dir.c_str(), ",:\\") == nullptr;
+  if (inputs_below && plain && n > 0 && static_cast<size_t>(n) < sizeof opts) {
+    // The skeleton: owned by the program's uid, which may then create files
+    // beside its inputs (the overlay copies such directories up).
+    char ovl_work[PATH_MAX + 8];
+    std::snprintf(ovl_work, sizeof ovl_work, "%s.ovl", s.work_host_dir.c_str());
+    if (mount("tmpfs", rp.get(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,uid=1000,gid=1000") != 0) {
+      FailSetup(fd, "mount tmpfs at %s: %s", w.sandbox, strerror(errno));
     }
-    FailSetup(fd, "mount %s at %s: %s", m.host, m.sandbox, strerror(errno));
+    int skel_root = OpenBeneath(rootfd, w.sandbox + 1, O_PATH | O_DIRECTORY);
+    if (skel_root < 0) FailSetup(fd, "open %s: %s", w.sandbox, strerror(errno));
+    setfsuid(kSandboxId);
+    setfsgid(kSandboxId);
+    for (size_t i = first + 1; i < p.steps.size(); ++i) {
+      const MountStep& m = p.steps[i];
+      if (!UnderWorkdir(m.sandbox, w.sandbox, wlen)) continue;
+      MountStep rel = m;
+      rel.sandbox = m.sandbox + wlen - (wlen == 1 ? 1 : 0);  // "/x" below the work dir
+      close(MountPoint(fd, skel_root, rel, true));
+    }
+    setfsuid(0);
+    setfsgid(0);
+    close(skel_root);
+    if (mkdir(ovl_work, 0700) != 0 && errno != EEXIST) {
+      FailSetup(fd, "mkdir %s: %s", ovl_work, strerror(errno));
+    }
+    overlaid = mount("overlay", rp.get(), "overlay", MS_NOSUID | MS_NODEV, opts) == 0;
+    if (!overlaid && umount2(rp.get(), MNT_DETACH) != 0) {
+      FailSetup(fd, "unmount the mount-point tmpfs at %s: %s", w.sandbox, strerror(errno));
+    }
   }
-  if (m.kind != MountStep::kWorkdir) {
-    err = MakeReadOnly(target, m.kind == MountStep::kDir);
-    if (err != 0) FailSetup(fd, "make %s read-only: %s", m.sandbox, strerror(err));
+  if (!overlaid) {
+    int err = BindOnto(s.work_host_dir.c_str(), target, false, true);
+    if (err != 0) FailSetup(fd, "mount work dir %s at %s: %s", s.work_host_dir.c_str(), w.sandbox, strerror(err));
   }
+  close(target);
+  return overlaid;
 }
 
 void MountTmpfs(int fd, RootPath& rp, const char* where, const char* opts) {
@@ -125,7 +294,7 @@ void MountTmpfs(int fd, RootPath& rp, const char* where, const char* opts) {
   }
 }
 
-void BuildDev(int fd, RootPath& rp) {
+void BuildDev(int fd, RootPath& rp, const char* shm_opts) {
   rp.Set("/dev");
   if (mkdir(rp.get(), 0755) != 0) FailSetup(fd, "mkdir /dev: %s", strerror(errno));
   static const char* const kDevices[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
@@ -147,7 +316,35 @@ void BuildDev(int fd, RootPath& rp) {
     rp.Set(link[1]);
     if (symlink(link[0], rp.get()) != 0) FailSetup(fd, "symlink %s: %s", link[1], strerror(errno));
   }
-  MountTmpfs(fd, rp, "/dev/shm", "mode=1777");
+  MountTmpfs(fd, rp, "/dev/shm", shm_opts);
+}
+
+/// A fresh /proc, with the parts that reach the host's kernel settings made
+/// read-only and those that show its memory or keys hidden, as runc does.
+void BuildProc(int fd, RootPath& rp) {
+  rp.Set("/proc");
+  if (mkdir(rp.get(), 0555) != 0 || mount("proc", rp.get(), "proc",
+                                          MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    FailSetup(fd, "mount /proc: %s", strerror(errno));
+  }
+  static const char* const kReadOnly[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+                                          "/proc/bus"};
+  for (const char* path : kReadOnly) {
+    rp.Set(path);
+    if (mount(rp.get(), rp.get(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT) continue;
+      FailSetup(fd, "bind %s: %s", path, strerror(errno));
+    }
+    if (int err = MakeReadOnly(rp.get(), true)) FailSetup(fd, "make %s read-only: %s", path, strerror(err));
+  }
+  static const char* const kHidden[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list",
+                                        "/proc/kallsyms", "/proc/kmsg"};
+  for (const char* path : kHidden) {
+    rp.Set(path);
+    if (mount("/dev/null", rp.get(), nullptr, MS_BIND, nullptr) != 0 && errno != ENOENT) {
+      FailSetup(fd, "hide %s: %s", path, strerror(errno));
+    }
+  }
 }
 
 int OpenOutput(int fd, const std::string& path, const char* what) {
@@ -164,16 +361,18 @@ int Redirect(int from, int to) {
 }
 
 void DropPrivileges(int fd) {
-  if (setresgid(kSandboxId, kSandboxId, kSandboxId) != 0 ||
-      setresuid(kSandboxId, kSandboxId, kSandboxId) != 0) {
-    FailSetup(fd, "setresuid %u: %s", kSandboxId, strerror(errno));
-  }
+  // The bounding set first: dropping it needs CAP_SETPCAP, which a change
+  // from uid 0 (the init as root) to 1000 takes away.
   for (int cap = 0; cap < 64; ++cap) {
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
       FailSetup(fd, "drop capability %d from the bounding set: %s", cap, strerror(errno));
     }
   }
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (setresgid(kSandboxId, kSandboxId, kSandboxId) != 0 ||
+      setresuid(kSandboxId, kSandboxId, kSandboxId) != 0) {
+    FailSetup(fd, "setresuid %u: %s", kSandboxId, strerror(errno));
+  }
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   if (syscall(SYS_capset, &header, data) != 0) FailSetup(fd, "capset: %s", strerror(errno));
@@ -189,18 +388,48 @@ struct ProgramArgs {
 
 alignas(64) char g_program_stack[64 * 1024];
 
+void SetLimit(int fd, int resource, const char* what, uint64_t value) {
+  rlimit l{};
+  getrlimit(resource, &l);
+  // Never above the hard limit gg itself runs under (raising it would fail).
+  if (l.rlim_max != RLIM_INFINITY && l.rlim_max < value) value = l.rlim_max;
+  l = {static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+  if (setrlimit(resource, &l) != 0) FailSetup(fd, "set the %s limit: %s", what, strerror(errno));
+}
+
 /// The program's process, from clone until exec: shares the init's memory,
 /// so it touches nothing but its own stack.
 int StartProgram(void* arg) {
   const ProgramArgs& a = *static_cast<const ProgramArgs*>(arg);
-  const Spec& s = a.p->spec;
+  const Prepared& p = *a.p;
+  const Spec& s = p.spec;
   if (Redirect(a.in, 0) != 0 || Redirect(a.out, 1) != 0 || Redirect(a.err, 2) != 0) {
     FailSetup(a.status_fd, "redirect stdio: %s", strerror(errno));
   }
   setsid();
   DropPrivileges(a.status_fd);
-  ResetForExec(*a.p);
-  execve(s.exe.c_str(), a.p->argv.data(), a.p->envp.data());
+  // A fresh session keyring, so the caller's keys are not even named; the
+  // filter below refuses the key calls anyway, so a failure here (the key
+  // quota of a busy uid) is not fatal.
+  syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr);
+  if (p.landlock_scope) {
+    // Its own domain: it cannot connect to an abstract unix socket (or
+    // signal a process) of any other sandbox sharing the network namespace.
+    struct {
+      uint64_t handled_access_fs, handled_access_net, scoped;
+    } attr{0, 0, kLandlockScopeAbstractUnixSocket | kLandlockScopeSignal};
+    int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0u));
+    if (ruleset < 0 || syscall(SYS_landlock_restrict_self, ruleset, 0u) != 0) {
+      FailSetup(a.status_fd, "enter a Landlock domain: %s", strerror(errno));
+    }
+    close(ruleset);
+  }
+  SetLimit(a.status_fd, RLIMIT_NPROC, "process", p.limits.processes);
+  SetLimit(a.status_fd, RLIMIT_AS, "memory", p.limits.memory_bytes);
+  SetLimit(a.status_fd, RLIMIT_FSIZE, "file size", p.limits.file_bytes);
+  ResetForExec(p);
+  if (int err = LoadSeccomp(p.seccomp)) FailSetup(a.status_fd, "load the seccomp filter: %s", strerror(err));
+  execve(s.exe.c_str(), p.argv.data(), p.envp.data());
   FailSetup(a.status_fd, "exec %s: %s", s.exe.c_str(), strerror(errno));
 }
 
@@ -211,20 +440,33 @@ void RunSandboxInit(const Prepared& p, int fd) {
   // Die with the server: killing it kills every sandbox.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NAME, "gg-sandbox");
+  if (p.server_maps) {
+    // The server writes our uid/gid maps (we cannot map a uid that is not
+    // ours) and then closes its end; nothing may create a file before that.
+    char c;
+    while (read(p.map_ready_fd, &c, 1) < 0 && errno == EINTR) {
+    }
+  }
   CloseAllExcept(fd);
 
-  // Map the server's root (the outer user) to an unprivileged 1000.
-  static const char kMap[] = "1000 0 1\n";
-  if (int err = WriteFile("/proc/self/uid_map", kMap)) {
-    FailSetup(fd, "write /proc/self/uid_map: %s", strerror(err));
-  }
-  if (int err = WriteFile("/proc/self/setgroups", "deny")) {
-    FailSetup(fd, "write /proc/self/setgroups: %s", strerror(err));
-  }
-  if (int err = WriteFile("/proc/self/gid_map", kMap)) {
-    FailSetup(fd, "write /proc/self/gid_map: %s", strerror(err));
+  if (!p.server_maps) {
+    // Map the server's root (the outer user) to an unprivileged 1000.
+    static const char kMap[] = "1000 0 1\n";
+    if (int err = WriteFile("/proc/self/uid_map", kMap)) {
+      FailSetup(fd, "write /proc/self/uid_map: %s", strerror(err));
+    }
+    if (int err = WriteFile("/proc/self/setgroups", "deny")) {
+      FailSetup(fd, "write /proc/self/setgroups: %s", strerror(err));
+    }
+    if (int err = WriteFile("/proc/self/gid_map", kMap)) {
+      FailSetup(fd, "write /proc/self/gid_map: %s", strerror(err));
+    }
+  } else if (getuid() != 0) {
+    FailSetup(fd, "the sandbox's uid map was not written");
   }
   sethostname("gg", 2);
+  // The kernel's OOM killer takes a sandbox before anything else (gg).
+  WriteFile("/proc/self/oom_score_adj", "1000");
 
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     FailSetup(fd, "make / private: %s", strerror(errno));
@@ -233,14 +475,25 @@ void RunSandboxInit(const Prepared& p, int fd) {
     FailSetup(fd, "mount tmpfs at root dir %s: %s", s.root_dir.c_str(), strerror(errno));
   }
   RootPath rp(s.root_dir);
-  BuildDev(fd, rp);
-  MountTmpfs(fd, rp, "/tmp", "mode=1777");
-  rp.Set("/proc");
-  if (mkdir(rp.get(), 0555) != 0 || mount("proc", rp.get(), "proc",
-                                          MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
-    FailSetup(fd, "mount /proc: %s", strerror(errno));
+  BuildDev(fd, rp, p.tmp_opts.c_str());
+  MountTmpfs(fd, rp, "/tmp", p.tmp_opts.c_str());
+  BuildProc(fd, rp);
+  int rootfd = open(s.root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) FailSetup(fd, "open root dir %s: %s", s.root_dir.c_str(), strerror(errno));
+  // Every mount point is found below rootfd without following symlinks.
+  const char* workdir = s.workdir.c_str();
+  size_t wlen = s.workdir.size();
+  bool overlaid = false;
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const MountStep& m = p.steps[i];
+    if (m.kind == MountStep::kWorkdir) {
+      overlaid = MountWorkdir(fd, rootfd, rp, p, i);
+    } else {
+      // Below an overlaid work dir the mount points exist already.
+      MountOne(fd, rootfd, m, !(overlaid && UnderWorkdir(m.sandbox, workdir, wlen)));
+    }
   }
-  for (const MountStep& m : p.steps) MountOne(fd, rp, m);
+  close(rootfd);
 
   // Host paths: open them before the host file system goes away.
   int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -274,16 +527,17 @@ void RunSandboxInit(const Prepared& p, int fd) {
   // whatever it left behind when we exit.
   for (;;) {
     int status = 0;
-    pid_t pid = waitpid(-1, &status, 0);
+    rusage ru{};
+    pid_t pid = wait4(-1, &status, 0, &ru);
     if (pid < 0) {
       if (errno == EINTR) continue;
       FailSetup(fd, "wait for program: %s", strerror(errno));
     }
     if (pid != child) continue;
     if (WIFEXITED(status)) {
-      WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), "%s", "");
+      WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), ru.ru_maxrss, "%s", "");
     } else {
-      WriteStatus(fd, StatusRecord::kSignaled, WTERMSIG(status), "%s", "");
+      WriteStatus(fd, StatusRecord::kSignaled, WTERMSIG(status), ru.ru_maxrss, "%s", "");
     }
     _exit(0);
   }

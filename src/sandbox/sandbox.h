@@ -28,6 +28,24 @@ struct Mount {
   bool mkdir_only = false;
 };
 
+/// What one run may use (docs/sandbox.md, "Limits"). 0 means the default.
+struct Limits {
+  uint64_t memory_bytes = 0;  ///< address space (RLIMIT_AS); default kDefaultMemory
+  uint64_t processes = 0;     ///< processes of the sandbox (RLIMIT_NPROC); default 1024
+  uint64_t tmp_bytes = 0;     ///< size of the tmpfs /tmp and of /dev/shm; default 1 GiB
+  uint64_t file_bytes = 0;    ///< largest file it may write (RLIMIT_FSIZE); default 16 GiB
+};
+constexpr uint64_t kDefaultMemory = 8ull << 30;
+constexpr uint64_t kDefaultProcesses = 1024;
+constexpr uint64_t kDefaultTmp = 1ull << 30;
+constexpr uint64_t kDefaultFile = 16ull << 30;
+
+/// Limits with defaults filled in; GG_LIMIT_MEMORY, GG_LIMIT_PROCS,
+/// GG_LIMIT_TMP and GG_LIMIT_FILE (sizes like 512M, 4G) override the defaults.
+Limits EffectiveLimits(const Limits& asked);
+/// "4 GiB", "512 MiB", "1000 bytes": for messages about limits.
+std::string FormatBytes(uint64_t bytes);
+
 /// Everything one sandboxed run needs. All host paths are absolute.
 struct Spec {
   std::string root_dir;       ///< empty host directory used as the mount point of the new root
@@ -40,6 +58,7 @@ struct Spec {
   std::string stdout_path;    ///< host file that receives the program's stdout
   std::string stderr_path;    ///< host file that receives the program's stderr
   double timeout_seconds = 0;  ///< 0: no limit
+  Limits limits;
 };
 
 /// How a run ended.
@@ -56,7 +75,12 @@ struct Outcome {
   int exit_code = -1;
   int signal = 0;
   std::string error;     ///< what went wrong, for kSetupFailed and kCrashed
+  /// kSetupFailed only: the spec itself is at fault (an input path through a
+  /// symlink or into /proc, ...), so running it again anywhere fails again.
+  bool permanent = false;
   double seconds = 0;    ///< wall time from launch to exit
+  uint64_t peak_rss_bytes = 0;  ///< the program's peak resident memory (hermetic runs)
+  Limits limits;         ///< the limits it ran under (defaults filled in)
 };
 
 struct Options {

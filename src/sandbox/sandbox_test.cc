@@ -231,6 +231,44 @@ TEST_F(SandboxTest, MountsUnderWorkdirAndDirectories) {
   EXPECT_FALSE(fs::exists(dir_ + "/tree/sub/x"));
 }
 
+TEST_F(SandboxTest, InputsUnderWorkdirLeaveNothingInTheHostWorkDir) {
+  WriteFile(dir_ + "/input.txt", "hello\n");
+  Spec s = Sh("cat src/in.txt && echo out > src/new.txt && rm -f gone");
+  s.mounts.push_back({dir_ + "/input.txt", "/work/src/in.txt", false});
+  s.mounts.push_back({"", "/work/empty", true, true});
+  Outcome o = Run(s);
+  EXPECT_EQ(o.kind, Kind::kExited) << o.error;
+  EXPECT_EQ(o.exit_code, 0) << Err();
+  EXPECT_EQ(Out(), "hello\n");
+  // Only what the program wrote reaches the host: no mount points.
+  EXPECT_EQ(ReadFile(dir_ + "/work/src/new.txt"), "out\n");
+  EXPECT_FALSE(fs::exists(dir_ + "/work/src/in.txt"));
+  EXPECT_FALSE(fs::exists(dir_ + "/work/empty"));
+}
+
+TEST_F(SandboxTest, MountPointThroughSymlinkIsThePermanentFault) {
+  WriteFile(dir_ + "/input.txt", "x");
+  std::string victim = dir_ + "/victim";
+  fs::create_directories(dir_ + "/tree");
+  fs::create_symlink(victim, dir_ + "/tree/link");
+  for (const char* where : {"/opt/t", "/work/t"}) {
+    Spec s = Sh("true");
+    s.mounts.push_back({dir_ + "/tree", where, true});
+    s.mounts.push_back({dir_ + "/input.txt", std::string(where) + "/link/created", false});
+    Outcome o = Run(s);
+    EXPECT_EQ(o.kind, Kind::kSetupFailed) << where;
+    EXPECT_TRUE(o.permanent) << where;
+    EXPECT_NE(o.error.find("goes through a symlink"), std::string::npos) << o.error;
+    EXPECT_FALSE(fs::exists(victim)) << where;
+  }
+  Spec s = Sh("true");
+  s.mounts.push_back({dir_ + "/input.txt", "/proc/1/root" + victim + "/created", false});
+  Outcome o = Run(s);
+  EXPECT_EQ(o.kind, Kind::kSetupFailed);
+  EXPECT_TRUE(o.permanent) << o.error;
+  EXPECT_FALSE(fs::exists(victim));
+}
+
 TEST_F(SandboxTest, ThousandsOfMounts) {
   WriteFile(dir_ + "/input.txt", "x");
   Spec s = Sh("ls /m/d7 | wc -l; cat /m/d3/f2503");

@@ -73,6 +73,10 @@ void EncodeSpec(const Spec& s, Writer& w) {
     w.Str(m.sandbox_path);
     w.U8((m.is_dir ? 1 : 0) | (m.mkdir_only ? 2 : 0));
   }
+  w.U64(s.limits.memory_bytes);
+  w.U64(s.limits.processes);
+  w.U64(s.limits.tmp_bytes);
+  w.U64(s.limits.file_bytes);
 }
 
 bool DecodeSpec(std::string_view data, Spec* s) {
@@ -97,6 +101,10 @@ bool DecodeSpec(std::string_view data, Spec* s) {
     m.mkdir_only = (flags & 2) != 0;
     s->mounts.push_back(std::move(m));
   }
+  s->limits.memory_bytes = r.U64();
+  s->limits.processes = r.U64();
+  s->limits.tmp_bytes = r.U64();
+  s->limits.file_bytes = r.U64();
   return !r.failed() && r.done();
 }
 
@@ -106,6 +114,12 @@ void EncodeOutcome(const Outcome& o, Writer& w) {
   w.I32(o.signal);
   w.F64(o.seconds);
   w.Str(o.error);
+  w.U8(o.permanent ? 1 : 0);
+  w.U64(o.peak_rss_bytes);
+  w.U64(o.limits.memory_bytes);
+  w.U64(o.limits.processes);
+  w.U64(o.limits.tmp_bytes);
+  w.U64(o.limits.file_bytes);
 }
 
 bool DecodeOutcome(std::string_view data, Outcome* o) {
@@ -115,6 +129,12 @@ bool DecodeOutcome(std::string_view data, Outcome* o) {
   o->signal = r.I32();
   o->seconds = r.F64();
   o->error = r.Str();
+  o->permanent = r.U8() != 0;
+  o->peak_rss_bytes = r.U64();
+  o->limits.memory_bytes = r.U64();
+  o->limits.processes = r.U64();
+  o->limits.tmp_bytes = r.U64();
+  o->limits.file_bytes = r.U64();
   return !r.failed();
 }
 
