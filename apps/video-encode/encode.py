@@ -3,7 +3,7 @@
 
     apps/video-encode/run IN -o OUT.ivf [--chunk-frames N] [--batch K] [--cq-level Q]
         [--cpu-used N] [--target-bitrate KBPS] [--mode state|vpxenc] [--compare] [--no-verify]
-        [-j N] [--engine E]... [--storage URI] [--trace FILE]
+        [-j N] [--engine E]... [--storage URI] [--trace FILE] [--secret-file FILE]
 
 The input is cut into chunks of N frames by one thunk; each chunk is encoded
 by its own thunk; one thunk stitches the chunks into OUT.ivf. With --mode
@@ -222,6 +222,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--engine", action="append", default=[], help="as gg force --engine (repeatable)")
     p.add_argument("--storage", help="as gg force --storage")
     p.add_argument("--trace", help="as gg force --trace")
+    p.add_argument("--secret-file", help="as gg force --secret-file (remote workers)")
     args = p.parse_args(argv)
     if args.chunk_frames < 1 or args.batch < 1:
         p.error("--chunk-frames and --batch must be at least 1")
@@ -250,7 +251,7 @@ def main(argv: list[str]) -> int:
         final = pipeline.stitch(streams)
         start = time.monotonic()
         names = store.force([final, *recons], jobs=args.jobs, engines=args.engine, storage=args.storage,
-                            trace=args.trace, progress=sys.stderr.isatty())
+                            trace=args.trace, secret_file=args.secret_file, progress=sys.stderr.isatty())
         took = time.monotonic() - start
         store.copy_out(names[0], args.output)
         print(f"{args.output}: {video.frames} frames in {pipeline.chunks} chunks of {args.chunk_frames} "
