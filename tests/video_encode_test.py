@@ -17,13 +17,18 @@ W, H, FRAMES = 352, 288, 60
 FRAME_BYTES = W * H * 3 // 2
 
 
+def read(path, mode="rb"):
+    with open(path, mode) as f:
+        return f.read()
+
+
 def have_tools():
     return all(shutil.which(t) for t in ("ffmpeg", "vpxenc", "vpxdec")) and os.path.exists(GG_VPX)
 
 
 def key_frames(ivf):
     """Indices of the key frames in an IVF stream (VP8 frame tag bit 0 clear)."""
-    data = open(ivf, "rb").read()
+    data = read(ivf)
     pos, i, keys = 32, 0, []
     while pos < len(data):
         size = int.from_bytes(data[pos:pos + 4], "little")
@@ -63,7 +68,7 @@ class VideoEncodeTest(unittest.TestCase):
         p = subprocess.run([APP, src, "-o", out, "--chunk-frames", "10", "-j", "2", "--trace", trace, *args],
                            env=self.env, capture_output=True, text=True, timeout=600)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        events = json.load(open(trace))
+        events = json.loads(read(trace, "r"))
         events = events["traceEvents"] if isinstance(events, dict) else events
         ran = {e["args"]["thunk"] for e in events if e.get("cat") == "running"}
         return p.stdout, ran
@@ -92,8 +97,8 @@ class VideoEncodeTest(unittest.TestCase):
             run("encode", f"c{i:03d}.y4m", f"{i:03d}.ivf", "--state-out", f"s{i}", "--recon", f"r{i}",
                 *extra, *settings)
         run("stitch", "all.ivf", *[f"{i:03d}.ivf" for i in range(6)])
-        self.assertEqual(open(out, "rb").read(), open(os.path.join(plain, "all.ivf"), "rb").read())
-        recon = "".join(open(os.path.join(plain, f"r{i}")).read() for i in range(6)).split()
+        self.assertEqual(read(out), read(os.path.join(plain, "all.ivf")))
+        recon = "".join(read(os.path.join(plain, f"r{i}"), "r") for i in range(6)).split()
         self.assertEqual([hashlib.sha256(f).hexdigest() for f in frames], recon)
 
     def test_vpxenc_chunks_are_byte_identical_to_running_vpxenc_by_hand(self):
@@ -110,7 +115,7 @@ class VideoEncodeTest(unittest.TestCase):
             subprocess.run(["vpxenc", *settings, "--ivf", "-o", f"{i:03d}.ivf", f"c{i:03d}.y4m"], cwd=plain,
                            check=True, capture_output=True)
         subprocess.run([GG_VPX, "stitch", "all.ivf", *[f"{i:03d}.ivf" for i in range(6)]], cwd=plain, check=True)
-        self.assertEqual(open(out, "rb").read(), open(os.path.join(plain, "all.ivf"), "rb").read())
+        self.assertEqual(read(out), read(os.path.join(plain, "all.ivf")))
         self.assertEqual(len(decoded_frames(out)), FRAMES)
 
     def test_quality_is_within_001_ssim_of_a_sequential_encode(self):
@@ -130,12 +135,13 @@ class VideoEncodeTest(unittest.TestCase):
         # Change frames 10-19 (chunk 1 of batch 0): chunks 1 and 2 re-encode,
         # batch 1 (chunks 3-5) does not; split and stitch run again.
         changed = os.path.join(self.dir, "changed.y4m")
-        data = bytearray(open(self.clip, "rb").read())
+        data = bytearray(read(self.clip))
         header = data.index(b"\n") + 1
         for f in range(10, 20):
             start = header + f * (6 + FRAME_BYTES) + 6
             data[start:start + W * 16] = bytes(W * 16)  # a black band at the top of the frame
-        open(changed, "wb").write(data)
+        with open(changed, "wb") as f:
+            f.write(data)
         _, after = self.run_app(changed, os.path.join(self.dir, "changed.ivf"), "--batch", "3")
         self.assertEqual(len(after), 1 + 2 + 1, after)
 
@@ -146,7 +152,8 @@ class VideoEncodeTest(unittest.TestCase):
         stdout, ran = self.run_app(mp4, os.path.join(self.dir, "m.ivf"))
         self.assertIn("25 frames in 3 chunks", stdout)
         junk = os.path.join(self.dir, "junk.y4m")
-        open(junk, "wb").write(b"YUV4MPEG2 W16 H16 F30:1 Ip C420jpeg\nFRAME\nshort")
+        with open(junk, "wb") as f:
+            f.write(b"YUV4MPEG2 W16 H16 F30:1 Ip C420jpeg\nFRAME\nshort")
         p = subprocess.run([APP, junk, "-o", os.path.join(self.dir, "j.ivf")], env=self.env, capture_output=True,
                            text=True)
         self.assertNotEqual(p.returncode, 0)
