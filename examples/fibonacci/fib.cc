@@ -19,11 +19,10 @@
 
 namespace {
 
-gg::Thunk FibThunk(const std::string& self, unsigned long n) {
+gg::Thunk FibThunk(const gg::Name& self, unsigned long n) {
   gg::Thunk t;
-  t.function = self;
-  t.args = {"fib", "fib", std::to_string(n), self};
-  t.inputs = {{self, "fib", true}};
+  t.SetFunction(self, "fib");
+  t.args = {"fib", "fib", std::to_string(n), self.str()};
   t.outputs = {"out", "left", "right"};
   return t;
 }
@@ -47,16 +46,19 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "fib" && argc == 4) {
     unsigned long n = std::strtoul(argv[2], nullptr, 10);
-    std::string self = argv[3];
+    auto self = gg::Name::Parse(argv[3]);
+    if (!self.ok()) {
+      std::fprintf(stderr, "fib: %s\n", self.status().ToString().c_str());
+      return 2;
+    }
     if (n < 2) {
       return WriteFile("out", std::to_string(n)) && WriteFile("left", "") && WriteFile("right", "") ? 0 : 1;
     }
-    gg::Thunk left = FibThunk(self, n - 1);
-    gg::Thunk right = FibThunk(self, n - 2);
+    gg::Thunk left = FibThunk(*self, n - 1);
+    gg::Thunk right = FibThunk(*self, n - 2);
     gg::Thunk add;
-    add.function = self;
+    add.SetFunction(*self, "fib").AddInput(left.name(), "a").AddInput(right.name(), "b");
     add.args = {"fib", "add", "a", "b"};
-    add.inputs = {{self, "fib", true}, {left.name().str(), "a", false}, {right.name().str(), "b", false}};
     add.outputs = {"out"};
     return WriteFile("out", add.Serialize()) && WriteFile("left", left.Serialize()) &&
                    WriteFile("right", right.Serialize())
@@ -70,7 +72,12 @@ int main(int argc, char** argv) {
   }
   if (mode == "thunk" && argc == 4) {
     // Used by the run script: print the serialized fib(N) thunk.
-    std::string bytes = FibThunk(argv[3], std::strtoul(argv[2], nullptr, 10)).Serialize();
+    auto self = gg::Name::Parse(argv[3]);
+    if (!self.ok()) {
+      std::fprintf(stderr, "fib: %s\n", self.status().ToString().c_str());
+      return 2;
+    }
+    std::string bytes = FibThunk(*self, std::strtoul(argv[2], nullptr, 10)).Serialize();
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     return 0;
   }

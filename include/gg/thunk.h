@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gg/name.h"
@@ -24,6 +25,12 @@ struct ThunkInput {
 
 inline constexpr std::string_view kDefaultWorkdir = "/work";
 inline constexpr uint32_t kThunkFormatVersion = 1;
+/// The longest timeout a thunk may have: 30 days.
+inline constexpr uint64_t kMaxTimeoutMs = 30ull * 24 * 3600 * 1000;
+
+/// A timeout given in seconds as milliseconds: 0 (no limit), or a finite
+/// number from 0.001 (1 ms) to 30 days; anything else is an error.
+Result<uint64_t> TimeoutMsFromSeconds(double seconds);
 
 struct Thunk {
   std::string function;            ///< name of the executable; also in `inputs`
@@ -31,8 +38,25 @@ struct Thunk {
   std::vector<std::string> env;    ///< NAME=VALUE; the whole environment
   std::vector<ThunkInput> inputs;
   std::vector<std::string> outputs;  ///< tags, files left in workdir; first is the main one
-  uint64_t timeout_ms = 0;           ///< 0: no limit
+  uint64_t timeout_ms = 0;           ///< 0: no limit; at most kMaxTimeoutMs
   std::string workdir;               ///< absolute; empty means /work
+
+  // Building (each returns *this, so calls chain). One call covers every kind
+  // of input, since the name says what it is: a value (V...), a tree (D...),
+  // or a thunk's output (T... for the first, T...#tag for another).
+
+  /// Makes `exe` (a value) the program to run, seen at `path`.
+  Thunk& SetFunction(const Name& exe, std::string path) {
+    function = exe.str();
+    return AddInput(exe, std::move(path), /*executable=*/true);
+  }
+  /// Lets the thunk see `object` at `path` (relative: under the workdir).
+  Thunk& AddInput(const Name& object, std::string path, bool executable = false) {
+    inputs.push_back({object.str(), std::move(path), executable});
+    return *this;
+  }
+  /// "@{GG:NAME}": in args and env, replaced by where input NAME is seen.
+  static std::string Placeholder(const Name& input) { return "@{GG:" + input.str() + "}"; }
 
   /// The magic header followed by the protobuf message.
   std::string Serialize() const;

@@ -81,11 +81,16 @@ int CreateThunkMain(int argc, char** argv) {
       case 'T': {
         char* end = nullptr;
         double s = std::strtod(optarg, &end);
-        if (end == optarg || *end != '\0' || s < 0) {
+        if (end == optarg || *end != '\0') {
           std::fprintf(stderr, "gg: -T takes a number of seconds, not '%s'\n", optarg);
           return kExitUsage;
         }
-        thunk.timeout_ms = static_cast<uint64_t>(s * 1000);
+        auto ms = TimeoutMsFromSeconds(s);
+        if (!ms.ok()) {
+          std::fprintf(stderr, "gg: -T %s: %s\n", optarg, ms.status().message().c_str());
+          return kExitUsage;
+        }
+        thunk.timeout_ms = *ms;
         break;
       }
       case 'C': placeholder = optarg; break;

@@ -131,6 +131,15 @@ int CatMain(int argc, char** argv) {
     if (out == nullptr) return Fail(Status::NotFound("no output " + name->str() + ": force the thunk first"));
     target = out->name;
   }
+  // A reduced thunk stands for its first output (through any thunks it
+  // tail-called); an unreduced one is printed as it is.
+  for (int hops = 0; target.is_thunk() && hops < 1000; ++hops) {
+    auto r = store->reductions().Get(target);
+    if (!r.ok()) return Fail(r.status());
+    const ReductionOutput* out = r->has_value() ? (*r)->Find("") : nullptr;
+    if (out == nullptr) break;
+    target = out->name;
+  }
   auto content = store->Get(target);
   if (!content.ok()) return Fail(content.status());
   size_t done = 0;

@@ -556,12 +556,14 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
     double now = Now();
     if (now - last_progress > 0.1) {
       progress_.Update(stats_, now - start_);
+      if (options_.on_progress) options_.on_progress(stats_, now - start_);
       last_progress = now;
     }
   }
   // Also reaps the losing copies of stragglers, so no callback outlives us.
   if (!status.ok() || !running_.empty()) CancelAll();
   progress_.Clear();
+  if (options_.on_progress) options_.on_progress(stats_, Now() - start_);
   durations_.Save();
   if (!options_.trace_path.empty()) {
     Status t = trace_.Write(options_.trace_path);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,7 +31,9 @@ struct ForceOptions {
   double straggler_seconds = 0;      ///< duplicate a thunk running longer; 0: adaptive
   int max_attempts = 3;              ///< runs of a thunk whose infrastructure failed
   std::string trace_path;            ///< write a Chrome trace here, if set
-  FILE* progress_out = stderr;       ///< status line, when a terminal
+  FILE* progress_out = stderr;       ///< status line, when a terminal; nullptr: none
+  /// Also told the progress (for the SDK's callback), every 0.1 s and at the end.
+  std::function<void(const ForceStats&, double elapsed)> on_progress;
   const std::atomic<bool>* interrupted = nullptr;  ///< set by a signal handler
   double wait_for_engines_seconds = 120;  ///< give up when nothing can start this long
   /// A store shared with other machines: its reductions are checked before

@@ -10,6 +10,18 @@
 namespace gg {
 namespace {
 
+// Sockets, FIFOs and devices have no content to store (reading /dev/zero
+// never ends, a FIFO blocks): refused by name rather than read or skipped.
+Status NotStorable(const std::string& path, const struct stat& st) {
+  const char* kind = S_ISFIFO(st.st_mode)  ? "a FIFO"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                                            : "not a regular file";
+  return Status::Invalid("cannot collect " + path + ": it is " + kind +
+                         "; only regular files, directories and symbolic links can be stored");
+}
+
 Status AddDirectory(LocalStore* store, const std::string& root, const std::string& rel, Tree* tree) {
   std::error_code ec;
   std::filesystem::directory_iterator it(root + (rel.empty() ? "" : "/" + rel), ec);
@@ -36,8 +48,9 @@ Status AddDirectory(LocalStore* store, const std::string& root, const std::strin
       GG_ASSIGN_OR_RETURN(e.name, store->PutFile(full));
       e.executable = (st.st_mode & 0111) != 0;
       tree->entries.push_back(e);
+    } else {
+      return NotStorable(full, st);
     }
-    // Sockets, fifos and devices have no content to store; they are left out.
   }
   return Status::Ok();
 }
@@ -47,7 +60,8 @@ Status AddDirectory(LocalStore* store, const std::string& root, const std::strin
 Result<Name> CollectPath(LocalStore* store, const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Status::FromErrno("cannot collect " + path, errno);
-  if (!S_ISDIR(st.st_mode)) return store->PutFile(path);
+  if (S_ISREG(st.st_mode)) return store->PutFile(path);
+  if (!S_ISDIR(st.st_mode)) return NotStorable(path, st);
   Tree tree;
   GG_RETURN_IF_ERROR(AddDirectory(store, path, "", &tree));
   return store->Put(tree.Serialize());

@@ -5,15 +5,63 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
 
+#include "core/beneath.h"
 #include "core/path_util.h"
 #include "core/sha256.h"
 #include "core/tree.h"
 
 namespace gg {
+
+namespace {
+
+// Copies `src` to a new file `base` in the directory `dirfd`.
+Status CopyFileAt(const std::string& src, int dirfd, const std::string& base, mode_t mode) {
+  GG_ASSIGN_OR_RETURN(std::string content, ReadFile(src));
+  UniqueFd out(openat(dirfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!out.valid()) return Status::FromErrno("cannot create a copy of " + src, errno);
+  for (size_t done = 0; done < content.size();) {
+    ssize_t n = write(out.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno("cannot write a copy of " + src, errno);
+    done += n;
+  }
+  return Status::Ok();
+}
+
+// Moves `from` (below `from_dir`) to `to` unless `to` exists. Objects are
+// never renamed over: a process may be hard-linking or mounting the old
+// inode at that moment, and link(2) of an inode whose last name was just
+// replaced fails with ENOENT. Returns false (and removes `from`) when
+// another process published the same object first.
+Result<bool> PublishNoReplace(int from_dir, const std::string& from, const std::string& to, bool is_dir) {
+  if (renameat2(from_dir, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  int err = errno;
+  if ((err == EINVAL || err == ENOSYS) && !is_dir) {
+    // A filesystem without RENAME_NOREPLACE: link(2) refuses to replace too.
+    if (linkat(from_dir, from.c_str(), AT_FDCWD, to.c_str(), 0) == 0) {
+      unlinkat(from_dir, from.c_str(), 0);
+      return true;
+    }
+    err = errno;
+  } else if ((err == EINVAL || err == ENOSYS) && is_dir) {
+    if (renameat(from_dir, from.c_str(), AT_FDCWD, to.c_str()) == 0) return true;
+    err = errno == ENOTEMPTY ? EEXIST : errno;
+  }
+  if (err == EEXIST) {
+    if (!is_dir) unlinkat(from_dir, from.c_str(), 0);
+    return false;
+  }
+  Status status = Status::FromErrno("cannot move " + from + " to " + to, err);
+  errno = err;  // callers fall back to copying on EXDEV
+  return status;
+}
+
+}  // namespace
 
 LocalStore::LocalStore(std::string dir)
     : dir_(std::move(dir)), reductions_(dir_ + "/reductions"), hash_cache_(dir_ + "/hashcache") {}
@@ -78,7 +126,15 @@ Result<std::string> LocalStore::Get(const Name& name) {
 
 Status LocalStore::PutNamed(const Name& name, std::string_view content) {
   if (Has(name)) return Status::Ok();
-  return WriteFileAtomic(BlobPath(name), content, 0444);
+  return WriteObject(BlobPath(name), content, 0444);
+}
+
+Status LocalStore::WriteObject(const std::string& path, std::string_view content, int mode) {
+  std::string tmp = TempDir() + "/put." + UniqueSuffix();
+  GG_RETURN_IF_ERROR(WriteFileAtomic(tmp, content, mode));
+  auto published = PublishNoReplace(AT_FDCWD, tmp, path, false);
+  if (!published.ok()) unlink(tmp.c_str());
+  return published.status();
 }
 
 Result<Name> LocalStore::Put(std::string_view content) {
@@ -88,15 +144,15 @@ Result<Name> LocalStore::Put(std::string_view content) {
 }
 
 Result<Name> LocalStore::CopyIn(const std::string& path) {
-  int in = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return Status::FromErrno("cannot open " + path, errno);
+  UniqueFd in(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return Status::FromErrno("cannot open " + path, errno);
+  return CopyInFd(in.get(), path);
+}
+
+Result<Name> LocalStore::CopyInFd(int in, const std::string& path) {
   std::string tmp = TempDir() + "/put." + UniqueSuffix();
   int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (out < 0) {
-    int err = errno;
-    close(in);
-    return Status::FromErrno("cannot create " + tmp, err);
-  }
+  if (out < 0) return Status::FromErrno("cannot create " + tmp, errno);
   // Hash while copying, so the name is of exactly the bytes stored.
   Sha256Hasher hasher;
   std::vector<char> buf(1 << 20);
@@ -123,17 +179,16 @@ Result<Name> LocalStore::CopyIn(const std::string& path) {
     }
     if (!status.ok()) break;
   }
-  close(in);
   if (close(out) != 0 && status.ok()) status = Status::FromErrno("cannot write " + tmp, errno);
   if (!status.ok()) {
     unlink(tmp.c_str());
     return status;
   }
   Name name(Name::TypeOf(prefix), hasher.Finish(), size);
-  if (rename(tmp.c_str(), BlobPath(name).c_str()) != 0) {
-    int err = errno;
+  auto published = PublishNoReplace(AT_FDCWD, tmp, BlobPath(name), false);
+  if (!published.ok()) {
     unlink(tmp.c_str());
-    return Status::FromErrno("cannot store " + path, err);
+    return published.status().Prefix("cannot store " + path);
   }
   return name;
 }
@@ -151,16 +206,57 @@ Result<Name> LocalStore::PutFile(const std::string& path) {
 }
 
 Result<Name> LocalStore::AdoptFile(const std::string& path) {
-  GG_ASSIGN_OR_RETURN(Name name, HashFile(path));
-  std::string dest = BlobPath(name);
+  std::string dir = DirName(path);
+  UniqueFd dirfd(open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd.valid()) return Status::FromErrno("cannot open " + dir, errno);
+  bool executable = false;
+  return AdoptFileAt(dirfd.get(), path.substr(dir.empty() ? 0 : dir.size() + 1), path, &executable);
+}
+
+Result<Name> LocalStore::AdoptFileAt(int dirfd, const std::string& rel, const std::string& what, bool* executable) {
+  // The parent is opened without following links, and the file itself
+  // through O_NOFOLLOW: a program that swapped a directory on the way for a
+  // symlink to the host cannot make gg move a host file into the store.
+  size_t slash = rel.rfind('/');
+  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  GG_ASSIGN_OR_RETURN(UniqueFd parent, OpenBeneath(dirfd, slash == std::string::npos ? "" : rel.substr(0, slash),
+                                                   O_RDONLY | O_DIRECTORY, what));
+  UniqueFd fd(openat(parent.get(), base.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ELOOP) return Status::Invalid(what + " is a symbolic link, not a regular file");
+    if (errno == ENOENT) return Status::NotFound(what + " does not exist");
+    return Status::FromErrno("cannot open " + what, errno);
+  }
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat " + what, errno);
+  if (!S_ISREG(st.st_mode)) return Status::Invalid(what + " is not a regular file");
+  *executable = (st.st_mode & 0111) != 0;
+  GG_ASSIGN_OR_RETURN(Name name, HashFd(fd.get(), what));
   if (Has(name)) {
-    unlink(path.c_str());
+    unlinkat(parent.get(), base.c_str(), 0);
     return name;
   }
-  chmod(path.c_str(), 0444);
-  if (rename(path.c_str(), dest.c_str()) != 0) {
-    if (errno != EXDEV) return Status::FromErrno("cannot move " + path + " into the store", errno);
-    return CopyIn(path);
+  if (st.st_nlink > 1) {
+    // Another name shares this inode: store a copy rather than change it.
+    if (lseek(fd.get(), 0, SEEK_SET) != 0) return Status::FromErrno("cannot read " + what, errno);
+    return CopyInFd(fd.get(), what);
+  }
+  if (fchmod(fd.get(), 0444) != 0) return Status::FromErrno("cannot make " + what + " read-only", errno);
+  std::string dest = BlobPath(name);
+  auto published = PublishNoReplace(parent.get(), base, dest, false);
+  if (!published.ok()) {
+    if (errno != EXDEV) return published.status();
+    if (lseek(fd.get(), 0, SEEK_SET) != 0) return Status::FromErrno("cannot read " + what, errno);
+    return CopyInFd(fd.get(), what);
+  }
+  if (*published) {
+    // The name moved must still be the inode hashed (nothing may run in the
+    // work dir now, but the store must not take that on trust).
+    struct stat moved {};
+    if (stat(dest.c_str(), &moved) != 0 || moved.st_ino != st.st_ino || moved.st_dev != st.st_dev) {
+      unlink(dest.c_str());
+      return Status::Invalid(what + " was replaced while it was being stored");
+    }
   }
   return name;
 }
@@ -184,13 +280,24 @@ Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executabl
   GG_RETURN_IF_ERROR(Verify(name));
   if (!executable) return BlobPath(name);
   // Executables get their own copy with mode 0555: a blob's mode is shared by
-  // every hard link to it, so it cannot serve as both.
+  // every hard link to it, so it cannot serve as both. The copy is checked
+  // like a blob (through the hash cache: one stat while its inode, size,
+  // mtime and ctime are those recorded when it was hashed), since what runs
+  // is what a reduction will be recorded for.
   std::string xpath = dir_ + "/blobs-x/" + name.object().str();
-  struct stat st {};
-  if (stat(xpath.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == name.size()) return xpath;
-  GG_ASSIGN_OR_RETURN(std::string content, Get(name));
-  GG_RETURN_IF_ERROR(WriteFileAtomic(xpath, content, 0555));
-  return xpath;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto actual = hash_cache_.Hash(xpath);
+    if (actual.ok() && *actual == name.object()) return xpath;
+    if (actual.ok()) {
+      // Changed since the store made it: drop it and make it again.
+      std::fprintf(stderr, "gg: the executable copy %s does not match its name; recreating it\n", xpath.c_str());
+      unlink(xpath.c_str());
+    }
+    GG_ASSIGN_OR_RETURN(std::string content, Get(name));
+    GG_RETURN_IF_ERROR(WriteObject(xpath, content, 0555));
+  }
+  return Status::Corrupt("the executable copy " + xpath + " keeps changing after gg writes it; "
+                         "something else is writing into the store");
 }
 
 Status LocalStore::CopyOut(const Name& name, const std::string& path, bool executable) {
@@ -214,40 +321,58 @@ Result<std::string> LocalStore::MaterializeTree(const Name& tree_name) {
   struct stat st {};
   if (stat(final_dir.c_str(), &st) == 0) return final_dir;
   GG_ASSIGN_OR_RETURN(std::string bytes, Get(tree_name));
+  // Parse rejects entries below a symlink or a file, "..", absolute and
+  // duplicate names; creating everything relative to directory fds opened
+  // without following links makes sure nothing lands outside `tmp` even so.
   GG_ASSIGN_OR_RETURN(Tree tree, Tree::Parse(bytes));
-  std::string tmp = TempDir() + "/tree." + UniqueSuffix();
-  GG_RETURN_IF_ERROR(MakeDirs(tmp));
+  std::string tmp_name = "tree." + UniqueSuffix();
+  std::string tmp = TempDir() + "/" + tmp_name;
+  if (mkdir(tmp.c_str(), 0755) != 0) return Status::FromErrno("cannot create " + tmp, errno);
   auto fail = [&](Status s) {
     RemoveTree(tmp);
     return s.Prefix("materializing tree " + tree_name.str());
   };
+  UniqueFd root(open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root.valid()) return fail(Status::FromErrno("cannot open " + tmp, errno));
+  std::string parent_path = "";
+  UniqueFd parent(fcntl(root.get(), F_DUPFD_CLOEXEC, 0));
   for (const auto& e : tree.entries) {
+    size_t slash = e.path.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : e.path.substr(0, slash);
+    std::string base = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
+    if (dir != parent_path) {
+      auto fd = OpenBeneath(root.get(), dir, O_RDONLY | O_DIRECTORY, "tree entry " + e.path);
+      if (!fd.ok()) return fail(fd.status());
+      parent = std::move(*fd);
+      parent_path = dir;
+    }
     std::string p = tmp + "/" + e.path;
-    std::string parent = DirName(p);
-    if (Status s = MakeDirs(parent); !s.ok()) return fail(s);
     switch (e.kind) {
       case TreeEntry::Kind::kDir:
-        if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) return fail(Status::FromErrno("mkdir " + p, errno));
+        if (mkdirat(parent.get(), base.c_str(), 0755) != 0) return fail(Status::FromErrno("mkdir " + p, errno));
         break;
       case TreeEntry::Kind::kSymlink:
-        if (symlink(e.target.c_str(), p.c_str()) != 0) return fail(Status::FromErrno("symlink " + p, errno));
+        if (symlinkat(e.target.c_str(), parent.get(), base.c_str()) != 0) {
+          return fail(Status::FromErrno("symlink " + p, errno));
+        }
         break;
       case TreeEntry::Kind::kFile: {
         auto src = MaterializeFile(e.name, e.executable);
         if (!src.ok()) return fail(src.status());
-        // A hard link costs no copy; the tree is mounted read-only anyway.
-        if (link(src->c_str(), p.c_str()) != 0) return fail(Status::FromErrno("link " + p, errno));
+        // A hard link costs no copy; the tree is mounted read-only anyway. An
+        // inode at the filesystem's link limit gets a copy instead.
+        if (linkat(AT_FDCWD, src->c_str(), parent.get(), base.c_str(), 0) != 0) {
+          if (errno != EMLINK) return fail(Status::FromErrno("link " + p, errno));
+          if (Status s = CopyFileAt(*src, parent.get(), base, e.executable ? 0555 : 0444); !s.ok()) return fail(s);
+        }
         break;
       }
     }
   }
-  if (rename(tmp.c_str(), final_dir.c_str()) != 0) {
-    int err = errno;
-    RemoveTree(tmp);
-    // Another process built it first: theirs is as good as ours.
-    if (err == ENOTEMPTY || err == EEXIST) return final_dir;
-    return Status::FromErrno("cannot rename tree into " + final_dir, err);
-  }
+  // Published whole or not at all, never over another process's copy.
+  auto published = PublishNoReplace(AT_FDCWD, tmp, final_dir, true);
+  if (!published.ok() || !*published) RemoveTree(tmp);
+  if (!published.ok()) return published.status().Prefix("materializing tree " + tree_name.str());
   return final_dir;
 }
 

@@ -40,6 +40,11 @@ class LocalStore {
   /// Stores a file by renaming it into the store (it must be on the same
   /// filesystem and not be used afterwards); copies when rename cannot.
   Result<Name> AdoptFile(const std::string& path);
+  /// The same for `rel` below the directory `dirfd`, resolved without
+  /// following any symbolic link (a sandboxed program shaped that directory):
+  /// only a regular file is taken; `what` names it in errors. Sets
+  /// `*executable` from its mode.
+  Result<Name> AdoptFileAt(int dirfd, const std::string& rel, const std::string& what, bool* executable);
   /// Stores `content` under an already-computed name.
   Status PutNamed(const Name& name, std::string_view content);
 
@@ -61,6 +66,9 @@ class LocalStore {
   explicit LocalStore(std::string dir);
   Status MissingError(const Name& name) const;
   Result<Name> CopyIn(const std::string& path);
+  Result<Name> CopyInFd(int fd, const std::string& what);
+  /// Writes an object file at `path` unless one is there already.
+  Status WriteObject(const std::string& path, std::string_view content, int mode);
 
   std::string dir_;
   ReductionStore reductions_;

@@ -16,6 +16,7 @@ namespace gg {
 namespace {
 
 bool CleanComponents(std::string_view path) {
+  if (path.find('\0') != std::string_view::npos) return false;  // the kernel would cut the name there
   size_t pos = 0;
   while (pos <= path.size()) {
     size_t end = path.find('/', pos);

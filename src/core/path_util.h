@@ -9,7 +9,7 @@
 
 namespace gg {
 
-/// "a/b/c": not empty, no leading '/', no "", "." or ".." components.
+/// "a/b/c": not empty, no leading '/', no "", "." or ".." components, no NUL.
 bool IsCleanRelativePath(std::string_view path);
 /// "/a/b": absolute, with no "", "." or ".." components after the root.
 bool IsCleanAbsolutePath(std::string_view path);

@@ -73,6 +73,12 @@ Sha256 HmacSha256(std::string_view key, std::string_view message) {
 Result<Name> HashFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("cannot open " + path, errno);
+  auto name = HashFd(fd, path);
+  close(fd);
+  return name;
+}
+
+Result<Name> HashFd(int fd, const std::string& path) {
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   Sha256Hasher hasher;
   std::vector<char> buf(1 << 20);
@@ -82,9 +88,7 @@ Result<Name> HashFile(const std::string& path) {
     ssize_t n = read(fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      return Status::FromErrno("cannot read " + path, err);
+      return Status::FromErrno("cannot read " + path, errno);
     }
     if (n == 0) break;
     if (prefix.size() < kThunkMagic.size()) {
@@ -93,7 +97,6 @@ Result<Name> HashFile(const std::string& path) {
     hasher.Update({buf.data(), static_cast<size_t>(n)});
     size += n;
   }
-  close(fd);
   return Name(Name::TypeOf(prefix), hasher.Finish(), size);
 }
 

@@ -36,5 +36,7 @@ Sha256 HmacSha256(std::string_view key, std::string_view message);
 
 /// Hashes a file's content and names it, reading it once in large chunks.
 Result<Name> HashFile(const std::string& path);
+/// The same for an open file, read from its current offset; `what` names it in errors.
+Result<Name> HashFd(int fd, const std::string& what);
 
 }  // namespace gg

@@ -1,5 +1,6 @@
 #include "gg/thunk.h"
 
+#include <cmath>
 #include <set>
 
 #include "core/gg.pb.h"
@@ -44,6 +45,10 @@ Result<Thunk> Thunk::Parse(std::string_view bytes) {
   if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status::Corrupt("malformed thunk: the protobuf message does not parse");
   }
+  if (p.version() == 0) {
+    return Status::Corrupt(bytes.empty() ? "malformed thunk: the body after the magic header is empty"
+                                         : "malformed thunk: it has no format version (truncated or not written by gg)");
+  }
   if (p.version() != kThunkFormatVersion) {
     return Status::Corrupt("thunk format version " + std::to_string(p.version()) +
                            " is not supported (this gg reads version " +
@@ -61,10 +66,30 @@ Result<Thunk> Thunk::Parse(std::string_view bytes) {
   return t;
 }
 
+Result<uint64_t> TimeoutMsFromSeconds(double seconds) {
+  if (seconds == 0) return uint64_t{0};
+  if (!std::isfinite(seconds) || seconds < 0.001 || seconds > kMaxTimeoutMs / 1000.0) {
+    return Status::Invalid("a timeout must be 0 (none) or from 0.001 s to " + std::to_string(kMaxTimeoutMs / 1000) +
+                           " s (30 days), not " + std::to_string(seconds));
+  }
+  return static_cast<uint64_t>(std::llround(seconds * 1000));
+}
+
 Name Thunk::name() const { return Name::ForContent(Serialize()); }
 
 Status Thunk::Validate() const {
   if (args.empty()) return Status::Invalid("argv is empty (argv[0] is required)");
+  // A NUL would silently cut the string where the kernel reads it.
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].find('\0') != std::string::npos) {
+      return Status::Invalid("argument " + std::to_string(i) + " contains a NUL byte, which a program cannot receive");
+    }
+  }
+  if (function.find('\0') != std::string::npos) return Status::Invalid("the function name contains a NUL byte");
+  if (timeout_ms > kMaxTimeoutMs) {
+    return Status::Invalid("timeout of " + std::to_string(timeout_ms) + " ms is longer than the maximum of " +
+                           std::to_string(kMaxTimeoutMs / 1000) + " s");
+  }
   std::string wd = effective_workdir();
   if (!IsCleanAbsolutePath(wd) || wd == "/") {
     return Status::Invalid("working directory '" + wd + "' must be a clean absolute path other than /");
@@ -92,7 +117,12 @@ Status Thunk::Validate() const {
     if (!tags.insert(o).second) return Status::Invalid("output tag '" + o + "' appears twice");
   }
   for (const auto& e : env) {
-    if (e.find('=') == std::string::npos) return Status::Invalid("environment entry '" + e + "' has no '='");
+    if (e.find('\0') != std::string::npos) {
+      return Status::Invalid("environment entry '" + e.substr(0, e.find('\0')) + "...' contains a NUL byte");
+    }
+    size_t eq = e.find('=');
+    if (eq == std::string::npos) return Status::Invalid("environment entry '" + e + "' has no '=' (write NAME=VALUE)");
+    if (eq == 0) return Status::Invalid("environment entry '" + e + "' has an empty name (write NAME=VALUE)");
   }
   return Status::Ok();
 }

@@ -1,5 +1,8 @@
 #include "gg/thunk.h"
 
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace gg {
@@ -74,6 +77,39 @@ TEST(ThunkTest, ValidationCatchesBadThunks) {
   t = Sample();
   t.outputs.clear();
   EXPECT_FALSE(t.Validate().ok());
+}
+
+TEST(ThunkTest, ValidationRefusesWhatTheKernelWouldBend) {
+  Thunk t = Sample();
+  t.args.push_back(std::string("a\0b", 3));
+  EXPECT_NE(t.Validate().message().find("NUL byte"), std::string::npos);
+  for (const char* e : {"=x", "NOEQUALS"}) {
+    t = Sample();
+    t.env = {e};
+    EXPECT_FALSE(t.Validate().ok()) << e;
+  }
+  t = Sample();
+  t.env = {std::string("A=b\0c", 5)};
+  EXPECT_NE(t.Validate().message().find("NUL byte"), std::string::npos);
+  t = Sample();
+  t.outputs = {std::string("o\0ut", 4)};
+  EXPECT_FALSE(t.Validate().ok());
+  t = Sample();
+  t.timeout_ms = kMaxTimeoutMs + 1;
+  EXPECT_FALSE(t.Validate().ok());
+  for (double s : {0.0004, 1e19, -1.0, std::numeric_limits<double>::infinity(), std::nan("")}) {
+    EXPECT_FALSE(TimeoutMsFromSeconds(s).ok()) << s;
+  }
+  EXPECT_EQ(*TimeoutMsFromSeconds(0), 0u);
+  EXPECT_EQ(*TimeoutMsFromSeconds(0.001), 1u);
+  EXPECT_EQ(*TimeoutMsFromSeconds(2.5), 2500u);
+}
+
+TEST(ThunkTest, EmptyBodyIsNamedPrecisely) {
+  auto t = Thunk::Parse(kThunkMagic);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("empty"), std::string::npos) << t.status().message();
+  EXPECT_EQ(t.status().message().find("upgrade"), std::string::npos);
 }
 
 }  // namespace

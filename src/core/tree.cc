@@ -1,6 +1,7 @@
 #include "core/tree.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/gg.pb.h"
 #include "core/path_util.h"
@@ -43,12 +44,33 @@ Result<Tree> Tree::Parse(std::string_view bytes) {
   }
   if (p.version() != 1) return Status::Corrupt("tree format version " + std::to_string(p.version()) + " is not supported");
   Tree t;
+  // Every entry's parent must be a directory entry before it, and names
+  // strictly ascending (so none repeats): a tree can then never place a file
+  // below one of its own symlinks, however it is materialized.
+  std::set<std::string_view> dirs;
   for (const auto& pe : p.entries()) {
     TreeEntry e;
     e.path = pe.path();
-    if (!IsCleanRelativePath(e.path)) return Status::Corrupt("malformed tree: bad path '" + e.path + "'");
+    if (!IsCleanRelativePath(e.path)) {
+      return Status::Corrupt("malformed tree: the entry '" + e.path +
+                             "' is not a clean relative path (empty, absolute, or with '.' or '..')");
+    }
+    if (!t.entries.empty() && e.path <= t.entries.back().path) {
+      return Status::Corrupt("malformed tree: the entry '" + e.path + "' " +
+                             (e.path == t.entries.back().path ? "appears twice" : "is out of order"));
+    }
+    if (size_t slash = e.path.rfind('/'); slash != std::string::npos) {
+      std::string_view parent = std::string_view(pe.path()).substr(0, slash);
+      if (!dirs.contains(parent)) {
+        return Status::Corrupt("malformed tree: the entry '" + e.path + "' is below '" + std::string(parent) +
+                               "', which is not a directory of the tree (a symlink, a file, or missing)");
+      }
+    }
     switch (pe.mode() & 0170000) {
-      case 0040000: e.kind = TreeEntry::Kind::kDir; break;
+      case 0040000:
+        e.kind = TreeEntry::Kind::kDir;
+        dirs.insert(pe.path());
+        break;
       case 0100000: {
         e.kind = TreeEntry::Kind::kFile;
         e.executable = (pe.mode() & 0111) != 0;
@@ -57,7 +79,13 @@ Result<Tree> Tree::Parse(std::string_view bytes) {
         e.name = *n;
         break;
       }
-      case 0120000: e.kind = TreeEntry::Kind::kSymlink; e.target = pe.target(); break;
+      case 0120000:
+        e.kind = TreeEntry::Kind::kSymlink;
+        e.target = pe.target();
+        if (e.target.empty() || e.target.find('\0') != std::string::npos) {
+          return Status::Corrupt("malformed tree: the symlink '" + e.path + "' has an empty or NUL-bearing target");
+        }
+        break;
       default: return Status::Corrupt("malformed tree: bad mode for '" + e.path + "'");
     }
     t.entries.push_back(std::move(e));

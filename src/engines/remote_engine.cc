@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -18,6 +19,8 @@ namespace {
 
 constexpr int kHeartbeatMs = 1000;
 constexpr double kSilenceLimitSeconds = 10;
+// Connections in the handshake at once; a new one beyond this closes the oldest.
+constexpr size_t kMaxHandshaking = 32;
 
 }  // namespace
 
@@ -71,6 +74,7 @@ RemoteEngine::~RemoteEngine() {
       if (w->conn) w->conn->Shutdown();
       w->cv.notify_all();
     }
+    for (auto& w : handshaking_) w->conn->Shutdown();
   }
   if (acceptor_.joinable()) acceptor_.join();
   close(listen_fd_);
@@ -108,15 +112,33 @@ void RemoteEngine::AcceptLoop() {
     if (poll(&p, 1, 200) <= 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      close(fd);
+      continue;
+    }
+    if (handshaking_.size() >= kMaxHandshaking) {
+      // Peers that have not authenticated get no more threads than the cap:
+      // the longest-waiting one makes room (an honest worker authenticates
+      // in milliseconds, so a flood cannot keep it out for long).
+      handshaking_.front()->conn->Shutdown();
+      handshaking_.pop_front();
+    }
     auto w = std::make_shared<Worker>();
     w->conn = std::make_unique<net::Connection>(fd);
-    std::lock_guard<std::mutex> lock(mu_);
+    handshaking_.push_back(w);
     threads_.emplace_back([this, w] { Serve(w); });
   }
 }
 
 void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
   auto peer = net::AcceptWorker(*w->conn, secret_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = std::find(handshaking_.begin(), handshaking_.end(), w); it != handshaking_.end()) {
+      handshaking_.erase(it);
+    }
+  }
   if (!peer.ok()) {
     std::fprintf(stderr, "gg: %s\n", peer.status().message().c_str());
     return;

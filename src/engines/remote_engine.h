@@ -5,6 +5,7 @@
 // coordinator runs them again elsewhere.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,9 @@ class RemoteEngine : public Engine {
   std::thread acceptor_;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<Worker>> workers_;
+  /// Connections that have not proven the secret yet, oldest first (capped;
+  /// shut down on stop).
+  std::deque<std::shared_ptr<Worker>> handshaking_;
   std::map<uint64_t, Worker*> job_worker_;
   std::vector<std::thread> threads_;
 };

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -27,6 +28,12 @@ double MonotonicSeconds() {
 }
 
 static int64_t NowMs() { return static_cast<int64_t>(MonotonicSeconds() * 1000); }
+
+Connection::Connection(int fd) : fd_(fd) {
+  // A peer that stops reading must not block a sender forever either.
+  timeval tv{kMessageDeadlineMs / 1000, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
 
 Connection::~Connection() {
   if (fd_ >= 0) close(fd_);
@@ -68,19 +75,25 @@ Status Connection::Send(const proto::remote::Message& m) {
   return Status::Ok();
 }
 
-Status Connection::ReadExactly(char* buf, size_t n, int timeout_ms) {
+Status Connection::ReadExactly(char* buf, size_t n, int timeout_ms, double* deadline) {
   size_t done = 0;
   while (done < n) {
+    int wait_ms = timeout_ms;
+    if (*deadline > 0) wait_ms = std::max(0, static_cast<int>((*deadline - MonotonicSeconds()) * 1000));
     pollfd p{fd_, POLLIN, 0};
-    int r = poll(&p, 1, timeout_ms);
+    int r = poll(&p, 1, wait_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      if (done == 0) return Status::Timeout("no message");
-      continue;  // a message is arriving: let it finish
+      if (*deadline == 0) return Status::Timeout("no message");
+      // Part of a message came and the rest did not: a peer that stalls
+      // mid-frame must not hold this reader (and whoever joins it) forever.
+      return Status::Unavailable("connection to " + peer() + " stalled in the middle of a message for " +
+                                 std::to_string(kMessageDeadlineMs / 1000) + " s; closing it");
     }
     ssize_t got = recv(fd_, buf + done, n - done, 0);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return Status::Unavailable("connection closed by the other side");
+    if (*deadline == 0) *deadline = MonotonicSeconds() + kMessageDeadlineMs / 1000.0;
     done += got;
   }
   return Status::Ok();
@@ -88,11 +101,12 @@ Status Connection::ReadExactly(char* buf, size_t n, int timeout_ms) {
 
 Status Connection::Receive(proto::remote::Message* m, int timeout_ms) {
   uint32_t len = 0;
-  GG_RETURN_IF_ERROR(ReadExactly(reinterpret_cast<char*>(&len), 4, timeout_ms));
+  double deadline = 0;  // set when the frame's first byte arrives
+  GG_RETURN_IF_ERROR(ReadExactly(reinterpret_cast<char*>(&len), 4, timeout_ms, &deadline));
   len = ntohl(len);
   if (len > kMaxMessageBytes) return Status::Corrupt("message length " + std::to_string(len) + " is too large: not a gg peer?");
   std::string body(len, '\0');
-  GG_RETURN_IF_ERROR(ReadExactly(body.data(), len, 60000));
+  GG_RETURN_IF_ERROR(ReadExactly(body.data(), len, timeout_ms, &deadline));
   if (!m->ParseFromString(body)) return Status::Corrupt("malformed message from " + peer());
   return Status::Ok();
 }

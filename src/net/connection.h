@@ -14,10 +14,12 @@ namespace gg::net {
 inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr uint32_t kMaxMessageBytes = 8 << 20;
 inline constexpr size_t kObjectPieceBytes = 4 << 20;
+/// Once a message's first byte has arrived, the whole message must within this.
+inline constexpr int kMessageDeadlineMs = 30000;
 
 class Connection {
  public:
-  explicit Connection(int fd) : fd_(fd) {}
+  explicit Connection(int fd);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -34,7 +36,9 @@ class Connection {
   std::string peer() const;
 
  private:
-  Status ReadExactly(char* buf, size_t n, int timeout_ms);
+  /// Reads n bytes: waits up to `timeout_ms` while `*deadline` is 0 (no byte
+  /// of the message yet), then until `*deadline` (set on the first byte).
+  Status ReadExactly(char* buf, size_t n, int timeout_ms, double* deadline);
   int fd_;
   std::mutex send_mu_;
   std::atomic<int64_t> last_send_ms_{0};

@@ -4,7 +4,9 @@
 namespace gg::net {
 namespace {
 
-constexpr int kHandshakeTimeoutMs = 10000;
+// Short: a connection that has not proven it holds the secret gets little
+// of the coordinator's time.
+constexpr int kHandshakeTimeoutMs = 5000;
 constexpr char kWorkerLabel[] = "gg-worker";
 constexpr char kCoordinatorLabel[] = "gg-coordinator";
 

@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <future>
 
+#include "core/beneath.h"
 #include "core/path_util.h"
 #include "core/tree.h"
 
@@ -28,26 +30,31 @@ std::string ReadTail(const std::string& path) {
   return out;
 }
 
-// Moves the declared outputs from the work directory into the store.
+// Moves the declared outputs from the work directory into the store. The
+// program shaped that directory, so nothing in it is followed: see
+// LocalStore::AdoptFileAt.
 ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& work) {
   ExecResult r;
   r.kind = ExecResult::Kind::kOk;
+  UniqueFd dir(open(work.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir.valid()) {
+    r.kind = ExecResult::Kind::kSetupFailed;
+    r.message = "cannot open the work directory " + work + ": " + std::strerror(errno);
+    return r;
+  }
   for (const auto& tag : thunk.outputs) {
-    std::string path = work + "/" + tag;
-    struct stat st {};
-    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      r.kind = ExecResult::Kind::kMissingOutput;
-      r.message = "the program exited 0 but left no regular file for output '" + tag + "' in " +
-                  thunk.effective_workdir();
-      return r;
-    }
-    auto name = store->AdoptFile(path);
+    bool executable = false;
+    auto name = store->AdoptFileAt(dir.get(), tag, "output '" + tag + "'", &executable);
     if (!name.ok()) {
-      r.kind = ExecResult::Kind::kSetupFailed;
-      r.message = "cannot store output '" + tag + "': " + name.status().message();
+      Status::Code code = name.status().code();
+      bool program_fault = code == Status::Code::kNotFound || code == Status::Code::kInvalid;
+      r.kind = program_fault ? ExecResult::Kind::kMissingOutput : ExecResult::Kind::kSetupFailed;
+      r.message = program_fault ? "the program exited 0 but left no regular file for output '" + tag + "' in " +
+                                      thunk.effective_workdir() + ": " + name.status().message()
+                                : "cannot store output '" + tag + "': " + name.status().message();
       return r;
     }
-    r.reduction.outputs.push_back({tag, *name, (st.st_mode & 0111) != 0});
+    r.reduction.outputs.push_back({tag, *name, executable});
   }
   return r;
 }

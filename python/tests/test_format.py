@@ -1,0 +1,146 @@
+"""The Python SDK's names, thunks and trees: the golden bytes shared with the
+C++ SDK, parsing, validation, and the store (no gg program needed)."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import unittest
+
+import gg
+from golden_cases import cases, full_thunk, load_golden, minimal_thunk, sample_tree
+
+
+class GoldenTest(unittest.TestCase):
+    def test_bytes_and_names_match_the_cpp_golden_file(self):
+        golden = load_golden()
+        built = cases()
+        self.assertEqual(sorted(golden), sorted(built))
+        for ident, data in built.items():
+            with self.subTest(ident):
+                self.assertEqual(data.hex(), golden[ident][1])
+                self.assertEqual(gg.name_of(data), golden[ident][0])
+
+    def test_parse_gives_back_the_same_bytes(self):
+        for ident, data in cases().items():
+            with self.subTest(ident):
+                parsed = gg.Thunk.parse(data) if ident.startswith("thunk") else gg.Tree.parse(data)
+                self.assertEqual(parsed.serialize(), data)
+
+    def test_output_names(self):
+        t = minimal_thunk()
+        self.assertEqual(t.output(), t.name)
+        self.assertEqual(t.output("log"), t.name + "#log")
+        self.assertEqual(gg.with_tag(t.name + "#x", "log"), t.name + "#log")
+
+
+class NameTest(unittest.TestCase):
+    def test_known_names(self):
+        self.assertEqual(gg.name_of(b""), "V47DEQpj8HBSa._TImW.5JCeuQeRkm5NMpJWZG3hSuFU00000000")
+        self.assertTrue(sample_tree().name.startswith("D"))
+        self.assertTrue(full_thunk().name.startswith("T"))
+
+    def test_streaming_equals_whole(self):
+        data = gg.thunk.THUNK_MAGIC + os.urandom(300000)
+        h = gg.Hasher()
+        for i in range(0, len(data), 7777):
+            h.update(data[i:i + 7777])
+        self.assertEqual(h.name(), gg.name_of(data))
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(data)
+            f.flush()
+            self.assertEqual(gg.name_of_file(f.name), gg.name_of(data))
+
+    def test_parse_name_explains(self):
+        for bad in ["", "X" * 52, "V47DEQpj8HBSa._TImW.5JCeuQeRkm5NMpJWZG3hSuFV00000000",
+                    "V47DEQpj8HBSa._TImW.5JCeuQeRkm5NMpJWZG3hSuFU00000000#tag"]:
+            with self.subTest(bad), self.assertRaises(gg.InvalidError) as e:
+                gg.parse_name(bad)
+            self.assertIn("not an object name", str(e.exception))
+
+
+class ValidationTest(unittest.TestCase):
+    def check(self, change, message):
+        t = full_thunk()
+        change(t)
+        with self.assertRaises(gg.InvalidError) as e:
+            t.serialize()
+        self.assertIn(message, str(e.exception))
+
+    def test_malformed_thunks_are_refused_with_the_reason(self):
+        self.check(lambda t: t.outputs.clear(), "at least one output")
+        self.check(lambda t: t.args.clear(), "argv is empty")
+        self.check(lambda t: setattr(t, "function", gg.name_of(b"other")), "not among the executable inputs")
+        self.check(lambda t: t.add_input(gg.name_of(b"x"), "in/hello.txt"), "share the path")
+        self.check(lambda t: t.add_input(gg.name_of(b"x"), "../up"), "clean relative path")
+        self.check(lambda t: t.env.append("NOEQUALS"), "has no '='")
+        self.check(lambda t: t.add_input("Vnot-a-name", "x"), "not an object name")
+
+    def test_corrupt_bytes(self):
+        with self.assertRaises(gg.CorruptError):
+            gg.Thunk.parse(b"not a thunk")
+        with self.assertRaises(gg.CorruptError):
+            gg.Thunk.parse(gg.thunk.THUNK_MAGIC + b"\xff\xff\xff")
+        bad_version = minimal_thunk().serialize().replace(b"\x08\x01", b"\x08\x02", 1)
+        with self.assertRaises(gg.CorruptError) as e:
+            gg.Thunk.parse(bad_version)
+        self.assertIn("upgrade gg", str(e.exception))
+
+
+class StoreTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="gg-py-")
+        self.store = gg.Store.init(os.path.join(self.dir, ".gg"))
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_put_get_and_missing(self):
+        n = self.store.put(b"content")
+        self.assertEqual(self.store.get(n), b"content")
+        self.assertEqual(os.stat(os.path.join(self.store.dir, "blobs", n)).st_mode & 0o777, 0o444)
+        missing = gg.name_of(b"never stored")
+        with self.assertRaises(gg.NotFoundError) as e:
+            self.store.get(missing)
+        self.assertIn(missing, str(e.exception))
+
+    def test_damaged_object_is_corrupt(self):
+        n = self.store.put(b"content")
+        path = os.path.join(self.store.dir, "blobs", n)
+        os.chmod(path, 0o644)
+        with open(path, "wb") as f:
+            f.write(b"changed")
+        with self.assertRaises(gg.CorruptError):
+            self.store.get(n)
+
+    def test_large_file_is_streamed(self):
+        path = os.path.join(self.dir, "big")
+        with open(path, "wb") as f:
+            f.write(os.urandom(3 << 20))
+        n = self.store.put_file(path)
+        self.assertEqual(n, gg.name_of_file(path))
+        self.assertEqual(len(self.store.get(n)), 3 << 20)
+
+    def test_collect_directory(self):
+        root = os.path.join(self.dir, "tree")
+        os.makedirs(os.path.join(root, "sub"))
+        with open(os.path.join(root, "sub", "a"), "w") as f:
+            f.write("a")
+        os.symlink("sub/a", os.path.join(root, "link"))
+        tree = self.store.get_tree(self.store.collect(root))
+        kinds = {e.path: e.kind for e in tree.entries}
+        self.assertEqual(kinds, {"sub": "dir", "sub/a": "file", "link": "symlink"})
+
+    def test_put_thunk_and_placeholder(self):
+        t = full_thunk()
+        n = self.store.put_thunk(t)
+        self.assertEqual(self.store.get_thunk(n), gg.Thunk.parse(t.serialize()))
+        ph = os.path.join(self.dir, "out.o")
+        self.store.write_placeholder(ph, n)
+        self.assertEqual(gg.read_placeholder(ph), n)
+        self.assertIsNone(self.store.reduced_to(n))
+        self.assertIsNone(self.store.output(n))
+
+
+if __name__ == "__main__":
+    unittest.main()
