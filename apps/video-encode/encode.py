@@ -93,19 +93,6 @@ def to_y4m(path: str, tmp: str) -> str:
 
 # --- the graph ------------------------------------------------------------------------------------
 
-def program_inputs(store: gg.Store, program: str) -> list[gg.Input]:
-    """A dynamically linked program and the shared libraries it loads, each
-    at its own path (what a thunk needs to run it); the program first."""
-    p = subprocess.run(["ldd", program], capture_output=True, text=True)
-    inputs = [gg.Input(store.put_file(os.path.realpath(program)), program, True)]
-    for line in p.stdout.splitlines():
-        parts = line.split()
-        where = parts[2] if "=>" in parts and len(parts) >= 3 else parts[0] if parts else ""
-        if where.startswith("/"):
-            inputs.append(gg.Input(store.put_file(os.path.realpath(where)), where, "ld-linux" in where))
-    return inputs
-
-
 class Pipeline:
     def __init__(self, store: gg.Store, args: argparse.Namespace, video: Y4m, video_name: str) -> None:
         self.store, self.args, self.video = store, args, video
@@ -143,7 +130,7 @@ class Pipeline:
         return streams, recons
 
     def encode_vpxenc(self, split: str) -> list[str]:
-        vpxenc = program_inputs(self.store, shutil.which("vpxenc") or fail("vpxenc is not installed (vpx-tools)"))
+        vpxenc = gg.program_inputs(self.store, shutil.which("vpxenc") or fail("vpxenc is not installed (vpx-tools)"))
         streams = []
         for i in range(self.chunks):
             t = gg.Thunk(args=["vpxenc", *vpxenc_settings(self.args), "--ivf", "-o", "out.ivf", "in.y4m"],
