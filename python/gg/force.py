@@ -37,13 +37,15 @@ def gg_binary() -> str:
 def force(store: Store, targets: Sequence[str] | str, *, jobs: int | None = None,
           engines: Sequence[str] = (), storage: str | None = None, trace: str | None = None,
           straggler_seconds: float | None = None, max_attempts: int | None = None,
-          progress: bool = False, timeout: float | None = None) -> list[str]:
+          progress: bool = False, timeout: float | None = None,
+          secret_file: str | None = None) -> list[str]:
     """Forces each target (a thunk name, maybe ``#tag``, or a value name) and
     returns the value name each stands for, in order.
 
     jobs: thunks at once on the local engine (``-j``); engines: as after
     ``gg force --engine`` (``local``, ``remote=HOST:PORT``, ``lambda=F`` ...);
     storage: a shared store's URI; trace: write a Chrome trace there;
+    secret_file: the secret remote workers must know (``--secret-file``);
     progress: let gg print its status line on this terminal (its stderr is
     then not captured); timeout: seconds before the force is abandoned.
     Raises ForceError (with gg's stderr) if anything fails.
@@ -65,6 +67,8 @@ def force(store: Store, targets: Sequence[str] | str, *, jobs: int | None = None
         args += ["--trace", trace]
     if straggler_seconds is not None:
         args += ["--timeout", str(straggler_seconds)]
+    if secret_file:
+        args += ["--secret-file", secret_file]
     if max_attempts is not None:
         args += ["--max-attempts", str(max_attempts)]
     env = dict(os.environ, GG_DIR=store.dir)

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Parallel VP8 encoding with gg, ExCamera's way (see README.md).
+
+    apps/video-encode/run IN -o OUT.ivf [--chunk-frames N] [--batch K] [--cq-level Q]
+        [--cpu-used N] [--target-bitrate KBPS] [--mode state|vpxenc] [--compare] [--no-verify]
+        [-j N] [--engine E]... [--storage URI] [--trace FILE] [--secret-file FILE]
+
+The input is cut into chunks of N frames by one thunk; each chunk is encoded
+by its own thunk; one thunk stitches the chunks into OUT.ivf. With --mode
+state (the default) only the first chunk of each batch of K starts with a key
+frame: every other chunk starts from the decoder state the previous chunk
+ended in, which passes from thunk to thunk. With --mode vpxenc every chunk is
+a plain single-threaded `vpxenc` run (a key frame per chunk).
+
+Written with gg's Python SDK (python/gg).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+try:
+    import gg
+except ImportError:  # run from a checkout without the SDK installed
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import gg
+
+GG_VPX = "/bin/gg-vpx"  # where the static gg-vpx is seen inside a thunk
+
+
+def fail(msg: str) -> "NoReturn":  # type: ignore[name-defined]
+    print(f"video-encode: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def build_dir() -> str:
+    return os.environ.get("GG_BUILD_DIR") or os.path.join(ROOT, "build")
+
+
+def find_program(env: str, built: str, name: str) -> str:
+    path = os.environ.get(env) or os.path.join(build_dir(), built)
+    if not os.path.exists(path):
+        fail(f"{name} not found at {path}: build gg first (scripts/setup) or set {env}")
+    return path
+
+
+# --- the input ----------------------------------------------------------------------------------
+
+class Y4m:
+    """The header of a Y4M file and its frame count, checked exactly."""
+
+    def __init__(self, path: str) -> None:
+        with open(path, "rb") as f:
+            header = f.readline(4096)
+        if not header.startswith(b"YUV4MPEG2 ") or not header.endswith(b"\n"):
+            fail(f"{path}: not a YUV4MPEG2 file")
+        fields = {t[:1]: t[1:] for t in header.decode().split()[1:]}
+        self.width, self.height = int(fields.get("W", 0)), int(fields.get("H", 0))
+        num, _, den = fields.get("F", "30:1").partition(":")
+        self.fps = (int(num), int(den or 1))
+        cw, ch = (self.width + 1) // 2, (self.height + 1) // 2
+        self.frame_bytes = self.width * self.height + 2 * cw * ch
+        # Every frame is "FRAME\n" (no parameters from ffmpeg) and its planes;
+        # anything else would make the count below wrong, so check it.
+        body = os.path.getsize(path) - len(header)
+        per = len(b"FRAME\n") + self.frame_bytes
+        if self.width <= 0 or self.height <= 0 or body % per != 0:
+            fail(f"{path}: frames are not all 'FRAME' + {self.frame_bytes} bytes; re-create it with ffmpeg")
+        self.frames = body // per
+
+
+def to_y4m(path: str, tmp: str) -> str:
+    """The input as 8-bit 4:2:0 Y4M: as it is, or converted by ffmpeg."""
+    with open(path, "rb") as f:
+        if f.read(10) == b"YUV4MPEG2 " and b"C420" in (f.readline(4096) or b"C420"):
+            return path
+    out = os.path.join(tmp, "input.y4m")
+    p = subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", path, "-pix_fmt", "yuv420p",
+                        "-f", "yuv4mpegpipe", "-strict", "-1", out], capture_output=True, text=True)
+    if p.returncode != 0:
+        fail(f"ffmpeg cannot convert {path}: {p.stderr.strip()}")
+    return out
+
+
+# --- the graph ------------------------------------------------------------------------------------
+
+class Pipeline:
+    def __init__(self, store: gg.Store, args: argparse.Namespace, video: Y4m, video_name: str) -> None:
+        self.store, self.args, self.video = store, args, video
+        self.vpx = store.put_file(find_program("GG_VPX", "apps/video-encode/gg-vpx", "gg-vpx"))
+        self.video_name = video_name
+        self.chunks = (video.frames + args.chunk_frames - 1) // args.chunk_frames
+        self.settings = ["--cq-level", str(args.cq_level), "--cpu-used", str(args.cpu_used),
+                         "--target-bitrate", str(args.target_bitrate)]
+
+    def vpx_thunk(self, args: list[str], outputs: list[str]) -> gg.Thunk:
+        return gg.Thunk(args=["gg-vpx", *args], outputs=outputs).set_function(self.vpx, GG_VPX)
+
+    def split(self) -> str:
+        outs = [f"c{i:03d}.y4m" for i in range(self.chunks)]
+        t = self.vpx_thunk(["split", "in.y4m", str(self.args.chunk_frames), "c"], outs)
+        t.add_input(self.video_name, "in.y4m")
+        return self.store.put_thunk(t)
+
+    def encode_state(self, split: str) -> tuple[list[str], list[str]]:
+        """Chunks in batches of K: the first of a batch from a key frame, each
+        other from its predecessor's end state. Returns the chunks' streams
+        and their reconstruction digests."""
+        streams, recons = [], []
+        previous = None
+        for i in range(self.chunks):
+            args = ["encode", "in.y4m", "out.ivf", "--state-out", "state", "--recon", "recon", *self.settings]
+            t = self.vpx_thunk(args, ["out.ivf", "state", "recon"])
+            t.add_input(gg.with_tag(split, f"c{i:03d}.y4m"), "in.y4m")
+            if i % self.args.batch != 0:
+                t.args[-len(self.settings):-len(self.settings)] = ["--state-in", "prev.state"]
+                t.add_input(gg.with_tag(previous, "state"), "prev.state")
+            previous = self.store.put_thunk(t)
+            streams.append(previous)
+            recons.append(gg.with_tag(previous, "recon"))
+        return streams, recons
+
+    def encode_vpxenc(self, split: str) -> list[str]:
+        vpxenc = gg.program_inputs(self.store, shutil.which("vpxenc") or fail("vpxenc is not installed (vpx-tools)"))
+        streams = []
+        for i in range(self.chunks):
+            t = gg.Thunk(args=["vpxenc", *vpxenc_settings(self.args), "--ivf", "-o", "out.ivf", "in.y4m"],
+                         outputs=["out.ivf"])
+            t.function = vpxenc[0].name
+            t.inputs = list(vpxenc)
+            t.add_input(gg.with_tag(split, f"c{i:03d}.y4m"), "in.y4m")
+            streams.append(self.store.put_thunk(t))
+        return streams
+
+    def stitch(self, streams: list[str]) -> str:
+        t = self.vpx_thunk(["stitch", "out.ivf", *[f"{i:03d}.ivf" for i in range(len(streams))]], ["out.ivf"])
+        for i, s in enumerate(streams):
+            t.add_input(s, f"{i:03d}.ivf")
+        return self.store.put_thunk(t)
+
+
+def vpxenc_settings(args: argparse.Namespace) -> list[str]:
+    """The same encoder settings as gg-vpx's, for vpxenc (one key frame at
+    the start, no alt-ref frames, no entropy state carried between frames)."""
+    return ["--codec=vp8", "--good", f"--cpu-used={args.cpu_used}", "--end-usage=cq",
+            f"--cq-level={args.cq_level}", f"--target-bitrate={args.target_bitrate}", "--threads=1",
+            "--lag-in-frames=0", "--auto-alt-ref=0", "--kf-max-dist=100000", "--error-resilient=1",
+            "--drop-frame=0", "--quiet"]
+
+
+# --- checking and measuring -----------------------------------------------------------------------
+
+def decoded_digests(ivf: str, video: Y4m) -> list[str]:
+    """SHA-256 of each frame the real vpxdec decodes from `ivf`."""
+    p = subprocess.run(["vpxdec", "--i420", "-o", "-", ivf], capture_output=True)
+    if p.returncode != 0:
+        fail(f"vpxdec cannot decode {ivf}: {p.stderr.decode(errors='replace').strip()}")
+    n = video.frame_bytes
+    if len(p.stdout) % n != 0:
+        fail(f"vpxdec's output of {ivf} is not a whole number of frames")
+    return [hashlib.sha256(p.stdout[i:i + n]).hexdigest() for i in range(0, len(p.stdout), n)]
+
+
+def quality(ivf: str, source: str) -> dict[str, float]:
+    """SSIM and PSNR (all planes) of the decoded stream against the source."""
+    out: dict[str, float] = {}
+    for metric in ("ssim", "psnr"):
+        p = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", ivf, "-i", source, "-lavfi", metric,
+                            "-f", "null", "-"], capture_output=True, text=True)
+        m = re.search(r"All:(\S+)" if metric == "ssim" else r"average:(\S+)", p.stderr)
+        if p.returncode != 0 or not m:
+            fail(f"ffmpeg could not measure {metric} of {ivf}: {p.stderr.strip()[-500:]}")
+        out[metric] = float(m.group(1)) if m.group(1) != "inf" else float("inf")
+    return out
+
+
+def summary(label: str, ivf: str, source: str, video: Y4m, seconds: float | None) -> str:
+    q = quality(ivf, source)
+    kbps = os.path.getsize(ivf) * 8 / (video.frames * video.fps[1] / video.fps[0]) / 1000
+    took = f", {seconds:.2f} s" if seconds is not None else ""
+    return f"{label}: {kbps:.0f} kbit/s, SSIM {q['ssim']:.4f}, PSNR {q['psnr']:.2f} dB{took}"
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="apps/video-encode/run", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", help="a Y4M file, or anything ffmpeg reads (converted first)")
+    p.add_argument("-o", "--output", required=True, help="the IVF file to write")
+    p.add_argument("--chunk-frames", type=int, default=24, help="frames per chunk (default 24)")
+    p.add_argument("--batch", type=int, default=4, help="chunks per key frame with --mode state (default 4)")
+    p.add_argument("--cq-level", type=int, default=20, help="quality level, 0-63 (default 20)")
+    p.add_argument("--cpu-used", type=int, default=4, help="speed, -16..16 (default 4)")
+    p.add_argument("--target-bitrate", type=int, default=4000, help="bitrate ceiling in kbit/s (default 4000)")
+    p.add_argument("--mode", choices=("state", "vpxenc"), default="state")
+    p.add_argument("--compare", action="store_true", help="also encode sequentially with vpxenc and compare")
+    p.add_argument("--no-verify", action="store_true", help="skip decoding the result against the reconstruction")
+    p.add_argument("-j", type=int, dest="jobs", help="thunks at once (gg force -j)")
+    p.add_argument("--engine", action="append", default=[], help="as gg force --engine (repeatable)")
+    p.add_argument("--storage", help="as gg force --storage")
+    p.add_argument("--trace", help="as gg force --trace")
+    p.add_argument("--secret-file", help="as gg force --secret-file (remote workers)")
+    args = p.parse_args(argv)
+    if args.chunk_frames < 1 or args.batch < 1:
+        p.error("--chunk-frames and --batch must be at least 1")
+    if not 0 <= args.cq_level <= 63:
+        p.error("--cq-level must be 0 to 63")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if not os.path.exists(args.input):
+        fail(f"{args.input}: no such file")
+    store_dir = os.environ.get("GG_DIR") or os.path.join(HERE, ".gg")
+    store = gg.Store.init(store_dir) if not os.path.isdir(store_dir) else gg.Store.open(store_dir)
+    with tempfile.TemporaryDirectory(prefix="gg-video.") as tmp:
+        source = to_y4m(args.input, tmp)
+        video = Y4m(source)
+        if video.frames == 0:
+            fail(f"{args.input} has no frames")
+        pipeline = Pipeline(store, args, video, store.put_file(source))
+        split = pipeline.split()
+        if args.mode == "state":
+            streams, recons = pipeline.encode_state(split)
+        else:
+            streams, recons = pipeline.encode_vpxenc(split), []
+        final = pipeline.stitch(streams)
+        start = time.monotonic()
+        names = store.force([final, *recons], jobs=args.jobs, engines=args.engine, storage=args.storage,
+                            trace=args.trace, secret_file=args.secret_file, progress=sys.stderr.isatty())
+        took = time.monotonic() - start
+        store.copy_out(names[0], args.output)
+        print(f"{args.output}: {video.frames} frames in {pipeline.chunks} chunks of {args.chunk_frames} "
+              f"({args.mode}{f', batches of {args.batch}' if args.mode == 'state' else ''}), "
+              f"forced in {took:.2f} s")
+
+        decoded = decoded_digests(args.output, video)
+        if len(decoded) != video.frames:
+            fail(f"{args.output} decodes to {len(decoded)} frames, the input has {video.frames}")
+        if recons and not args.no_verify:
+            expected = b"".join(store.get(n) for n in names[1:]).decode().split()
+            bad = [i for i, (a, b) in enumerate(zip(decoded, expected)) if a != b]
+            if bad or len(expected) != len(decoded):
+                fail(f"{args.output}: decoded frames differ from the encoder's reconstruction "
+                     f"(first at frame {bad[0] if bad else len(expected)})")
+            print(f"verified: all {len(decoded)} decoded frames equal the encoder's reconstruction")
+        print(summary("gg", args.output, source, video, None))
+        if args.compare:
+            seq = os.path.join(tmp, "sequential.ivf")
+            start = time.monotonic()
+            subprocess.run(["vpxenc", *vpxenc_settings(args), "--ivf", "-o", seq, source], check=True)
+            print(summary("sequential vpxenc", seq, source, video, time.monotonic() - start))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except gg.GGError as e:
+        fail(str(e))

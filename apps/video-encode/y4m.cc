@@ -1,0 +1,93 @@
+#include "y4m.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace vx {
+
+Y4mReader::Y4mReader(const std::string& path) : path_(path) {
+  f_ = std::fopen(path.c_str(), "rb");
+  if (!f_) {
+    error_ = path + ": cannot open: " + std::strerror(errno);
+    return;
+  }
+  std::string line;
+  int c;
+  while ((c = std::fgetc(f_)) != EOF && c != '\n') {
+    line.push_back(static_cast<char>(c));
+    if (line.size() > 4096) break;
+  }
+  if (line.rfind("YUV4MPEG2 ", 0) != 0 || c != '\n') {
+    error_ = path + ": not a YUV4MPEG2 (y4m) file; convert it first, e.g. ffmpeg -i IN -pix_fmt yuv420p OUT.y4m";
+    return;
+  }
+  header_.line = line;
+  // Space-separated tokens, each a letter and a value.
+  size_t pos = 10;
+  while (pos < line.size()) {
+    size_t end = line.find(' ', pos);
+    if (end == std::string::npos) end = line.size();
+    std::string tok = line.substr(pos, end - pos);
+    pos = end + 1;
+    if (tok.empty()) continue;
+    switch (tok[0]) {
+      case 'W': header_.width = std::atoi(tok.c_str() + 1); break;
+      case 'H': header_.height = std::atoi(tok.c_str() + 1); break;
+      case 'F': std::sscanf(tok.c_str() + 1, "%d:%d", &header_.fps_num, &header_.fps_den); break;
+      case 'I':
+        if (tok != "Ip") error_ = path + ": interlaced input (" + tok + ") is not supported; deinterlace it first";
+        break;
+      case 'C':
+        // Only 8-bit 4:2:0: what VP8 encodes.
+        if (tok.rfind("C420", 0) != 0 || std::strpbrk(tok.c_str() + 4, "0123456789") != nullptr) {
+          error_ = path + ": colour space " + tok.substr(1) +
+                   " is not supported; convert to 8-bit 4:2:0 (ffmpeg -pix_fmt yuv420p)";
+        }
+        break;
+      default: break;
+    }
+  }
+  if (error_.empty() && (header_.width <= 0 || header_.height <= 0 || header_.width > 16384 ||
+                         header_.height > 16384)) {
+    error_ = path + ": bad frame size in the y4m header";
+  }
+  if (error_.empty() && (header_.fps_num <= 0 || header_.fps_den <= 0)) {
+    error_ = path + ": bad frame rate in the y4m header";
+  }
+}
+
+Y4mReader::~Y4mReader() {
+  if (f_) std::fclose(f_);
+}
+
+bool Y4mReader::Next(std::vector<unsigned char>* frame) {
+  if (!ok()) return false;
+  std::string tag;
+  int c;
+  while ((c = std::fgetc(f_)) != EOF && c != '\n') {
+    tag.push_back(static_cast<char>(c));
+    if (tag.size() > 1024) break;
+  }
+  if (c == EOF && tag.empty()) return false;
+  if (tag.rfind("FRAME", 0) != 0 || c != '\n') {
+    error_ = path_ + ": frame " + std::to_string(frames_read_) + ": missing FRAME marker";
+    return false;
+  }
+  frame->resize(header_.FrameBytes());
+  if (std::fread(frame->data(), 1, frame->size(), f_) != frame->size()) {
+    error_ = path_ + ": frame " + std::to_string(frames_read_) + " is truncated";
+    return false;
+  }
+  ++frames_read_;
+  return true;
+}
+
+bool WriteY4mHeader(FILE* f, const Y4mHeader& header) {
+  return std::fprintf(f, "%s\n", header.line.c_str()) > 0;
+}
+
+bool WriteY4mFrame(FILE* f, const std::vector<unsigned char>& frame) {
+  return std::fputs("FRAME\n", f) >= 0 && std::fwrite(frame.data(), 1, frame.size(), f) == frame.size();
+}
+
+}  // namespace vx

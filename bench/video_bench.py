@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""apps/video-encode against vpxenc, in one run.
+
+    bench/video_bench.py [--frames N] [--size WxH] [--chunk-frames N] [--batch K] [--workers W]
+
+Encodes one clip (ffmpeg's mandelbrot source: motion everywhere) five ways:
+a sequential single-threaded vpxenc, vpxenc --threads=2, the gg pipeline at
+-j 1 and -j 2 (state passing), the gg pipeline with plain vpxenc chunks at
+-j 2, and the state-passing pipeline over W loopback workers. Prints the
+wall time, bitrate and SSIM of each, the speed-ups, and the per-chunk
+overhead of the pipeline (its -j 1 time less the sequential encode's, per
+chunk). Each gg run starts from an empty store.
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.environ.get("GG_BUILD_DIR", os.path.join(ROOT, "build"))
+GG = os.path.join(BUILD, "src", "cli", "gg")
+APP = os.path.join(ROOT, "apps", "video-encode", "run")
+sys.path.insert(0, os.path.join(ROOT, "apps", "video-encode"))
+import encode  # noqa: E402  (the app's own settings and quality measure)
+
+
+def timed(cmd, **kw):
+    start = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout}{p.stderr}")
+    return time.monotonic() - start, p.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--frames", type=int, default=480)
+    ap.add_argument("--size", default="640x360")
+    ap.add_argument("--chunk-frames", type=int, default=24)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=4)
+    opts = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="gg-video-bench.")
+    procs = []
+    try:
+        clip = os.path.join(work, "clip.y4m")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"mandelbrot=size={opts.size}:rate=30",
+                        "-frames:v", str(opts.frames), "-pix_fmt", "yuv420p", clip], check=True)
+        video = encode.Y4m(clip)
+        settings = encode.vpxenc_settings(argparse.Namespace(cpu_used=4, cq_level=20, target_bitrate=4000))
+        rows = []
+
+        def report(label, seconds, ivf):
+            q = encode.quality(ivf, clip)
+            kbps = os.path.getsize(ivf) * 8 / (video.frames / 30) / 1000
+            rows.append((label, seconds))
+            print(f"{label:44s} {seconds:7.2f} s  {kbps:6.0f} kbit/s  SSIM {q['ssim']:.4f}", flush=True)
+
+        for threads in (1, 2):
+            out = os.path.join(work, f"vpxenc{threads}.ivf")
+            s, _ = timed(["vpxenc", *[a for a in settings if not a.startswith("--threads")], f"--threads={threads}",
+                          "--ivf", "-o", out, clip])
+            report(f"vpxenc --threads={threads} (whole clip)", s, out)
+
+        def pipeline(label, *args, env_extra=None):
+            env = dict(os.environ, GG_DIR=os.path.join(work, label.replace(" ", "_"), ".gg"), GG_BINARY=GG,
+                       GG_BUILD_DIR=BUILD, **(env_extra or {}))
+            os.makedirs(env["GG_DIR"])
+            out = os.path.join(work, label.replace(" ", "_") + ".ivf")
+            s, _ = timed([APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify", *args],
+                         env=env)
+            report(label, s, out)
+            return s
+
+        chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
+        j1 = pipeline("gg state -j 1", "--batch", str(opts.batch), "-j", "1")
+        pipeline("gg state -j 2", "--batch", str(opts.batch), "-j", "2")
+        pipeline("gg vpxenc chunks -j 2", "--mode", "vpxenc", "-j", "2")
+
+        secret = os.path.join(work, "secret")
+        open(secret, "w").write("bench secret\n")
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        for w in range(opts.workers):
+            env = {k: v for k, v in os.environ.items() if k != "GG_DIR"}
+            procs.append(subprocess.Popen([GG, "worker", "--connect", f"127.0.0.1:{port}", "--secret-file", secret,
+                                           "--slots", "1", "--cache", os.path.join(work, f"w{w}")], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        pipeline(f"gg state, {opts.workers} loopback workers", "--batch", str(opts.batch),
+                 "--engine", f"remote=127.0.0.1:{port}", "--secret-file", secret)
+
+        seq = rows[0][1]
+        print(f"\n{video.frames} frames {opts.size}, {chunks} chunks of {opts.chunk_frames}, batches of {opts.batch}; "
+              f"load {os.getloadavg()[0]:.1f}")
+        for label, seconds in rows[1:]:
+            print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x")
+        print(f"per-chunk overhead (gg -j 1 less sequential vpxenc, per chunk): {(j1 - seq) / chunks * 1000:.0f} ms")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""apps/video-encode end to end: the real gg, gg-vpx, vpxenc, vpxdec and
+ffmpeg on short clips made with ffmpeg's test sources."""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import ggtest
+
+APP = os.path.join(ggtest.ROOT, "apps", "video-encode", "run")
+GG_VPX = os.path.join(ggtest.BUILD, "apps", "video-encode", "gg-vpx")
+W, H, FRAMES = 352, 288, 60
+FRAME_BYTES = W * H * 3 // 2
+
+
+def read(path, mode="rb"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def have_tools():
+    return all(shutil.which(t) for t in ("ffmpeg", "vpxenc", "vpxdec")) and os.path.exists(GG_VPX)
+
+
+def key_frames(ivf):
+    """Indices of the key frames in an IVF stream (VP8 frame tag bit 0 clear)."""
+    data = read(ivf)
+    pos, i, keys = 32, 0, []
+    while pos < len(data):
+        size = int.from_bytes(data[pos:pos + 4], "little")
+        if data[pos + 12] & 1 == 0:
+            keys.append(i)
+        pos += 12 + size
+        i += 1
+    return keys
+
+
+def decoded_frames(ivf):
+    p = subprocess.run(["vpxdec", "--i420", "-o", "-", ivf], capture_output=True, check=True)
+    return [p.stdout[i:i + FRAME_BYTES] for i in range(0, len(p.stdout), FRAME_BYTES)]
+
+
+@unittest.skipUnless(have_tools(), "needs ffmpeg, vpx-tools and gg-vpx (libvpx-dev)")
+class VideoEncodeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="gg-video-test.")
+        cls.clip = os.path.join(cls.dir, "clip.y4m")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size={W}x{H}:rate=30",
+                        "-frames:v", str(FRAMES), "-pix_fmt", "yuv420p", cls.clip], check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.env = dict(os.environ, GG_DIR=os.path.join(self.dir, self.id().rsplit(".", 1)[-1], ".gg"),
+                        GG_BINARY=ggtest.GG, GG_BUILD_DIR=os.path.abspath(ggtest.BUILD))
+        os.makedirs(self.env["GG_DIR"])
+        subprocess.run([ggtest.GG, "init"], env=self.env, check=True, capture_output=True)
+
+    def run_app(self, src, out, *args):
+        trace = out + ".trace.json"
+        p = subprocess.run([APP, src, "-o", out, "--chunk-frames", "10", "-j", "2", "--trace", trace, *args],
+                           env=self.env, capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        events = json.loads(read(trace, "r"))
+        events = events["traceEvents"] if isinstance(events, dict) else events
+        ran = {e["args"]["thunk"] for e in events if e.get("cat") == "running"}
+        return p.stdout, ran
+
+    def test_state_passing_decodes_to_the_reconstruction_with_one_key_frame_per_batch(self):
+        out = os.path.join(self.dir, "state.ivf")
+        stdout, ran = self.run_app(self.clip, out, "--batch", "3")
+        self.assertIn("verified: all 60 decoded frames equal the encoder's reconstruction", stdout)
+        self.assertEqual(len(ran), 1 + 6 + 1)  # split, 6 chunks, stitch
+        self.assertEqual(key_frames(out), [0, 30])
+        frames = decoded_frames(out)
+        self.assertEqual(len(frames), FRAMES)
+        # ffmpeg decodes it too, to the same number of frames.
+        p = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                            "stream=nb_read_frames", "-of", "csv=p=0", out], capture_output=True, text=True)
+        self.assertEqual(p.stdout.strip(), str(FRAMES), p.stderr)
+
+        # The same commands run one after another without gg give the same bytes.
+        plain = os.path.join(self.dir, "plain")
+        os.makedirs(plain)
+        run = lambda *a: subprocess.run([GG_VPX, *a], cwd=plain, check=True, capture_output=True)
+        run("split", self.clip, "10", "c")
+        settings = ["--cq-level", "20", "--cpu-used", "4", "--target-bitrate", "4000"]
+        for i in range(6):
+            extra = ["--state-in", f"s{i - 1}"] if i % 3 else []
+            run("encode", f"c{i:03d}.y4m", f"{i:03d}.ivf", "--state-out", f"s{i}", "--recon", f"r{i}",
+                *extra, *settings)
+        run("stitch", "all.ivf", *[f"{i:03d}.ivf" for i in range(6)])
+        self.assertEqual(read(out), read(os.path.join(plain, "all.ivf")))
+        recon = "".join(read(os.path.join(plain, f"r{i}"), "r") for i in range(6)).split()
+        self.assertEqual([hashlib.sha256(f).hexdigest() for f in frames], recon)
+
+    def test_vpxenc_chunks_are_byte_identical_to_running_vpxenc_by_hand(self):
+        out = os.path.join(self.dir, "vpxenc.ivf")
+        stdout, _ = self.run_app(self.clip, out, "--mode", "vpxenc")
+        self.assertEqual(key_frames(out), [0, 10, 20, 30, 40, 50])
+        plain = os.path.join(self.dir, "plain-vpxenc")
+        os.makedirs(plain)
+        subprocess.run([GG_VPX, "split", self.clip, "10", "c"], cwd=plain, check=True)
+        settings = ["--codec=vp8", "--good", "--cpu-used=4", "--end-usage=cq", "--cq-level=20",
+                    "--target-bitrate=4000", "--threads=1", "--lag-in-frames=0", "--auto-alt-ref=0",
+                    "--kf-max-dist=100000", "--error-resilient=1", "--drop-frame=0", "--quiet"]
+        for i in range(6):
+            subprocess.run(["vpxenc", *settings, "--ivf", "-o", f"{i:03d}.ivf", f"c{i:03d}.y4m"], cwd=plain,
+                           check=True, capture_output=True)
+        subprocess.run([GG_VPX, "stitch", "all.ivf", *[f"{i:03d}.ivf" for i in range(6)]], cwd=plain, check=True)
+        self.assertEqual(read(out), read(os.path.join(plain, "all.ivf")))
+        self.assertEqual(len(decoded_frames(out)), FRAMES)
+
+    def test_quality_is_within_001_ssim_of_a_sequential_encode(self):
+        out = os.path.join(self.dir, "compare.ivf")
+        stdout, _ = self.run_app(self.clip, out, "--batch", "3", "--compare")
+        ssim = [float(x) for x in re.findall(r"SSIM (\S+),", stdout)]
+        self.assertEqual(len(ssim), 2, stdout)
+        self.assertLess(abs(ssim[0] - ssim[1]), 0.01, stdout)
+
+    def test_memoized_and_one_changed_chunk_reencodes_only_its_batch_tail(self):
+        out = os.path.join(self.dir, "memo.ivf")
+        _, first = self.run_app(self.clip, out, "--batch", "3")
+        self.assertEqual(len(first), 8)
+        _, again = self.run_app(self.clip, out, "--batch", "3")
+        self.assertEqual(again, set(), "a second run forced something")
+
+        # Change frames 10-19 (chunk 1 of batch 0): chunks 1 and 2 re-encode,
+        # batch 1 (chunks 3-5) does not; split and stitch run again.
+        changed = os.path.join(self.dir, "changed.y4m")
+        data = bytearray(read(self.clip))
+        header = data.index(b"\n") + 1
+        for f in range(10, 20):
+            start = header + f * (6 + FRAME_BYTES) + 6
+            data[start:start + W * 16] = bytes(W * 16)  # a black band at the top of the frame
+        with open(changed, "wb") as f:
+            f.write(data)
+        _, after = self.run_app(changed, os.path.join(self.dir, "changed.ivf"), "--batch", "3")
+        self.assertEqual(len(after), 1 + 2 + 1, after)
+
+    def test_non_y4m_input_is_converted_and_bad_input_is_refused(self):
+        mp4 = os.path.join(self.dir, "clip.mkv")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=25",
+                        "-frames:v", "25", "-c:v", "ffv1", mp4], check=True)
+        stdout, ran = self.run_app(mp4, os.path.join(self.dir, "m.ivf"))
+        self.assertIn("25 frames in 3 chunks", stdout)
+        junk = os.path.join(self.dir, "junk.y4m")
+        with open(junk, "wb") as f:
+            f.write(b"YUV4MPEG2 W16 H16 F30:1 Ip C420jpeg\nFRAME\nshort")
+        p = subprocess.run([APP, junk, "-o", os.path.join(self.dir, "j.ivf")], env=self.env, capture_output=True,
+                           text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("junk.y4m", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
