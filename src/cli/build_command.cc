@@ -12,10 +12,10 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/force_flags.h"
 #include "coordinator/coordinator.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
-#include "engines/local_engine.h"
 #include "models/infer.h"
 #include "models/project_view.h"
 
@@ -26,12 +26,17 @@ int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs)
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gg build [-j N] [--root DIR]... [--canonical-paths] [--refresh-toolchain] [--] COMMAND [ARG...]\n\n"
+    "usage: gg build [--root DIR]... [--canonical-paths] [--refresh-toolchain] [FORCE OPTIONS] [--]\n"
+    "                COMMAND [ARG...]\n\n"
     "Runs `gg infer COMMAND`, then forces every placeholder left under the\n"
-    "project roots with N thunks at once (default: cores), replaces each with\n"
-    "its real output, and prints a summary. Creates ./.gg if no store is found.\n"
-    "Options as `gg infer` (see `gg infer --help`).\n\n"
-    "Exit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
+    "project roots on the engines given (default: this machine's cores),\n"
+    "replaces each with its real output, and prints a summary. Creates ./.gg if\n"
+    "no store is found. --root, --canonical-paths and --refresh-toolchain are\n"
+    "`gg infer`'s (see `gg infer --help`); the force options are `gg force`'s:\n\n";
+constexpr char kUsageEnd[] =
+    "\nExit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
+
+std::string Usage() { return kUsage + ForceFlagsHelp() + kUsageEnd; }
 
 
 void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) {
@@ -54,14 +59,19 @@ void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) 
 
 int BuildMain(int argc, char** argv) {
   if (WantsHelp(argc, argv)) {
-    std::printf("%s", kUsage);
+    std::printf("%s", Usage().c_str());
     return kExitOk;
   }
   auto start = std::chrono::steady_clock::now();
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  models::InferOptions options;
-  if (ParseInferOptions(argc, argv, &options, &jobs) < 0 || jobs < 1) {
-    std::fprintf(stderr, "%s", kUsage);
+  ForceFlags flags;
+  auto rest = ExtractForceFlags(argc, argv, {"--root"}, &flags);
+  if (!rest.ok()) {
+    std::fprintf(stderr, "gg: %s\n%s", rest.status().message().c_str(), Usage().c_str());
+    return kExitUsage;
+  }
+  models::InferOptions options;  // -j went with the force flags
+  if (ParseInferOptions(static_cast<int>(rest->size()), rest->data(), &options, nullptr) < 0) {
+    std::fprintf(stderr, "%s", Usage().c_str());
     return kExitUsage;
   }
   if (!LocalStore::FindDir().ok()) {
@@ -70,6 +80,11 @@ int BuildMain(int argc, char** argv) {
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
+  // The engines start first: a bad --engine stops before the build runs, and
+  // workers (Slurm, Lambda) start up while infer runs.
+  auto setup = SetUpForce(store.get(), flags);
+  if (!setup.ok()) return Fail(setup.status());
+  const ForceOptions& force_options = (*setup)->options;
   auto inferred = models::RunInfer(store.get(), options);
   if (!inferred.ok()) return Fail(inferred.status());
   models::PrintLocalSummary(*inferred, stderr);
@@ -83,11 +98,6 @@ int BuildMain(int argc, char** argv) {
   for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
   for (const auto& d : dirs) FindPlaceholders(d, &placeholders);
 
-  auto engine = LocalEngine::Create(store.get(), jobs);
-  if (!engine.ok()) return Fail(engine.status());
-  ForceOptions force_options;
-  force_options.engines.push_back(engine->get());
-  force_options.interrupted = CatchInterrupts();
   std::vector<Name> targets;
   std::vector<std::string> paths;
   for (const auto& [path, name] : placeholders) {

@@ -7,6 +7,7 @@
 
 #include "core/input_closure.h"
 #include "core/path_util.h"
+#include "core/subprocess.h"
 
 namespace gg {
 
@@ -42,16 +43,6 @@ struct Coordinator::Running {
 
 namespace {
 
-std::string ShellQuote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_+=:,./-") ==
-                        std::string::npos) {
-    return s;
-  }
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string Indent(const std::string& text) {
   std::string out = "    ";
   for (size_t i = 0; i < text.size(); ++i) {
@@ -73,6 +64,7 @@ Coordinator::Coordinator(LocalStore* store, ForceOptions options)
 Coordinator::~Coordinator() = default;
 
 double Coordinator::Now() const {
+  if (options_.clock) return options_.clock();
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }

@@ -4,7 +4,7 @@
 
 namespace gg {
 
-Progress::Progress(FILE* out) : out_(out), enabled_(isatty(fileno(out)) != 0) {}
+Progress::Progress(FILE* out) : out_(out), enabled_(out != nullptr && isatty(fileno(out)) != 0) {}
 
 void Progress::Update(const ForceStats& s, double elapsed) {
   if (!enabled_) return;
