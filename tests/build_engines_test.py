@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from ggtest import GG, free_port
+from ggtest import GG, free_port, start_worker, stop_all
 
 FILES = {
     "inc/k.h": "#define K 7\n",
@@ -47,10 +47,7 @@ class BuildEnginesTest(unittest.TestCase):
         self.workers = []
 
     def tearDown(self):
-        for w in self.workers:
-            if w.poll() is None:
-                w.kill()
-            w.wait()
+        stop_all(self.workers)
         subprocess.run(["chmod", "-R", "u+w", self.dir], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -77,15 +74,6 @@ class BuildEnginesTest(unittest.TestCase):
                 products[name] = f.read()
         return products, m.groups()
 
-    def start_worker(self, name, secret, addr):
-        log = open(os.path.join(self.dir, name + ".log"), "w")
-        env = {k: v for k, v in os.environ.items() if k not in ("GG_DIR", "GG_STORAGE_URI")}
-        w = subprocess.Popen([GG, "worker", "--connect", addr, "--secret-file", secret, "--slots", "1",
-                              "--cache", os.path.join(self.dir, name)], env=env, stdout=log,
-                             stderr=subprocess.STDOUT)
-        log.close()
-        self.workers.append(w)
-
     def test_two_loopback_workers_give_the_local_build_bytes(self):
         local, local_counts = self.gg_build("local-store", "-j", "2")
         self.assertEqual(self.run_in(["./prog"], os.environ).stdout, "26\n")
@@ -94,8 +82,8 @@ class BuildEnginesTest(unittest.TestCase):
         with open(secret, "w") as f:
             f.write("a build secret\n")
         addr = f"127.0.0.1:{free_port()}"
-        self.start_worker("w1", secret, addr)
-        self.start_worker("w2", secret, addr)
+        for name in ("w1", "w2"):
+            self.workers.append(start_worker(self.dir, name, addr, secret, os.environ, slots=1))
         trace = os.path.join(self.dir, "trace.json")
         remote, remote_counts = self.gg_build("remote-store", "--engine", f"remote={addr}", "--secret-file", secret,
                                               "--trace", trace, "--max-attempts", "2", "--timeout", "60")

@@ -188,10 +188,8 @@ void Sim::Tick() {
 class CoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(LocalStore::Init(dir_.path() + "/.gg").ok());
-    auto s = LocalStore::Open(dir_.path() + "/.gg");
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
+    store_ = NewStoreIn(dir_);
+    ASSERT_NE(store_, nullptr);
     sim_ = std::make_unique<Sim>(store_.get());
     auto prog = store_->Put("#!fake program\n");
     ASSERT_TRUE(prog.ok());

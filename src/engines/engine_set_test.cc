@@ -12,8 +12,8 @@ namespace {
 class EngineSetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(LocalStore::Init(dir_.path() + "/.gg").ok());
-    store_ = std::move(LocalStore::Open(dir_.path() + "/.gg").value());
+    store_ = NewStoreIn(dir_);
+    ASSERT_NE(store_, nullptr);
   }
   Status Error(std::vector<std::string> specs) {
     Config c;
