@@ -54,7 +54,7 @@ class BuildEnginesTest(unittest.TestCase):
     def env(self, store):
         return dict(os.environ, GG_DIR=os.path.join(self.dir, store, ".gg"))
 
-    def run_in(self, cmd, env, timeout=300):
+    def run_in(self, cmd, env, timeout=480):
         p = subprocess.run(cmd, cwd=self.src, env=env, capture_output=True, text=True, timeout=timeout)
         if p.returncode != 0:
             self.fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
