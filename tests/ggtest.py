@@ -76,6 +76,22 @@ class GGTestCase(unittest.TestCase):
         return os.listdir(os.path.join(self.dir, ".gg", "reductions"))
 
 
+def start_worker(workdir, name, addr, secret, env, slots=2):
+    """A `gg worker` with its cache at workdir/name, logging to workdir/name.log."""
+    env = {k: v for k, v in env.items() if k != "GG_DIR"}
+    with open(os.path.join(workdir, name + ".log"), "w") as log:
+        return subprocess.Popen([GG, "worker", "--connect", addr, "--secret-file", secret, "--slots", str(slots),
+                                 "--cache", os.path.join(workdir, name)], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def stop_all(processes):
+    for p in processes:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+
 def free_port():
     """A TCP port on loopback that nothing listens on right now."""
     import socket

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from ggtest import GG, GGTestCase, descendants, free_port, sandbox_pids, wait_for
+from ggtest import GG, GGTestCase, descendants, free_port, sandbox_pids, start_worker, stop_all, wait_for
 
 
 class RemoteTest(GGTestCase):
@@ -22,19 +22,11 @@ class RemoteTest(GGTestCase):
         self.workers = []
 
     def tearDown(self):
-        for w in self.workers:
-            if w.poll() is None:
-                w.kill()
-            w.wait()
+        stop_all(self.workers)
         super().tearDown()
 
     def start_worker(self, name, slots=2, secret=None):
-        env = {k: v for k, v in self.env.items() if k != "GG_DIR"}
-        log = open(os.path.join(self.dir, name + ".log"), "w")
-        w = subprocess.Popen([GG, "worker", "--connect", self.addr, "--secret-file", secret or self.secret,
-                              "--slots", str(slots), "--cache", os.path.join(self.dir, name)],
-                             env=env, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
+        w = start_worker(self.dir, name, self.addr, secret or self.secret, self.env, slots)
         self.workers.append(w)
         return w
 

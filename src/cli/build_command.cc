@@ -12,10 +12,10 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/force_flags.h"
 #include "coordinator/coordinator.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
-#include "engines/local_engine.h"
 #include "models/infer.h"
 #include "models/leftover_placeholders.h"
 #include "models/placeholder_guard.h"
@@ -28,19 +28,24 @@ int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs)
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gg build [-j N] [--root DIR]... [--canonical-paths] [--refresh-toolchain] [--unguarded]\n"
+    "usage: gg build [--root DIR]... [--canonical-paths] [--refresh-toolchain] [--unguarded] [FORCE OPTIONS]\n"
     "                [--] COMMAND [ARG...]\n\n"
     "Runs `gg infer COMMAND`, then forces every placeholder left under the\n"
-    "project roots with N thunks at once (default: cores), replaces each with\n"
-    "its real output, and prints a summary. Creates ./.gg if no store is found.\n"
-    "Options as `gg infer` (see `gg infer --help`).\n\n"
+    "project roots on the engines given (default: this machine's cores),\n"
+    "replaces each with its real output, and prints a summary. Creates ./.gg if\n"
+    "no store is found. --root, --canonical-paths and --refresh-toolchain are\n"
+    "`gg infer`'s (see `gg infer --help`).\n\n"
     "A program the build runs that opens a placeholder (cp, a script, dlopen,\n"
     "a test) waits while gg forces it and writes the real output into it\n"
     "(fanotify; needs root). --unguarded runs without that guard where it is\n"
     "unavailable: such a program then reads the placeholder itself.\n"
     "If the build fails, placeholders whose thunks finished get their outputs\n"
     "and the rest are removed, so a plain build works again.\n\n"
-    "Exit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
+    "The force options are `gg force`'s:\n\n";
+constexpr char kUsageEnd[] =
+    "\nExit status: COMMAND's if it failed, else 0, 1 a thunk failed, 3 other error.\n";
+
+std::string Usage() { return kUsage + ForceFlagsHelp() + kUsageEnd; }
 
 
 void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) {
@@ -108,15 +113,19 @@ void CleanUpAfterFailure(LocalStore* store, const std::vector<std::string>& dirs
 
 int BuildMain(int argc, char** argv) {
   if (WantsHelp(argc, argv)) {
-    std::printf("%s", kUsage);
+    std::printf("%s", Usage().c_str());
     return kExitOk;
   }
   auto start = std::chrono::steady_clock::now();
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  models::InferOptions options;
-  // --unguarded is gg build's own; the rest are infer's.
+  ForceFlags flags;
+  auto rest = ExtractForceFlags(argc, argv, {"--root"}, &flags);
+  if (!rest.ok()) {
+    std::fprintf(stderr, "gg: %s\n%s", rest.status().message().c_str(), Usage().c_str());
+    return kExitUsage;
+  }
+  // --unguarded is gg build's own; the rest are infer's (-j went with the force flags).
   bool unguarded = false;
-  std::vector<char*> args(argv, argv + argc);
+  std::vector<char*>& args = *rest;
   for (size_t i = 1; i < args.size() && std::string(args[i]) != "--"; ++i) {
     if (std::string(args[i]) == "--unguarded") {
       unguarded = true;
@@ -124,20 +133,26 @@ int BuildMain(int argc, char** argv) {
       break;
     }
   }
-  argc = static_cast<int>(args.size());
-  argv = args.data();
-  if (ParseInferOptions(argc, argv, &options, &jobs) < 0 || jobs < 1) {
-    std::fprintf(stderr, "%s", kUsage);
+  models::InferOptions options;
+  if (ParseInferOptions(static_cast<int>(args.size()), args.data(), &options, nullptr) < 0) {
+    std::fprintf(stderr, "%s", Usage().c_str());
     return kExitUsage;
   }
+  int jobs = flags.engines.jobs > 0 ? flags.engines.jobs
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (!LocalStore::FindDir().ok()) {
     if (Status s = LocalStore::Init(AbsolutePath(".gg")); !s.ok()) return Fail(s);
     setenv("GG_DIR", AbsolutePath(".gg").c_str(), 1);
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
-  // Caught from here on: an interrupted build cleans up its placeholders.
-  const std::atomic<bool>* interrupted = CatchInterrupts();
+  // The engines start first: a bad --engine stops before the build runs, and
+  // workers (Slurm, Lambda) start up while infer runs. Interrupts are caught
+  // from here on: an interrupted build cleans up its placeholders.
+  auto setup = SetUpForce(store.get(), flags);
+  if (!setup.ok()) return Fail(setup.status());
+  const ForceOptions& force_options = (*setup)->options;
+  const std::atomic<bool>* interrupted = force_options.interrupted;
   std::vector<std::string> dirs = {AbsolutePath(".")};
   for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
   std::unique_ptr<models::PlaceholderGuard> guard;
@@ -191,11 +206,6 @@ int BuildMain(int argc, char** argv) {
   std::map<std::string, Name> placeholders;
   for (const auto& d : dirs) FindPlaceholders(d, &placeholders);
 
-  auto engine = LocalEngine::Create(store.get(), jobs);
-  if (!engine.ok()) return Fail(engine.status());
-  ForceOptions force_options;
-  force_options.engines.push_back(engine->get());
-  force_options.interrupted = interrupted;
   std::vector<Name> targets;
   std::vector<std::string> paths;
   for (const auto& [path, name] : placeholders) {

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "cli/force_engines.h"
+#include "cli/force_flags.h"
 #include "core/path_util.h"
 #include "gtest/annotations.h"
 #include "gtest/junit.h"
@@ -364,20 +364,24 @@ int TestMain(int argc, char** argv) {
   }
 
   // 2. Force every thunk.
-  ForceEngines started;
-  if (Status s = StartForceEngines(store.get(), o.engine_specs, o.jobs, o.secret_file, o.storage_uri, &force, &started);
-      !s.ok()) {
-    return Fail(s);
-  }
+  ForceFlags flags;
+  flags.engines.specs = o.engine_specs;
+  flags.engines.jobs = o.jobs;
+  flags.engines.secret_file = o.secret_file;
+  flags.storage_uri = o.storage_uri;
+  flags.straggler_seconds = force.straggler_seconds;
+  flags.max_attempts = force.max_attempts;
+  flags.trace_path = force.trace_path;
+  auto setup = SetUpForce(store.get(), flags);
+  if (!setup.ok()) return Fail(setup.status());
   signal(SIGPIPE, SIG_IGN);
-  force.interrupted = CatchInterrupts();
-  Coordinator coordinator(store.get(), force);
+  Coordinator coordinator(store.get(), (*setup)->options);
   std::vector<ReductionOutput> outputs;
   if (!targets.empty()) {
     auto forced = coordinator.Force(targets);
     if (!forced.ok()) {
       int rc = Fail(forced.status().Prefix("a test thunk could not run"));
-      return force.interrupted->load() ? kExitInterrupted : std::max<int>(rc, kExitError);
+      return (*setup)->options.interrupted->load() ? kExitInterrupted : std::max<int>(rc, kExitError);
     }
     outputs = std::move(*forced);
   }

@@ -69,8 +69,8 @@ int WorkerMain(int argc, char** argv) {
   }
   std::unique_ptr<Storage> storage;
   std::unique_ptr<RemoteCache> shared;
-  if (const char* env = std::getenv("GG_STORAGE_URI"); env != nullptr && *env != '\0') {
-    auto opened = OpenStorage(env);
+  if (auto uri = StorageUriFromFlagOrEnv(""); uri.ok()) {
+    auto opened = OpenStorage(*uri);
     if (!opened.ok()) return Fail(opened.status());
     storage = std::move(*opened);
     shared = std::make_unique<RemoteCache>(*storage);

@@ -10,6 +10,7 @@
 #include "core/input_closure.h"
 #include "core/path_util.h"
 #include "core/shell_quote.h"
+#include "core/subprocess.h"
 
 namespace gg {
 
@@ -69,6 +70,7 @@ Coordinator::Coordinator(LocalStore* store, ForceOptions options)
 Coordinator::~Coordinator() = default;
 
 double Coordinator::Now() const {
+  if (options_.clock) return options_.clock();
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }

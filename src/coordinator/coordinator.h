@@ -44,6 +44,9 @@ struct ForceOptions {
   /// and inputs found only there are fetched before a thunk runs here.
   RemoteCache* shared = nullptr;
   bool download = true;  ///< fetch the targets' outputs from the shared store
+  /// Seconds on a monotonic clock; empty: the steady clock. Tests inject a
+  /// simulated one so timeouts and stragglers take no real time.
+  std::function<double()> clock;
 };
 
 class Coordinator {

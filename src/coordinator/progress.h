@@ -19,7 +19,7 @@ struct ForceStats {
 
 class Progress {
  public:
-  /// Enabled when `out` is a terminal.
+  /// Enabled when `out` is a terminal (null: never).
   explicit Progress(FILE* out);
   void Update(const ForceStats& s, double elapsed);
   /// Clears the line (before other output, and at the end).

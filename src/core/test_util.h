@@ -3,8 +3,10 @@
 
 #include <stdlib.h>
 
+#include <memory>
 #include <string>
 
+#include "core/local_store.h"
 #include "core/path_util.h"
 
 namespace gg {
@@ -21,5 +23,12 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+/// A new store at DIR/.gg, or null if it cannot be made.
+inline std::unique_ptr<LocalStore> NewStoreIn(const ScratchDir& dir) {
+  if (!LocalStore::Init(dir.path() + "/.gg").ok()) return nullptr;
+  auto s = LocalStore::Open(dir.path() + "/.gg");
+  return s.ok() ? std::move(*s) : nullptr;
+}
 
 }  // namespace gg

@@ -11,7 +11,7 @@
 
 #include "gg/name.h"
 #include "gg/thunk.h"
-#include "sandbox/executor.h"
+#include "core/exec_result.h"
 
 namespace gg {
 
@@ -21,20 +21,6 @@ struct Job {
   Name name;     ///< the resolved thunk's name
   Thunk thunk;
 };
-
-/// Splits engine options as written after `--engine KIND=`: "a,b=c" ->
-/// {"a", "b=c"}.
-inline std::vector<std::string> SplitEngineOptions(const std::string& arg) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= arg.size()) {
-    size_t comma = arg.find(',', pos);
-    if (comma == std::string::npos) comma = arg.size();
-    parts.push_back(arg.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  return parts;
-}
 
 class Engine {
  public:

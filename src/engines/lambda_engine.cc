@@ -4,12 +4,12 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <random>
 #include <thread>
 
 #include "core/input_closure.h"
 #include "core/json.h"
-#include "lambda/result_json.h"
+#include "engines/engine_set.h"
+#include "engines/lambda_payload.h"
 
 namespace gg {
 namespace {
@@ -114,7 +114,7 @@ CURLcode PostInvoke(const std::string& url, const std::string& sigv4, const AwsC
 
 Result<LambdaOptions> LambdaOptions::Parse(const std::string& arg) {
   LambdaOptions o;
-  std::vector<std::string> parts = SplitEngineOptions(arg);
+  std::vector<std::string> parts = engines::SplitOptions(arg);
   o.function = parts[0];
   for (size_t i = 1; i < parts.size(); ++i) {
     const std::string& part = parts[i];
@@ -142,6 +142,14 @@ Result<LambdaOptions> LambdaOptions::Parse(const std::string& arg) {
   if (o.region.empty()) o.region = "us-east-1";
   while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
   return o;
+}
+
+RetryPolicy LambdaOptions::Retry() const {
+  RetryPolicy p;
+  p.max_attempts = max_attempts;
+  p.base_delay = 0.1;
+  p.max_delay = max_delay;
+  return p;
 }
 
 std::string LambdaOptions::InvokeUrl() const {
@@ -272,12 +280,11 @@ ExecResult LambdaEngine::Run(const Job& job) {
 ExecResult LambdaEngine::Invoke(uint64_t job_id, const std::string& payload) {
   const std::string url = options_.InvokeUrl();
   const std::string where = "lambda function " + options_.function + " (" + url + ")";
-  std::mt19937_64 rng(std::random_device{}());
+  const RetryPolicy retry = options_.Retry();
   std::string last_error;
-  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+  for (int attempt = 1; attempt <= retry.max_attempts; ++attempt) {
     if (attempt > 1) {
-      double delay = std::min(options_.max_delay, 0.1 * (1 << std::min(attempt - 2, 10)));
-      delay = std::uniform_real_distribution<double>(delay / 2, delay)(rng);
+      double delay = retry.Delay(attempt);
       auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(delay);
       while (std::chrono::steady_clock::now() < until) {
         if (Cancelled(job_id)) return Failure(ExecResult::Kind::kCancelled, "cancelled");
@@ -339,11 +346,12 @@ Status LaunchLambdaWorkers(const LambdaOptions& options, const std::string& conn
   // The secret rides inside the signed (and, on AWS, TLS) request.
   std::string payload = "{\"mode\":\"worker\",\"connect\":" + JsonString(connect) + ",\"secret\":" +
                         JsonString(secret) + ",\"slots\":" + std::to_string(slots) + "}";
+  const RetryPolicy retry = options.Retry();
   for (int i = 0; i < count; ++i) {
     std::string last;
     bool started = false;
-    for (int attempt = 1; attempt <= options.max_attempts && !started; ++attempt) {
-      if (attempt > 1) std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 6)));
+    for (int attempt = 1; attempt <= retry.max_attempts && !started; ++attempt) {
+      if (attempt > 1) std::this_thread::sleep_for(std::chrono::duration<double>(retry.Delay(attempt)));
       Response resp;
       char error[CURL_ERROR_SIZE] = {};
       CURLcode code = PostInvoke(url, sigv4, credentials, payload, "Event", &resp, error, nullptr);

@@ -19,6 +19,7 @@
 #include "engines/engine.h"
 #include "storage/credentials.h"
 #include "storage/remote_cache.h"
+#include "storage/retry.h"
 
 namespace gg {
 
@@ -35,6 +36,8 @@ struct LambdaOptions {
 
   /// Parses `FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H]`.
   static Result<LambdaOptions> Parse(const std::string& arg);
+  /// How Invoke calls are retried: exponential back-off with jitter.
+  RetryPolicy Retry() const;
   /// The Invoke URL.
   std::string InvokeUrl() const;
 };

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engines/engine.h"
+#include "sandbox/executor.h"
 
 namespace gg {
 

@@ -178,23 +178,16 @@ void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
     }
     if (!m.has_done()) continue;
     const auto& d = m.done();
-    ExecResult r;
-    r.kind = static_cast<ExecResult::Kind>(d.kind());
-    r.exit_code = d.exit_code();
-    r.signal = d.signal();
-    r.message = d.message();
-    r.stdout_tail = d.stdout_tail();
-    r.stderr_tail = d.stderr_tail();
-    r.reduction.seconds = d.seconds();
-    for (const auto& o : d.outputs()) {
-      auto name = Name::Parse(o.name());
-      if (!name.ok() || (!d.in_store() && !store_->Has(*name))) {
+    auto decoded = DecodeResult(d);
+    if (!decoded.ok()) return Lost(w.get(), "sent a result this gg cannot read: " + decoded.status().message());
+    ExecResult r = std::move(*decoded);
+    for (const auto& o : r.reduction.outputs) {
+      if (!d.in_store() && !store_->Has(o.name)) {
         r.kind = ExecResult::Kind::kCrashed;
-        r.message = "worker " + w->host + " reported output '" + o.tag() + "' but did not deliver it intact";
+        r.message = "worker " + w->host + " reported output '" + o.tag + "' but did not deliver it intact";
         r.reduction.outputs.clear();
         break;
       }
-      r.reduction.outputs.push_back({o.tag(), *name, o.executable()});
     }
     if (d.in_store() && r.ok() && shared_ != nullptr) {
       // The worker put them in the shared store: nothing to upload again.

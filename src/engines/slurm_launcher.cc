@@ -1,74 +1,59 @@
 #include "engines/slurm_launcher.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
-#include <cstring>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
 
+#include "core/subprocess.h"
+#include "engines/engine_set.h"
+
 namespace gg {
 namespace {
 
-// Runs a command (no shell) and returns its stdout; stderr goes to `err`.
-Result<std::string> RunCapture(const std::vector<std::string>& argv, std::string* err) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    return Status::FromErrno("pipe", errno);
+// Runs a Slurm command; its stdout, or an error with its stderr.
+Result<std::string> RunSlurm(const std::vector<std::string>& argv) {
+  GG_ASSIGN_OR_RETURN(Captured c, RunCapture(argv));
+  if (c.exit_code != 0) {
+    return Status::Unavailable(argv[0] + " failed: " +
+                               (c.err.empty() ? "exit status " + std::to_string(c.exit_code) : c.err));
   }
-  pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
-  if (pid == 0) {
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  std::string out;
-  std::array<char, 4096> buf;
-  ssize_t n;
-  while ((n = read(out_pipe[0], buf.data(), buf.size())) > 0) out.append(buf.data(), n);
-  while ((n = read(err_pipe[0], buf.data(), buf.size())) > 0) err->append(buf.data(), n);
-  close(out_pipe[0]);
-  close(err_pipe[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::Unavailable(argv[0] + " failed: " + (err->empty() ? "exit status " + std::to_string(WEXITSTATUS(status)) : *err));
-  }
-  return out;
-}
-
-std::string ShellWord(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+  return c.out;
 }
 
 }  // namespace
 
+Result<SlurmOptions> SlurmOptions::Parse(const std::string& arg) {
+  SlurmOptions o;
+  std::vector<std::string> parts = engines::SplitOptions(arg);
+  o.workers = std::atoi(parts[0].c_str());
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    if (part.starts_with("partition=")) {
+      o.partition = part.substr(10);
+    } else if (part.starts_with("slots=")) {
+      o.slots = std::atoi(part.c_str() + 6);
+    } else if (part.starts_with("host=")) {
+      o.host = part.substr(5);
+    } else {
+      return Status::Invalid("unknown option '" + part + "' (slurm=N[,partition=P][,slots=K][,host=H])");
+    }
+  }
+  if (o.workers < 1 || o.slots < 1) return Status::Invalid("the worker and slot counts must be positive");
+  return o;
+}
+
 Result<SlurmLauncher> SlurmLauncher::Submit(const SlurmOptions& o) {
-  std::string command = "exec " + ShellWord(o.gg_binary) + " worker --connect " + ShellWord(o.connect) +
-                        " --secret-file " + ShellWord(o.secret_file) + " --slots " + std::to_string(o.slots) +
+  std::string command = "exec " + ShellQuote(o.gg_binary) + " worker --connect " + ShellQuote(o.connect) +
+                        " --secret-file " + ShellQuote(o.secret_file) + " --slots " + std::to_string(o.slots) +
                         " --wait 120";
   std::vector<std::string> argv = {"sbatch", "--parsable", "--job-name=gg-worker",
                                    "--array=0-" + std::to_string(o.workers - 1),
                                    "--output=" + o.log_dir + "/slurm-%A_%a.log"};
   if (!o.partition.empty()) argv.push_back("--partition=" + o.partition);
   argv.push_back("--wrap=" + command);
-  std::string err;
-  auto out = RunCapture(argv, &err);
+  auto out = RunSlurm(argv);
   if (!out.ok()) return out.status().Prefix("cannot submit the Slurm workers (is SLURM_CONF right?)");
   std::string id = *out;
   while (!id.empty() && (id.back() == '\n' || id.back() == '\r')) id.pop_back();
@@ -79,13 +64,11 @@ Result<SlurmLauncher> SlurmLauncher::Submit(const SlurmOptions& o) {
 
 SlurmLauncher::~SlurmLauncher() {
   if (job_id_.empty()) return;
-  std::string err;
-  (void)RunCapture({"scancel", job_id_}, &err);
+  (void)RunSlurm({"scancel", job_id_});
   // Wait (bounded) until Slurm no longer lists the job's tasks.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    err.clear();
-    auto out = RunCapture({"squeue", "--noheader", "--jobs=" + job_id_, "--format=%i"}, &err);
+    auto out = RunSlurm({"squeue", "--noheader", "--jobs=" + job_id_, "--format=%i"});
     if (!out.ok() || out->find_first_not_of(" \n") == std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -18,6 +18,11 @@ struct SlurmOptions {
   std::string secret_file;    ///< readable by the workers (a shared filesystem)
   std::string gg_binary;      ///< the gg the workers run
   std::string log_dir;        ///< where the tasks' output goes
+  std::string host;           ///< where workers connect back (default: this host)
+
+  /// Parses `N[,partition=P][,slots=K][,host=H]` (connect, secret_file,
+  /// gg_binary and log_dir are the caller's).
+  static Result<SlurmOptions> Parse(const std::string& arg);
 };
 
 class SlurmLauncher {

@@ -17,7 +17,7 @@
 
 #include "core/local_store.h"
 #include "core/path_util.h"
-#include "lambda/result_json.h"
+#include "engines/lambda_payload.h"
 #include "net/connection.h"
 #include "worker/worker.h"
 #include "sandbox/executor.h"

@@ -14,6 +14,7 @@
 
 #include "core/collect.h"
 #include "core/path_util.h"
+#include "core/subprocess.h"
 #include "core/tree.h"
 
 namespace gg::models {
@@ -344,36 +345,11 @@ std::string FindInPath(const std::string& name) {
 }
 
 Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_failure) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
-  pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) out.append(buf, n);
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!allow_failure && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-    return Status::Failed(argv[0] + " failed: " + out);
-  }
-  return out;
+  auto c = gg::RunCapture(argv, /*merge_stderr=*/true);
+  if (!c.ok() && allow_failure) return std::string();
+  if (!c.ok()) return c.status();
+  if (!allow_failure && c->exit_code != 0) return Status::Failed(argv[0] + " failed: " + c->out);
+  return c->out;
 }
 
 Result<std::vector<ThunkInput>> Toolchain::InputsWith(LocalStore* store, const std::vector<std::string>& extra,

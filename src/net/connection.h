@@ -11,7 +11,7 @@
 
 namespace gg::net {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 inline constexpr uint32_t kMaxMessageBytes = 8 << 20;
 inline constexpr size_t kObjectPieceBytes = 4 << 20;
 /// Once a message's first byte has arrived, the whole message must within this.

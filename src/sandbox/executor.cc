@@ -81,20 +81,6 @@ std::string LimitHint(const sandbox::Outcome& o) {
 
 }  // namespace
 
-std::string ExecResult::KindName() const {
-  switch (kind) {
-    case Kind::kOk: return "ok";
-    case Kind::kNonzeroExit: return "exited with status " + std::to_string(exit_code);
-    case Kind::kSignaled: return "killed by signal " + std::to_string(signal);
-    case Kind::kMissingOutput: return "missing output";
-    case Kind::kTimedOut: return "timed out";
-    case Kind::kSetupFailed: return "sandbox set-up failed";
-    case Kind::kCrashed: return "executor crashed";
-    case Kind::kCancelled: return "cancelled";
-  }
-  return "?";
-}
-
 Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
   sandbox::Spec spec;
   std::string scratch = store_->TempDir() + "/run." + UniqueSuffix();

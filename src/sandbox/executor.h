@@ -7,44 +7,13 @@
 #include <memory>
 #include <string>
 
+#include "core/exec_result.h"
 #include "core/local_store.h"
 #include "core/reduction.h"
 #include "gg/thunk.h"
 #include "sandbox/sandbox.h"
 
 namespace gg {
-
-/// How one execution ended. The kinds are distinct so the coordinator can
-/// tell a program's failure (final) from infrastructure trouble (retried).
-struct ExecResult {
-  enum class Kind {
-    kOk,
-    kNonzeroExit,    ///< the program exited with exit_code != 0
-    kSignaled,       ///< the program died of `signal`
-    kMissingOutput,  ///< it exited 0 but left no file for a declared output
-    kTimedOut,       ///< it ran past the thunk's timeout and was killed
-    kSetupFailed,    ///< inputs could not be materialized or the sandbox built
-    kCrashed,        ///< the executor or sandbox died under it
-    kCancelled,      ///< killed on request (a straggler's losing copy)
-  };
-  Kind kind = Kind::kCrashed;
-  Reduction reduction;     ///< outputs and run time, for kOk
-  int exit_code = -1;
-  int signal = 0;
-  std::string message;     ///< what went wrong, in words
-  std::string stdout_tail; ///< the last few KiB the program wrote
-  std::string stderr_tail;
-  /// kSetupFailed only: the thunk itself cannot be set up (e.g. an input
-  /// path through a symlink), so it would fail the same way anywhere.
-  bool thunk_at_fault = false;
-
-  bool ok() const { return kind == Kind::kOk; }
-  /// Worth running again elsewhere: the failure was not the program's.
-  bool infrastructure_failure() const {
-    return (kind == Kind::kSetupFailed && !thunk_at_fault) || kind == Kind::kCrashed;
-  }
-  std::string KindName() const;
-};
 
 class Executor {
  public:

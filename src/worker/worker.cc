@@ -169,22 +169,8 @@ class Worker {
       proto::remote::Message m;
       auto* d = m.mutable_done();
       d->set_job(job_id);
-      d->set_kind(static_cast<uint32_t>(r.kind));
-      d->set_exit_code(r.exit_code);
-      d->set_signal(r.signal);
-      d->set_message(r.message);
-      d->set_stdout_tail(r.stdout_tail);
-      d->set_stderr_tail(r.stderr_tail);
-      d->set_seconds(r.reduction.seconds);
+      EncodeResult(r, d);
       d->set_in_store(in_store);
-      if (r.ok()) {
-        for (const auto& o : r.reduction.outputs) {
-          auto* out = d->add_outputs();
-          out->set_tag(o.tag);
-          out->set_name(o.name.str());
-          out->set_executable(o.executable);
-        }
-      }
       if (!conn_->Send(m).ok()) return;
     }
   }

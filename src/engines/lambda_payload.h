@@ -1,5 +1,6 @@
 // The JSON forms shared by the lambda engine, the handler (lambda/handler.py)
-// and the gg-lambda executor: an Invoke event and an execution's result.
+// and the gg-lambda executor (src/lambda, a program on top of the layers):
+// an Invoke event and an execution's result.
 // See docs/lambda.md.
 #pragma once
 
@@ -8,12 +9,9 @@
 
 #include "gg/name.h"
 #include "gg/status.h"
-#include "sandbox/executor.h"
+#include "core/exec_result.h"
 
 namespace gg::lambda {
-
-/// The stable spelling of a result kind in JSON ("ok", "nonzero_exit", ...).
-std::string KindToString(ExecResult::Kind kind);
 
 /// One line of JSON describing `r` (`hermetic`: whether the sandbox used namespaces).
 std::string ResultToJson(const ExecResult& r, bool hermetic);

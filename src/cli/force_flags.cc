@@ -1,0 +1,122 @@
+#include "cli/force_flags.h"
+
+#include <signal.h>
+
+#include <cstdlib>
+
+#include "cli/command.h"
+
+namespace gg::cli {
+namespace {
+
+// A positive count, or an error naming the option.
+Result<int> PositiveInt(const std::string& option, const std::string& value) {
+  char* end = nullptr;
+  long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n < 1 || n > 1'000'000) {
+    return Status::Invalid(option + " takes a positive number, not '" + value + "'");
+  }
+  return static_cast<int>(n);
+}
+
+}  // namespace
+
+std::string ForceFlagsHelp() {
+  return std::string(
+             "  -j N               run N thunks at once on the local engine (default: cores)\n"
+             "  --engine E         an engine to use, repeatable (default: local):\n") +
+         engines::kHelp +
+         "  --secret-file FILE the secret remote workers must know\n"
+         "  --storage URI      a store shared with other machines (default $GG_STORAGE_URI):\n"
+         "                     its reductions are used, new ones published to it\n"
+         "  --timeout SECONDS  start a second copy of a thunk running longer than this\n"
+         "                     (default: adaptive, 4x the median of similar thunks)\n"
+         "  --trace FILE       write the run as Chrome trace-event JSON\n"
+         "  --max-attempts N   runs of a thunk whose infrastructure failed (default 3)\n";
+}
+
+Result<bool> TakeForceFlag(int argc, char** argv, int* i, ForceFlags* flags) {
+  std::string arg = argv[*i];
+  std::string name = arg, value;
+  bool inline_value = false;
+  if (arg.starts_with("--") && arg.find('=') != std::string::npos) {
+    name = arg.substr(0, arg.find('='));
+    value = arg.substr(arg.find('=') + 1);
+    inline_value = true;
+  } else if (arg.starts_with("-j") && arg.size() > 2) {
+    name = "-j";
+    value = arg.substr(2);
+    inline_value = true;
+  }
+  static const char* const kNames[] = {"-j",        "--jobs",  "--engine",       "--secret-file",
+                                       "--storage", "--trace", "--max-attempts", "--timeout"};
+  bool known = false;
+  for (const char* k : kNames) known = known || name == k;
+  if (!known) return false;
+  if (!inline_value) {
+    if (*i + 1 >= argc) return Status::Invalid(name + " needs a value");
+    value = argv[*i + 1];
+  }
+  *i += inline_value ? 1 : 2;
+  if (name == "-j" || name == "--jobs") {
+    GG_ASSIGN_OR_RETURN(flags->engines.jobs, PositiveInt(name, value));
+  } else if (name == "--engine") {
+    flags->engines.specs.push_back(value);
+  } else if (name == "--secret-file") {
+    flags->engines.secret_file = value;
+  } else if (name == "--storage") {
+    flags->storage_uri = value;
+  } else if (name == "--trace") {
+    flags->trace_path = value;
+  } else if (name == "--max-attempts") {
+    GG_ASSIGN_OR_RETURN(flags->max_attempts, PositiveInt(name, value));
+  } else {
+    char* end = nullptr;
+    flags->straggler_seconds = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(flags->straggler_seconds > 0)) {
+      return Status::Invalid("--timeout takes a positive number of seconds, not '" + value + "'");
+    }
+  }
+  return true;
+}
+
+Result<std::vector<char*>> ExtractForceFlags(int argc, char** argv, std::initializer_list<std::string_view> valued,
+                                             ForceFlags* flags) {
+  std::vector<char*> rest = {argv[0]};
+  int i = 1;
+  while (i < argc) {
+    std::string_view a = argv[i];
+    if (a == "--" || !a.starts_with("-") || a == "-") break;
+    GG_ASSIGN_OR_RETURN(bool taken, TakeForceFlag(argc, argv, &i, flags));
+    if (taken) continue;
+    rest.push_back(argv[i++]);
+    for (std::string_view v : valued) {
+      if (a == v && i < argc) rest.push_back(argv[i++]);
+    }
+  }
+  for (; i < argc; ++i) rest.push_back(argv[i]);
+  return rest;
+}
+
+Result<std::unique_ptr<ForceSetup>> SetUpForce(LocalStore* store, const ForceFlags& flags) {
+  auto setup = std::make_unique<ForceSetup>();
+  engines::Config config = flags.engines;
+  if (auto uri = StorageUriFromFlagOrEnv(flags.storage_uri); uri.ok()) {
+    GG_ASSIGN_OR_RETURN(setup->storage, OpenStorage(*uri));
+    setup->shared = std::make_unique<RemoteCache>(*setup->storage);
+    config.storage_uri = *uri;
+    config.shared = setup->shared.get();
+  }
+  GG_ASSIGN_OR_RETURN(setup->engines, engines::CreateFromSpecs(store, config));
+  ForceOptions& o = setup->options;
+  o.engines = setup->engines->engines();
+  o.shared = setup->shared.get();
+  o.straggler_seconds = flags.straggler_seconds;
+  o.max_attempts = flags.max_attempts;
+  o.trace_path = flags.trace_path;
+  signal(SIGPIPE, SIG_IGN);  // a worker that goes away must not kill us
+  o.interrupted = CatchInterrupts();
+  return setup;
+}
+
+}  // namespace gg::cli

@@ -1,0 +1,457 @@
+// The coordinator driven in process: fake engines that "run" a thunk by
+// answering after a scripted number of simulated seconds, and a simulated
+// clock, so scheduling, retries, stragglers and recovery are checked in
+// milliseconds without sandboxes, workers or sleeping.
+#include "coordinator/coordinator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/test_util.h"
+
+namespace gg {
+namespace {
+
+/// What one run of a thunk does, chosen by the test per label and run.
+struct Behavior {
+  double seconds = 1;                         ///< simulated run time
+  ExecResult::Kind kind = ExecResult::Kind::kOk;
+  bool hang = false;                          ///< never ends unless cancelled
+  bool lose_engine = false;                   ///< the engine goes away with it (capacity 0)
+  std::string stderr_tail;
+  std::optional<Name> tail;                   ///< output this thunk instead of a value
+};
+
+class FakeEngine;
+
+/// The simulated world: a clock that a background thread moves forward by
+/// `kStep` every real millisecond, firing the completions that fall due.
+class Sim {
+ public:
+  static constexpr double kStep = 0.05;
+  using Script = std::function<Behavior(const std::string& label, int run)>;
+
+  explicit Sim(LocalStore* store) : store_(store) {
+    ticker_ = std::thread([this] {
+      while (!stop_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        Tick();
+      }
+    });
+  }
+  ~Sim() {
+    stop_ = true;
+    ticker_.join();
+  }
+  double Now() const { return now_.load(); }
+  void set_script(Script s) {
+    std::lock_guard<std::mutex> l(mu_);
+    script_ = std::move(s);
+  }
+  /// Labels in the order they were submitted (a label per run).
+  std::vector<std::string> submitted() {
+    std::lock_guard<std::mutex> l(mu_);
+    return submitted_;
+  }
+  int runs(const std::string& label) {
+    std::lock_guard<std::mutex> l(mu_);
+    return runs_[label];
+  }
+  std::vector<std::string> cancelled() {
+    std::lock_guard<std::mutex> l(mu_);
+    return cancelled_;
+  }
+
+ private:
+  friend class FakeEngine;
+  struct Event {
+    double at;
+    FakeEngine* engine;
+    uint64_t job;
+    Engine::Callback done;
+    ExecResult result;
+    std::string label;
+    bool hang;
+  };
+
+  void Tick();
+  Status Submit(FakeEngine* engine, const Job& job, Engine::Callback done);
+  void Cancel(FakeEngine* engine, uint64_t job);
+
+  LocalStore* store_;
+  std::atomic<double> now_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  Script script_ = [](const std::string&, int) { return Behavior{}; };
+  std::vector<Event> events_;
+  std::vector<std::string> submitted_;
+  std::vector<std::string> cancelled_;
+  std::map<std::string, int> runs_;
+  std::thread ticker_;
+};
+
+/// An engine of the simulation; it keeps the coordinator to its capacity.
+class FakeEngine : public Engine {
+ public:
+  FakeEngine(Sim* sim, std::string name, int capacity) : sim_(sim), name_(std::move(name)), capacity_(capacity) {}
+  std::string name() const override { return name_; }
+  int capacity() const override { return capacity_.load(); }
+  Status Submit(const Job& job, Callback done) override {
+    if (capacity_.load() == 0) return Status::Unavailable("engine lost");
+    int load = ++load_;
+    if (load > capacity_.load()) over_capacity_ = true;
+    max_load_ = std::max(max_load_.load(), load);
+    ++jobs_;
+    return sim_->Submit(this, job, std::move(done));
+  }
+  void Cancel(uint64_t job_id) override { sim_->Cancel(this, job_id); }
+
+  void Finished() { --load_; }
+  void Lose() { capacity_ = 0; }
+  int max_load() const { return max_load_; }
+  int jobs() const { return jobs_; }
+  bool over_capacity() const { return over_capacity_; }
+
+ private:
+  Sim* sim_;
+  std::string name_;
+  std::atomic<int> capacity_;
+  std::atomic<int> load_{0}, max_load_{0}, jobs_{0};
+  std::atomic<bool> over_capacity_{false};
+};
+
+Status Sim::Submit(FakeEngine* engine, const Job& job, Engine::Callback done) {
+  std::lock_guard<std::mutex> l(mu_);
+  const std::string& label = job.thunk.args.at(1);
+  submitted_.push_back(label);
+  int run = ++runs_[label];
+  Behavior b = script_(label, run);
+  ExecResult r;
+  r.kind = b.kind;
+  r.stderr_tail = b.stderr_tail;
+  if (r.kind == ExecResult::Kind::kOk) {
+    Name out;
+    if (b.tail) {
+      out = *b.tail;
+    } else {
+      auto put = store_->Put("out:" + label);
+      if (!put.ok()) return put.status();
+      out = *put;
+    }
+    r.reduction.outputs.push_back({"out", out, false});
+    r.reduction.seconds = b.seconds;
+  } else {
+    if (r.kind == ExecResult::Kind::kNonzeroExit) r.exit_code = 1;
+    r.message = b.lose_engine ? "the worker went away" : "scripted failure";
+  }
+  if (b.lose_engine) engine->Lose();
+  events_.push_back({Now() + b.seconds, engine, job.id, std::move(done), std::move(r), label, b.hang});
+  return Status::Ok();
+}
+
+void Sim::Cancel(FakeEngine* engine, uint64_t job) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& e : events_) {
+    if (e.engine == engine && e.job == job && e.result.kind != ExecResult::Kind::kCancelled) {
+      cancelled_.push_back(e.label);
+      e.hang = false;
+      e.at = Now();
+      e.result = ExecResult{};
+      e.result.kind = ExecResult::Kind::kCancelled;
+    }
+  }
+}
+
+void Sim::Tick() {
+  std::vector<Event> due;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    now_ = now_.load() + kStep;
+    auto it = std::partition(events_.begin(), events_.end(),
+                             [&](const Event& e) { return e.hang || e.at > now_.load(); });
+    due.assign(std::make_move_iterator(it), std::make_move_iterator(events_.end()));
+    events_.erase(it, events_.end());
+  }
+  for (auto& e : due) {
+    e.engine->Finished();
+    e.done(e.job, std::move(e.result));
+  }
+}
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = NewStoreIn(dir_);
+    ASSERT_NE(store_, nullptr);
+    sim_ = std::make_unique<Sim>(store_.get());
+    auto prog = store_->Put("#!fake program\n");
+    ASSERT_TRUE(prog.ok());
+    prog_ = *prog;
+  }
+
+  /// A thunk labelled `label` that consumes the outputs of `deps`.
+  Name MakeThunk(const std::string& label, const std::vector<Name>& deps = {}) {
+    Thunk t;
+    t.function = prog_.str();
+    t.args = {"prog", label};
+    t.inputs.push_back({prog_.str(), "prog", true});
+    for (size_t i = 0; i < deps.size(); ++i) t.inputs.push_back({deps[i].str(), "dep" + std::to_string(i), false});
+    t.outputs = {"out"};
+    auto name = store_->Put(t.Serialize());
+    EXPECT_TRUE(name.ok()) << name.status().message();
+    return *name;
+  }
+
+  ForceOptions Options(std::vector<Engine*> engines) {
+    ForceOptions o;
+    o.engines = std::move(engines);
+    o.clock = [this] { return sim_->Now(); };
+    o.progress_out = nullptr;
+    return o;
+  }
+
+  std::string Content(const ReductionOutput& out) {
+    auto c = store_->Get(out.name);
+    return c.ok() ? *c : "(missing: " + c.status().message() + ")";
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<Sim> sim_;
+  Name prog_;
+};
+
+TEST_F(CoordinatorTest, RunsTheCriticalPathFirst) {
+  // target <- c1 <- c2 <- c3 is the long chain; l1 and l2 feed the target directly.
+  Name c3 = MakeThunk("c3");
+  Name c2 = MakeThunk("c2", {c3});
+  Name c1 = MakeThunk("c1", {c2});
+  Name l1 = MakeThunk("l1"), l2 = MakeThunk("l2");
+  Name target = MakeThunk("target", {c1, l1, l2});
+  FakeEngine engine(sim_.get(), "one-slot", 1);
+  Coordinator c(store_.get(), Options({&engine}));
+  auto out = c.Force({target});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:target");
+  std::vector<std::string> order = sim_->submitted();
+  ASSERT_EQ(order.size(), 6u);
+  EXPECT_EQ(order[0], "c3");
+  EXPECT_EQ(order[1], "c2");
+  EXPECT_EQ(order.back(), "target");
+  EXPECT_FALSE(engine.over_capacity());
+}
+
+TEST_F(CoordinatorTest, FollowsTailRecursion) {
+  Name next = MakeThunk("next");
+  Name first = MakeThunk("first");
+  sim_->set_script([&](const std::string& label, int) {
+    Behavior b;
+    if (label == "first") b.tail = next;
+    return b;
+  });
+  FakeEngine engine(sim_.get(), "e", 2);
+  Coordinator c(store_.get(), Options({&engine}));
+  auto out = c.Force({first});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:next");
+  EXPECT_EQ(sim_->runs("first"), 1);
+  EXPECT_EQ(sim_->runs("next"), 1);
+}
+
+TEST_F(CoordinatorTest, MemoizesFinishedWork) {
+  Name x = MakeThunk("x");
+  Name y = MakeThunk("y", {x});
+  FakeEngine engine(sim_.get(), "e", 2);
+  {
+    Coordinator c(store_.get(), Options({&engine}));
+    ASSERT_TRUE(c.Force({y}).ok());
+  }
+  {
+    Coordinator again(store_.get(), Options({&engine}));
+    auto out = again.Force({y});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(Content((*out)[0]), "out:y");
+    EXPECT_EQ(again.stats().executed, 0u);
+    EXPECT_EQ(engine.jobs(), 2);  // nothing more ran
+  }
+}
+
+TEST_F(CoordinatorTest, EarlyCutOffWhenAnInputIsRebuiltIdentically) {
+  Name x = MakeThunk("x");
+  Name y = MakeThunk("y", {x});
+  FakeEngine engine(sim_.get(), "e", 2);
+  {
+    Coordinator c(store_.get(), Options({&engine}));
+    ASSERT_TRUE(c.Force({y}).ok());
+  }
+  // x' is another thunk (an edit upstream) whose output has the same bytes
+  // as x's: the fake labels outputs, so x' is labelled "x" but takes an input.
+  Name edit = store_->Put("an edited comment").value();
+  Thunk t;
+  t.function = prog_.str();
+  t.args = {"prog", "x"};
+  t.inputs = {{prog_.str(), "prog", true}, {edit.str(), "edit", false}};
+  t.outputs = {"out"};
+  Name x_edited = store_->Put(t.Serialize()).value();
+  Name y_over_edit = MakeThunk("y", {x_edited});
+  Coordinator c(store_.get(), Options({&engine}));
+  auto out = c.Force({y_over_edit});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:y");
+  EXPECT_EQ(sim_->runs("x"), 2);  // the edit ran
+  EXPECT_EQ(sim_->runs("y"), 1);  // its dependent was cut off
+}
+
+TEST_F(CoordinatorTest, RetriesInfrastructureFailuresUpToTheLimit) {
+  Name t = MakeThunk("flaky");
+  sim_->set_script([](const std::string&, int run) {
+    Behavior b;
+    if (run <= 2) b.kind = ExecResult::Kind::kCrashed;
+    return b;
+  });
+  FakeEngine engine(sim_.get(), "e", 1);
+  Coordinator c(store_.get(), Options({&engine}));
+  auto out = c.Force({t});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(sim_->runs("flaky"), 3);
+  EXPECT_EQ(c.stats().retries, 2u);
+}
+
+TEST_F(CoordinatorTest, GivesUpAfterMaxAttempts) {
+  Name t = MakeThunk("broken-host");
+  sim_->set_script([](const std::string&, int) { return Behavior{.kind = ExecResult::Kind::kSetupFailed}; });
+  FakeEngine engine(sim_.get(), "e", 1);
+  ForceOptions o = Options({&engine});
+  o.max_attempts = 3;
+  Coordinator c(store_.get(), o);
+  auto out = c.Force({t});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(out.status().message().find("gave up after 3 attempts"), std::string::npos) << out.status().message();
+  EXPECT_EQ(sim_->runs("broken-host"), 3);
+}
+
+TEST_F(CoordinatorTest, StopsAtOnceWhenTheProgramFails) {
+  Name bad = MakeThunk("bad");
+  Name other = MakeThunk("slow-other");
+  Name target = MakeThunk("target", {bad, other});
+  sim_->set_script([](const std::string& label, int) {
+    Behavior b;
+    if (label == "bad") b = {.kind = ExecResult::Kind::kNonzeroExit, .stderr_tail = "bad.c:1: error: boom\n"};
+    if (label == "slow-other") b.hang = true;
+    return b;
+  });
+  FakeEngine engine(sim_.get(), "e", 2);
+  Coordinator c(store_.get(), Options({&engine}));
+  auto out = c.Force({target});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kFailed);
+  const std::string& msg = out.status().message();
+  EXPECT_NE(msg.find("thunk " + bad.str()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("boom"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("exit status: 1"), std::string::npos) << msg;
+  EXPECT_EQ(sim_->runs("bad"), 1);
+  EXPECT_EQ(sim_->runs("target"), 0);
+  // The work still running was stopped, not left behind.
+  std::vector<std::string> cancelled = sim_->cancelled();
+  EXPECT_NE(std::find(cancelled.begin(), cancelled.end(), "slow-other"), cancelled.end());
+}
+
+TEST_F(CoordinatorTest, StragglerCopyWinsAndTheLoserIsCancelled) {
+  Name t = MakeThunk("straggler");
+  sim_->set_script([](const std::string&, int run) {
+    Behavior b;
+    if (run == 1) b.hang = true;  // a stuck machine
+    return b;
+  });
+  FakeEngine slow(sim_.get(), "slow", 1), fast(sim_.get(), "fast", 1);
+  ForceOptions o = Options({&slow, &fast});
+  o.straggler_seconds = 2;
+  Coordinator c(store_.get(), o);
+  auto out = c.Force({t});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:straggler");
+  EXPECT_EQ(c.stats().duplicates, 1u);
+  EXPECT_EQ(sim_->runs("straggler"), 2);
+  EXPECT_EQ(slow.jobs(), 1);
+  EXPECT_EQ(fast.jobs(), 1);  // the copy went to the other engine
+  EXPECT_EQ(sim_->cancelled(), std::vector<std::string>{"straggler"});
+}
+
+TEST_F(CoordinatorTest, FillsEnginesOfDifferentCapacities) {
+  std::vector<Name> leaves;
+  for (int i = 0; i < 16; ++i) leaves.push_back(MakeThunk("leaf" + std::to_string(i)));
+  Name target = MakeThunk("target", leaves);
+  FakeEngine small(sim_.get(), "small", 1), big(sim_.get(), "big", 3);
+  Coordinator c(store_.get(), Options({&small, &big}));
+  auto out = c.Force({target});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_FALSE(small.over_capacity());
+  EXPECT_FALSE(big.over_capacity());
+  EXPECT_EQ(small.max_load(), 1);
+  EXPECT_EQ(big.max_load(), 3);
+  EXPECT_EQ(small.jobs() + big.jobs(), 17);
+  EXPECT_GT(big.jobs(), small.jobs());
+}
+
+TEST_F(CoordinatorTest, LostEnginesWorkIsRunElsewhere) {
+  std::vector<Name> leaves;
+  for (int i = 0; i < 4; ++i) leaves.push_back(MakeThunk("leaf" + std::to_string(i)));
+  Name target = MakeThunk("target", leaves);
+  FakeEngine doomed(sim_.get(), "doomed", 2), steady(sim_.get(), "steady", 2);
+  std::atomic<bool> lost{false};
+  sim_->set_script([&](const std::string&, int) {
+    Behavior b;
+    if (!lost.exchange(true)) b = {.seconds = 3, .kind = ExecResult::Kind::kCrashed, .lose_engine = true};
+    return b;
+  });
+  Coordinator c(store_.get(), Options({&doomed, &steady}));
+  auto out = c.Force({target});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:target");
+  EXPECT_GE(c.stats().retries, 1u);
+  EXPECT_EQ(doomed.jobs(), 1);  // nothing more went to it once it was gone
+}
+
+TEST_F(CoordinatorTest, ResumesAfterAnInterruptedForce) {
+  Name a = MakeThunk("a");
+  Name b = MakeThunk("b", {a});
+  Name target = MakeThunk("target", {b});
+  std::atomic<bool> interrupted{false};
+  sim_->set_script([&](const std::string& label, int) {
+    Behavior b;
+    if (label == "b") {
+      interrupted = true;  // the user pressed ^C while b ran
+      b.hang = true;
+    }
+    return b;
+  });
+  FakeEngine engine(sim_.get(), "e", 2);
+  {
+    ForceOptions o = Options({&engine});
+    o.interrupted = &interrupted;
+    Coordinator c(store_.get(), o);
+    auto out = c.Force({target});
+    ASSERT_FALSE(out.ok());
+    EXPECT_NE(out.status().message().find("interrupted"), std::string::npos) << out.status().message();
+  }
+  EXPECT_EQ(sim_->cancelled(), std::vector<std::string>{"b"});
+  sim_->set_script([](const std::string&, int) { return Behavior{}; });
+  Coordinator resumed(store_.get(), Options({&engine}));
+  auto out = resumed.Force({target});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:target");
+  EXPECT_EQ(sim_->runs("a"), 1);  // finished before the interrupt: kept
+  EXPECT_EQ(sim_->runs("b"), 2);
+  EXPECT_EQ(resumed.stats().memoized, 1u);
+}
+
+}  // namespace
+}  // namespace gg
