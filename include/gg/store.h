@@ -31,9 +31,11 @@ struct ForceProgress {
 
 /// The options of `gg force`, as a struct.
 struct ForceSettings {
-  /// Engines in order of preference, written as after `gg force --engine`:
-  /// "local" or "local=N". Empty: {"local"}.
+  /// Engines in order of preference, written as after `gg force --engine`
+  /// ("local", "local=N", "remote=HOST:PORT", "slurm=N,...", "lambda=FN,...";
+  /// see docs/engines.md). Empty: {"local"}.
   std::vector<std::string> engines;
+  std::string secret_file;        ///< the secret remote workers must know (`--secret-file`)
   int jobs = 0;                   ///< thunks at once on "local"; 0: one per core
   std::string storage;            ///< a shared store's URI (redis://, s3://...); empty: $GG_STORAGE_URI
   std::string trace_path;         ///< write the run as Chrome trace-event JSON here

@@ -426,12 +426,12 @@ TEST_F(CoordinatorTest, ResumesAfterAnInterruptedForce) {
   Name target = MakeThunk("target", {b});
   std::atomic<bool> interrupted{false};
   sim_->set_script([&](const std::string& label, int) {
-    Behavior b;
+    Behavior behavior;
     if (label == "b") {
       interrupted = true;  // the user pressed ^C while b ran
-      b.hang = true;
+      behavior.hang = true;
     }
-    return b;
+    return behavior;
   });
   FakeEngine engine(sim_.get(), "e", 2);
   {

@@ -114,7 +114,9 @@ Status EngineSet::Add(LocalStore* store, const Config& config, const std::string
     int jobs = config.jobs > 0 ? config.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     int n = arg.empty() ? jobs : std::atoi(arg.c_str());
     if (n < 1) return Status::Invalid("the job count must be positive (local=N)");
-    GG_ASSIGN_OR_RETURN(auto engine, LocalEngine::Create(store, n));
+    sandbox::Options sandbox_options;
+    if (!config.gg_binary.empty()) sandbox_options.server_exe = config.gg_binary;
+    GG_ASSIGN_OR_RETURN(auto engine, LocalEngine::Create(store, n, sandbox_options));
     engines_.push_back(std::move(engine));
   } else if (kind == "remote") {
     if (arg.empty() || config.secret_file.empty()) {
@@ -130,7 +132,7 @@ Status EngineSet::Add(LocalStore* store, const Config& config, const std::string
                                                               config.secret_file, &files_));
     o.connect = l.connect;
     o.secret_file = l.secret_file;
-    o.gg_binary = SelfExe();
+    o.gg_binary = config.gg_binary.empty() ? SelfExe() : config.gg_binary;
     o.log_dir = store->TempDir();
     GG_ASSIGN_OR_RETURN(auto job, SlurmLauncher::Submit(o));
     slurm_jobs_.push_back(std::move(job));

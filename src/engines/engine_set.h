@@ -26,6 +26,10 @@ struct Config {
   /// told it) and its client; both empty when there is none.
   std::string storage_uri;
   RemoteCache* shared = nullptr;
+  /// The gg program: it serves the local engine's sandboxes and is what Slurm
+  /// starts as a worker. Empty: this program (the gg command itself); a
+  /// program linked with the SDK names the installed gg here.
+  std::string gg_binary;
 };
 
 /// The engines of one force and what keeps them running (Slurm jobs, secret

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "coordinator/coordinator.h"
-#include "engines/local_engine.h"
+#include "engines/engine_set.h"
 #include "models/toolchain.h"
 #include "sdk/store_impl.h"
 #include "storage/remote_cache.h"
@@ -24,33 +24,23 @@ std::string GgBinary(const ForceSettings& options) {
   return GG_INSTALLED_BINARY;
 }
 
-// Builds the engines named by `specs`. Only the local engine for now: when
-// the engines layer can construct any engine from its spec string (remote=,
-// slurm=, lambda=), this function is what to replace with that call.
-Result<std::vector<std::unique_ptr<Engine>>> MakeEngines(LocalStore* store, const ForceSettings& options) {
-  std::vector<std::string> specs = options.engines.empty() ? std::vector<std::string>{"local"} : options.engines;
-  int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::unique_ptr<Engine>> engines;
-  for (const auto& spec : specs) {
-    std::string kind = spec.substr(0, spec.find('='));
-    std::string arg = spec.find('=') == std::string::npos ? "" : spec.substr(spec.find('=') + 1);
-    if (kind != "local") {
-      return Status::Invalid("engine '" + spec + "' is not available through the SDK yet (only local[=N]); " +
-                             "run 'gg force --engine " + spec + "' on the target instead");
-    }
-    int n = arg.empty() ? jobs : std::atoi(arg.c_str());
-    if (n < 1) return Status::Invalid("engine '" + spec + "': the job count must be positive");
-    sandbox::Options sandbox_options;
-    sandbox_options.server_exe = GgBinary(options);
-    if (access(sandbox_options.server_exe.c_str(), X_OK) != 0) {
-      return Status::NotFound("the gg program (" + sandbox_options.server_exe +
-                              "), which serves sandboxes, is not there: install gg, put it on $PATH, "
-                              "or set $GG_BINARY or ForceSettings::gg_binary");
-    }
-    GG_ASSIGN_OR_RETURN(auto engine, LocalEngine::Create(store, n, sandbox_options));
-    engines.push_back(std::move(engine));
+// The engines layer's configuration for ForceSettings: every engine `gg
+// force --engine` knows, with the installed gg serving sandboxes.
+Result<engines::Config> EngineConfig(const ForceSettings& options, const std::string& storage_uri,
+                                     RemoteCache* shared) {
+  engines::Config config;
+  config.specs = options.engines;
+  config.jobs = options.jobs;
+  config.secret_file = options.secret_file;
+  config.storage_uri = storage_uri;
+  config.shared = shared;
+  config.gg_binary = GgBinary(options);
+  if (access(config.gg_binary.c_str(), X_OK) != 0) {
+    return Status::NotFound("the gg program (" + config.gg_binary +
+                            "), which serves sandboxes, is not there: install gg, put it on $PATH, "
+                            "or set $GG_BINARY or ForceSettings::gg_binary");
   }
-  return engines;
+  return config;
 }
 
 }  // namespace
@@ -78,8 +68,9 @@ Result<std::vector<Name>> Store::Force(const std::vector<Name>& targets, const F
     shared = std::make_unique<RemoteCache>(*shared_storage);
     coordinator_options.shared = shared.get();
   }
-  GG_ASSIGN_OR_RETURN(auto engines, MakeEngines(store, options));
-  for (auto& e : engines) coordinator_options.engines.push_back(e.get());
+  GG_ASSIGN_OR_RETURN(engines::Config config, EngineConfig(options, uri, shared.get()));
+  GG_ASSIGN_OR_RETURN(auto engine_set, engines::CreateFromSpecs(store, config));
+  coordinator_options.engines = engine_set->engines();
   signal(SIGPIPE, SIG_IGN);  // a worker that goes away must not kill the program
 
   Coordinator coordinator(store, coordinator_options);
