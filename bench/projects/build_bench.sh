@@ -1,15 +1,21 @@
 #!/bin/sh
-# Builds one Debian source package several ways, in one run, in one
-# directory (so paths and thus bytes are comparable), and prints wall times:
-#   plain make -j2 | gg build (cold store) | gg infer alone | gg build after
-#   `make clean` with every thunk memoized | ccache cold | ccache warm |
-#   distcc to a distccd on 127.0.0.1 (2 jobs)
-# and the ratios gg cold / plain, gg memoized / ccache warm.
+# gg build against the plain build of one project, in one run, in one
+# directory (so paths and thus bytes are comparable). Prints, with the load
+# average before and after:
+#   cold:      gg build with an empty store vs plain `make -j2` (or ninja):
+#              wall and CPU (user+sys, children included) and their ratios
+#   no-change: gg build again with nothing changed vs the plain build again
+#   memoized:  after a clean, gg build with every thunk memoized vs
+#              `make -j2` through a warm ccache (the issue's "no-change
+#              rebuild, everything memoized")
+#   infer:     `gg infer` alone: CPU as a fraction of the plain build's
+# Targets (issue 9): cold <= 1.1x wall and <= 1.15x CPU, memoized <= 1.0x,
+# infer CPU <= 10%. With BENCH_ALL=1 also ccache cold and distcc.
 # usage: bench/projects/build_bench.sh PACKAGE
-#   PACKAGE: zlib hello lua5.4 jq sqlite3 curl fmtlib
-# Needs root (gg infer's mount namespace), dpkg-dev, ccache, distcc, bc,
-# autoconf/automake/libtool, the packages' build deps (scripts/setup), a
-# deb-src line. GG: the gg binary (default build/src/cli/gg).
+#   PACKAGE: zlib openssh fmtlib python3.11 (and hello lua5.4 jq sqlite3 curl)
+# Needs root (gg infer's mount namespace), dpkg-dev, ccache, bc, GNU time,
+# the packages' build deps (scripts/setup), a deb-src line. GG: the gg
+# binary (default build/src/cli/gg).
 set -eu
 pkg=$1
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,18 +23,21 @@ GG=${GG:-$here/build/src/cli/gg}
 work=$(mktemp -d /tmp/gg-bench-XXXXXX)
 trap '[ -f $work/distccd.pid ] && kill $(cat $work/distccd.pid) 2>/dev/null; rm -rf "$work"' EXIT
 . "$here/bench/projects/source.sh"
-skip=""
-[ "$pkg" = curl ] && skip=--skip-patches  # Debian's patches need autoreconf
-extract_source "$pkg" "$work/src" $skip
-cd "$work/src"
 
-# Per package: configure, the build command, how to clean, and how the
-# compilers are named on the build's command line (for ccache and distcc).
 MAKE="make -j2"
 CLEAN="make clean"
 cc_vars() { echo "CC=$1gcc"; }
 case $pkg in
-  zlib) ./configure >/dev/null ;;
+  openssh) extract_orig openssh "$work/src" ;;       # upstream 9.2p1
+  python3.11) extract_orig python3.11/bookworm "$work/src" ;;
+  curl) extract_source "$pkg" "$work/src" --skip-patches ;;  # Debian's patches need autoreconf
+  *) extract_source "$pkg" "$work/src" ;;
+esac
+cd "$work/src"
+case $pkg in
+  zlib|sqlite3) ./configure >/dev/null ;;
+  openssh) ./configure >/dev/null ;;
+  python3.11) ./configure >/dev/null ;;
   lua5.4)
     mkdir debian/libtool && cp debian/configure.ac debian/libtool/
     (cd debian/libtool && LIBTOOLIZE='libtoolize -i' autoreconf -f -i && ./configure) >/dev/null 2>&1
@@ -43,7 +52,6 @@ case $pkg in
     ./configure --without-ssl --with-zlib --with-nghttp2 --disable-ldap --disable-ldaps --without-libpsl \
       --without-brotli --without-zstd --without-libidn2 --without-librtmp --without-libssh2 --without-libssh \
       --without-libgsasl --disable-manual >/dev/null ;;
-  sqlite3) ./configure >/dev/null ;;
   fmtlib)
     mkdir build && cd build
     cmake -G Ninja -DCMAKE_BUILD_TYPE=Release -DFMT_TEST=OFF -DFMT_DOC=OFF -DBUILD_SHARED_LIBS=ON .. >/dev/null
@@ -54,45 +62,79 @@ case $pkg in
   *) [ -x configure ] || autoreconf -fi >/dev/null 2>&1; ./configure >/dev/null 2>&1 ;;
 esac
 
-# Wall time of a command; "nan" (and its log in $work/failed.log) if it failed.
-t() { s=$(date +%s.%N); if "$@" >$work/last.log 2>&1; then e=$(date +%s.%N); echo "$e - $s" | bc; else cat $work/last.log >>$work/failed.log; cp $work/failed.log /tmp/gg-build-bench-failed.log; echo nan; fi; }
+# m LABEL CMD...: runs CMD, records "wall cpu" (cpu = user + sys of it and
+# its waited-for descendants) in $work/LABEL; "nan nan" if it failed.
+m() {
+  label=$1; shift
+  if /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" >"$work/last.log" 2>&1; then
+    awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$work/time" >"$work/$label"
+  else
+    echo "nan nan" >"$work/$label"
+    { echo "== $label failed: $*"; tail -30 "$work/last.log"; } >>"$work/failed.log"
+    cp "$work/failed.log" /tmp/gg-build-bench-failed.log
+  fi
+  grep '^gg: build done' "$work/last.log" >"$work/$label.summary" || true
+}
+wall() { cut -d' ' -f1 "$work/$1"; }
+cpu() { cut -d' ' -f2 "$work/$1"; }
+ratio() { if [ "$1" = nan ] || [ "$2" = nan ] || [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo nan; else echo "scale=2; $1 / $2" | bc; fi; }
+clean() { $CLEAN >/dev/null 2>&1 || true; }
 # The build with a compiler wrapper (ccache or distcc) in front of gcc.
 wrapped() {
-  wrapper=$1
+  label=$1 wrapper=$2
   if [ "$pkg" = fmtlib ]; then
     cmake -DCMAKE_CXX_COMPILER_LAUNCHER="$wrapper" -DCMAKE_C_COMPILER_LAUNCHER="$wrapper" . >/dev/null
-    t $MAKE
+    m "$label" $MAKE
     cmake -UCMAKE_CXX_COMPILER_LAUNCHER -UCMAKE_C_COMPILER_LAUNCHER . >/dev/null
   else
     # shellcheck disable=SC2046
     IFS='
 ' ; set -- $(cc_vars "$wrapper "); unset IFS
-    t $MAKE "$@"
+    m "$label" $MAKE "$@"
   fi
 }
-ratio() { if [ "$1" = nan ] || [ "$2" = nan ]; then echo nan; else echo "scale=2; $1 / $2" | bc; fi; }
 
 export GG_DIR=$work/gg
 $GG init >/dev/null
-capture=$(t $GG infer true)
+m capture $GG infer true
 load0=$(cut -d' ' -f1 /proc/loadavg)
-plain=$(t $MAKE); $CLEAN >/dev/null 2>&1 || true
-cold=$(t $GG build -j2 -- $MAKE); grep '^gg: build done' $work/last.log >$work/cold.txt || true; $CLEAN >/dev/null 2>&1 || true
-infer=$(t $GG infer $MAKE)
+m plain $MAKE
+m plain_again $MAKE
+clean
+m cold $GG build -j2 -- $MAKE
+m nochange $GG build -j2 -- $MAKE
+clean
+m infer $GG infer $MAKE
 # infer alone leaves placeholders (automake's .deps/*.Po too, which make
 # includes): force them before cleaning.
 find . -type f -size -4k -exec grep -l '^# gg-placeholder' {} + 2>/dev/null | xargs -r $GG force >/dev/null 2>&1
-$CLEAN >/dev/null 2>&1 || true
-memo=$(t $GG build -j2 -- $MAKE); grep '^gg: build done' $work/last.log >$work/memo.txt || true; $CLEAN >/dev/null 2>&1 || true
+clean
+m memo $GG build -j2 -- $MAKE
+clean
 export CCACHE_DIR=$work/ccache
-ccold=$(wrapped ccache); $CLEAN >/dev/null 2>&1 || true
-cwarm=$(wrapped ccache); $CLEAN >/dev/null 2>&1 || true
-distccd --daemon --allow 127.0.0.1 --listen 127.0.0.1 --port 3632 --pid-file $work/distccd.pid 2>/dev/null || true
-sleep 0.5
-mkdir -p $work/distcc; export DISTCC_HOSTS="127.0.0.1:3632/2" DISTCC_FALLBACK=0 DISTCC_DIR=$work/distcc
-dcc=$(wrapped distcc)
+wrapped ccache_cold ccache; clean
+wrapped ccache_warm ccache; clean
+if [ "${BENCH_ALL:-}" = 1 ]; then
+  distccd --daemon --allow 127.0.0.1 --listen 127.0.0.1 --port 3632 --pid-file $work/distccd.pid 2>/dev/null || true
+  sleep 0.5
+  mkdir -p $work/distcc; export DISTCC_HOSTS="127.0.0.1:3632/2" DISTCC_FALLBACK=0 DISTCC_DIR=$work/distcc
+  wrapped distcc distcc
+fi
 load1=$(cut -d' ' -f1 /proc/loadavg)
-printf '%-8s plain %6.2f | gg cold %6.2f | infer %6.2f | gg memoized %6.2f | ccache cold %6.2f warm %6.2f | distcc %6.2f | gg cold/plain %s | gg memo/ccache warm %s | capture %5.2f | load %s..%s\n' \
-  "$pkg" "$plain" "$cold" "$infer" "$memo" "$ccold" "$cwarm" "$dcc" "$(ratio "$cold" "$plain")" \
-  "$(ratio "$memo" "$cwarm")" "$capture" "$load0" "$load1"
-sed "s/^/  cold: /" $work/cold.txt; sed "s/^/  memo: /" $work/memo.txt
+
+echo "== $pkg ($(nproc) cores, load $load0..$load1; wall s / cpu s)"
+printf '  plain %s %s | gg cold %s %s | ratio wall %s (target <= 1.1) cpu %s (target <= 1.15)\n' \
+  "$(wall plain)" "$(cpu plain)" "$(wall cold)" "$(cpu cold)" \
+  "$(ratio "$(wall cold)" "$(wall plain)")" "$(ratio "$(cpu cold)" "$(cpu plain)")"
+printf '  no-change: plain again %s %s | gg build again %s %s | ratio wall %s\n' \
+  "$(wall plain_again)" "$(cpu plain_again)" "$(wall nochange)" "$(cpu nochange)" \
+  "$(ratio "$(wall nochange)" "$(wall plain_again)")"
+printf '  after clean: ccache warm %s %s | gg memoized %s %s | ratio wall %s (target <= 1.0)\n' \
+  "$(wall ccache_warm)" "$(cpu ccache_warm)" "$(wall memo)" "$(cpu memo)" \
+  "$(ratio "$(wall memo)" "$(wall ccache_warm)")"
+printf '  gg infer alone %s %s | infer cpu / plain cpu %s (target <= 0.10) | ccache cold %s | toolchain capture %s\n' \
+  "$(wall infer)" "$(cpu infer)" "$(ratio "$(cpu infer)" "$(cpu plain)")" "$(wall ccache_cold)" "$(wall capture)"
+[ -f "$work/distcc" ] && printf '  distcc %s %s\n' "$(wall distcc)" "$(cpu distcc)"
+for l in cold nochange memo; do sed "s/^/  $l: /" "$work/$l.summary"; done
+[ -f "$work/failed.log" ] && { echo "  FAILED steps (see /tmp/gg-build-bench-failed.log):"; grep '^==' "$work/failed.log"; }
+exit 0

@@ -1,5 +1,6 @@
 // gg build: infer, force every placeholder the build left, put the real
 // outputs in place and summarize.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "cli/command.h"
@@ -24,6 +26,7 @@
 namespace gg::cli {
 
 int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs);
+Status UseUserStoreIfNone();
 
 namespace {
 
@@ -32,8 +35,10 @@ constexpr char kUsage[] =
     "                [--] COMMAND [ARG...]\n\n"
     "Runs `gg infer COMMAND`, then forces every placeholder left under the\n"
     "project roots on the engines given (default: this machine's cores),\n"
-    "replaces each with its real output, and prints a summary. Creates ./.gg if\n"
-    "no store is found. --root, --canonical-paths and --refresh-toolchain are\n"
+    "replaces each with its real output, and prints a summary. Thunks are forced\n"
+    "as the models write them, while the build runs. Without a store ($GG_DIR,\n"
+    "or .gg here or above) it uses the per-user one, $XDG_CACHE_HOME/gg\n"
+    "(~/.cache/gg). --root, --canonical-paths and --refresh-toolchain are\n"
     "`gg infer`'s (see `gg infer --help`).\n\n"
     "A program the build runs that opens a placeholder (cp, a script, dlopen,\n"
     "a test) waits while gg forces it and writes the real output into it\n"
@@ -48,7 +53,17 @@ constexpr char kUsageEnd[] =
 std::string Usage() { return kUsage + ForceFlagsHelp() + kUsageEnd; }
 
 
-void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) {
+// A placeholder's target and its mtime: the time the build "ran" the
+// command. The real output gets it back, so make and ninja see the same
+// order of times as in a plain build and a rebuild with nothing changed
+// runs nothing (an object copied out after the program linked from it
+// would look newer and relink it).
+struct Placeholder {
+  Name target;
+  timespec mtime{};
+};
+
+void FindPlaceholders(const std::string& dir, std::map<std::string, Placeholder>* out) {
   auto names = ListDirectory(dir);
   if (!names.ok()) return;
   for (const auto& n : *names) {
@@ -59,10 +74,50 @@ void FindPlaceholders(const std::string& dir, std::map<std::string, Name>* out) 
       if (n != ".gg" && n != ".git") FindPlaceholders(full, out);
     } else if (S_ISREG(st.st_mode) && st.st_size <= 4096) {
       auto p = ReadPlaceholder(full);
-      if (p.ok() && p->has_value()) (*out)[full] = **p;
+      if (p.ok() && p->has_value()) (*out)[full] = {**p, st.st_mtim};
     }
   }
 }
+
+// Forces thunks while the build still runs, as the models write them, so
+// that `gg build` costs about the larger of infer and force rather than their
+// sum. Its results are reductions in the store: the final force after the
+// build (which also finds placeholders moved by the build) finds them
+// memoized. A failure here is not reported: the final force runs the thunk
+// again if the build still needs it, and reports it then.
+class EarlyForce {
+ public:
+  EarlyForce(LocalStore* store, const std::vector<Engine*>& engines) {
+    options_.engines = engines;
+    options_.open_ended = true;
+    options_.interrupted = &stop_;
+    options_.progress_out = quiet_.get() ? quiet_.get() : stderr;  // make's output owns the terminal
+    coordinator_ = std::make_unique<Coordinator>(store, options_);
+  }
+  ~EarlyForce() { Finish(false); }
+
+  /// From the infer thread: a placeholder's target the models just wrote.
+  void Add(const Name& target) {
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] { (void)coordinator_->Force({}); });
+    }
+    coordinator_->AddTargets({target});
+  }
+  /// Waits for what was added (or, with `cancel`, stops it).
+  void Finish(bool cancel) {
+    if (cancel) stop_ = true;
+    coordinator_->EndTargets();
+    if (thread_.joinable()) thread_.join();
+  }
+  size_t executed() const { return coordinator_->stats().executed; }
+
+ private:
+  std::unique_ptr<FILE, int (*)(FILE*)> quiet_{std::fopen("/dev/null", "we"), &std::fclose};
+  std::atomic<bool> stop_{false};
+  ForceOptions options_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::thread thread_;
+};
 
 // Reports what the guard forced for programs of the build; true if any
 // read was denied (the build may have gone on without the file).
@@ -93,9 +148,11 @@ bool ReportGuardedReads(const models::PlaceholderGuard& guard) {
 
 // After a failure: no placeholder stays where the build system reads it.
 void CleanUpAfterFailure(LocalStore* store, const std::vector<std::string>& dirs) {
+  std::map<std::string, Placeholder> found;
+  for (const auto& d : dirs) FindPlaceholders(d, &found);
+  if (found.empty()) return;
   std::map<std::string, Name> placeholders;
-  for (const auto& d : dirs) FindPlaceholders(d, &placeholders);
-  if (placeholders.empty()) return;
+  for (const auto& [path, p] : found) placeholders.emplace(path, p.target);
   auto sum = models::ResolveLeftoverPlaceholders(store, placeholders);
   if (!sum.ok()) {
     std::fprintf(stderr, "gg: cleaning up the placeholders the build left: %s\n", sum.status().message().c_str());
@@ -140,10 +197,7 @@ int BuildMain(int argc, char** argv) {
   }
   int jobs = flags.engines.jobs > 0 ? flags.engines.jobs
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (!LocalStore::FindDir().ok()) {
-    if (Status s = LocalStore::Init(AbsolutePath(".gg")); !s.ok()) return Fail(s);
-    setenv("GG_DIR", AbsolutePath(".gg").c_str(), 1);
-  }
+  if (Status s = UseUserStoreIfNone(); !s.ok()) return Fail(s);
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
   // The engines start first: a bad --engine stops before the build runs, and
@@ -178,7 +232,11 @@ int BuildMain(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
   }
+  auto early = std::make_unique<EarlyForce>(store.get(), force_options.engines);
+  options.on_thunk = [&early](const Name& target) { early->Add(target); };
   auto inferred = models::RunInfer(store.get(), options);
+  auto force_start = std::chrono::steady_clock::now();  // the rest of the forcing: what infer did not hide
+  early->Finish(!inferred.ok() || inferred->exit_code != 0 || interrupted->load());
   bool guard_denied = false;
   if (guard) {
     guard->Stop();
@@ -203,16 +261,15 @@ int BuildMain(int argc, char** argv) {
     return interrupted->load() ? kExitInterrupted : kExitThunkFailed;
   }
 
-  std::map<std::string, Name> placeholders;
+  std::map<std::string, Placeholder> placeholders;
   for (const auto& d : dirs) FindPlaceholders(d, &placeholders);
 
   std::vector<Name> targets;
   std::vector<std::string> paths;
-  for (const auto& [path, name] : placeholders) {
+  for (const auto& [path, p] : placeholders) {
     paths.push_back(path);
-    targets.push_back(name);
+    targets.push_back(p.target);
   }
-  auto force_start = std::chrono::steady_clock::now();
   Coordinator coordinator(store.get(), force_options);
   ForceStats stats{};
   if (!targets.empty()) {
@@ -224,17 +281,23 @@ int BuildMain(int argc, char** argv) {
     }
     for (size_t i = 0; i < paths.size(); ++i) {
       if (Status s = store->CopyOut((*outputs)[i].name, paths[i], (*outputs)[i].executable); !s.ok()) return Fail(s);
+      const timespec times[2] = {{0, UTIME_NOW}, placeholders[paths[i]].mtime};
+      if (utimensat(AT_FDCWD, paths[i].c_str(), times, 0) != 0) {
+        return Fail(Status::FromErrno("setting the build's time on " + paths[i], errno));
+      }
     }
     stats = coordinator.stats();
   }
   auto end = std::chrono::steady_clock::now();
   double force_s = std::chrono::duration<double>(end - force_start).count();
   double total_s = std::chrono::duration<double>(end - start).count();
+  // Thunks forced during the build count as run, not memoized.
+  size_t ran = std::min(stats.total, stats.executed + early->executed());
   std::fprintf(stderr,
                "gg: build done: %zu outputs, %zu thunks (%zu ran, %zu memoized), %zu ran locally; "
-               "infer %.2f s, force %.2f s, total %.2f s\n",
-               paths.size(), stats.total, stats.executed, stats.memoized, inferred->local_commands.size(),
-               inferred->seconds, force_s, total_s);
+               "infer %.2f s (forcing %zu meanwhile), force after %.2f s, total %.2f s\n",
+               paths.size(), stats.total, ran, stats.total - ran, inferred->local_commands.size(),
+               inferred->seconds, early->executed(), force_s, total_s);
   return kExitOk;
 }
 

@@ -56,5 +56,7 @@ bool WantsHelp(int argc, char** argv);
 const std::atomic<bool>* CatchInterrupts();
 /// Opens the store or prints why not (returns null).
 std::unique_ptr<LocalStore> OpenStoreOrComplain();
+/// "1.5 MiB", "12 bytes".
+std::string Bytes(uint64_t b);
 
 }  // namespace gg::cli

@@ -1,111 +1,208 @@
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// gg gc: drops what nothing refers to and, with --max-size, evicts the least
+// recently used objects until the store fits (the per-user store is a cache).
+// Everything goes through LocalStore, which never leaves a partial object
+// under a valid name.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "cli/command.h"
-#include "core/path_util.h"
 #include "core/tree.h"
 #include "gg/thunk.h"
 
 namespace gg::cli {
 namespace {
 
-namespace fs = std::filesystem;
+constexpr char kUsage[] =
+    "usage: gg gc [--max-size SIZE]\n\n"
+    "Drops what nothing refers to: values and trees that no stored thunk uses\n"
+    "and no reduction names as an output, their executable copies and\n"
+    "materialized trees, reductions of thunks whose outputs are gone, and\n"
+    "scratch files left by gg processes that are no longer running.\n"
+    "Thunks and the outputs they reduced to are kept.\n\n"
+    "  --max-size SIZE   then evict the least recently used objects (and the\n"
+    "                    trees holding them) until the store holds at most SIZE\n"
+    "                    bytes (suffixes K, M, G: powers of 1024). What is\n"
+    "                    evicted is made or fetched again when next needed.\n\n"
+    "Prints what it freed. Exit status: 0, 2 bad usage, 3 an object could not\n"
+    "be read or removed (named).\n";
 
-// True if a scratch entry's name carries the pid of a live process.
-bool OwnerAlive(const std::string& entry) {
-  // Temporary names are "<kind>.<pid>.<thread>.<n>" or "<file>.tmp.<pid>...".
-  size_t pos = entry.find(".tmp.");
-  pos = pos == std::string::npos ? entry.find('.') : pos + 4;
-  if (pos == std::string::npos) return false;
-  long pid = std::strtol(entry.c_str() + pos + 1, nullptr, 10);
-  return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+// "500M" -> bytes; nullopt if malformed.
+std::optional<uint64_t> ParseSize(const std::string& s) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || v < 0) return std::nullopt;
+  std::string unit(end);
+  uint64_t mult = 1;
+  if (unit == "K" || unit == "k" || unit == "KiB") mult = 1ull << 10;
+  else if (unit == "M" || unit == "MiB") mult = 1ull << 20;
+  else if (unit == "G" || unit == "GiB") mult = 1ull << 30;
+  else if (!unit.empty()) return std::nullopt;
+  return static_cast<uint64_t>(v * static_cast<double>(mult));
 }
+
+struct Gc {
+  explicit Gc(LocalStore* s) : store(s) {}
+  LocalStore* store;
+  std::vector<std::string> errors;
+  size_t objects = 0;
+  uint64_t freed = 0;
+  size_t reductions_dropped = 0;
+
+  void Error(const Status& s) { errors.push_back(s.message()); }
+
+  std::vector<Name> TreeFiles(const Name& tree_name) {
+    std::vector<Name> files;
+    auto bytes = store->Get(tree_name);
+    if (!bytes.ok()) return files;  // being removed, or not a tree we can read: nothing to keep alive
+    auto tree = Tree::Parse(*bytes);
+    if (!tree.ok()) return files;
+    for (const auto& e : tree->entries) {
+      if (e.kind == TreeEntry::Kind::kFile) files.push_back(e.name.object());
+    }
+    return files;
+  }
+
+  void Remove(const Name& n) {
+    auto r = store->RemoveObject(n);
+    if (!r.ok()) return Error(r.status());
+    objects++;
+    freed += *r;
+  }
+
+  // Reductions whose outputs are no longer all in the store are misses:
+  // drop them. Returns the outputs of the others.
+  std::set<std::string> DropStaleReductions() {
+    std::set<std::string> outputs;
+    auto thunks = store->reductions().List();
+    if (!thunks.ok()) {
+      Error(thunks.status());
+      return outputs;
+    }
+    for (const Name& t : *thunks) {
+      auto r = store->reductions().Get(t);
+      bool keep = r.ok() && r->has_value();
+      if (keep) {
+        for (const auto& o : (*r)->outputs) keep = keep && store->Has(o.name);
+      }
+      if (keep) {
+        for (const auto& o : (*r)->outputs) outputs.insert(o.name.object().str());
+        continue;
+      }
+      if (Status s = store->reductions().Remove(t); !s.ok()) Error(s);
+      else reductions_dropped++;
+    }
+    return outputs;
+  }
+};
 
 }  // namespace
 
 int GcMain(int argc, char** argv) {
-  if (WantsHelp(argc, argv) || argc != 1) {
-    std::fprintf(WantsHelp(argc, argv) ? stdout : stderr,
-                 "usage: gg gc\n\n"
-                 "Drops what nothing refers to: values and trees that no stored thunk uses\n"
-                 "and no reduction names as an output, their executable copies and\n"
-                 "materialized trees, reductions of thunks whose outputs are gone, and\n"
-                 "scratch files left by gg processes that are no longer running.\n"
-                 "Thunks and the outputs they reduced to are kept.\n");
-    return WantsHelp(argc, argv) ? kExitOk : kExitUsage;
+  if (WantsHelp(argc, argv)) {
+    std::printf("%s", kUsage);
+    return kExitOk;
+  }
+  std::optional<uint64_t> max_size;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], value;
+    if (a == "--max-size" && i + 1 < argc) value = argv[++i];
+    else if (a.starts_with("--max-size=")) value = a.substr(11);
+    else {
+      std::fprintf(stderr, "gg gc: unknown argument '%s'\n%s", a.c_str(), kUsage);
+      return kExitUsage;
+    }
+    max_size = ParseSize(value);
+    if (!max_size) {
+      std::fprintf(stderr, "gg gc: bad size '%s' (a number of bytes, or with K, M or G)\n", value.c_str());
+      return kExitUsage;
+    }
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
-  const std::string dir = store->dir();
-  std::set<std::string> live;
-  std::error_code ec;
+  Gc gc(store.get());
 
-  auto mark_tree = [&](const std::string& name) {
-    auto n = Name::Parse(name);
-    if (!n.ok() || n->type() != ObjectType::kTree) return;
-    auto bytes = store->Get(*n);
-    if (!bytes.ok()) return;
-    auto tree = Tree::Parse(*bytes);
-    if (!tree.ok()) return;
-    for (const auto& e : tree->entries) {
-      if (e.kind == TreeEntry::Kind::kFile) live.insert(e.name.str());
+  auto listed = store->ListObjects();
+  if (!listed.ok()) return Fail(listed.status());
+  std::vector<LocalStore::ObjectInfo> objects = std::move(*listed);
+
+  // What a stored thunk or a kept reduction names is live, and so is every
+  // file of a live tree.
+  std::set<std::string> live = gc.DropStaleReductions();
+  for (const auto& o : objects) {
+    if (!o.name.is_thunk()) continue;
+    live.insert(o.name.str());
+    auto bytes = store->Get(o.name);
+    if (!bytes.ok()) {
+      gc.Error(bytes.status());
+      continue;
     }
-  };
-  for (const auto& entry : fs::directory_iterator(dir + "/blobs", ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.empty() || name[0] != 'T') continue;
-    live.insert(name);
-    auto bytes = ReadFile(entry.path().string());
-    if (!bytes.ok()) continue;
     auto thunk = Thunk::Parse(*bytes);
-    if (!thunk.ok()) continue;
+    if (!thunk.ok()) {
+      gc.Error(thunk.status().Prefix("thunk " + o.name.str()));
+      continue;
+    }
     for (const auto& in : thunk->inputs) {
-      live.insert(in.name);
-      mark_tree(in.name);
+      auto n = Name::Parse(in.name);
+      live.insert(n.ok() ? n->object().str() : in.name);
     }
   }
-  size_t reductions_dropped = 0;
-  for (const auto& entry : fs::directory_iterator(dir + "/reductions", ec)) {
-    auto thunk = Name::Parse(entry.path().filename().string());
-    auto r = thunk.ok() ? store->reductions().Get(*thunk) : Result<std::optional<Reduction>>(thunk.status());
-    bool keep = r.ok() && r->has_value();
-    if (keep) {
-      for (const auto& o : (*r)->outputs) {
-        keep = keep && store->Has(o.name);
-        live.insert(o.name.str());
-        mark_tree(o.name.str());
+  // Which trees hold each file, so that evicting a file evicts them too: a
+  // tree must never stand with a member missing.
+  std::map<std::string, std::vector<Name>> holders;
+  for (const auto& o : objects) {
+    if (o.name.type() != ObjectType::kTree) continue;
+    for (const Name& f : gc.TreeFiles(o.name)) {
+      holders[f.str()].push_back(o.name);
+      if (live.count(o.name.str())) live.insert(f.str());
+    }
+  }
+  std::vector<LocalStore::ObjectInfo> kept;
+  for (const auto& o : objects) {
+    if (live.count(o.name.str())) kept.push_back(o);
+    else gc.Remove(o.name);
+  }
+
+  size_t evicted = 0;
+  uint64_t total = 0;
+  for (const auto& o : kept) total += o.bytes;
+  if (max_size && total > *max_size) {
+    std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.last_use < b.last_use; });
+    std::map<std::string, uint64_t> size_of;
+    for (const auto& o : kept) size_of[o.name.str()] = o.bytes;
+    std::set<std::string> gone;
+    auto evict = [&](const Name& n) {
+      if (!gone.insert(n.str()).second) return;
+      size_t before = gc.objects;
+      gc.Remove(n);
+      if (gc.objects > before) {
+        evicted++;
+        total -= std::min(total, size_of[n.str()]);
       }
+    };
+    for (const auto& o : kept) {
+      if (total <= *max_size) break;
+      evict(o.name);
+      for (const Name& t : holders[o.name.str()]) evict(t);
     }
-    if (!keep && entry.path().filename().string().find(".tmp.") == std::string::npos) {
-      fs::remove(entry.path(), ec);
-      reductions_dropped++;
-    }
+    gc.DropStaleReductions();
   }
-  size_t objects = 0;
-  uint64_t bytes_freed = 0;
-  for (const char* sub : {"blobs", "blobs-x", "trees"}) {
-    for (const auto& entry : fs::directory_iterator(dir + "/" + sub, ec)) {
-      std::string name = entry.path().filename().string();
-      bool temp = name.find(".tmp.") != std::string::npos;
-      if (temp ? OwnerAlive(name) : live.count(name) > 0) continue;
-      if (!temp && std::string(sub) == "blobs") {
-        objects++;
-        bytes_freed += entry.file_size(ec);
-      }
-      RemoveTree(entry.path().string());
-    }
+  auto scratch = store->RemoveStaleScratch();
+  if (!scratch.ok()) gc.Error(scratch.status());
+
+  std::string lru = evicted ? ", " + std::to_string(evicted) + " of them least recently used" : "";
+  std::printf("gg gc: removed %zu objects (%s)%s, %zu stale reductions, %zu scratch files; the store holds %s\n",
+              gc.objects, Bytes(gc.freed).c_str(), lru.c_str(), gc.reductions_dropped, scratch.ok() ? *scratch : 0,
+              Bytes(total).c_str());
+  for (const auto& e : gc.errors) std::fprintf(stderr, "gg gc: %s\n", e.c_str());
+  if (!gc.errors.empty()) {
+    std::fprintf(stderr, "gg gc: %zu error%s (above); what could be removed was\n", gc.errors.size(),
+                 gc.errors.size() == 1 ? "" : "s");
+    return kExitError;
   }
-  for (const auto& entry : fs::directory_iterator(dir + "/tmp", ec)) {
-    if (!OwnerAlive(entry.path().filename().string())) RemoveTree(entry.path().string());
-  }
-  std::printf("removed %zu objects (%llu bytes) and %zu stale reductions\n", objects,
-              static_cast<unsigned long long>(bytes_freed), reductions_dropped);
   return kExitOk;
 }
 

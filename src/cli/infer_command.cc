@@ -1,5 +1,8 @@
 // gg infer: run a build with the tools replaced by models (src/models).
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -52,6 +55,24 @@ int ParseInferOptions(int argc, char** argv, models::InferOptions* o, int* jobs)
   return o->command.empty() ? -1 : i;
 }
 
+/// gg build and gg infer without a store found ($GG_DIR, a .gg here or
+/// above) use the per-user one, $XDG_CACHE_HOME/gg (default ~/.cache/gg),
+/// shared by every project so the toolchain is captured once per user.
+Status UseUserStoreIfNone() {
+  if (LocalStore::FindDir().ok()) return Status::Ok();
+  std::string dir;
+  if (const char* xdg = getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/') dir = std::string(xdg) + "/gg";
+  else if (const char* home = getenv("HOME"); home && *home) dir = std::string(home) + "/.cache/gg";
+  else return Status::NotFound("no .gg found, and neither $XDG_CACHE_HOME nor $HOME is set: run 'gg init' or set GG_DIR");
+  if (access((dir + "/blobs").c_str(), F_OK) != 0) {
+    GG_RETURN_IF_ERROR(LocalStore::Init(dir).Prefix("creating the per-user store"));
+    std::fprintf(stderr, "gg: no .gg here or above: using the per-user store %s (cap it with 'gg gc --max-size')\n",
+                 dir.c_str());
+  }
+  setenv("GG_DIR", dir.c_str(), 1);
+  return Status::Ok();
+}
+
 int InferMain(int argc, char** argv) {
   if (WantsHelp(argc, argv)) {
     std::printf("%s", kUsage);
@@ -62,6 +83,7 @@ int InferMain(int argc, char** argv) {
     std::fprintf(stderr, "%s", kUsage);
     return kExitUsage;
   }
+  if (Status s = UseUserStoreIfNone(); !s.ok()) return Fail(s);
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
   auto r = models::RunInfer(store.get(), options);

@@ -559,6 +559,18 @@ Status Coordinator::Stuck(const std::vector<Node*>& targets) const {
   return Status::Invalid("internal error: no thunk can run, but the targets are not done:" + path);
 }
 
+void Coordinator::AddTargets(const std::vector<Name>& targets) {
+  std::lock_guard<std::mutex> lock(mu_);
+  added_.insert(added_.end(), targets.begin(), targets.end());
+  cv_.notify_one();
+}
+
+void Coordinator::EndTargets() {
+  std::lock_guard<std::mutex> lock(mu_);
+  targets_ended_ = true;
+  cv_.notify_one();
+}
+
 Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>& targets) {
   start_ = Now();
   start_unix_ = static_cast<double>(std::time(nullptr));
@@ -577,16 +589,37 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
     for (auto& [k, n] : nodes_) all.push_back(n.get());
     ComputePriorities(all);
   }
+  std::vector<Node*> added_nodes;  // open-ended: targets given while running
+  bool more_may_come = options_.open_ended;
+  auto take_added = [&]() -> Status {
+    std::vector<Name> names;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      names.swap(added_);
+      more_may_come = options_.open_ended && !targets_ended_;
+    }
+    if (names.empty()) return Status::Ok();
+    for (const Name& t : names) {
+      if (t.is_thunk()) added_nodes.push_back(GetNode(t));
+    }
+    GG_RETURN_IF_ERROR(LoadAll());
+    std::vector<Node*> all;
+    for (auto& [k, n] : nodes_) all.push_back(n.get());
+    ComputePriorities(all);
+    return Status::Ok();
+  };
   auto all_done = [&] {
-    return std::all_of(target_nodes.begin(), target_nodes.end(),
-                       [](Node* n) { return n == nullptr || n->state == Node::State::kDone; });
+    auto done = [](Node* n) { return n == nullptr || n->state == Node::State::kDone; };
+    return !more_may_come && std::all_of(target_nodes.begin(), target_nodes.end(), done) &&
+           std::all_of(added_nodes.begin(), added_nodes.end(), done);
   };
   double last_progress = 0;
   double idle_since = 0;
+  if (status.ok()) status = take_added();
   while (status.ok() && !all_done()) {
     status = StartReady();
     if (!status.ok() || all_done()) break;  // memoized under resolved names
-    if (running_.empty() && ready_.empty() && to_expand_.empty()) {
+    if (running_.empty() && ready_.empty() && to_expand_.empty() && !more_may_come) {
       status = Stuck(target_nodes);
       break;
     }
@@ -605,13 +638,17 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
     std::deque<std::pair<uint64_t, ExecResult>> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return !completions_.empty(); });
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] {
+        return !completions_.empty() || !added_.empty() || (more_may_come && targets_ended_);
+      });
       batch.swap(completions_);
     }
     for (auto& [id, r] : batch) {
       status = HandleCompletion(id, std::move(r));
       if (!status.ok()) break;
     }
+    if (!status.ok()) break;
+    status = take_added();
     if (!status.ok()) break;
     if (options_.interrupted != nullptr && options_.interrupted->load()) {
       status = Status::Unavailable("interrupted; finished thunks are recorded and will not run again");

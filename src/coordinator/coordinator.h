@@ -47,6 +47,10 @@ struct ForceOptions {
   /// Seconds on a monotonic clock; empty: the steady clock. Tests inject a
   /// simulated one so timeouts and stragglers take no real time.
   std::function<double()> clock;
+  /// Force() also takes targets given to AddTargets() while it runs and
+  /// returns only after EndTargets() once they are done too (gg build forces
+  /// thunks as the models write them).
+  bool open_ended = false;
 };
 
 class Coordinator {
@@ -59,6 +63,11 @@ class Coordinator {
   /// names it and carries its command line, exit status and stderr.
   Result<std::vector<ReductionOutput>> Force(const std::vector<Name>& targets);
   const ForceStats& stats() const { return stats_; }
+  /// With options.open_ended: more targets for a running Force(), from any
+  /// thread. Their outputs are recorded as reductions, not returned.
+  void AddTargets(const std::vector<Name>& targets);
+  /// No more AddTargets(): Force() returns once every target is done.
+  void EndTargets();
 
  private:
   struct Node;
@@ -112,6 +121,8 @@ class Coordinator {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<uint64_t, ExecResult>> completions_;
+  std::vector<Name> added_;  // from AddTargets, not yet taken by Force
+  bool targets_ended_ = false;
 };
 
 }  // namespace gg

@@ -1,9 +1,11 @@
 #include "core/local_store.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -374,6 +376,74 @@ Result<std::string> LocalStore::MaterializeTree(const Name& tree_name) {
   if (!published.ok() || !*published) RemoveTree(tmp);
   if (!published.ok()) return published.status().Prefix("materializing tree " + tree_name.str());
   return final_dir;
+}
+
+namespace {
+
+// True if a scratch entry's name carries the pid of a live process:
+// "<kind>.<pid>.<thread>.<n>" (UniqueSuffix) or "<file>.tmp.<pid>...".
+bool OwnerAlive(const std::string& entry) {
+  size_t pos = entry.find(".tmp.");
+  pos = pos == std::string::npos ? entry.find('.') : pos + 4;
+  if (pos == std::string::npos) return false;
+  long pid = std::strtol(entry.c_str() + pos + 1, nullptr, 10);
+  return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+}  // namespace
+
+Result<std::vector<LocalStore::ObjectInfo>> LocalStore::ListObjects() const {
+  GG_ASSIGN_OR_RETURN(auto entries, ListDirectory(dir_ + "/blobs"));
+  std::vector<ObjectInfo> out;
+  for (const auto& e : entries) {
+    if (e.find(".tmp.") != std::string::npos) continue;
+    auto name = Name::Parse(e);
+    if (!name.ok()) continue;
+    ObjectInfo info{*name, 0, 0};
+    for (const char* sub : {"/blobs/", "/blobs-x/"}) {
+      struct stat st {};
+      if (stat((dir_ + sub + e).c_str(), &st) != 0) continue;
+      info.bytes += static_cast<uint64_t>(st.st_size);
+      info.last_use = std::max<int64_t>({info.last_use, st.st_atim.tv_sec, st.st_mtim.tv_sec});
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<uint64_t> LocalStore::RemoveObject(const Name& name) {
+  const std::string n = name.object().str();
+  std::string tree = dir_ + "/trees/" + n;
+  std::string away = TempDir() + "/gc." + UniqueSuffix();
+  if (rename(tree.c_str(), away.c_str()) == 0) {
+    GG_RETURN_IF_ERROR(RemoveTree(away));
+  } else if (errno != ENOENT) {
+    return Status::FromErrno("cannot remove the materialized tree " + tree, errno);
+  }
+  uint64_t freed = 0;
+  for (const char* sub : {"/blobs-x/", "/blobs/"}) {
+    std::string p = dir_ + sub + n;
+    struct stat st {};
+    if (stat(p.c_str(), &st) != 0) continue;
+    if (unlink(p.c_str()) != 0 && errno != ENOENT) return Status::FromErrno("cannot remove " + p, errno);
+    freed += static_cast<uint64_t>(st.st_size);
+  }
+  return freed;
+}
+
+Result<size_t> LocalStore::RemoveStaleScratch() {
+  size_t removed = 0;
+  for (const char* sub : {"/blobs", "/blobs-x", "/trees", "/tmp"}) {
+    GG_ASSIGN_OR_RETURN(auto entries, ListDirectory(dir_ + sub));
+    bool scratch_dir = std::string(sub) == "/tmp";
+    for (const auto& e : entries) {
+      if (!scratch_dir && e.find(".tmp.") == std::string::npos) continue;
+      if (OwnerAlive(e)) continue;
+      GG_RETURN_IF_ERROR(RemoveTree(dir_ + sub + "/" + e));
+      removed++;
+    }
+  }
+  return removed;
 }
 
 }  // namespace gg

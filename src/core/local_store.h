@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/hash_cache.h"
 #include "core/reduction.h"
@@ -58,6 +59,23 @@ class LocalStore {
   Status CopyOut(const Name& name, const std::string& path, bool executable);
   /// Path of a read-only directory holding the tree, built once per store.
   Result<std::string> MaterializeTree(const Name& tree);
+
+  /// An object as `gg gc` sees it.
+  struct ObjectInfo {
+    Name name;
+    uint64_t bytes = 0;    ///< on disk: the blob and its executable copy
+    int64_t last_use = 0;  ///< seconds since the epoch: latest access or write of either
+  };
+  /// Every object in the store (not writers' temporary files).
+  Result<std::vector<ObjectInfo>> ListObjects() const;
+  /// Removes an object: its materialized tree (renamed away first, then
+  /// deleted), its executable copy, then the blob. A reader that opened it
+  /// keeps it; a new one finds it missing, never partial. Returns the bytes
+  /// freed.
+  Result<uint64_t> RemoveObject(const Name& name);
+  /// Removes scratch files (tmp/, temporary names in blobs/...) whose
+  /// writer is no longer running; returns how many.
+  Result<size_t> RemoveStaleScratch();
 
   ReductionStore& reductions() { return reductions_; }
   HashCache& hash_cache() { return hash_cache_; }

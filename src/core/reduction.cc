@@ -79,4 +79,14 @@ Status ReductionStore::Remove(const Name& thunk) const {
   return Status::Ok();
 }
 
+Result<std::vector<Name>> ReductionStore::List() const {
+  GG_ASSIGN_OR_RETURN(auto entries, ListDirectory(dir_));
+  std::vector<Name> out;
+  for (const auto& e : entries) {
+    if (e.find(".tmp.") != std::string::npos) continue;
+    if (auto n = Name::Parse(e); n.ok()) out.push_back(*n);
+  }
+  return out;
+}
+
 }  // namespace gg

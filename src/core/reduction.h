@@ -36,6 +36,8 @@ class ReductionStore {
   Result<std::optional<Reduction>> Get(const Name& thunk) const;
   Status Put(const Name& thunk, const Reduction& r) const;
   Status Remove(const Name& thunk) const;
+  /// The thunks that have a record (not writers' temporary files).
+  Result<std::vector<Name>> List() const;
   const std::string& dir() const { return dir_; }
 
  private:

@@ -3,18 +3,23 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "core/path_util.h"
+#include "models/model_server.h"
 #include "models/session.h"
 #include "models/toolchain.h"
 
@@ -33,6 +38,71 @@ bool Bind(const std::string& from, const std::string& to) {
     return false;
   }
   return true;
+}
+
+// Calls `on_thunk` for each whole line appended to the session's log of
+// thunks ("NAME\tPATH") since the last call; `offset` is where it stopped.
+void ReadNewThunks(const std::string& log, off_t* offset, const std::function<void(const Name&)>& on_thunk) {
+  int fd = open(log.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string text;
+  char buf[65536];
+  ssize_t n;
+  while ((n = pread(fd, buf, sizeof buf, *offset + static_cast<off_t>(text.size()))) > 0) text.append(buf, n);
+  close(fd);
+  size_t end = text.rfind('\n');
+  if (end == std::string::npos) return;  // a line still being written
+  *offset += static_cast<off_t>(end + 1);
+  std::istringstream in(text.substr(0, end + 1));
+  for (std::string line; std::getline(in, line);) {
+    auto name = Name::Parse(line.substr(0, line.find('\t')));
+    if (name.ok()) on_thunk(*name);
+  }
+}
+
+// The model servers' listening socket, in a private directory of its own
+// (a unix socket path must be short; the store's may not be).
+struct ServerSocket {
+  std::string dir, path;
+  int fd = -1;
+  ~ServerSocket() {
+    if (fd >= 0) close(fd);
+    if (!dir.empty()) (void)RemoveTree(dir);
+  }
+};
+
+Status Listen(ServerSocket* sock) {
+  const char* tmp = getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/gg-model.XXXXXX";
+  if (!mkdtemp(tmpl.data())) return Status::FromErrno("mkdtemp " + tmpl, errno);
+  sock->dir = tmpl;
+  sock->path = tmpl + "/sock";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (sock->path.size() >= sizeof addr.sun_path) {
+    return Status::Invalid("socket path " + sock->path + " is too long: set TMPDIR to a shorter directory");
+  }
+  std::strcpy(addr.sun_path, sock->path.c_str());
+  sock->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock->fd < 0) return Status::FromErrno("socket", errno);
+  if (bind(sock->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return Status::FromErrno("bind " + sock->path, errno);
+  }
+  if (listen(sock->fd, 256) != 0) return Status::FromErrno("listen " + sock->path, errno);
+  return Status::Ok();
+}
+
+// Starts one model server on the listening socket (as its fd 3).
+Result<pid_t> StartServer(const std::string& exe, const std::string& session_dir, int listen_fd) {
+  pid_t pid = fork();
+  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid == 0) {
+    if (dup2(listen_fd, 3) < 0) _exit(126);
+    execl(exe.c_str(), exe.c_str(), session_dir.c_str(), static_cast<char*>(nullptr));
+    std::fprintf(stderr, "gg infer: cannot run %s: %s\n", exe.c_str(), std::strerror(errno));
+    _exit(127);
+  }
+  return pid;
 }
 
 }  // namespace
@@ -101,9 +171,45 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + "/config", config.Serialize()));
   GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + "/toolchain", tc.Serialize()));
   std::string model = RealPath(options.model_exe);
+  std::string server_exe = DirName(options.model_exe) + "/gg-model-server";
+  if (access(server_exe.c_str(), X_OK) != 0) {
+    return Status::NotFound("gg-model-server not found at " + server_exe + " (built beside gg-model)");
+  }
+  // gg-model runs the real tools without asking a server when it is called
+  // by a real tool (gcc's own `as`): the table it reads for that.
+  std::string real_tools;
+  for (const auto& [path, kr] : config.tools) {
+    real_tools += path + "\t" + kr.second + "\t" + (Toolchain::IsClang(kr.first) ? tc.clang_resource_dir : "") + "\n";
+  }
+  GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + kRealToolsFile, real_tools));
+  ServerSocket sock;
+  GG_RETURN_IF_ERROR(Listen(&sock));
+  int servers = options.model_servers > 0 ? options.model_servers
+                                          : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  std::vector<pid_t> server_pids;
+  auto stop_servers = [&] {
+    // Wakes every accept(): each server then exits.
+    shutdown(sock.fd, SHUT_RDWR);
+    for (pid_t p : server_pids) {
+      while (waitpid(p, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    server_pids.clear();
+  };
+  for (int i = 0; i < servers; ++i) {
+    auto pid = StartServer(server_exe, session_dir, sock.fd);
+    if (!pid.ok()) {
+      stop_servers();
+      return pid.status();
+    }
+    server_pids.push_back(*pid);
+  }
 
   pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid < 0) {
+    stop_servers();
+    return Status::FromErrno("fork", errno);
+  }
   if (pid == 0) {
     if (unshare(CLONE_NEWNS) != 0) {
       std::fprintf(stderr, "gg infer: unshare(CLONE_NEWNS): %s (needs root or a user namespace)\n",
@@ -124,6 +230,7 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     }
     if (options.in_namespace && !options.in_namespace()) _exit(126);
     setenv(kSessionEnv, session_dir.c_str(), 1);
+    setenv(kSocketEnv, sock.path.c_str(), 1);
     setenv(kGgExeEnv, options.gg_exe.c_str(), 1);
     setenv("GG_DIR", config.store_dir.c_str(), 1);
     if (!shell.empty()) {
@@ -138,8 +245,26 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     std::fprintf(stderr, "gg infer: cannot run %s: %s\n", argv[0], std::strerror(errno));
     _exit(127);
   }
+  // Hands each placeholder's target to the caller as the models write it.
+  std::atomic<bool> build_done{false};
+  off_t log_offset = 0;
+  std::thread tail;
+  if (options.on_thunk) {
+    tail = std::thread([&] {
+      while (!build_done.load()) {
+        ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  stop_servers();
+  if (tail.joinable()) {
+    build_done = true;
+    tail.join();
+    ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
   }
   InferResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

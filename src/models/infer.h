@@ -15,7 +15,11 @@ struct InferOptions {
   std::vector<std::string> command;  ///< the build command, run with execvp
   std::vector<std::string> roots;    ///< project roots besides the cwd
   std::string gg_exe;                ///< the gg binary (models call `gg force`)
-  std::string model_exe;             ///< gg-model
+  std::string model_exe;             ///< gg-model (gg-model-server beside it)
+  int model_servers = 0;             ///< model server processes; 0: one per core, at least 2
+  /// Called (from another thread) with each placeholder's target as the
+  /// models write it, so the caller can start forcing during the build.
+  std::function<void(const Name& target)> on_thunk;
   bool refresh_toolchain = false;
   bool canonical_paths = false;      ///< see canonical_paths.h
   /// Run in the build's mount namespace just before the command starts (in

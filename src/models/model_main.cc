@@ -1,155 +1,170 @@
 // gg-model: stands in for gcc, g++, cc, c++, ar, ranlib, strip, as, ld (and
 // /bin/sh) while `gg infer` runs a build. `gg infer` bind-mounts this binary
-// over each real tool in a private mount namespace; the tool it stands for is
-// found from /proc/self/exe (the overlaid path) in the session's config.
-#include <dirent.h>
+// over each real tool in a private mount namespace. It is a small static
+// client: it hands the command (argv, cwd, environment, and which tool ran,
+// from /proc/self/exe) to the session's model server (model_server.h) and
+// does what the reply says: nothing (modelled: the server wrote the thunk
+// and placeholders), or run the real tool after forcing placeholders.
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "core/local_store.h"
-#include "core/placeholder.h"
-#include "models/gcc_command.h"
+#include "models/model_protocol.h"
+#include "models/model_server.h"
 #include "models/session.h"
-#include "models/tool_models.h"
+
+extern char** environ;
 
 namespace {
 
-using namespace gg;
 using namespace gg::models;
 
-[[noreturn]] void ExecReal(const std::string& real, char** argv) {
-  setenv(kPassthroughEnv, "1", 1);
-  execv(real.c_str(), argv);
-  std::fprintf(stderr, "gg-model: cannot run %s: %s\n", real.c_str(), std::strerror(errno));
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "gg-model: %s\n", what.c_str());
   _exit(127);
 }
 
-// The real clang, run from its bind-mounted copy, would look for its headers
-// beside that copy (it finds its resource dir from /proc/self/exe): name the
-// real one.
-[[noreturn]] void ExecRealClang(const Session& s, const std::string& real, char** argv) {
+// The real tool for an overlaid path, and clang's resource dir (the real
+// clang, run from its bind-mounted copy, would look for its headers beside
+// the copy), from the session's table.
+struct RealTool {
+  std::string path, resource_dir;
+};
+
+RealTool FindReal(const std::string& exe) {
+  const char* dir = getenv(kSessionEnv);
+  if (!dir) Die(std::string("not started by gg infer (no $") + kSessionEnv + ")");
+  std::string table_path = std::string(dir) + kRealToolsFile;
+  FILE* f = std::fopen(table_path.c_str(), "re");
+  if (!f) Die("cannot read " + table_path + ": " + std::strerror(errno));
+  char* line = nullptr;
+  size_t cap = 0;
+  RealTool found;
+  while (getline(&line, &cap, f) > 0) {
+    std::string l = line;
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    size_t t1 = l.find('\t'), t2 = l.find('\t', t1 + 1);
+    if (t1 == std::string::npos || t2 == std::string::npos || l.compare(0, t1, exe) != 0 || t1 != exe.size()) continue;
+    found = {l.substr(t1 + 1, t2 - t1 - 1), l.substr(t2 + 1)};
+    break;
+  }
+  free(line);
+  std::fclose(f);
+  if (found.path.empty()) Die(exe + " is not a tool of this session");
+  return found;
+}
+
+[[noreturn]] void ExecReal(const RealTool& real, char** argv) {
+  setenv(kPassthroughEnv, "1", 1);
   std::vector<char*> args;
   for (char** a = argv; *a; ++a) args.push_back(*a);
-  std::string flag = "-resource-dir", dir = s.toolchain.clang_resource_dir;
+  std::string flag = "-resource-dir", dir = real.resource_dir;
   if (!dir.empty()) {
     args.push_back(flag.data());
     args.push_back(dir.data());
   }
   args.push_back(nullptr);
-  ExecReal(real, args.data());
+  execv(real.path.c_str(), args.data());
+  Die("cannot run " + real.path + ": " + std::strerror(errno));
+}
+
+// `gg force` on placeholder files, keeping the build's stdout clean.
+void Force(const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  const char* gg = getenv(kGgExeEnv);
+  if (!gg) Die(std::string("no $") + kGgExeEnv);
+  std::vector<std::string> argv = {gg, "force"};
+  argv.insert(argv.end(), paths.begin(), paths.end());
+  pid_t pid = fork();
+  if (pid < 0) Die(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    dup2(2, 1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(gg, args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    Die("gg force of " + paths[0] + (paths.size() > 1 ? " and others" : "") + " failed");
+  }
+}
+
+ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char** argv) {
+  const char* socket_path = getenv(kSocketEnv);
+  if (!socket_path) Die(std::string("not started by gg infer (no $") + kSocketEnv + ")");
+  ModelRequest req;
+  req.kind = kind;
+  req.exe = exe;
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) Die(std::string("getcwd: ") + std::strerror(errno));
+  req.cwd = cwd;
+  req.argv.assign(argv, argv + argc);
+  for (char** e = environ; *e; ++e) req.env.push_back(*e);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (std::strlen(socket_path) >= sizeof addr.sun_path) Die(std::string("socket path too long: ") + socket_path);
+  std::strcpy(addr.sun_path, socket_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    Die(std::string("cannot reach the model server at ") + socket_path + ": " + std::strerror(errno) +
+        " (did gg infer stop?)");
+  }
+  if (!WriteFrame(fd, Encode(req))) Die("the model server closed the connection");
+  auto frame = ReadFrame(fd);
+  close(fd);
+  auto reply = frame ? DecodeReply(*frame) : std::nullopt;
+  if (!reply) Die("no answer from the model server (see gg's messages above)");
+  if (reply->kind == ModelReply::Kind::kError) Die(reply->message);
+  return *reply;
 }
 
 // /bin/sh: a placeholder run as a program (`./prog` of a program the build
-// just linked) is forced first, then run; everything else goes straight to
-// the real shell.
-[[noreturn]] void Shell(int argc, char** argv) {
+// just linked) is forced first, with the libraries beside it, then run;
+// everything else goes straight to the real shell.
+[[noreturn]] void Shell(const std::string& exe, int argc, char** argv) {
   const char* real = getenv(kRealShellEnv);
-  if (!real) _exit(127);
-  if (argc >= 2 && argv[1][0] != '-' && getenv(kGgExeEnv)) {
+  if (!real) Die(std::string("no $") + kRealShellEnv);
+  if (argc >= 2 && argv[1][0] != '-') {
     int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
     char buf[40];
     ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
     if (fd >= 0) close(fd);
     if (n > 0 && std::string_view(buf, n).starts_with("#!/bin/sh\n# gg-placeholder ")) {
-      // The program and what it may load beside it (shared libraries in
-      // its directory or in libtool's .libs) become real first.
-      std::string prog = argv[1];
-      std::string dir = prog.find('/') == std::string::npos ? "." : prog.substr(0, prog.rfind('/'));
-      std::vector<std::string> candidates = {prog};
-      for (const auto& d : {dir, dir + "/.libs"}) {
-        if (DIR* dp = opendir(d.c_str())) {
-          while (dirent* e = readdir(dp)) {
-            std::string entry = e->d_name;
-            if (entry.find(".so") != std::string::npos) candidates.push_back(d + "/" + entry);
-          }
-          closedir(dp);
-        }
-      }
-      if (Status s = ForcePlaceholders(getenv(kGgExeEnv), FindPlaceholders(candidates)); !s.ok()) {
-        std::fprintf(stderr, "gg-model: %s\n", s.message().c_str());
-        _exit(127);
-      }
+      Force(Ask(ModelRequest::Kind::kShell, exe, argc, argv).force);
       execv(argv[1], argv + 1);
-      std::fprintf(stderr, "gg-model: cannot run %s: %s\n", argv[1], std::strerror(errno));
-      _exit(127);
+      Die(std::string("cannot run ") + argv[1] + ": " + std::strerror(errno));
     }
   }
   execv(real, argv);
-  _exit(127);
+  Die(std::string("cannot run ") + real + ": " + std::strerror(errno));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[n > 0 ? n : 0] = '\0';
-  if (const char* sh = getenv(kShellEnv); sh && std::strcmp(sh, exe) == 0) Shell(argc, argv);
-
-  const char* dir = getenv(kSessionEnv);
-  if (!dir) {
-    std::fprintf(stderr, "gg-model: not started by gg infer (no $%s)\n", kSessionEnv);
-    return 127;
-  }
-  auto session = Session::Load(dir);
-  if (!session.ok()) {
-    std::fprintf(stderr, "gg-model: %s\n", session.status().message().c_str());
-    return 127;
-  }
-  auto it = session->config.tools.find(exe);
-  if (it == session->config.tools.end()) {
-    std::fprintf(stderr, "gg-model: %s is not a tool of this session\n", exe);
-    return 127;
-  }
-  auto [kind, real] = it->second;
-  if (Toolchain::IsClang(kind)) {
-    // clang and clang++ are one file; the name it was called by decides.
-    std::string called = argv[0];
-    called = called.substr(called.rfind('/') + 1);
-    kind = called.find("++") != std::string::npos ? "clangxx" : "clang";
-  }
-  if (getenv(kPassthroughEnv)) {
-    if (Toolchain::IsClang(kind)) ExecRealClang(*session, real, argv);
-    ExecReal(real, argv);
-  }
-
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::string reason = "no model for " + kind;
-  auto store = LocalStore::Open(session->config.store_dir);
-  if (store.ok()) {
-    Result<ModelResult> r = ModelResult{reason, {}};
-    if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store->get(), *session, kind, args, argv[0]);
-    else if (kind == "ar") r = ModelAr(store->get(), *session, args);
-    else if (kind == "ranlib" || kind == "strip") r = ModelInPlace(store->get(), *session, kind, args);
-    if (r.ok() && r->local_reason.empty()) return 0;
-    reason = r.ok() ? r->local_reason : r.status().message();
-  } else {
-    reason = store.status().message();
-  }
-  // Run it for real, after forcing any placeholder it names.
-  std::vector<std::string> command(argv, argv + argc);
-  if ((kind == "cc" || kind == "cxx") && ParseGccCommand(args).query) {
-    session->LogQuery(kind + ": " + reason, command);
-  } else {
-    session->LogLocal(kind + ": " + reason, command);
-  }
-  std::vector<std::string> candidates;
-  for (const auto& a : args) {
-    if (!a.empty() && a[0] != '-') candidates.push_back(a);
-    else if (a.starts_with("-o") && a.size() > 2) candidates.push_back(a.substr(2));
-  }
-  auto placeholders = FindPlaceholders(candidates);
-  if (Status s = ForcePlaceholders(session->config.gg_exe, placeholders); !s.ok()) {
-    std::fprintf(stderr, "gg-model: %s\n", s.message().c_str());
-    return 1;
-  }
-  if (Toolchain::IsClang(kind)) ExecRealClang(*session, real, argv);
-  ExecReal(real, argv);
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = '\0';
+  const std::string exe = buf;
+  if (const char* sh = getenv(kShellEnv); sh && exe == sh) Shell(exe, argc, argv);
+  // The real tools' own calls (gcc running as, ld) pass straight through.
+  if (getenv(kPassthroughEnv)) ExecReal(FindReal(exe), argv);
+  ModelReply reply = Ask(ModelRequest::Kind::kTool, exe, argc, argv);
+  if (reply.kind == ModelReply::Kind::kModelled) return 0;
+  Force(reply.force);
+  ExecReal(FindReal(exe), argv);
 }

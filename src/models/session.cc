@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -105,29 +104,6 @@ std::vector<std::string> FindPlaceholders(const std::vector<std::string>& candid
     if (p.ok() && p->has_value()) out.push_back(c);
   }
   return out;
-}
-
-Status ForcePlaceholders(const std::string& gg_exe, const std::vector<std::string>& paths) {
-  if (paths.empty()) return Status::Ok();
-  std::vector<std::string> argv = {gg_exe, "force"};
-  argv.insert(argv.end(), paths.begin(), paths.end());
-  pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
-  if (pid == 0) {
-    dup2(2, 1);  // keep the build's stdout clean
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(gg_exe.c_str(), args.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::Failed("gg force of " + paths[0] + (paths.size() > 1 ? " and others" : "") + " failed");
-  }
-  return Status::Ok();
 }
 
 }  // namespace gg::models

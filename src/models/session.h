@@ -51,9 +51,6 @@ struct Session {
   std::string RealTool(const std::string& kind) const;
 };
 
-/// `gg force` on placeholder files (nothing to do when none are given).
-Status ForcePlaceholders(const std::string& gg_exe, const std::vector<std::string>& paths);
-
 /// Among `candidates` (paths as written, relative to the cwd), the ones that
 /// are placeholders.
 std::vector<std::string> FindPlaceholders(const std::vector<std::string>& candidates);

@@ -1,0 +1,51 @@
+// What gg-model (the small client overlaid on each tool) and the model
+// server (`gg-model-server`, started by `gg infer`) say to each other over
+// the session's unix socket: one request and one reply per connection.
+// The server keeps the session, toolchain, store and view cache in memory,
+// so a model call costs a connect and a few ms of work, not a process start
+// that loads them again. See docs/models.md.
+//
+// Framing: a u32 length (host order: both ends run on one machine), then
+// fields: a u8 kind, then strings (u32 length + bytes) and string lists
+// (u32 count + strings). Depends on nothing but the C++ library, because
+// gg-model is linked statically and must start in well under a millisecond.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gg::models {
+
+struct ModelRequest {
+  enum class Kind : uint8_t { kTool = 1, kShell = 2 };
+  Kind kind = Kind::kTool;
+  std::string exe;                ///< the overlaid path that ran (/proc/self/exe)
+  std::string cwd;
+  std::vector<std::string> argv;  ///< argv[0] as called
+  std::vector<std::string> env;   ///< "NAME=value", the caller's whole environment
+};
+
+struct ModelReply {
+  enum class Kind : uint8_t { kModelled = 1, kLocal = 2, kError = 3 };
+  Kind kind = Kind::kError;
+  /// kLocal: placeholders to force (`gg force`) before the real tool runs,
+  /// as the command names them; kShell: the program and libraries to force.
+  std::vector<std::string> force;
+  std::string message;  ///< kError: what went wrong; kLocal: why not modelled
+};
+
+std::string Encode(const ModelRequest& r);
+std::string Encode(const ModelReply& r);
+/// nullopt when the bytes are not one whole, well-formed message.
+std::optional<ModelRequest> DecodeRequest(std::string_view frame);
+std::optional<ModelReply> DecodeReply(std::string_view frame);
+
+/// Writes `payload` with its length in front; false on a write error.
+bool WriteFrame(int fd, const std::string& payload);
+/// Reads one frame (at most `max` bytes); nullopt on EOF, error or too large.
+std::optional<std::string> ReadFrame(int fd, size_t max = 64 << 20);
+
+}  // namespace gg::models
