@@ -121,14 +121,29 @@ bool Matches(Model model, const FrameResult& r, const std::string& find) {
   return !find.empty() && Lower(r.text).find(Lower(find)) != std::string::npos;
 }
 
-/// Whether an OCR'd word is part of what was asked for: it contains one of
-/// the query's words (so the crop covers the whole match).
-bool HasQueryWord(const std::string& label, const std::string& find) {
-  std::istringstream words(Lower(find));
-  for (std::string w; words >> w;) {
-    if (Lower(label).find(w) != std::string::npos) return true;
+/// The boxes of the words that make up each match of `find` in the OCR'd
+/// text: the shortest runs of consecutive words whose joined text contains
+/// it. (Taking every word that shares a letter with the query would stretch
+/// the crop over the whole frame.)
+std::vector<bool> QueryWords(const std::vector<Box>& boxes, const std::string& find) {
+  std::vector<bool> used(boxes.size(), false);
+  const std::string query = Lower(find);
+  auto joined = [&](size_t i, size_t j) {
+    std::string s;
+    for (size_t k = i; k <= j; ++k) s += (k > i ? " " : "") + Lower(boxes[k].label);
+    return s;
+  };
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    for (size_t j = i; j < boxes.size(); ++j) {
+      if (joined(i, j).find(query) == std::string::npos) continue;
+      // Shortest: dropping the first word loses the match.
+      if (j == i || joined(i + 1, j).find(query) == std::string::npos) {
+        for (size_t k = i; k <= j; ++k) used[k] = true;
+      }
+      break;
+    }
   }
-  return false;
+  return used;
 }
 
 /// recognize and followup: one line per frame.
@@ -148,17 +163,23 @@ int RecognizeFrames(int argc, char** argv, bool followup) {
     if (!recognizer->Run(frame, View{}, &r, &error)) return Fail("frame " + std::to_string(r.frame) + ": " + error);
     if (followup) {
       // A closer look: the matching boxes' surroundings, scaled up.
-      int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
+      int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1, height = 0;
       if (!Matches(model, r, o.find)) continue;  // nothing to look closer at in this frame
-      for (const auto& b : r.boxes) {
-        if (model == Model::kOcr && !HasQueryWord(b.label, o.find)) continue;
+      std::vector<bool> words = model == Model::kOcr ? QueryWords(r.boxes, o.find) : std::vector<bool>(r.boxes.size(), true);
+      for (size_t i = 0; i < r.boxes.size(); ++i) {
+        if (!words[i]) continue;
+        const Box& b = r.boxes[i];
         x0 = std::min(x0, b.x), y0 = std::min(y0, b.y);
         x1 = std::max(x1, b.x + b.w), y1 = std::max(y1, b.y + b.h);
+        height = std::max(height, b.h);
       }
-      if (x1 < 0) continue;
+      if (x1 < 0) continue;  // no box to look at
+      // OCR: small text scaled up to ~48 px high (Tesseract reads that best;
+      // larger text is only cropped); detectors: 2x.
       constexpr int kMargin = 12;
+      double scale = model == Model::kOcr ? std::clamp(48.0 / std::max(height, 1), 1.0, 4.0) : 2.0;
       View v{std::max(0, x0 - kMargin), std::max(0, y0 - kMargin), x1 - x0 + 2 * kMargin, y1 - y0 + 2 * kMargin,
-             model == Model::kOcr ? 3.0 : 2.0};
+             scale};
       FrameResult closer;
       closer.frame = r.frame;
       closer.time = r.time;

@@ -196,7 +196,11 @@ int Main(int argc, char** argv) {
   if (a.sequential) return Sequential(a, *video, program);
 
   auto store = gg::Store::Open();
-  if (!store.ok()) store = gg::Store::Init(".gg");
+  if (!store.ok()) {
+    // None yet: $GG_DIR or ./.gg, made absolute (the sandbox wants clean absolute paths).
+    const char* dir = std::getenv("GG_DIR");
+    store = gg::Store::Init(std::filesystem::absolute(dir && *dir ? dir : ".gg").lexically_normal().string());
+  }
   if (!store.ok()) return Fail(store.status().ToString());
 
   // The programs and the model, stored once and shared by every thunk.
