@@ -44,9 +44,10 @@ def main():
                         "yuv420p", clip], check=True)
 
         def run(label, *args):
-            store = os.path.join(d, label, ".gg")
+            work = os.path.join(d, label.replace(" ", "_").replace("/", "_"))
+            store = os.path.join(work, ".gg")
             os.makedirs(store)
-            out = os.path.join(d, label, "out.jsonl")
+            out = os.path.join(work, "out.jsonl")
             start = time.monotonic()
             p = subprocess.run([RUN, clip, "-o", out, *args], env=dict(env, GG_DIR=store), capture_output=True,
                                text=True)
@@ -64,14 +65,15 @@ def main():
         runs = {}
         for label, args in (("gg -j 1", ["-j", "1"]), ("gg -j 2", ["-j", "2"])) + tuple(
                 (f"gg --engine {e}", ["--engine", e]) for e in a.engine):
-            runs[label] = run(label.replace(" ", "_"), *args)
+            runs[label] = run(label, *args)
             if runs[label][1] != ref:
                 sys.exit(f"{label}: the results differ from the sequential run")
         j1, j2 = runs["gg -j 1"][0], runs["gg -j 2"][0]
         overhead = (j1 - seq) / a.frames
         print(f"gg -j 2 vs sequential: {seq / j2:.2f}x; gg -j 1 vs sequential: {seq / j1:.2f}x")
         print(f"per-frame overhead (gg -j 1 - sequential) / frames: {overhead * 1000:.0f} ms "
-              f"(recognition itself: {seq / a.frames * 1000:.0f} ms/frame)")
+              f"(recognition itself: {seq / a.frames * 1000:.0f} ms/frame; the overhead includes loading the "
+              f"model once per thunk, which the sequential loop does once in all)")
         per = seq / a.frames
         print(f"at 1,000 workers (one frame per thunk, the overhead paid on each worker in parallel): "
               f"1,000,000 frames = 1,000 per worker = {1000 * (per + overhead) / 60:.1f} min, of which "

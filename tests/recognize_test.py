@@ -153,7 +153,7 @@ class RecognizeTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("eng.traineddata", p.stderr)
         self.assertIn("model", p.stderr)
-        self.assertRegex(p.stderr, r"frames \d+,\d+,\d+,\d+ not recognized")  # which frames failed
+        self.assertRegex(p.stderr, r"frame \d+ not recognized: the model failed to load")  # which frame failed
         self.assertFalse(os.path.exists(os.path.join(self.work, "x.jsonl")))
 
     def test_a_frame_that_is_not_an_image_is_named(self):

@@ -154,7 +154,11 @@ int RecognizeFrames(int argc, char** argv, bool followup) {
   if (!ParseOptions(argc, argv, &o, &error)) return Fail(error + "\n" + kUsage);
   if (!ParseModel(o.model_name, &model)) return Fail("unknown model '" + o.model_name + "' (ocr, faces, people)");
   auto recognizer = Recognizer::Create(model, o.model_file, &error);
-  if (!recognizer) return Fail("the model failed to load: " + error);
+  if (!recognizer) {
+    std::string frames;
+    for (const auto& frame : o.rest) frames += (frames.empty() ? "" : ",") + std::to_string(FrameNumber(frame));
+    return Fail((o.rest.size() == 1 ? "frame " : "frames ") + frames + " not recognized: the model failed to load: " + error);
+  }
   std::string out;
   for (const auto& frame : o.rest) {
     FrameResult r;

@@ -31,6 +31,10 @@ constexpr char kUsage[] =
     "(cropped, scaled up) at the frames that match: OCR text containing TEXT, or any\n"
     "detection for faces/people. Writes one JSON line per frame, sorted. --sequential\n"
     "runs the same programs one after another without gg, for comparison.\n"
+    "Models: ocr (default; --model-file defaults to Tesseract's eng.traineddata), faces\n"
+    "(OpenCV's haarcascade_frontalface_default.xml), people (OpenCV's HOG, no file).\n"
+    "-j N runs N thunks at once (default: one per core); --engine takes local[=N] only.\n"
+    "Progress goes to stderr when it is a terminal. See apps/recognize/README.md.\n"
     "The store is $GG_DIR, else the nearest .gg, else ./.gg (created).\n";
 
 int Fail(const std::string& msg) {
@@ -124,31 +128,50 @@ struct Args {
   std::vector<std::string> engines;
 };
 
-bool Parse(int argc, char** argv, Args* a) {
+/// The arguments; "" or what is wrong with them.
+std::string Parse(int argc, char** argv, Args* a) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    auto count = [&](long* n) {
+      const char* v = next();
+      char* end = nullptr;
+      *n = v ? std::strtol(v, &end, 10) : 0;
+      return v && *end == '\0' && *n > 0;
+    };
     const char* v = nullptr;
-    if (s == "-o" && (v = next())) a->out = v;
-    else if (s == "--model" && (v = next())) a->model = v;
-    else if (s == "--model-file" && (v = next())) a->model_file = v;
-    else if (s == "--find" && (v = next())) a->find = v;
-    else if (s == "--trace" && (v = next())) a->trace = v;
-    else if (s == "--storage" && (v = next())) a->storage = v;
-    else if (s == "--engine" && (v = next())) a->engines.push_back(v);
-    else if (s == "--frames-per-thunk" && (v = next())) a->per_thunk = std::atol(v);
-    else if (s == "--frames-per-decode" && (v = next())) a->per_decode = std::atol(v);
-    else if (s == "-j" && (v = next())) a->jobs = std::atoi(v);
+    long n = 0;
+    bool ok = true;
+    if (s == "-o") ok = (v = next()) && (a->out = v, true);
+    else if (s == "--model") ok = (v = next()) && (a->model = v, true);
+    else if (s == "--model-file") ok = (v = next()) && (a->model_file = v, true);
+    else if (s == "--find") ok = (v = next()) && (a->find = v, true);
+    else if (s == "--trace") ok = (v = next()) && (a->trace = v, true);
+    else if (s == "--storage") ok = (v = next()) && (a->storage = v, true);
+    else if (s == "--engine") ok = (v = next()) && (a->engines.push_back(v), true);
+    else if (s == "--frames-per-thunk") ok = count(&a->per_thunk);
+    else if (s == "--frames-per-decode") ok = count(&a->per_decode);
+    else if (s == "-j") ok = count(&n) && (a->jobs = static_cast<int>(n), true);
     else if (s == "--sequential") a->sequential = true;
     else if (s.rfind("-", 0) != 0 && a->video.empty()) a->video = s;
-    else return false;
+    else return s.rfind("-", 0) == 0 ? "unknown option " + s : "more than one VIDEO: " + s;
+    if (!ok) return s + " needs " + (s.rfind("--frames", 0) == 0 || s == "-j" ? "a positive number" : "a value");
   }
+  if (a->video.empty()) return "no VIDEO given";
+  if (a->out.empty()) return "no -o RESULTS.jsonl given";
+  if (a->model != "ocr" && a->model != "faces" && a->model != "people") {
+    return "unknown model '" + a->model + "' (ocr, faces or people)";
+  }
+  if (a->find.find_first_of("\t\n") != std::string::npos) return "--find TEXT may not hold a tab or a newline";
   if (a->model_file.empty()) {
     if (a->model == "ocr") a->model_file = "/usr/share/tesseract-ocr/5/tessdata/eng.traineddata";
     else if (a->model == "faces") a->model_file = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
   }
-  return !a->video.empty() && !a->out.empty() && a->per_thunk > 0 && a->per_decode > 0 &&
-         (a->model == "ocr" || a->model == "faces" || a->model == "people") && a->find.find_first_of("\t\n") == std::string::npos;
+  if (!a->model_file.empty() && !std::filesystem::is_regular_file(a->model_file)) {
+    return "the model file " + a->model_file + " does not exist (" +
+           (a->model == "ocr" ? "apt-get install tesseract-ocr-eng" : "apt-get install opencv-data") + ", or give --model-file)";
+  }
+  return "";
 }
 
 /// The same programs, one after another, without gg: the reference result.
@@ -179,12 +202,14 @@ int Sequential(const Args& a, const Video& v, const std::string& program) {
 
 int Main(int argc, char** argv) {
   Args a;
-  if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
-    std::printf("%s", kUsage);
-    return 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::printf("%s", kUsage);
+      return 0;
+    }
   }
-  if (!Parse(argc, argv, &a)) {
-    std::fprintf(stderr, "%s", kUsage);
+  if (std::string error = Parse(argc, argv, &a); !error.empty()) {
+    std::fprintf(stderr, "recognize: %s\n%s", error.c_str(), kUsage);
     return 2;
   }
   std::string program = std::getenv("GG_RECOGNIZE") ? std::getenv("GG_RECOGNIZE") : Here() + "/gg-recognize";
