@@ -1,0 +1,219 @@
+"""apps/recognize end to end: the real gg, ffmpeg, Tesseract and OpenCV on a
+short testsrc2 clip with the frame number drawn on every frame, so what OCR
+should read is known."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import ggtest
+
+APP = os.path.join(ggtest.ROOT, "apps", "recognize", "run")
+RECOGNIZE = os.path.join(ggtest.BUILD, "apps", "recognize", "recognize")
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+FACES = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+OCR = "/usr/share/tesseract-ocr/5/tessdata/eng.traineddata"
+FRAMES = 40
+
+
+def have_tools():
+    return (all(shutil.which(t) for t in ("ffmpeg", "ffprobe")) and os.path.exists(RECOGNIZE)
+            and all(os.path.exists(f) for f in (FONT, FACES, OCR)))
+
+
+def make_clip(path, frames, size="640x360"):
+    """testsrc2 with "Frame N" drawn large on a white box, 10 fps, H.264."""
+    text = f"drawtext=fontfile={FONT}:text='Frame %{{frame_num}}':fontsize=72:fontcolor=black:" \
+           "box=1:boxcolor=white:boxborderw=60:x=(w-tw)/2:y=(h-th)/2"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=10",
+                    "-frames:v", str(frames), "-vf", text, "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p",
+                    path], check=True)
+
+
+def lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+@unittest.skipUnless(have_tools(), "needs ffmpeg, fonts-dejavu-core, tesseract-ocr-eng, opencv-data and "
+                                   "build/apps/recognize (libtesseract-dev, libopencv-dev)")
+class RecognizeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="gg-recognize-test.")
+        cls.clip = os.path.join(cls.dir, "clip.mp4")
+        make_clip(cls.clip, FRAMES)
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run(["chmod", "-R", "u+w", cls.dir], check=False)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.work = os.path.join(self.dir, self.id().rsplit(".", 1)[-1])
+        os.makedirs(self.work)
+        self.env = dict(os.environ, GG_DIR=os.path.join(self.work, ".gg"), GG_BINARY=ggtest.GG)
+        subprocess.run([ggtest.GG, "init"], cwd=self.work, env=self.env, check=True, capture_output=True)
+
+    def app(self, *args, check=True):
+        p = subprocess.run([APP, *args], cwd=self.work, env=self.env, capture_output=True, text=True, timeout=600)
+        if check:
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p
+
+    def run_gg(self, out, *args, video=None):
+        """The gg pipeline at -j 2; the thunks that ran (from the trace)."""
+        trace = out + ".trace.json"
+        self.app(video or self.clip, "-o", out, "-j", "2", "--frames-per-thunk", "4", "--frames-per-decode", "20",
+                 "--trace", trace, *args)
+        with open(trace) as f:
+            events = json.load(f)
+        events = events["traceEvents"] if isinstance(events, dict) else events
+        return {e["args"]["thunk"] for e in events if e.get("cat") == "running"}
+
+    def sequential(self, out, *args):
+        self.app(self.clip, "-o", out, "--sequential", *args)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def command(self, thunk):
+        """What a thunk runs: gg-recognize's subcommand, or the program."""
+        p = subprocess.run([ggtest.GG, "describe", "--json", thunk], env=self.env, capture_output=True, text=True,
+                           check=True)
+        args = json.loads(p.stdout)["args"]
+        return args[1] if args[0] == "gg-recognize" else args[0]
+
+    def test_ocr_reads_the_frame_numbers_identically_to_a_sequential_run_and_is_memoized(self):
+        out = os.path.join(self.work, "gg.jsonl")
+        ran = self.run_gg(out)
+        kinds = sorted(self.command(t) for t in ran)
+        self.assertEqual(kinds, ["ffmpeg"] * 2 + ["merge"] + ["recognize"] * (FRAMES // 4))
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), self.sequential(os.path.join(self.work, "seq.jsonl")))
+        results = lines(out)
+        self.assertEqual([r["frame"] for r in results], list(range(FRAMES)))
+        self.assertEqual(results[15]["time"], 1.5)
+        right = [r["frame"] for r in results if re.search(rf"\bFrame {r['frame']}\b", r["text"])]
+        self.assertGreaterEqual(len(right), 0.95 * FRAMES, [r["text"] for r in results])
+        self.assertTrue(all(b["label"] and b["w"] > 0 for r in results for b in r["boxes"]))
+
+        self.assertEqual(self.run_gg(out), set(), "a second run forced something")
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), self.sequential(os.path.join(self.work, "seq2.jsonl")))
+
+    def test_find_looks_closer_at_exactly_the_matching_frames(self):
+        out = os.path.join(self.work, "find.jsonl")
+        ran = self.run_gg(out, "--find", "Frame 1")
+        results = lines(out)
+        matching = {r["frame"] for r in results if "frame 1" in r["text"].lower()}
+        self.assertGreaterEqual(matching, {1} | set(range(10, 20)))  # "Frame 1", "Frame 10".."Frame 19"
+        self.assertEqual({r["frame"] for r in results if "followup" in r}, matching)
+        for r in results:
+            if "followup" in r:
+                self.assertIn("frame 1", r["followup"]["text"].lower(), r)
+                self.assertEqual(r["followup"]["frame"], r["frame"])
+        kinds = [self.command(t) for t in ran]
+        groups = {f // 4 for f in matching}
+        # One follow-up thunk per group with a match; a scan per group, made
+        # one by one by the tail calls; a join per follow-up but the last.
+        self.assertEqual(kinds.count("followup"), len(groups), kinds)
+        self.assertEqual(kinds.count("scan"), FRAMES // 4, kinds)
+        self.assertEqual(kinds.count("join"), len(groups) - (1 if FRAMES // 4 - 1 in groups else 0), kinds)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), self.sequential(os.path.join(self.work, "seq.jsonl"), "--find", "Frame 1"))
+        self.assertEqual(self.run_gg(out, "--find", "Frame 1"), set(), "a second run forced something")
+
+    def test_faces_follow_ups_run_for_exactly_the_frames_with_a_detection(self):
+        # No Debian package installed here ships a photograph with a face.
+        # On this clip the Haar cascade finds a "face" in the drawn digit 3
+        # (frames 3, 13, 23, 33): false positives, but real detections of the
+        # real model, which is what the dynamic stage keys on.
+        out = os.path.join(self.work, "faces.jsonl")
+        ran = self.run_gg(out, "--model", "faces", "--find", "-")
+        results = lines(out)
+        self.assertEqual(len(results), FRAMES)
+        found = {r["frame"] for r in results if r["boxes"]}
+        self.assertTrue(all(r["model"] == "faces" and b["label"] == "face" for r in results for b in r["boxes"]))
+        self.assertEqual({r["frame"] for r in results if "followup" in r}, found)
+        kinds = [self.command(t) for t in ran]
+        self.assertEqual(kinds.count("followup"), len({f // 4 for f in found}), kinds)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), self.sequential(os.path.join(self.work, "seq.jsonl"), "--model", "faces",
+                                                       "--find", "-"))
+
+    def test_a_model_that_fails_to_load_is_named(self):
+        bad = os.path.join(self.work, "eng.traineddata")
+        with open(bad, "wb") as f:
+            f.write(b"not a model\n" * 100)
+        p = self.app(self.clip, "-o", os.path.join(self.work, "x.jsonl"), "-j", "2", "--model-file", bad,
+                     check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("eng.traineddata", p.stderr)
+        self.assertIn("model", p.stderr)
+        self.assertRegex(p.stderr, r"frame \d+ not recognized: the model failed to load")  # which frame failed
+        self.assertFalse(os.path.exists(os.path.join(self.work, "x.jsonl")))
+
+    def test_a_frame_that_is_not_an_image_is_named(self):
+        # ffmpeg writes only good PNGs, so a damaged frame reaches
+        # gg-recognize only when something else made it: run it directly, as
+        # a thunk would.
+        frame = os.path.join(self.work, "frame000007.png")
+        with open(frame, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+        p = subprocess.run([os.path.join(ggtest.BUILD, "apps", "recognize", "gg-recognize"), "recognize", "-o",
+                            os.path.join(self.work, "out"), "--model", "ocr", "--model-file", OCR, "--fps", "10/1",
+                            frame], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("frame 7:", p.stderr)
+        self.assertIn("frame000007.png: not a readable image", p.stderr)
+
+    def test_a_truncated_video_is_refused_before_anything_runs(self):
+        cut = os.path.join(self.work, "cut.mp4")
+        with open(self.clip, "rb") as f, open(cut, "wb") as g:
+            g.write(f.read()[:2000])
+        p = self.app(cut, "-o", os.path.join(self.work, "x.jsonl"), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("cut.mp4", p.stderr)
+
+    def test_help(self):
+        p = self.app("--help")
+        self.assertIn("usage: recognize VIDEO", p.stdout)
+        p = self.app("--frames-per-thunk", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("usage", p.stderr)
+
+
+@unittest.skipUnless(have_tools() and os.environ.get("GG_TEST_LARGE") == "1",
+                     "GG_TEST_LARGE=1: installs the SDK and builds apps/recognize against it")
+class StandaloneBuildTest(unittest.TestCase):
+    def test_builds_against_an_installed_sdk_and_runs(self):
+        d = tempfile.mkdtemp(prefix="gg-recognize-sdk.")
+        try:
+            prefix, build = os.path.join(d, "prefix"), os.path.join(d, "build")
+            for cmd in (["cmake", "--install", ggtest.BUILD, "--prefix", prefix],
+                        ["cmake", "-S", os.path.join(ggtest.ROOT, "apps", "recognize"), "-B", build, "-G", "Ninja",
+                         f"-DCMAKE_PREFIX_PATH={prefix}"],
+                        ["cmake", "--build", build]):
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+                self.assertEqual(p.returncode, 0, f"{' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
+            with open(os.path.join(build, "build.ninja")) as f:
+                self.assertNotIn(os.path.join(ggtest.ROOT, "src"), f.read())
+            clip = os.path.join(d, "clip.mp4")
+            make_clip(clip, 8)
+            env = dict(os.environ, GG_DIR=os.path.join(d, ".gg"), GG_BINARY=os.path.join(prefix, "bin", "gg"),
+                       RECOGNIZE=os.path.join(build, "recognize"))
+            out = os.path.join(d, "r.jsonl")
+            p = subprocess.run([APP, clip, "-o", out, "-j", "2", "--frames-per-thunk", "4"], cwd=d, env=env,
+                               capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertEqual([r["frame"] for r in lines(out)], list(range(8)))
+        finally:
+            subprocess.run(["chmod", "-R", "u+w", d], check=False)
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
