@@ -31,10 +31,11 @@ def fetch_source(package):
     p = subprocess.run(["apt-get", "source", "-qq", "--download-only", package], cwd=CACHE, capture_output=True)
     if p.returncode != 0:
         shown = subprocess.run(["apt-cache", "showsrc", package], capture_output=True, text=True).stdout
-        versions = re.findall(r"^Version: (\S+)$", shown, re.M)
-        versions.sort(key=lambda v: subprocess.run(["dpkg", "--compare-versions", v, "gt", versions[0]]).returncode)
-        for v in sorted(set(versions), reverse=True):
-            if subprocess.run(["apt-get", "source", "-qq", "--download-only", f"{package}={v}"], cwd=CACHE,
+        versions = sorted(set(re.findall(r"^Version: (\S+)$", shown, re.M)), reverse=True)
+        # Each version apt knows, then the release's own (not its security
+        # update's), whose files the main archive always has.
+        for spec in [f"{package}={v}" for v in versions] + [f"{package}/bookworm"]:
+            if subprocess.run(["apt-get", "source", "-qq", "--download-only", spec], cwd=CACHE,
                               capture_output=True).returncode == 0:
                 break
     dscs = glob.glob(os.path.join(CACHE, package + "_*.dsc"))

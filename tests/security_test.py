@@ -28,6 +28,10 @@ def varint(n):
             return bytes(out)
 
 
+# kProtocolVersion in src/net/connection.h: a worker refuses any other.
+PROTOCOL_VERSION = 2
+
+
 def pb_bytes(field, data):
     data = data.encode() if isinstance(data, str) else data
     return varint(field << 3 | 2) + varint(len(data)) + data
@@ -390,7 +394,7 @@ class HostileCoordinatorTest(VictimTestCase):
         listener.close()
         self.conn.settimeout(30)
         nonce = os.urandom(32)
-        self.send(pb_bytes(1, pb_int(1, 1) + pb_bytes(2, nonce)))
+        self.send(pb_bytes(1, pb_int(1, PROTOCOL_VERSION) + pb_bytes(2, nonce)))
         auth = pb_parse(self.receive()[2][0])
         mac = hmac.new(self.SECRET, b"gg-coordinator\0" + auth[2][0] + nonce, hashlib.sha256).digest()
         self.send(pb_bytes(3, pb_bytes(1, mac)))
@@ -423,7 +427,8 @@ class HostileCoordinatorTest(VictimTestCase):
         self.send(pb_bytes(5, pb_bytes(1, name) + pb_bytes(2, data) + pb_int(3, 1)))
 
     def run_job(self, job, thunk):
-        """Sends Run and returns the worker's Done for it as (kind, message)."""
+        """Sends Run and returns the worker's Done for it as (kind, message);
+        the kind as the protocol spells it ("ok", "setup_failed", ...)."""
         self.send(pb_bytes(6, pb_int(1, job) + pb_bytes(2, thunk)))
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -431,7 +436,7 @@ class HostileCoordinatorTest(VictimTestCase):
             if 8 in m:
                 done = pb_parse(m[8][0])
                 if done.get(1, [0])[0] == job:
-                    return done.get(2, [0])[0], done.get(5, [b""])[0].decode()
+                    return done.get(11, [b""])[0].decode(), done.get(5, [b""])[0].decode()
         self.fail("no Done from the worker")
 
     def test_worker_refuses_hostile_paths(self):
@@ -460,11 +465,11 @@ class HostileCoordinatorTest(VictimTestCase):
         for job, (expected, thunk) in enumerate(cases, start=1):
             with self.subTest(expected=expected, job=job):
                 kind, message = self.run_job(job, thunk)
-                self.assertNotEqual(kind, 0, message)
+                self.assertNotEqual(kind, "ok", message)
                 self.assertIn(expected, message)
         # The worker is still serving, and the host is as it was.
         kind, message = self.run_job(100, thunk_object(self.busybox, ["sh", "-c", "echo fine > out"], inputs=[sh]))
-        self.assertEqual(kind, 0, message)
+        self.assertEqual(kind, "ok", message)
         self.assertIsNone(self.worker.poll())
         self.assertHostUnchanged()
         self.assertEqual(os.listdir(os.path.join(self.dir, "wcache", "trees")), [])

@@ -25,7 +25,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: recognize VIDEO -o RESULTS.jsonl [--model ocr|faces|people] [--model-file F]\n"
     "                 [--frames-per-thunk N] [--frames-per-decode M] [--find TEXT]\n"
-    "                 [-j N] [--engine E]... [--storage URI] [--trace FILE] [--sequential]\n\n"
+    "                 [-j N] [--engine E]... [--secret-file F] [--storage URI] [--trace FILE]\n"
+    "                 [--sequential]\n\n"
     "Decodes VIDEO (anything ffmpeg reads) in chunks of M frames (default 32), recognizes\n"
     "every group of N frames (default 1) in its own thunk, and with --find looks closer\n"
     "(cropped, scaled up) at the frames that match: OCR text containing TEXT, or any\n"
@@ -33,7 +34,7 @@ constexpr char kUsage[] =
     "runs the same programs one after another without gg, for comparison.\n"
     "Models: ocr (default; --model-file defaults to Tesseract's eng.traineddata), faces\n"
     "(OpenCV's haarcascade_frontalface_default.xml), people (OpenCV's HOG, no file).\n"
-    "-j N runs N thunks at once (default: one per core); --engine takes local[=N] only.\n"
+    "-j N, --engine, --secret-file, --storage and --trace are gg force's (docs/engines.md).\n"
     "Progress goes to stderr when it is a terminal. See apps/recognize/README.md.\n"
     "The store is $GG_DIR, else the nearest .gg, else ./.gg (created).\n";
 
@@ -121,7 +122,7 @@ std::string FrameFile(long n) {
 }
 
 struct Args {
-  std::string video, out, model = "ocr", model_file, find, trace, storage;
+  std::string video, out, model = "ocr", model_file, find, trace, storage, secret_file;
   long per_thunk = 1, per_decode = 32;
   int jobs = 0;
   bool sequential = false;
@@ -148,6 +149,7 @@ std::string Parse(int argc, char** argv, Args* a) {
     else if (s == "--find") ok = (v = next()) && (a->find = v, true);
     else if (s == "--trace") ok = (v = next()) && (a->trace = v, true);
     else if (s == "--storage") ok = (v = next()) && (a->storage = v, true);
+    else if (s == "--secret-file") ok = (v = next()) && (a->secret_file = v, true);
     else if (s == "--engine") ok = (v = next()) && (a->engines.push_back(v), true);
     else if (s == "--frames-per-thunk") ok = count(&a->per_thunk);
     else if (s == "--frames-per-decode") ok = count(&a->per_decode);
@@ -325,6 +327,7 @@ int Main(int argc, char** argv) {
 
   gg::ForceSettings settings;
   settings.engines = a.engines;
+  settings.secret_file = a.secret_file;
   if (a.jobs > 0) settings.jobs = a.jobs;
   if (!a.storage.empty()) settings.storage = a.storage;
   settings.trace_path = a.trace;
