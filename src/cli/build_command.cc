@@ -87,8 +87,9 @@ void FindPlaceholders(const std::string& dir, std::map<std::string, Placeholder>
 // again if the build still needs it, and reports it then.
 class EarlyForce {
  public:
-  EarlyForce(LocalStore* store, const std::vector<Engine*>& engines) {
+  EarlyForce(LocalStore* store, const std::vector<Engine*>& engines, const std::string& trace_path) {
     options_.engines = engines;
+    options_.trace_path = trace_path;
     options_.open_ended = true;
     options_.interrupted = &stop_;
     options_.progress_out = quiet_.get() ? quiet_.get() : stderr;  // make's output owns the terminal
@@ -232,7 +233,7 @@ int BuildMain(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
   }
-  auto early = std::make_unique<EarlyForce>(store.get(), force_options.engines);
+  auto early = std::make_unique<EarlyForce>(store.get(), force_options.engines, force_options.trace_path);
   options.on_thunk = [&early](const Name& target) { early->Add(target); };
   auto inferred = models::RunInfer(store.get(), options);
   auto force_start = std::chrono::steady_clock::now();  // the rest of the forcing: what infer did not hide
@@ -270,7 +271,13 @@ int BuildMain(int argc, char** argv) {
     paths.push_back(path);
     targets.push_back(p.target);
   }
-  Coordinator coordinator(store.get(), force_options);
+  // The --trace holds the forcing during the build; the final force, which
+  // mostly finds that work memoized, replaces it only if it ran something.
+  ForceOptions final_options = force_options;
+  if (!force_options.trace_path.empty() && early->executed() > 0) {
+    final_options.trace_path = force_options.trace_path + ".after";
+  }
+  Coordinator coordinator(store.get(), final_options);
   ForceStats stats{};
   if (!targets.empty()) {
     auto outputs = coordinator.Force(targets);
@@ -287,6 +294,13 @@ int BuildMain(int argc, char** argv) {
       }
     }
     stats = coordinator.stats();
+  }
+  if (final_options.trace_path != force_options.trace_path) {
+    if (stats.executed > 0) {
+      std::rename(final_options.trace_path.c_str(), force_options.trace_path.c_str());
+    } else {
+      unlink(final_options.trace_path.c_str());
+    }
   }
   auto end = std::chrono::steady_clock::now();
   double force_s = std::chrono::duration<double>(end - force_start).count();
