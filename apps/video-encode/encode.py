@@ -105,13 +105,18 @@ class Pipeline:
     def vpx_thunk(self, args: list[str], outputs: list[str]) -> gg.Thunk:
         return gg.Thunk(args=["gg-vpx", *args], outputs=outputs).set_function(self.vpx, GG_VPX)
 
-    def split(self) -> str:
-        outs = [f"c{i:03d}.y4m" for i in range(self.chunks)]
-        t = self.vpx_thunk(["split", "in.y4m", str(self.args.chunk_frames), "c"], outs)
-        t.add_input(self.video_name, "in.y4m")
-        return self.store.put_thunk(t)
+    def split(self) -> list[str]:
+        """One thunk per chunk, each seeking to its frames: they run at once,
+        and an encode starts as soon as its own chunk exists."""
+        chunks = []
+        for i in range(self.chunks):
+            t = self.vpx_thunk(["split", "in.y4m", str(self.args.chunk_frames), "c", "--only", str(i)],
+                               [f"c{i:03d}.y4m"])
+            t.add_input(self.video_name, "in.y4m")
+            chunks.append(self.store.put_thunk(t))
+        return chunks
 
-    def encode_state(self, split: str) -> tuple[list[str], list[str]]:
+    def encode_state(self, split: list[str]) -> tuple[list[str], list[str]]:
         """Chunks in batches of K: the first of a batch from a key frame, each
         other from its predecessor's end state. Returns the chunks' streams
         and their reconstruction digests."""
@@ -120,7 +125,7 @@ class Pipeline:
         for i in range(self.chunks):
             args = ["encode", "in.y4m", "out.ivf", "--state-out", "state", "--recon", "recon", *self.settings]
             t = self.vpx_thunk(args, ["out.ivf", "state", "recon"])
-            t.add_input(gg.with_tag(split, f"c{i:03d}.y4m"), "in.y4m")
+            t.add_input(split[i], "in.y4m")
             if i % self.args.batch != 0:
                 t.args[-len(self.settings):-len(self.settings)] = ["--state-in", "prev.state"]
                 t.add_input(gg.with_tag(previous, "state"), "prev.state")
@@ -129,7 +134,7 @@ class Pipeline:
             recons.append(gg.with_tag(previous, "recon"))
         return streams, recons
 
-    def encode_vpxenc(self, split: str) -> list[str]:
+    def encode_vpxenc(self, split: list[str]) -> list[str]:
         vpxenc = gg.program_inputs(self.store, shutil.which("vpxenc") or fail("vpxenc is not installed (vpx-tools)"))
         streams = []
         for i in range(self.chunks):
@@ -137,7 +142,7 @@ class Pipeline:
                          outputs=["out.ivf"])
             t.function = vpxenc[0].name
             t.inputs = list(vpxenc)
-            t.add_input(gg.with_tag(split, f"c{i:03d}.y4m"), "in.y4m")
+            t.add_input(split[i], "in.y4m")
             streams.append(self.store.put_thunk(t))
         return streams
 
@@ -220,16 +225,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if not os.environ.get("GG_BINARY") and not shutil.which("gg"):
+        os.environ["GG_BINARY"] = find_program("GG_BINARY", "src/cli/gg", "gg")
     if not os.path.exists(args.input):
         fail(f"{args.input}: no such file")
     store_dir = os.environ.get("GG_DIR") or os.path.join(HERE, ".gg")
-    store = gg.Store.init(store_dir) if not os.path.isdir(store_dir) else gg.Store.open(store_dir)
+    store = gg.Store.init(store_dir)  # opens it when it is one already
     with tempfile.TemporaryDirectory(prefix="gg-video.") as tmp:
         source = to_y4m(args.input, tmp)
         video = Y4m(source)
         if video.frames == 0:
             fail(f"{args.input} has no frames")
+        began = time.monotonic()
         pipeline = Pipeline(store, args, video, store.put_file(source))
+        stored = time.monotonic() - began
         split = pipeline.split()
         if args.mode == "state":
             streams, recons = pipeline.encode_state(split)
@@ -241,9 +250,10 @@ def main(argv: list[str]) -> int:
                             trace=args.trace, secret_file=args.secret_file, progress=sys.stderr.isatty())
         took = time.monotonic() - start
         store.copy_out(names[0], args.output)
+        encoded = time.monotonic() - began
         print(f"{args.output}: {video.frames} frames in {pipeline.chunks} chunks of {args.chunk_frames} "
               f"({args.mode}{f', batches of {args.batch}' if args.mode == 'state' else ''}), "
-              f"forced in {took:.2f} s")
+              f"encoded in {encoded:.2f} s (input stored in {stored:.2f} s, forced in {took:.2f} s)")
 
         decoded = decoded_digests(args.output, video)
         if len(decoded) != video.frames:

@@ -1,6 +1,6 @@
 // gg-vpx: the programs the video pipeline's thunks run, in one static
 // binary (so a thunk needs no shared libraries):
-//   gg-vpx split IN.y4m FRAMES PREFIX      chunks PREFIX000.y4m, PREFIX001.y4m, ...
+//   gg-vpx split IN.y4m FRAMES PREFIX [--only I]   chunks PREFIX000.y4m, ... (or chunk I)
 //   gg-vpx encode IN.y4m OUT.ivf [options] one chunk, optionally without a key frame
 //   gg-vpx stitch OUT.ivf IN.ivf...        one stream, timestamps renumbered
 //   gg-vpx digests IN.ivf                  per-frame SHA-256 of the decoded frames
@@ -23,7 +23,7 @@ namespace vx {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gg-vpx split IN.y4m FRAMES_PER_CHUNK PREFIX\n"
+    "usage: gg-vpx split IN.y4m FRAMES_PER_CHUNK PREFIX [--only I]\n"
     "       gg-vpx encode IN.y4m OUT.ivf [--state-in FILE] [--state-out FILE] [--recon FILE]\n"
     "                     [--cq-level Q] [--cpu-used N] [--target-bitrate KBPS]\n"
     "       gg-vpx stitch OUT.ivf IN.ivf...\n"
@@ -55,13 +55,21 @@ bool ParseInt(const char* s, int lo, int hi, int* out) {
 }
 
 int Split(int argc, char** argv) {
-  int per_chunk = 0;
-  if (argc != 3 || !ParseInt(argv[1], 1, 1 << 20, &per_chunk)) return Fail(std::string("bad arguments\n") + kUsage);
+  int per_chunk = 0, only = -1;
+  if ((argc != 3 && !(argc == 5 && std::strcmp(argv[3], "--only") == 0 && ParseInt(argv[4], 0, 1 << 20, &only))) ||
+      !ParseInt(argv[1], 1, 1 << 20, &per_chunk)) {
+    return Fail(std::string("bad arguments\n") + kUsage);
+  }
   Y4mReader in(argv[0]);
   if (!in.ok()) return Fail(in.error());
   std::string prefix = argv[2];
   std::vector<unsigned char> frame;
   int chunk = 0, in_chunk = 0;
+  if (only >= 0) {
+    // One chunk only: the split is then one thunk per chunk, all at once.
+    if (!in.Skip(static_cast<long>(only) * per_chunk)) return Fail(in.error());
+    chunk = only;
+  }
   File out(nullptr, std::fclose);
   while (in.Next(&frame)) {
     if (in_chunk == 0) {
@@ -75,9 +83,11 @@ int Split(int argc, char** argv) {
       if (!Close(std::move(out))) return Fail("cannot write chunk " + std::to_string(chunk));
       in_chunk = 0;
       ++chunk;
+      if (only >= 0) break;
     }
   }
   if (!in.ok()) return Fail(in.error());
+  if (only >= 0 && chunk == only && in_chunk == 0) return Fail("the input has no chunk " + std::to_string(only));
   if (out && !Close(std::move(out))) return Fail("cannot write chunk " + std::to_string(chunk));
   return 0;
 }

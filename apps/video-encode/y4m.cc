@@ -82,6 +82,17 @@ bool Y4mReader::Next(std::vector<unsigned char>* frame) {
   return true;
 }
 
+bool Y4mReader::Skip(long n) {
+  if (!ok()) return false;
+  const long per = static_cast<long>(header_.FrameBytes()) + 6;  // "FRAME\n"
+  if (n > 0 && std::fseek(f_, n * per, SEEK_CUR) != 0) {
+    error_ = path_ + ": cannot seek past " + std::to_string(n) + " frames";
+    return false;
+  }
+  frames_read_ += n;
+  return true;
+}
+
 bool WriteY4mHeader(FILE* f, const Y4mHeader& header) {
   return std::fprintf(f, "%s\n", header.line.c_str()) > 0;
 }

@@ -38,6 +38,11 @@ class Y4mReader {
   /// Returns false at the end of the stream or on an error (see error()).
   bool Next(std::vector<unsigned char>* frame);
 
+  /// Moves past `n` frames without reading them, assuming each is a bare
+  /// "FRAME" line and its planes (as ffmpeg writes them); a frame with
+  /// parameters makes the next Next() fail on its marker, never misread.
+  bool Skip(long n);
+
  private:
   std::string path_;
   FILE* f_ = nullptr;
