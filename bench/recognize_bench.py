@@ -6,7 +6,10 @@ one run. Prints frames per second, the speed-up, and gg's per-frame overhead
 (gg -j 1 time minus the sequential time, per frame), and what that overhead
 means at 1,000 workers.
 
-  nice -n 10 python3 bench/recognize_bench.py [--frames N] [--size WxH] [--engine E]
+  nice -n 10 python3 bench/recognize_bench.py [--frames N] [--size WxH] [--workers W] [--engine E]
+
+--workers W also runs the pipeline over W `gg worker`s on loopback (one slot
+each), started and stopped by the benchmark.
 
 Every gg run starts from an empty store, so nothing is memoized. The outputs
 of all runs must be byte-identical, else the benchmark fails.
@@ -14,6 +17,7 @@ of all runs must be byte-identical, else the benchmark fails.
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +35,9 @@ def main():
     ap.add_argument("--size", default="640x360")
     ap.add_argument("--engine", action="append", default=[],
                     help="also run the pipeline with this engine (e.g. remote=HOST:PORT,...)")
+    ap.add_argument("--workers", type=int, default=0, help="also run over this many loopback gg workers")
     a = ap.parse_args()
+    workers = []
     d = tempfile.mkdtemp(prefix="gg-recognize-bench.")
     env = dict(os.environ, GG_BINARY=os.environ.get("GG_BINARY", os.path.join(BUILD, "src", "cli", "gg")),
                RECOGNIZE=os.path.join(BUILD, "apps", "recognize", "recognize"))
@@ -63,8 +69,23 @@ def main():
               f"decode chunks of 32; load {os.getloadavg()[0]:.1f}", flush=True)
         seq, ref = run("sequential")
         runs = {}
-        for label, args in (("gg -j 1", ["-j", "1"]), ("gg -j 2", ["-j", "2"])) + tuple(
-                (f"gg --engine {e}", ["--engine", e]) for e in a.engine):
+        extra = tuple((f"gg --engine {e}", ["--engine", e]) for e in a.engine)
+        if a.workers:
+            secret = os.path.join(d, "secret")
+            with open(secret, "w") as f:
+                f.write("bench secret\n")
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+            worker_env = {k: v for k, v in env.items() if k != "GG_DIR"}
+            for w in range(a.workers):
+                workers.append(subprocess.Popen(
+                    [env["GG_BINARY"], "worker", "--connect", f"127.0.0.1:{port}", "--secret-file", secret,
+                     "--slots", "1", "--cache", os.path.join(d, f"worker{w}")], env=worker_env,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            extra += ((f"gg {a.workers} workers", ["--engine", f"remote=127.0.0.1:{port}", "--secret-file", secret]),)
+        for label, args in (("gg -j 1", ["-j", "1"]), ("gg -j 2", ["-j", "2"])) + extra:
             runs[label] = run(label, *args)
             if runs[label][1] != ref:
                 sys.exit(f"{label}: the results differ from the sequential run")
@@ -81,6 +102,10 @@ def main():
               f"the coordinator's serial dispatch of 1,000,000 thunks is not measured here")
         print(f"load after: {os.getloadavg()[0]:.1f}")
     finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait()
         subprocess.run(["chmod", "-R", "u+w", d], check=False)
         shutil.rmtree(d, ignore_errors=True)
 

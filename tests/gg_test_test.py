@@ -240,13 +240,17 @@ class FmtSuiteTest(GGTestBase):
         run("nice", "-n", "10", "ninja", "-j2")
         binaries = sorted(b for b in glob.glob(os.path.join(build, "bin", "*-test")) if os.access(b, os.X_OK))
         listed = [n for b in binaries for n in self.listed(b)]
-        self.assertGreater(len(listed), 500)
-        # fmt's tests run from the build dir (ctest's WORKING_DIRECTORY).
-        p = self.gg("test", "-j", "2", "--data-root", build, *binaries, check=False, timeout=3600)
+        self.assertGreater(len(listed), 400)  # Debian's fmt 9.1.0 lists 458
+        # fmt's tests run from the build dir (ctest's WORKING_DIRECTORY). One
+        # thunk per suite: file_test.read_error and write_error read a file an
+        # earlier test of their suite writes (they fail alone in a plain run
+        # too: os-test --gtest_filter=file_test.read_error).
+        shard = ("--shard-by", "suite")
+        p = self.gg("test", "-j", "2", *shard, "--data-root", build, *binaries, check=False, timeout=3600)
         self.assertEqual(p.returncode, 0, p.stdout[-5000:] + p.stderr[-3000:])
         disabled = sum(1 for n in listed if re.search(r"(^|[./])DISABLED_", n))
         self.assertRegex(summary(p.stdout), rf"^{len(listed) - disabled} passed, 0 failed")
-        again = self.gg("test", "-j", "2", "--data-root", build, *binaries, check=False, timeout=3600)
+        again = self.gg("test", "-j", "2", *shard, "--data-root", build, *binaries, check=False, timeout=3600)
         self.assertEqual(again.returncode, 0)
         total = thunk_counts(again.stdout)[0]
         self.assertEqual(thunk_counts(again.stdout), (total, 0, total))

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -375,10 +376,32 @@ int TestMain(int argc, char** argv) {
   auto setup = SetUpForce(store.get(), flags);
   if (!setup.ok()) return Fail(setup.status());
   signal(SIGPIPE, SIG_IGN);
+  // On a terminal: tests done of all and failed so far. A unit's status
+  // output starts with its gtest exit code, non-zero when a test in it failed.
+  std::set<std::string> units;
+  for (const auto& b : binaries) {
+    for (const auto& t : b.thunks) units.insert(t.str());
+  }
+  size_t units_done = 0, units_failed = 0;
+  bool tty = isatty(STDERR_FILENO);
+  if (tty) {
+    (*setup)->options.progress_out = nullptr;
+    (*setup)->options.on_done = [&](const Name& thunk, const Reduction& r) {
+      if (!units.count(thunk.str())) return;
+      ++units_done;
+      const ReductionOutput* status = r.Find(gtest::kStatusTag);
+      if (status != nullptr) {
+        auto bytes = store->Get(status->name);
+        if (bytes.ok() && !bytes->starts_with("0 ")) ++units_failed;
+      }
+      std::fprintf(stderr, "\rgg test: %zu/%zu done, %zu failed   ", units_done, units.size(), units_failed);
+    };
+  }
   Coordinator coordinator(store.get(), (*setup)->options);
   std::vector<ReductionOutput> outputs;
   if (!targets.empty()) {
     auto forced = coordinator.Force(targets);
+    if (tty && units_done > 0) std::fprintf(stderr, "\n");
     if (!forced.ok()) {
       int rc = Fail(forced.status().Prefix("a test thunk could not run"));
       return (*setup)->options.interrupted->load() ? kExitInterrupted : std::max<int>(rc, kExitError);

@@ -200,6 +200,7 @@ Status Coordinator::MarkDone(Node* first, const Reduction& final_reduction) {
     n->final = r;
     n->tail_target = nullptr;
     stats_.done++;
+    if (options_.on_done) options_.on_done(n->name, r);
     for (Node* d : n->dependents) {
       if (d->tail_target == n) {
         work.emplace_back(d, r);

@@ -37,6 +37,10 @@ struct ForceOptions {
   FILE* progress_out = stderr;       ///< status line, when a terminal; nullptr: none
   /// Also told the progress (for the SDK's callback), every 0.1 s and at the end.
   std::function<void(const ForceStats&, double elapsed)> on_progress;
+  /// Told each thunk as it is done (run, memoized or reduced through a tail
+  /// call), with what it reduced to, on the coordinator's thread: gg test
+  /// counts failed tests from it as they finish.
+  std::function<void(const Name& thunk, const Reduction& reduction)> on_done;
   const std::atomic<bool>* interrupted = nullptr;  ///< set by a signal handler
   double wait_for_engines_seconds = 120;  ///< give up when nothing can start this long
   /// A store shared with other machines: its reductions are checked before
