@@ -92,7 +92,7 @@ class EarlyForce {
     options_.trace_path = trace_path;
     options_.open_ended = true;
     options_.interrupted = &stop_;
-    options_.progress_out = quiet_.get() ? quiet_.get() : stderr;  // make's output owns the terminal
+    options_.progress_out = nullptr;  // make's output owns the terminal
     coordinator_ = std::make_unique<Coordinator>(store, options_);
   }
   ~EarlyForce() { Finish(false); }
@@ -113,7 +113,6 @@ class EarlyForce {
   size_t executed() const { return coordinator_->stats().executed; }
 
  private:
-  std::unique_ptr<FILE, int (*)(FILE*)> quiet_{std::fopen("/dev/null", "we"), &std::fclose};
   std::atomic<bool> stop_{false};
   ForceOptions options_;
   std::unique_ptr<Coordinator> coordinator_;

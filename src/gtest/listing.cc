@@ -98,6 +98,11 @@ Result<std::vector<TestCase>> ListTests(const std::string& binary) {
   if (!out.ok()) return Status::Failed(binary + " --gtest_list_tests: " + out.status().message());
   auto tests = ParseTestList(*out);
   if (!tests.ok()) return tests.status().Prefix(binary + " --gtest_list_tests");
+  // Zero tests is what any program that ignores the flag prints: reporting
+  // "0 passed, 0 failed" for it would be a success nothing earned.
+  if (tests->empty()) {
+    return Status::NotFound(binary + " --gtest_list_tests listed no tests: is it a GoogleTest binary?");
+  }
   return tests;
 }
 
