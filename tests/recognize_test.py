@@ -16,6 +16,9 @@ RECOGNIZE = os.path.join(ggtest.BUILD, "apps", "recognize", "recognize")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 FACES = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 OCR = "/usr/share/tesseract-ocr/5/tessdata/eng.traineddata"
+# Real photographs and a real video from a Debian package (opencv-doc).
+SAMPLES = "/usr/share/doc/opencv-doc/examples/data"
+MESSI, FRUITS, VTEST = (os.path.join(SAMPLES, f) for f in ("messi5.jpg", "fruits.jpg", "vtest.avi"))
 FRAMES = 40
 
 
@@ -126,24 +129,6 @@ class RecognizeTest(unittest.TestCase):
             self.assertEqual(f.read(), self.sequential(os.path.join(self.work, "seq.jsonl"), "--find", "Frame 1"))
         self.assertEqual(self.run_gg(out, "--find", "Frame 1"), set(), "a second run forced something")
 
-    def test_faces_follow_ups_run_for_exactly_the_frames_with_a_detection(self):
-        # No Debian package installed here ships a photograph with a face.
-        # On this clip the Haar cascade finds a "face" in the drawn digit 3
-        # (frames 3, 13, 23, 33): false positives, but real detections of the
-        # real model, which is what the dynamic stage keys on.
-        out = os.path.join(self.work, "faces.jsonl")
-        ran = self.run_gg(out, "--model", "faces", "--find", "-")
-        results = lines(out)
-        self.assertEqual(len(results), FRAMES)
-        found = {r["frame"] for r in results if r["boxes"]}
-        self.assertTrue(all(r["model"] == "faces" and b["label"] == "face" for r in results for b in r["boxes"]))
-        self.assertEqual({r["frame"] for r in results if "followup" in r}, found)
-        kinds = [self.command(t) for t in ran]
-        self.assertEqual(kinds.count("followup"), len({f // 4 for f in found}), kinds)
-        with open(out, "rb") as f:
-            self.assertEqual(f.read(), self.sequential(os.path.join(self.work, "seq.jsonl"), "--model", "faces",
-                                                       "--find", "-"))
-
     def test_a_model_that_fails_to_load_is_named(self):
         bad = os.path.join(self.work, "eng.traineddata")
         with open(bad, "wb") as f:
@@ -184,6 +169,91 @@ class RecognizeTest(unittest.TestCase):
         p = self.app("--frames-per-thunk", check=False)
         self.assertEqual(p.returncode, 2)
         self.assertIn("usage", p.stderr)
+
+
+def make_faces_clip(path):
+    """5 frames of messi5.jpg (one real face), 5 of fruits.jpg (none), twice:
+    548x342, 10 fps, H.264."""
+    still = ["-loop", "1", "-framerate", "10", "-t", "0.5", "-i"]
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *still, MESSI, *still, FRUITS, *still, MESSI, *still, FRUITS,
+                    "-filter_complex", "[0]setsar=1[a];[1]scale=548:342,setsar=1[b];[2]setsar=1[c];"
+                    "[3]scale=548:342,setsar=1[d];[a][b][c][d]concat=n=4", "-c:v", "libx264", "-crf", "12",
+                    "-pix_fmt", "yuv420p", path], check=True)
+
+
+def inside(box, x0, y0, x1, y1):
+    """Whether the box's centre lies in the rectangle."""
+    cx, cy = box["x"] + box["w"] / 2, box["y"] + box["h"] / 2
+    return x0 <= cx <= x1 and y0 <= cy <= y1
+
+
+@unittest.skipUnless(have_tools() and all(os.path.exists(f) for f in (MESSI, FRUITS, VTEST)),
+                     "needs opencv-doc's sample images and video")
+class DetectorTest(unittest.TestCase):
+    """The detectors on real pictures: a face in a photograph, people walking in
+    OpenCV's own pedestrian video, where the ground truth is known."""
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="gg-recognize-detect.")
+        self.env = dict(os.environ, GG_DIR=os.path.join(self.work, ".gg"), GG_BINARY=ggtest.GG)
+        subprocess.run([ggtest.GG, "init"], cwd=self.work, env=self.env, check=True, capture_output=True)
+
+    def tearDown(self):
+        subprocess.run(["chmod", "-R", "u+w", self.work], check=False)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def app(self, *args):
+        p = subprocess.run([APP, *args], cwd=self.work, env=self.env, capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def gg_and_sequential(self, video, *args):
+        """The results of the gg pipeline at -j 2, after checking they are
+        byte-identical to a sequential run's; the thunks that ran."""
+        out, seq, trace = (os.path.join(self.work, n) for n in ("gg.jsonl", "seq.jsonl", "trace.json"))
+        self.app(video, "-o", out, "-j", "2", "--frames-per-thunk", "4", "--frames-per-decode", "10", "--trace", trace,
+                 *args)
+        self.app(video, "-o", seq, "--sequential", *args)
+        with open(out, "rb") as f, open(seq, "rb") as g:
+            self.assertEqual(f.read(), g.read())
+        with open(trace) as f:
+            events = json.load(f)
+        events = events["traceEvents"] if isinstance(events, dict) else events
+        return lines(out), {e["args"]["thunk"] for e in events if e.get("cat") == "running"}
+
+    def test_finds_the_face_in_a_photograph_and_follows_up_exactly_those_frames(self):
+        clip = os.path.join(self.work, "faces.mp4")
+        make_faces_clip(clip)
+        results, ran = self.gg_and_sequential(clip, "--model", "faces", "--find", "-")
+        self.assertEqual(len(results), 20)
+        messi = {f for f in range(20) if (f // 5) % 2 == 0}
+        for r in results:
+            # Messi's face in messi5.jpg: centre about (244, 112).
+            on_face = [b for b in r["boxes"] if b["label"] == "face" and inside(b, 229, 97, 259, 127)]
+            if r["frame"] in messi:
+                self.assertTrue(on_face, f"frame {r['frame']}: no box on the face: {r}")
+            else:
+                self.assertEqual(r["boxes"], [], f"frame {r['frame']} shows fruit, not a face: {r}")
+        self.assertEqual({r["frame"] for r in results if "followup" in r}, messi)
+        kinds = []
+        for t in ran:
+            p = subprocess.run([ggtest.GG, "describe", "--json", t], env=self.env, capture_output=True, text=True,
+                               check=True)
+            a = json.loads(p.stdout)["args"]
+            kinds.append(a[1] if a[0] == "gg-recognize" else a[0])
+        self.assertEqual(kinds.count("followup"), len({f // 4 for f in messi}), kinds)
+
+    def test_finds_the_people_walking_in_opencvs_pedestrian_video(self):
+        clip = os.path.join(self.work, "people.mp4")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", VTEST, "-frames:v", "12", "-c:v", "libx264",
+                        "-crf", "12", "-pix_fmt", "yuv420p", clip], check=True)
+        results, _ = self.gg_and_sequential(clip, "--model", "people")
+        self.assertEqual(len(results), 12)
+        self.assertTrue(all(b["label"] == "person" for r in results for b in r["boxes"]))
+        # The man walking left to right in the foreground, feet at y ~ 310,
+        # ~140 px tall: found on most frames, the box on him.
+        on_him = [r["frame"] for r in results
+                  if any(inside(b, 240, 230, 350, 285) and 110 <= b["h"] <= 180 for b in r["boxes"])]
+        self.assertGreaterEqual(len(on_him), 9, results)
 
 
 @unittest.skipUnless(have_tools() and os.environ.get("GG_TEST_LARGE") == "1",
