@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -58,9 +59,8 @@ constexpr char kUsage[] =
     "(the binary does not list, a declared file is missing, a thunk could not run).\n";
 
 struct Options {
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::string> engine_specs;
-  std::string secret_file, storage_uri;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // local runs of --learn
+  ForceFlags flags;  // -j, --engine, --storage, --secret-file, --trace, --max-attempts (not --timeout)
   std::string annotations_file;
   bool learn = false;
   std::vector<std::string> data_roots;
@@ -69,7 +69,6 @@ struct Options {
   std::string junit;
   double timeout = 300;
   std::vector<std::string> binaries;
-  ForceOptions force;  // --trace, --max-attempts
 };
 
 // One binary's plan: its tests, the files they read, its thunks.
@@ -242,14 +241,41 @@ void PrintIndented(const std::string& text) {
   for (std::string_view line : gtest::Lines(text)) std::printf("    %.*s\n", static_cast<int>(line.size()), line.data());
 }
 
+// The force flags go through the one parser of gg force and gg build, except
+// --timeout: for gg test it is a test's own time limit.
+Result<std::vector<char*>> TakeForceFlags(int argc, char** argv, ForceFlags* flags) {
+  static const std::string_view kValued[] = {"--annotations", "--data-root", "--shard-by", "--filter", "--junit",
+                                             "--timeout"};
+  std::vector<char*> rest = {argv[0]};
+  int i = 1;
+  while (i < argc) {
+    std::string_view a = argv[i];
+    if (a == "--") break;
+    bool own = a.starts_with("--timeout");
+    for (std::string_view v : kValued) own = own || a == v;
+    if (!own) {
+      GG_ASSIGN_OR_RETURN(bool taken, TakeForceFlag(argc, argv, &i, flags));
+      if (taken) continue;
+    }
+    rest.push_back(argv[i++]);
+    for (std::string_view v : kValued) {
+      if (a == v && i < argc) rest.push_back(argv[i++]);  // its value, even one that starts with '-'
+    }
+  }
+  for (; i < argc; ++i) rest.push_back(argv[i]);
+  return rest;
+}
+
 int ParseOptions(int argc, char** argv, Options* o) {
-  static const option kLong[] = {{"engine", required_argument, nullptr, 'n'},
-                                 {"timeout", required_argument, nullptr, 's'},
-                                 {"trace", required_argument, nullptr, 'r'},
-                                 {"max-attempts", required_argument, nullptr, 'a'},
-                                 {"jobs", required_argument, nullptr, 'j'},
-                                 {"secret-file", required_argument, nullptr, 'S'},
-                                 {"storage", required_argument, nullptr, 'U'},
+  auto rest = TakeForceFlags(argc, argv, &o->flags);
+  if (!rest.ok()) {
+    std::fprintf(stderr, "gg: %s\n%s", rest.status().message().c_str(), kUsage);
+    return kExitUsage;
+  }
+  if (o->flags.engines.jobs > 0) o->jobs = o->flags.engines.jobs;
+  argc = static_cast<int>(rest->size());
+  argv = rest->data();
+  static const option kLong[] = {{"timeout", required_argument, nullptr, 's'},
                                  {"annotations", required_argument, nullptr, 'A'},
                                  {"learn", no_argument, nullptr, 'L'},
                                  {"data-root", required_argument, nullptr, 'D'},
@@ -259,15 +285,9 @@ int ParseOptions(int argc, char** argv, Options* o) {
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "j:", kLong, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, "", kLong, nullptr)) != -1) {
     switch (opt) {
-      case 'j': o->jobs = std::atoi(optarg); break;
-      case 'n': o->engine_specs.push_back(optarg); break;
       case 's': o->timeout = std::atof(optarg); break;
-      case 'r': o->force.trace_path = optarg; break;
-      case 'a': o->force.max_attempts = std::atoi(optarg); break;
-      case 'S': o->secret_file = optarg; break;
-      case 'U': o->storage_uri = optarg; break;
       case 'A': o->annotations_file = optarg; break;
       case 'L': o->learn = true; break;
       case 'D': o->data_roots.push_back(optarg); break;
@@ -283,8 +303,8 @@ int ParseOptions(int argc, char** argv, Options* o) {
     std::fprintf(stderr, "gg: --shard-by takes test, suite or a positive number, not '%s'\n", o->shard_by.c_str());
     return kExitUsage;
   }
-  if (o->jobs < 1 || o->timeout <= 0 || o->force.max_attempts < 1) {
-    std::fprintf(stderr, "gg: -j, --timeout and --max-attempts take a positive number\n");
+  if (!(o->timeout > 0) || !std::isfinite(o->timeout)) {
+    std::fprintf(stderr, "gg: --timeout takes a positive number of seconds\n");
     return kExitUsage;
   }
   if (optind >= argc) {
@@ -311,10 +331,9 @@ int TestMain(int argc, char** argv) {
   }
   Options o;
   if (int rc = ParseOptions(argc, argv, &o); rc >= 0) return rc;
-  ForceOptions& force = o.force;
   // A test runs as long as it runs: a second copy only helps when a run is
   // stuck in the infrastructure, i.e. outlives the test's own timeout.
-  force.straggler_seconds = o.timeout + 10;
+  o.flags.straggler_seconds = o.timeout + 10;
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;
 
@@ -365,15 +384,7 @@ int TestMain(int argc, char** argv) {
   }
 
   // 2. Force every thunk.
-  ForceFlags flags;
-  flags.engines.specs = o.engine_specs;
-  flags.engines.jobs = o.jobs;
-  flags.engines.secret_file = o.secret_file;
-  flags.storage_uri = o.storage_uri;
-  flags.straggler_seconds = force.straggler_seconds;
-  flags.max_attempts = force.max_attempts;
-  flags.trace_path = force.trace_path;
-  auto setup = SetUpForce(store.get(), flags);
+  auto setup = SetUpForce(store.get(), o.flags);
   if (!setup.ok()) return Fail(setup.status());
   signal(SIGPIPE, SIG_IGN);
   // On a terminal: tests done of all and failed so far. A unit's status
