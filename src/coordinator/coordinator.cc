@@ -346,10 +346,10 @@ Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
   double fetching = duplicate ? Now() : n->fetch_start;
   auto run = std::make_unique<Running>(Running{n, engine, n->ready_time, fetching, 0, duplicate, n->attempts + 1, slot});
   if (!duplicate) n->attempts++;
-  Status s = engine->Submit(job, [this](uint64_t job_id, ExecResult r) {
-    std::lock_guard<std::mutex> lock(mu_);
-    completions_.emplace_back(job_id, std::move(r));
-    cv_.notify_one();
+  Status s = engine->Submit(job, [inbox = inbox_](uint64_t job_id, ExecResult r) {
+    std::lock_guard<std::mutex> lock(inbox->mu);
+    inbox->completions.emplace_back(job_id, std::move(r));
+    inbox->cv.notify_one();
   });
   // A local engine materializes the inputs inside Submit.
   run->submitted = Now();
@@ -531,9 +531,9 @@ void Coordinator::CancelAll() {
   while (!running_.empty() && Now() < deadline) {
     std::deque<std::pair<uint64_t, ExecResult>> batch;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return !completions_.empty(); });
-      batch.swap(completions_);
+      std::unique_lock<std::mutex> lock(inbox_->mu);
+      inbox_->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !inbox_->completions.empty(); });
+      batch.swap(inbox_->completions);
     }
     // Finished work is still recorded; failures now are not news.
     for (auto& [id, r] : batch) (void)HandleCompletion(id, std::move(r));
@@ -561,15 +561,15 @@ Status Coordinator::Stuck(const std::vector<Node*>& targets) const {
 }
 
 void Coordinator::AddTargets(const std::vector<Name>& targets) {
-  std::lock_guard<std::mutex> lock(mu_);
-  added_.insert(added_.end(), targets.begin(), targets.end());
-  cv_.notify_one();
+  std::lock_guard<std::mutex> lock(inbox_->mu);
+  inbox_->added.insert(inbox_->added.end(), targets.begin(), targets.end());
+  inbox_->cv.notify_one();
 }
 
 void Coordinator::EndTargets() {
-  std::lock_guard<std::mutex> lock(mu_);
-  targets_ended_ = true;
-  cv_.notify_one();
+  std::lock_guard<std::mutex> lock(inbox_->mu);
+  inbox_->targets_ended = true;
+  inbox_->cv.notify_one();
 }
 
 Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>& targets) {
@@ -595,9 +595,9 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
   auto take_added = [&]() -> Status {
     std::vector<Name> names;
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      names.swap(added_);
-      more_may_come = options_.open_ended && !targets_ended_;
+      std::lock_guard<std::mutex> lock(inbox_->mu);
+      names.swap(inbox_->added);
+      more_may_come = options_.open_ended && !inbox_->targets_ended;
     }
     if (names.empty()) return Status::Ok();
     for (const Name& t : names) {
@@ -638,11 +638,11 @@ Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>&
     }
     std::deque<std::pair<uint64_t, ExecResult>> batch;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] {
-        return !completions_.empty() || !added_.empty() || (more_may_come && targets_ended_);
+      std::unique_lock<std::mutex> lock(inbox_->mu);
+      inbox_->cv.wait_for(lock, std::chrono::milliseconds(100), [&] {
+        return !inbox_->completions.empty() || !inbox_->added.empty() || (more_may_come && inbox_->targets_ended);
       });
-      batch.swap(completions_);
+      batch.swap(inbox_->completions);
     }
     for (auto& [id, r] : batch) {
       status = HandleCompletion(id, std::move(r));

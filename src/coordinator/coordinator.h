@@ -122,11 +122,17 @@ class Coordinator {
   std::map<Engine*, std::set<int>> free_slots_;  // slots released by finished runs
   std::map<Engine*, int> next_slot_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<uint64_t, ExecResult>> completions_;
-  std::vector<Name> added_;  // from AddTargets, not yet taken by Force
-  bool targets_ended_ = false;
+  /// What other threads hand the force: engines' results, open-ended
+  /// targets. Shared with the engines' callbacks, because a cancelled
+  /// straggler copy may report after the force (and this object) is gone.
+  struct Inbox {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::pair<uint64_t, ExecResult>> completions;
+    std::vector<Name> added;  // from AddTargets, not yet taken by Force
+    bool targets_ended = false;
+  };
+  std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
 };
 
 }  // namespace gg

@@ -24,6 +24,7 @@ struct Behavior {
   double seconds = 1;                         ///< simulated run time
   ExecResult::Kind kind = ExecResult::Kind::kOk;
   bool hang = false;                          ///< never ends unless cancelled
+  double cancel_seconds = 0;                  ///< how long it takes to stop when cancelled
   bool lose_engine = false;                   ///< the engine goes away with it (capacity 0)
   std::string stderr_tail;
   std::optional<Name> tail;                   ///< output this thunk instead of a value
@@ -68,6 +69,11 @@ class Sim {
     std::lock_guard<std::mutex> l(mu_);
     return cancelled_;
   }
+  /// Runs whose completion has not been delivered yet.
+  size_t pending() {
+    std::lock_guard<std::mutex> l(mu_);
+    return events_.size();
+  }
 
  private:
   friend class FakeEngine;
@@ -79,6 +85,7 @@ class Sim {
     ExecResult result;
     std::string label;
     bool hang;
+    double cancel_seconds;
   };
 
   void Tick();
@@ -152,7 +159,7 @@ Status Sim::Submit(FakeEngine* engine, const Job& job, Engine::Callback done) {
     r.message = b.lose_engine ? "the worker went away" : "scripted failure";
   }
   if (b.lose_engine) engine->Lose();
-  events_.push_back({Now() + b.seconds, engine, job.id, std::move(done), std::move(r), label, b.hang});
+  events_.push_back({Now() + b.seconds, engine, job.id, std::move(done), std::move(r), label, b.hang, b.cancel_seconds});
   return Status::Ok();
 }
 
@@ -162,7 +169,7 @@ void Sim::Cancel(FakeEngine* engine, uint64_t job) {
     if (e.engine == engine && e.job == job && e.result.kind != ExecResult::Kind::kCancelled) {
       cancelled_.push_back(e.label);
       e.hang = false;
-      e.at = Now();
+      e.at = Now() + e.cancel_seconds;
       e.result = ExecResult{};
       e.result.kind = ExecResult::Kind::kCancelled;
     }
@@ -383,6 +390,36 @@ TEST_F(CoordinatorTest, StragglerCopyWinsAndTheLoserIsCancelled) {
   EXPECT_EQ(slow.jobs(), 1);
   EXPECT_EQ(fast.jobs(), 1);  // the copy went to the other engine
   EXPECT_EQ(sim_->cancelled(), std::vector<std::string>{"straggler"});
+}
+
+TEST_F(CoordinatorTest, ACancelledCopyThatReportsAfterTheForceIsHarmless) {
+  // A sandbox takes a while to die: the loser's "cancelled" can arrive after
+  // the force returned and the coordinator is gone (under ASan this was a
+  // use after free in `gg force`).
+  Name t = MakeThunk("late");
+  sim_->set_script([](const std::string&, int run) {
+    Behavior b;
+    if (run == 1) {
+      b.hang = true;
+      b.cancel_seconds = 30;  // longer than the force waits for cancelled runs
+    }
+    return b;
+  });
+  FakeEngine slow(sim_.get(), "slow", 1), fast(sim_.get(), "fast", 1);
+  {
+    ForceOptions o = Options({&slow, &fast});
+    o.straggler_seconds = 2;
+    Coordinator c(store_.get(), o);
+    auto out = c.Force({t});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(Content((*out)[0]), "out:late");
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (sim_->pending() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(sim_->pending(), 0u);
+  EXPECT_EQ(sim_->cancelled(), std::vector<std::string>{"late"});
 }
 
 TEST_F(CoordinatorTest, FillsEnginesOfDifferentCapacities) {
