@@ -197,9 +197,18 @@ class LambdaOfflineTest(GGTestCase):
         # budget=2: each worker drains after 2 s and a fresh invocation takes
         # its place; the force lasts several budgets and completes.
         budget = 2
-        parts = [self.sh_thunk(f"sleep 1; echo part{i} > out") for i in range(12)]
-        final = self.sh_thunk("cat " + " ".join(f"p{i}" for i in range(12)) + " > out",
-                              thunks=[(t, f"p{i}") for i, t in enumerate(parts)])
+
+        def thunk(script, deps=()):
+            # Relative paths only: serverless-offline lets GG_SANDBOX=none of
+            # the `nons` function leak into later handler processes.
+            args = ["create-thunk", "-e", f"{self.busybox}=busybox", "-o", "out"]
+            for name, dep in deps:
+                args += ["-t", f"{dep}={name}"]
+            return self.gg(*args, self.busybox, "sh", "-c", script).stdout.strip()
+
+        parts = [thunk(f"./busybox sleep 1; echo part{i} > out") for i in range(12)]
+        final = thunk("./busybox cat " + " ".join(f"p{i}" for i in range(12)) + " > out",
+                      [(f"p{i}", t) for i, t in enumerate(parts)])
         before = self.offline.output().count("budget reached: draining")
         engine = (f"lambda={self.offline.function('gg')},endpoint={self.offline.endpoint()},region=us-east-1,"
                   f"workers=2,slots=1,host=127.0.0.1,budget={budget}")
