@@ -15,7 +15,6 @@ import http.server
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import urllib.error
 import urllib.request
 
 import npm_packages
-from ggtest import BUSYBOX, GG, ROOT, GGTestCase
+from ggtest import BUSYBOX, GG, ROOT, GGTestCase, stop_process_group
 from storage_servers import RedisServer, free_port, wait_for_port
 
 
@@ -73,17 +72,7 @@ class Framework:
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        try:  # executors it started, if any are left
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_process_group(self.proc)
         self.log.close()
         subprocess.run(["chmod", "-R", "u+w", self.dir], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -159,28 +148,18 @@ class GcfTest(GGTestCase):
         return self.force(*targets, check=check, timeout=300,
                           args=("--storage", self.redis.uri(), *engine_args, *args))
 
-    def graph(self):
-        data = self.value("one\ntwo\nthree\n", "data")
-        count = self.sh_thunk("wc -l < data > out", inputs=[(data, "data")])
-        upper = self.sh_thunk("tr a-z A-Z < data > out; echo side > side", inputs=[(data, "data")],
-                              outputs=("out", "side"))
-        return self.sh_thunk("cat a b b2 > out; chmod +x out",
-                             thunks=[(count, "a"), (upper, "b"), (upper + "#side", "b2")])
-
     def engines_that_ran(self, trace):
         return {e["args"]["engine"] for e in self.trace(trace) if e["cat"].startswith("running")}
 
     def test_outputs_equal_a_local_run(self):
-        final = self.graph()
-        copy = os.path.join(self.dir, "local.gg")
-        shutil.copytree(os.path.join(self.dir, ".gg"), copy, symlinks=True)
-        local = subprocess.run([GG, "force", "--engine", "local", final], env=dict(self.env, GG_DIR=copy),
+        final = self.small_graph()
+        local = subprocess.run([GG, "force", "--engine", "local", final], env=self.local_copy(),
                                capture_output=True, text=True, timeout=120)
         self.assertEqual(local.returncode, 0, local.stderr)
         trace = os.path.join(self.dir, "trace.json")
         p = self.gcf_force(final, args=("--trace", trace))
         self.assertEqual(p.stdout.strip(), local.stdout.strip())
-        self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+        self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
         # The thunks ran in the function: its store holds their outputs.
         self.assertIn(p.stdout.strip(), self.fn.blobs())
         self.assertEqual(self.engines_that_ran(trace), {f"gcf={self.fn.url}"})

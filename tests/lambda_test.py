@@ -14,7 +14,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import urllib.request
 import zipfile
 
 import npm_packages
-from ggtest import GG, GGTestCase
+from ggtest import GG, GGTestCase, stop_process_group
 from storage_servers import MotoServer, RedisServer, free_port, wait_for_port
 
 SERVICE = "gg"
@@ -110,17 +109,7 @@ class Offline:
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        try:  # the handler processes it started, if any are left
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_process_group(self.proc)
         self.log.close()
         subprocess.run(["chmod", "-R", "u+w", self.dir], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -153,30 +142,15 @@ class LambdaOfflineTest(GGTestCase):
         return self.force(*targets, check=check, timeout=300,
                           args=("--storage", self.store_uri, "--engine", engine, *args))
 
-    def local_copy(self):
-        """A copy of the store as it is now, for a local run to compare with."""
-        copy = os.path.join(self.dir, "local.gg")
-        shutil.copytree(os.path.join(self.dir, ".gg"), copy, symlinks=True)
-        return dict(self.env, GG_DIR=copy)
-
-    def graph(self):
-        data = self.value("one\ntwo\nthree\n", "data")
-        count = self.sh_thunk("wc -l < data > out", inputs=[(data, "data")])
-        upper = self.sh_thunk("tr a-z A-Z < data > out; echo side > side", inputs=[(data, "data")],
-                              outputs=("out", "side"))
-        final = self.sh_thunk("cat a b b2 > out; chmod +x out",
-                              thunks=[(count, "a"), (upper, "b"), (upper + "#side", "b2")])
-        return final
-
     def test_outputs_equal_a_local_run(self):
-        final = self.graph()
+        final = self.small_graph()
         local_env = self.local_copy()
         local = subprocess.run([GG, "force", "--engine", "local", final], env=local_env, capture_output=True,
                                text=True, timeout=120)
         self.assertEqual(local.returncode, 0, local.stderr)
         p = self.lambda_force(final)
         self.assertEqual(p.stdout.strip(), local.stdout.strip())
-        self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+        self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
         # The thunks ran in the function: its store holds their outputs.
         fn_blobs = os.listdir(os.path.join(self.offline.dir, "fn-gg", "blobs"))
         self.assertIn(p.stdout.strip(), fn_blobs)
@@ -184,12 +158,12 @@ class LambdaOfflineTest(GGTestCase):
     def test_functions_serve_as_workers_for_the_job(self):
         # The long-running mode: two invocations connect back as workers; no
         # shared store, objects travel on the connections.
-        final = self.graph()
+        final = self.small_graph()
         trace = os.path.join(self.dir, "trace.json")
         engine = (f"lambda={self.offline.function('gg')},endpoint={self.offline.endpoint()},region=us-east-1,"
                   "workers=2,slots=2,host=127.0.0.1")
         p = self.force(final, timeout=300, args=("--engine", engine, "--trace", trace))
-        self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+        self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
         engines = {e["args"]["engine"] for e in self.trace(trace) if e["cat"].startswith("running")}
         self.assertEqual(engines, {"lambda-workers"})
 
@@ -260,9 +234,9 @@ class LambdaOfflineTest(GGTestCase):
     def test_s3_store(self):
         with MotoServer().start(bucket="gg-lambda-s3", auth=False) as moto:
             self.store_uri = moto.uri(prefix="run1")
-            final = self.graph()
+            final = self.small_graph()
             p = self.lambda_force(final)
-            self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+            self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
             keys = [o["Key"] for o in moto.boto3().list_objects_v2(Bucket="gg-lambda-s3")["Contents"]]
             self.assertIn("run1/blobs/" + p.stdout.strip(), keys)
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/path_util.h"
@@ -25,6 +26,25 @@ bool IsExecutable(const std::string& path) {
 }
 
 }  // namespace
+
+bool ParsePackageArgs(int argc, char** argv, const char* command, std::string* output, std::string* executor) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--output" || a == "-o") && i + 1 < argc) {
+      *output = argv[++i];
+    } else if (a.starts_with("--output=")) {
+      *output = a.substr(9);
+    } else if (a == "--executor" && i + 1 < argc) {
+      *executor = argv[++i];
+    } else if (a.starts_with("--executor=")) {
+      *executor = a.substr(11);
+    } else {
+      std::fprintf(stderr, "gg: %s: unexpected '%s'\n", command, a.c_str());
+      return false;
+    }
+  }
+  return true;
+}
 
 Result<std::string> FindExecutor(const std::string& flag) {
   if (!flag.empty()) {

@@ -18,6 +18,12 @@ struct PackageFile {
   unsigned mode = 0644;
 };
 
+/// `--output PATH` and `--executor PATH` (either also as `--flag=PATH`; -o for
+/// --output) from a packaging command's arguments (argv[0] is the
+/// subcommand); false, after naming the unexpected argument on stderr, if
+/// there is anything else.
+bool ParsePackageArgs(int argc, char** argv, const char* command, std::string* output, std::string* executor);
+
 /// The gg-lambda executor: `flag` if given, else $GG_LAMBDA_EXECUTOR, else
 /// beside gg, else where this build left it.
 Result<std::string> FindExecutor(const std::string& flag);

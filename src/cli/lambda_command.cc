@@ -31,20 +31,9 @@ constexpr char kUsage[] =
 int Deploy(int argc, char** argv) {
   std::string output = "gg-lambda.zip";
   std::string executor_flag;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if ((a == "--output" || a == "-o") && i + 1 < argc) {
-      output = argv[++i];
-    } else if (a.starts_with("--output=")) {
-      output = a.substr(9);
-    } else if (a == "--executor" && i + 1 < argc) {
-      executor_flag = argv[++i];
-    } else if (a.starts_with("--executor=")) {
-      executor_flag = a.substr(11);
-    } else {
-      std::fprintf(stderr, "gg: lambda deploy: unexpected '%s'\n%s", a.c_str(), kUsage);
-      return kExitUsage;
-    }
+  if (!ParsePackageArgs(argc, argv, "lambda deploy", &output, &executor_flag)) {
+    std::fprintf(stderr, "%s", kUsage);
+    return kExitUsage;
   }
   auto executor = FindExecutor(executor_flag);
   if (!executor.ok()) return Fail(executor.status());

@@ -227,6 +227,17 @@ class CoordinatorTest : public ::testing::Test {
     return *name;
   }
 
+  /// A thunk labelled `label` whose input is a value of `bytes` bytes.
+  Name MakeThunkReading(const std::string& label, size_t bytes) {
+    Name data = store_->Put(std::string(bytes, 'd')).value();
+    Thunk t;
+    t.function = prog_.str();
+    t.args = {"prog", label};
+    t.inputs = {{prog_.str(), "prog", true}, {data.str(), "data", false}};
+    t.outputs = {"out"};
+    return store_->Put(t.Serialize()).value();
+  }
+
   ForceOptions Options(std::vector<Engine*> engines) {
     ForceOptions o;
     o.engines = std::move(engines);
@@ -420,13 +431,7 @@ TEST_F(CoordinatorTest, FillsEnginesOfDifferentCapacities) {
 }
 
 TEST_F(CoordinatorTest, ThunkOverAFunctionsBudgetGoesToAnotherEngine) {
-  Name big_input = store_->Put(std::string(2 << 20, 'x')).value();
-  Thunk t;
-  t.function = prog_.str();
-  t.args = {"prog", "big"};
-  t.inputs = {{prog_.str(), "prog", true}, {big_input.str(), "data", false}};
-  t.outputs = {"out"};
-  Name big = store_->Put(t.Serialize()).value();
+  Name big = MakeThunkReading("big", 2 << 20);
   Name small = MakeThunk("small");
   Name target = MakeThunk("target", {big, small});
   BudgetedEngine function(sim_.get(), "function", 4, FunctionBudget{.tmp_bytes = 1 << 20});
@@ -440,13 +445,7 @@ TEST_F(CoordinatorTest, ThunkOverAFunctionsBudgetGoesToAnotherEngine) {
 }
 
 TEST_F(CoordinatorTest, ThunkOverEveryBudgetFailsNamingTheBudget) {
-  Name big_input = store_->Put(std::string(3 << 20, 'y')).value();
-  Thunk t;
-  t.function = prog_.str();
-  t.args = {"prog", "big"};
-  t.inputs = {{prog_.str(), "prog", true}, {big_input.str(), "data", false}};
-  t.outputs = {"out"};
-  Name big = store_->Put(t.Serialize()).value();
+  Name big = MakeThunkReading("big", 3 << 20);
   BudgetedEngine function(sim_.get(), "gcf=http://fn", 4, FunctionBudget{.memory_bytes = 1 << 20, .tmp_in_memory = true});
   Coordinator c(store_.get(), Options({&function}));
   auto out = c.Force({big});

@@ -56,8 +56,7 @@ class Worker {
         std::fprintf(stderr, "gg worker: %.0f s budget reached: draining (%zu thunks still running)\n",
                      options_->budget_seconds, running);
         proto::remote::Message d;
-        d.mutable_draining()->set_reason("its time budget (" + std::to_string(options_->budget_seconds) +
-                                         " s) is reached");
+        d.mutable_draining()->set_reason("time budget reached");
         if (Status r = conn_->Send(d); !r.ok()) return r;
       }
       proto::remote::Message m;
