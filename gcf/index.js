@@ -4,7 +4,7 @@
 // function's, docs/lambda.md):
 //   {"version": 1, "thunk": BASE64, "objects": [NAME, ...], "storage": URI}
 // The handler downloads the objects its store lacks from the shared store
-// (redis://) into $GG_GCF_DIR (default /tmp/gg), checking each against its
+// (redis://, s3://, gs://) into $GG_GCF_DIR (default /tmp/gg), checking each against its
 // name; runs ./gg-lambda (gg's statically linked executor, packaged beside
 // this file); uploads the outputs; and answers gg-lambda's JSON result.
 // Entry point: `gg` (signature type http). No npm packages needed at run time.
@@ -181,6 +181,92 @@ class Redis {
   }
 }
 
+// ---------------------------------------------------------------- S3
+
+const sha256hex = (data) => crypto.createHash('sha256').update(data).digest('hex');
+const hmac = (key, text) => crypto.createHmac('sha256', key).update(text).digest();
+
+/**
+ * s3://bucket[/prefix][?region=R&endpoint=URL] (and gs://, GCS's XML API with
+ * HMAC keys): GET, HEAD and PUT signed with AWS SigV4 from $AWS_ACCESS_KEY_ID,
+ * $AWS_SECRET_ACCESS_KEY (and $AWS_SESSION_TOKEN), path-style, as gg's own client.
+ */
+class S3 {
+  constructor(uri) {
+    const u = new URL(uri);
+    this.bucket = u.hostname;
+    const prefix = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, '');
+    this.prefix = prefix ? prefix + '/' : '';
+    this.region = u.searchParams.get('region') || process.env.AWS_REGION || 'us-east-1';
+    const gs = u.protocol === 'gs:';
+    this.endpoint = new URL(u.searchParams.get('endpoint') ||
+                            (gs ? 'https://storage.googleapis.com' : `https://s3.${this.region}.amazonaws.com`));
+    this.key = process.env.AWS_ACCESS_KEY_ID || '';
+    this.secret = process.env.AWS_SECRET_ACCESS_KEY || '';
+    this.token = process.env.AWS_SESSION_TOKEN || '';
+    if (!this.key || !this.secret) {
+      throw new Refused('an S3 store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the function\'s ' +
+                        'environment (HMAC keys for gs://)');
+    }
+  }
+
+  open() { return this; }
+  close() {}
+
+  async request(method, name, body) {
+    const path = '/' + [this.bucket, ...(this.prefix + 'blobs/' + name).split('/')]
+      .map((p) => encodeURIComponent(p).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
+      .join('/');
+    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const day = amzDate.slice(0, 8);
+    const payloadHash = sha256hex(body || Buffer.alloc(0));
+    const headers = { host: this.endpoint.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate };
+    if (this.token) headers['x-amz-security-token'] = this.token;
+    const signed = Object.keys(headers).sort();
+    const canonical = [method, path, '', ...signed.map((h) => `${h}:${headers[h]}`), '', signed.join(';'),
+                       payloadHash].join('\n');
+    const scope = `${day}/${this.region}/s3/aws4_request`;
+    const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonical)].join('\n');
+    let k = hmac('AWS4' + this.secret, day);
+    for (const part of [this.region, 's3', 'aws4_request']) k = hmac(k, part);
+    headers.authorization = `AWS4-HMAC-SHA256 Credential=${this.key}/${scope}, SignedHeaders=${signed.join(';')}, ` +
+                            `Signature=${hmac(k, toSign).toString('hex')}`;
+    delete headers.host;
+    for (let attempt = 1; ; attempt++) {
+      let res;
+      try {
+        res = await fetch(new URL(path, this.endpoint), { method, headers, body });
+      } catch (e) {
+        if (attempt < 5) continue;
+        throw new StorageError(`${method} ${name}: ${e.message}`);
+      }
+      const data = Buffer.from(await res.arrayBuffer());
+      if ((res.status === 429 || res.status >= 500) && attempt < 5) {
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        continue;
+      }
+      return { status: res.status, data };
+    }
+  }
+
+  async getMany(names) {
+    const out = new Map();
+    for (const n of names) {
+      const r = await this.request('GET', n);
+      if (r.status === 404) throw new StorageError(`object ${n} is not in the store`);
+      if (r.status !== 200) throw new StorageError(`getting ${n}: HTTP ${r.status}: ${r.data.toString().slice(0, 300)}`);
+      out.set(n, r.data);
+    }
+    return out;
+  }
+
+  async put(name, data) {
+    if ((await this.request('HEAD', name)).status === 200) return;
+    const r = await this.request('PUT', name, data);
+    if (r.status !== 200) throw new StorageError(`putting ${name}: HTTP ${r.status}: ${r.data.toString().slice(0, 300)}`);
+  }
+}
+
 async function openStorage(uri) {
   let scheme;
   try {
@@ -188,7 +274,10 @@ async function openStorage(uri) {
   } catch (e) {
     throw new Refused(`the storage URI does not parse (${e.message})`);
   }
-  if (scheme !== 'redis:') throw new Refused(`unsupported storage URI scheme '${scheme.slice(0, -1)}' (redis://)`);
+  if (scheme === 's3:' || scheme === 'gs:') return new S3(uri);
+  if (scheme !== 'redis:') {
+    throw new Refused(`unsupported storage URI scheme '${scheme.slice(0, -1)}' (redis://, s3://, gs://)`);
+  }
   try {
     return await new Redis(uri).open();
   } catch (e) {

@@ -9,7 +9,8 @@ with a Redis store the test starts; all on loopback, stopped by PID.
   first requests over real HTTP), and the retries are bounded;
 - `--engine local --engine gcf=...` shares the work between them;
 - budget routing: a thunk over the function's memory budget goes to the local
-  engine, or, with no other engine, fails naming the budget.
+  engine, or, with no other engine, fails naming the budget;
+- an S3 store (moto, checking the handler's SigV4 signatures).
 """
 import http.server
 import json
@@ -26,7 +27,7 @@ import urllib.request
 
 import npm_packages
 from ggtest import BUSYBOX, GG, ROOT, GGTestCase, stop_process_group
-from storage_servers import RedisServer, free_port, wait_for_port
+from storage_servers import MotoServer, RedisServer, free_port, wait_for_port
 
 
 def ensure_framework():
@@ -37,7 +38,7 @@ def ensure_framework():
 class Framework:
     """`functions-framework --target gg` over the packaged source, on loopback."""
 
-    def __init__(self, node_modules):
+    def __init__(self, node_modules, env=None):
         self.dir = tempfile.mkdtemp(prefix="gg-gcf-")
         self.source = os.path.join(self.dir, "source")
         p = subprocess.run([GG, "gcf", "package", "--output", self.source], capture_output=True, text=True)
@@ -47,7 +48,7 @@ class Framework:
         self.port = free_port()
         self.log_path = os.path.join(self.dir, "framework.log")
         self.log = open(self.log_path, "w")
-        env = dict(os.environ, GG_GCF_DIR=os.path.join(self.dir, "fn"), NODE_ENV="production")
+        env = dict(os.environ, **(env or {}), GG_GCF_DIR=os.path.join(self.dir, "fn"), NODE_ENV="production")
         self.proc = subprocess.Popen(
             [os.path.join(node_modules, ".bin", "functions-framework"), "--target", "gg", "--signature-type",
              "http", "--source", self.source, "--port", str(self.port)],
@@ -238,12 +239,32 @@ class GcfTest(GGTestCase):
         self.assertIn(t, p.stderr)
         self.assertNotIn(big, self.fn.blobs())  # never sent to the function
 
-    def test_needs_a_redis_store(self):
-        t = self.sh_thunk("echo x > out")
-        p = self.force(t, check=False, args=("--storage", "s3://bucket?endpoint=http://127.0.0.1:1", "--engine",
-                                             f"gcf={self.fn.url}"))
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("redis://", p.stderr)
+    def test_s3_store_with_signed_requests(self):
+        # moto checks SigV4: the handler signs its GET/HEAD/PUT with the
+        # function's AWS_* environment, as on Cloud Functions with HMAC keys.
+        with MotoServer().start(bucket="gg-gcf-s3") as moto:
+            fn = Framework(ensure_framework(), env=moto.env())
+            try:
+                self.env.update(moto.env())
+                final = self.small_graph()
+                p = self.force(final, timeout=300, args=("--storage", moto.uri(prefix="run1"), "--engine",
+                                                         f"gcf={fn.url}"))
+                self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
+                self.assertIn(p.stdout.strip(), fn.blobs())
+                keys = [o["Key"] for o in moto.boto3().list_objects_v2(Bucket="gg-gcf-s3")["Contents"]]
+                self.assertIn("run1/blobs/" + p.stdout.strip(), keys)
+            finally:
+                fn.stop()
+            # A function with a wrong secret is refused by moto: the check is real.
+            fn = Framework(ensure_framework(), env=moto.env(secret="wrong" + moto.secret[5:]))
+            try:
+                t = self.sh_thunk("echo unsigned > out")
+                p = self.force(t, check=False, args=("--max-attempts", "1", "--storage", moto.uri(prefix="run2"),
+                                                     "--engine", f"gcf={fn.url}"))
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn("HTTP 403", p.stderr)
+            finally:
+                fn.stop()
 
     def test_package_holds_the_handler_and_a_static_executor(self):
         self.assertIn("--runtime nodejs20 --trigger-http --entry-point gg", self.fn.package_output)

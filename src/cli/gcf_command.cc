@@ -23,8 +23,9 @@ constexpr char kUsage[] =
     "  gcloud functions deploy gg --gen2 --runtime nodejs20 --trigger-http \\\n"
     "    --entry-point gg --source DIR --memory 2GiB --timeout 540s \\\n"
     "    --set-env-vars GG_SANDBOX=none\n\n"
-    "The function needs network access to the Redis store (--storage) the force\n"
-    "uses. Run it locally with the Functions Framework:\n\n"
+    "The function needs network access to the store (--storage) the force uses\n"
+    "(for s3:// and gs://, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in its\n"
+    "environment: HMAC keys for gs://). Run it locally with the Functions Framework:\n\n"
     "  npx @google-cloud/functions-framework --source DIR --target gg --port 8080\n\n"
     "  --output PATH     where to write it (default gg-gcf, a directory)\n"
     "  --executor PATH   the gg-lambda to package (default: $GG_LAMBDA_EXECUTOR,\n"
@@ -49,7 +50,8 @@ int Package(int argc, char** argv) {
       "deploy it with:\n"
       "  gcloud functions deploy gg --gen2 --runtime nodejs20 --trigger-http --entry-point gg \\\n"
       "    --source %s --memory 2GiB --timeout 540s --set-env-vars GG_SANDBOX=none\n"
-      "then: gg force --storage redis://HOST:PORT --engine gcf=FUNCTION_URL TARGET...\n",
+      "then: gg force --storage redis://HOST:PORT --engine gcf=FUNCTION_URL TARGET...\n"
+      "(an s3:// or gs:// store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set on the function)\n",
       output.c_str());
   return kExitOk;
 }

@@ -32,7 +32,7 @@ const char kHelp[] =
     "                       instead, each replaced near its time limit (or budget)\n"
     "                     gcf=URL[,slots=N]  one Google Cloud Functions invocation\n"
     "                       per thunk, N at once (default 100); needs --storage\n"
-    "                       redis://... ('gg gcf package')\n"
+    "                       ('gg gcf package')\n"
     "                     lambda and gcf take ,tmp=SIZE,memory=SIZE: thunks whose\n"
     "                       inputs do not fit go to another engine of the force\n";
 

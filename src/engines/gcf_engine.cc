@@ -34,10 +34,6 @@ Result<GcfOptions> GcfOptions::Parse(const std::string& arg) {
 Result<std::unique_ptr<Engine>> CreateGcfEngine(LocalStore* store, RemoteCache* shared,
                                                 const std::string& storage_uri, const GcfOptions& o) {
   GG_RETURN_IF_ERROR(FunctionEngine::NeedsStore(shared, storage_uri));
-  if (!storage_uri.empty() && !storage_uri.starts_with("redis://")) {
-    return Status::Invalid("the gcf function's handler reaches Redis stores only (redis://), not " +
-                           storage_uri.substr(0, storage_uri.find(':')) + "://: give --storage redis://HOST:PORT");
-  }
   FunctionTarget t;
   t.engine_name = "gcf=" + o.url;
   t.url = o.url;
