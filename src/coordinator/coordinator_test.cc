@@ -446,7 +446,8 @@ TEST_F(CoordinatorTest, ThunkOverAFunctionsBudgetGoesToAnotherEngine) {
 
 TEST_F(CoordinatorTest, ThunkOverEveryBudgetFailsNamingTheBudget) {
   Name big = MakeThunkReading("big", 3 << 20);
-  BudgetedEngine function(sim_.get(), "gcf=http://fn", 4, FunctionBudget{.memory_bytes = 1 << 20, .tmp_in_memory = true});
+  BudgetedEngine function(sim_.get(), "gcf=http://fn", 4,
+                          FunctionBudget{.memory_bytes = 1 << 20, .tmp_in_memory = true});
   Coordinator c(store_.get(), Options({&function}));
   auto out = c.Force({big});
   ASSERT_FALSE(out.ok());

@@ -29,14 +29,15 @@ Status FunctionBudget::Check(const std::vector<Name>& inputs) const {
     largest = std::max<uint64_t>(largest, n.size());
   }
   if (tmp_bytes != 0 && total > tmp_bytes) {
-    return Status::Invalid("its inputs (" + sandbox::FormatBytes(total) + ") do not fit the function's /tmp budget (tmp=" +
-                           sandbox::FormatBytes(tmp_bytes) + ")");
+    return Status::Invalid("its inputs (" + sandbox::FormatBytes(total) +
+                           ") do not fit the function's /tmp budget (tmp=" + sandbox::FormatBytes(tmp_bytes) + ")");
   }
   uint64_t in_memory = tmp_in_memory ? total : largest;
   if (memory_bytes != 0 && in_memory > memory_bytes) {
     return Status::Invalid(std::string(tmp_in_memory ? "its inputs (" : "its largest input (") +
-                           sandbox::FormatBytes(in_memory) + (tmp_in_memory ? ") do" : ") does") + " not fit the function's memory budget (memory=" +
-                           sandbox::FormatBytes(memory_bytes) + (tmp_in_memory ? ", which holds /tmp" : "") + ")");
+                           sandbox::FormatBytes(in_memory) + (tmp_in_memory ? ") do" : ") does") +
+                           " not fit the function's memory budget (memory=" + sandbox::FormatBytes(memory_bytes) +
+                           (tmp_in_memory ? ", which holds /tmp" : "") + ")");
   }
   return Status::Ok();
 }

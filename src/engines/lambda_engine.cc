@@ -144,7 +144,9 @@ void LambdaWorkers::Loop() {
     --wanted_;
     lock.unlock();
     Status s = Launch(1);
-    if (!s.ok()) std::fprintf(stderr, "gg: cannot replace a lambda worker that reached its budget: %s\n", s.message().c_str());
+    if (!s.ok()) {
+      std::fprintf(stderr, "gg: cannot replace a lambda worker that reached its budget: %s\n", s.message().c_str());
+    }
     lock.lock();
   }
 }
