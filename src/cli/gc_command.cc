@@ -102,11 +102,12 @@ int GcMain(int argc, char** argv) {
       std::fprintf(stderr, "gg gc: unknown argument '%s'\n%s", a.c_str(), kUsage);
       return kExitUsage;
     }
-    max_size = ParseByteSize(value);
-    if (!max_size) {
-      std::fprintf(stderr, "gg gc: bad size '%s' (a number of bytes, or with K, M or G)\n", value.c_str());
+    auto size = value == "0" ? Result<uint64_t>(uint64_t{0}) : ParseByteSize(value);  // 0: keep nothing unneeded
+    if (!size.ok()) {
+      std::fprintf(stderr, "gg gc: bad size for --max-size: %s\n", size.status().message().c_str());
       return kExitUsage;
     }
+    max_size = *size;
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;

@@ -5,23 +5,27 @@
 namespace gg {
 namespace {
 
-TEST(ByteSize, UnitsAndFractions) {
-  EXPECT_EQ(ParseByteSize("1000"), 1000u);
-  EXPECT_EQ(ParseByteSize("64k"), 64u << 10);
-  EXPECT_EQ(ParseByteSize("512M"), 512u << 20);
-  EXPECT_EQ(ParseByteSize("512MiB"), 512u << 20);
-  EXPECT_EQ(ParseByteSize("2G"), uint64_t{2} << 30);
-  EXPECT_EQ(ParseByteSize("1.5GiB"), uint64_t{3} << 29);
-  EXPECT_EQ(ParseByteSize("10MB"), 10u << 20);
+TEST(ByteSizeTest, ParsesBinaryUnits) {
+  EXPECT_EQ(*ParseByteSize("1000"), 1000u);
+  EXPECT_EQ(*ParseByteSize("64k"), 64u << 10);
+  EXPECT_EQ(*ParseByteSize("512M"), 512u << 20);
+  EXPECT_EQ(*ParseByteSize("4G"), 4ull << 30);
+  EXPECT_EQ(*ParseByteSize("4GiB"), 4ull << 30);
+  EXPECT_EQ(*ParseByteSize("2TB"), 2ull << 40);
 }
 
-TEST(ByteSize, Malformed) {
-  EXPECT_FALSE(ParseByteSize(""));
-  EXPECT_FALSE(ParseByteSize("M"));
-  EXPECT_FALSE(ParseByteSize("-1"));
-  EXPECT_FALSE(ParseByteSize("12X"));
-  EXPECT_FALSE(ParseByteSize("1Mx"));
-  EXPECT_FALSE(ParseByteSize("99999999T"));
+TEST(ByteSizeTest, RefusesWhatIsNotASize) {
+  for (const char* s : {"", "0", "G", "4X", "4 G", "-1", "1.5G", "99999999999999999999", "17179869184T"}) {
+    auto r = ParseByteSize(s);
+    ASSERT_FALSE(r.ok()) << s;
+    EXPECT_NE(r.status().message().find("is not a size"), std::string::npos);
+  }
+}
+
+TEST(ByteSizeTest, FormatsForPeople) {
+  EXPECT_EQ(FormatBytes(1000), "1000 bytes");
+  EXPECT_EQ(FormatBytes(4ull << 30), "4 GiB");
+  EXPECT_EQ(FormatBytes(3ull << 19), "1.5 MiB");
 }
 
 }  // namespace

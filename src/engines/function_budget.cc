@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/byte_size.h"
-#include "sandbox/sandbox.h"
 
 namespace gg {
 
@@ -15,9 +14,7 @@ Status FunctionBudget::ParseOption(const std::string& option, bool* matched) {
   if (target == nullptr) return Status::Ok();
   *matched = true;
   auto bytes = ParseByteSize(option.substr(option.find('=') + 1));
-  if (!bytes || *bytes == 0) {
-    return Status::Invalid("bad size in '" + option + "' (a number of bytes, or with K, M or G, e.g. 512M)");
-  }
+  if (!bytes.ok()) return Status::Invalid("bad size in '" + option + "': " + bytes.status().message());
   *target = *bytes;
   return Status::Ok();
 }
@@ -29,14 +26,14 @@ Status FunctionBudget::Check(const std::vector<Name>& inputs) const {
     largest = std::max<uint64_t>(largest, n.size());
   }
   if (tmp_bytes != 0 && total > tmp_bytes) {
-    return Status::Invalid("its inputs (" + sandbox::FormatBytes(total) +
-                           ") do not fit the function's /tmp budget (tmp=" + sandbox::FormatBytes(tmp_bytes) + ")");
+    return Status::Invalid("its inputs (" + FormatBytes(total) +
+                           ") do not fit the function's /tmp budget (tmp=" + FormatBytes(tmp_bytes) + ")");
   }
   uint64_t in_memory = tmp_in_memory ? total : largest;
   if (memory_bytes != 0 && in_memory > memory_bytes) {
     return Status::Invalid(std::string(tmp_in_memory ? "its inputs (" : "its largest input (") +
-                           sandbox::FormatBytes(in_memory) + (tmp_in_memory ? ") do" : ") does") +
-                           " not fit the function's memory budget (memory=" + sandbox::FormatBytes(memory_bytes) +
+                           FormatBytes(in_memory) + (tmp_in_memory ? ") do" : ") does") +
+                           " not fit the function's memory budget (memory=" + FormatBytes(memory_bytes) +
                            (tmp_in_memory ? ", which holds /tmp" : "") + ")");
   }
   return Status::Ok();

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/byte_size.h"
 #include "sandbox/sandbox.h"
 
 namespace gg::sandbox {
@@ -14,7 +13,22 @@ namespace {
 /// "4G", "512M", "64k", "1000": bytes (binary units); 0 if absent or bad.
 uint64_t SizeFromEnv(const char* name) {
   const char* v = std::getenv(name);
-  return v == nullptr ? 0 : ParseByteSize(v).value_or(0);
+  if (v == nullptr || *v == '\0') return 0;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  if (end == v) return 0;
+  int shift = 0;
+  switch (*end) {
+    case 'k': case 'K': shift = 10; ++end; break;
+    case 'm': case 'M': shift = 20; ++end; break;
+    case 'g': case 'G': shift = 30; ++end; break;
+    case 't': case 'T': shift = 40; ++end; break;
+    default: break;
+  }
+  if (*end == 'i') ++end;
+  if (*end == 'B' || *end == 'b') ++end;
+  if (*end != '\0' || n > (~0ull >> shift)) return 0;
+  return n << shift;
 }
 
 uint64_t Pick(uint64_t asked, const char* env, uint64_t dflt) {
