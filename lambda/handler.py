@@ -293,11 +293,27 @@ def fetch_inputs(store, blobs, names):
     return need
 
 
-def serve_as_worker(event, root):
+def worker_budget(event, context):
+    """Seconds the worker may take thunks: the event's budget, capped by the
+    invocation's time left less a margin for the thunks it still runs (a
+    tenth, at most 60 s); None when neither is known."""
+    budget = event.get("budget")
+    budget = float(budget) if budget else None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        left = context.get_remaining_time_in_millis() / 1000.0
+        room = max(1.0, left - min(60.0, left * 0.1))
+        budget = room if budget is None else min(budget, room)
+    return budget
+
+
+def serve_as_worker(event, root, context=None):
     """The long-running mode: connect back to the coordinator as a gg worker
-    and run its thunks until the job ends; objects travel on the connection."""
+    and run its thunks until the job ends, or drain near the invocation's
+    time budget (the coordinator then starts a replacement); objects travel
+    on the connection."""
     try:
         connect, secret, slots = event["connect"], event["secret"], int(event.get("slots", 1))
+        budget = worker_budget(event, context)
     except (KeyError, TypeError, ValueError) as e:
         return {"mode": "worker", "exit": 2, "error": "handler: malformed worker event (%s)" % e}
     os.makedirs(root, exist_ok=True)
@@ -305,9 +321,11 @@ def serve_as_worker(event, root):
     with os.fdopen(fd, "w") as f:
         f.write(secret + "\n")
     try:
-        run = subprocess.run([EXECUTOR, "worker", "--connect", connect, "--secret-file", secret_path,
-                              "--slots", str(slots), "--cache", os.path.join(root, "worker")],
-                             capture_output=True)
+        argv = [EXECUTOR, "worker", "--connect", connect, "--secret-file", secret_path,
+                "--slots", str(slots), "--cache", os.path.join(root, "worker")]
+        if budget is not None:
+            argv += ["--budget", "%.3f" % budget]
+        run = subprocess.run(argv, capture_output=True)
     finally:
         os.unlink(secret_path)
     err = run.stderr.decode(errors="replace")
@@ -321,7 +339,7 @@ def handler(event, context=None):
         event = json.loads(event)
     root = os.environ.get("GG_LAMBDA_DIR", "/tmp/gg")
     if isinstance(event, dict) and event.get("mode") == "worker":
-        return serve_as_worker(event, root)
+        return serve_as_worker(event, root, context)
     blobs = os.path.join(root, "blobs")
     os.makedirs(blobs, exist_ok=True)
     try:

@@ -72,6 +72,24 @@ class GGTestCase(unittest.TestCase):
         with open(path) as f:
             return json.load(f)["traceEvents"]
 
+    # A small graph with a multi-output thunk, for the engines' tests: its
+    # output is SMALL_GRAPH_OUTPUT.
+    SMALL_GRAPH_OUTPUT = "3\nONE\nTWO\nTHREE\nside\n"
+
+    def small_graph(self):
+        data = self.value("one\ntwo\nthree\n", "data")
+        count = self.sh_thunk("wc -l < data > out", inputs=[(data, "data")])
+        upper = self.sh_thunk("tr a-z A-Z < data > out; echo side > side", inputs=[(data, "data")],
+                              outputs=("out", "side"))
+        return self.sh_thunk("cat a b b2 > out; chmod +x out",
+                             thunks=[(count, "a"), (upper, "b"), (upper + "#side", "b2")])
+
+    def local_copy(self):
+        """The env of a copy of the store as it is now, for a local run to compare with."""
+        copy = os.path.join(self.dir, "local.gg")
+        shutil.copytree(os.path.join(self.dir, ".gg"), copy, symlinks=True)
+        return dict(self.env, GG_DIR=copy)
+
     def reductions(self):
         return os.listdir(os.path.join(self.dir, ".gg", "reductions"))
 
@@ -83,6 +101,22 @@ def start_worker(workdir, name, addr, secret, env, slots=2):
         return subprocess.Popen([GG, "worker", "--connect", addr, "--secret-file", secret, "--slots", str(slots),
                                  "--cache", os.path.join(workdir, name)], env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
+
+
+def stop_process_group(proc):
+    """SIGTERM to the group `proc` leads (started with start_new_session=True),
+    SIGKILL if it lingers, then SIGKILL to what is left of the group."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    try:  # the handler processes it started, if any are left
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def stop_all(processes):

@@ -14,7 +14,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -23,10 +22,10 @@ import unittest
 import urllib.request
 import zipfile
 
-from ggtest import GG, GGTestCase
+import npm_packages
+from ggtest import GG, GGTestCase, stop_process_group
 from storage_servers import MotoServer, RedisServer, free_port, wait_for_port
 
-NPM_DIR = os.environ.get("GG_TEST_NPM_DIR", "/var/cache/gg-test-npm")
 SERVICE = "gg"
 STAGE = "dev"
 TMP_BUDGET = 8 << 20  # GG_LAMBDA_TMP_BUDGET in the functions: 8 MiB (busybox is 2)
@@ -58,19 +57,8 @@ functions:
 
 
 def ensure_serverless():
-    """serverless and serverless-offline in NPM_DIR (installed once, ~1 min)."""
-    binary = os.path.join(NPM_DIR, "node_modules", ".bin", "serverless")
-    offline = os.path.join(NPM_DIR, "node_modules", "serverless-offline")
-    if os.path.exists(binary) and os.path.isdir(offline):
-        return os.path.join(NPM_DIR, "node_modules")
-    if shutil.which("npm") is None:
-        raise unittest.SkipTest("npm is not installed")
-    os.makedirs(NPM_DIR, exist_ok=True)
-    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "serverless@3", "serverless-offline@13"],
-                       cwd=NPM_DIR, capture_output=True, text=True, timeout=600)
-    if p.returncode != 0:
-        raise RuntimeError("npm install failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
-    return os.path.join(NPM_DIR, "node_modules")
+    """serverless and serverless-offline (installed once, ~1 min)."""
+    return npm_packages.ensure("serverless", ["serverless@3", "serverless-offline@13"], ["serverless-offline"])
 
 
 class Offline:
@@ -121,17 +109,7 @@ class Offline:
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        try:  # the handler processes it started, if any are left
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_process_group(self.proc)
         self.log.close()
         subprocess.run(["chmod", "-R", "u+w", self.dir], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -164,30 +142,15 @@ class LambdaOfflineTest(GGTestCase):
         return self.force(*targets, check=check, timeout=300,
                           args=("--storage", self.store_uri, "--engine", engine, *args))
 
-    def local_copy(self):
-        """A copy of the store as it is now, for a local run to compare with."""
-        copy = os.path.join(self.dir, "local.gg")
-        shutil.copytree(os.path.join(self.dir, ".gg"), copy, symlinks=True)
-        return dict(self.env, GG_DIR=copy)
-
-    def graph(self):
-        data = self.value("one\ntwo\nthree\n", "data")
-        count = self.sh_thunk("wc -l < data > out", inputs=[(data, "data")])
-        upper = self.sh_thunk("tr a-z A-Z < data > out; echo side > side", inputs=[(data, "data")],
-                              outputs=("out", "side"))
-        final = self.sh_thunk("cat a b b2 > out; chmod +x out",
-                              thunks=[(count, "a"), (upper, "b"), (upper + "#side", "b2")])
-        return final
-
     def test_outputs_equal_a_local_run(self):
-        final = self.graph()
+        final = self.small_graph()
         local_env = self.local_copy()
         local = subprocess.run([GG, "force", "--engine", "local", final], env=local_env, capture_output=True,
                                text=True, timeout=120)
         self.assertEqual(local.returncode, 0, local.stderr)
         p = self.lambda_force(final)
         self.assertEqual(p.stdout.strip(), local.stdout.strip())
-        self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+        self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
         # The thunks ran in the function: its store holds their outputs.
         fn_blobs = os.listdir(os.path.join(self.offline.dir, "fn-gg", "blobs"))
         self.assertIn(p.stdout.strip(), fn_blobs)
@@ -195,14 +158,49 @@ class LambdaOfflineTest(GGTestCase):
     def test_functions_serve_as_workers_for_the_job(self):
         # The long-running mode: two invocations connect back as workers; no
         # shared store, objects travel on the connections.
-        final = self.graph()
+        final = self.small_graph()
         trace = os.path.join(self.dir, "trace.json")
         engine = (f"lambda={self.offline.function('gg')},endpoint={self.offline.endpoint()},region=us-east-1,"
                   "workers=2,slots=2,host=127.0.0.1")
         p = self.force(final, timeout=300, args=("--engine", engine, "--trace", trace))
-        self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+        self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
         engines = {e["args"]["engine"] for e in self.trace(trace) if e["cat"].startswith("running")}
         self.assertEqual(engines, {"lambda-workers"})
+
+    def test_workers_are_replaced_near_their_budget(self):
+        # budget=2: each worker drains after 2 s and a fresh invocation takes
+        # its place; the force lasts several budgets and completes.
+        budget = 2
+
+        def thunk(script, deps=()):
+            # Relative paths only: serverless-offline lets GG_SANDBOX=none of
+            # the `nons` function leak into later handler processes.
+            args = ["create-thunk", "-e", f"{self.busybox}=busybox", "-o", "out"]
+            for name, dep in deps:
+                args += ["-t", f"{dep}={name}"]
+            return self.gg(*args, self.busybox, "sh", "-c", script).stdout.strip()
+
+        parts = [thunk(f"./busybox sleep 1; echo part{i} > out") for i in range(12)]
+        final = thunk("./busybox cat " + " ".join(f"p{i}" for i in range(12)) + " > out",
+                      [(f"p{i}", t) for i, t in enumerate(parts)])
+        before = self.offline.output().count("budget reached: draining")
+        engine = (f"lambda={self.offline.function('gg')},endpoint={self.offline.endpoint()},region=us-east-1,"
+                  f"workers=2,slots=1,host=127.0.0.1,budget={budget}")
+        start = time.time()
+        p = self.force(final, timeout=300, args=("--engine", engine))
+        elapsed = time.time() - start
+        self.assertEqual(self.cat(p.stdout.strip()), "".join(f"part{i}\n" for i in range(12)))
+        self.assertGreater(elapsed, 3 * budget)
+        # Each drained worker says so on its way out (the handler relays its
+        # stderr to serverless-offline's log): at least two generations drained.
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            drained = self.offline.output().count("budget reached: draining") - before
+            if drained >= 4:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(drained, 4, self.offline.output()[-3000:])
+        self.assertNotIn("lost worker", p.stderr)
 
     def test_without_namespaces_as_in_real_lambda(self):
         # Without namespaces, inputs can only live under the working directory.
@@ -236,9 +234,9 @@ class LambdaOfflineTest(GGTestCase):
     def test_s3_store(self):
         with MotoServer().start(bucket="gg-lambda-s3", auth=False) as moto:
             self.store_uri = moto.uri(prefix="run1")
-            final = self.graph()
+            final = self.small_graph()
             p = self.lambda_force(final)
-            self.assertEqual(self.cat(p.stdout.strip()), "3\nONE\nTWO\nTHREE\nside\n")
+            self.assertEqual(self.cat(p.stdout.strip()), self.SMALL_GRAPH_OUTPUT)
             keys = [o["Key"] for o in moto.boto3().list_objects_v2(Bucket="gg-lambda-s3")["Contents"]]
             self.assertIn("run1/blobs/" + p.stdout.strip(), keys)
 
@@ -353,7 +351,7 @@ class LambdaWireFormatTest(GGTestCase):
     def test_wrong_secret_is_a_clear_403(self):
         p, _ = self.moto_force(secret="wrong" + self.moto.secret[5:])
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("refused the Invoke request: HTTP 403", p.stderr)
+        self.assertIn("refused the request: HTTP 403", p.stderr)
         self.assertIn("AWS_SECRET_ACCESS_KEY", p.stderr)
 
 

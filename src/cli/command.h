@@ -37,6 +37,7 @@ int CatMain(int argc, char** argv);
 int GcMain(int argc, char** argv);
 int WorkerMain(int argc, char** argv);
 int LambdaMain(int argc, char** argv);
+int GcfMain(int argc, char** argv);
 int InferMain(int argc, char** argv);
 int BuildMain(int argc, char** argv);
 int PushMain(int argc, char** argv);

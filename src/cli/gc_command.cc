@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli/command.h"
+#include "core/byte_size.h"
 #include "core/tree.h"
 #include "gg/thunk.h"
 
@@ -29,20 +30,6 @@ constexpr char kUsage[] =
     "                    evicted is made or fetched again when next needed.\n\n"
     "Prints what it freed. Exit status: 0, 2 bad usage, 3 an object could not\n"
     "be read or removed (named).\n";
-
-// "500M" -> bytes; nullopt if malformed.
-std::optional<uint64_t> ParseSize(const std::string& s) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || v < 0) return std::nullopt;
-  std::string unit(end);
-  uint64_t mult = 1;
-  if (unit == "K" || unit == "k" || unit == "KiB") mult = 1ull << 10;
-  else if (unit == "M" || unit == "MiB") mult = 1ull << 20;
-  else if (unit == "G" || unit == "GiB") mult = 1ull << 30;
-  else if (!unit.empty()) return std::nullopt;
-  return static_cast<uint64_t>(v * static_cast<double>(mult));
-}
 
 struct Gc {
   explicit Gc(LocalStore* s) : store(s) {}
@@ -115,11 +102,12 @@ int GcMain(int argc, char** argv) {
       std::fprintf(stderr, "gg gc: unknown argument '%s'\n%s", a.c_str(), kUsage);
       return kExitUsage;
     }
-    max_size = ParseSize(value);
-    if (!max_size) {
-      std::fprintf(stderr, "gg gc: bad size '%s' (a number of bytes, or with K, M or G)\n", value.c_str());
+    auto size = value == "0" ? Result<uint64_t>(uint64_t{0}) : ParseByteSize(value);  // 0: keep nothing unneeded
+    if (!size.ok()) {
+      std::fprintf(stderr, "gg gc: bad size for --max-size: %s\n", size.status().message().c_str());
       return kExitUsage;
     }
+    max_size = *size;
   }
   auto store = OpenStoreOrComplain();
   if (!store) return kExitError;

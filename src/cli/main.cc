@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"explain", "why a thunk ran, failed or was not memoized", ExplainMain},
     {"worker", "run thunks for a coordinator on this machine", WorkerMain},
     {"lambda", "package the AWS Lambda function (gg lambda deploy)", LambdaMain},
+    {"gcf", "package the Google Cloud Function (gg gcf package)", GcfMain},
 };
 
 void Usage(FILE* out) {

@@ -316,8 +316,12 @@ Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
   // A straggler's copy prefers an engine other than the one running it.
   Engine* first_engine = duplicate && !n->jobs.empty() ? running_.at(n->jobs.front())->engine : nullptr;
   bool anyone_accepts = false;
+  std::string refusals;
   for (Engine* e : options_.engines) {
-    if (!e->Accepts(job)) continue;
+    if (Status why = e->Accepts(job); !why.ok()) {
+      refusals += "; " + e->name() + ": " + why.message();
+      continue;
+    }
     anyone_accepts = true;
     // A straggler's copy may exceed capacity a little: it replaces a stuck run.
     int limit = e->capacity() + (duplicate && e->capacity() > 0 ? std::max(1, e->capacity() / 8) : 0);
@@ -325,8 +329,8 @@ Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
     if (engine == nullptr || (duplicate && engine == first_engine && e != first_engine)) engine = e;
   }
   if (!anyone_accepts) {
-    return Status::Invalid("no engine can run thunk " + n->name.str() +
-                           " (its inputs are too large for the remote engines): add --engine local");
+    return Status::Invalid("no engine of this force can run thunk " + n->name.str() + refusals +
+                           " (add an engine that can, e.g. --engine local)");
   }
   if (engine == nullptr) {
     if (!duplicate) MakeReady(n);  // no room now; try again later

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "core/test_util.h"
+#include "engines/function_budget.h"
 
 namespace gg {
 namespace {
@@ -134,6 +135,23 @@ class FakeEngine : public Engine {
   std::atomic<bool> over_capacity_{false};
 };
 
+/// A cloud function of the simulation: it refuses thunks whose inputs do not
+/// fit its budget (the real FunctionBudget check), as the lambda and gcf
+/// engines do.
+class BudgetedEngine : public FakeEngine {
+ public:
+  BudgetedEngine(Sim* sim, std::string name, int capacity, FunctionBudget budget)
+      : FakeEngine(sim, std::move(name), capacity), budget_(budget) {}
+  Status Accepts(const Job& job) const override {
+    std::vector<Name> inputs;
+    for (const auto& in : job.thunk.inputs) inputs.push_back(Name::Parse(in.name).value().object());
+    return budget_.Check(inputs);
+  }
+
+ private:
+  FunctionBudget budget_;
+};
+
 Status Sim::Submit(FakeEngine* engine, const Job& job, Engine::Callback done) {
   std::lock_guard<std::mutex> l(mu_);
   const std::string& label = job.thunk.args.at(1);
@@ -214,6 +232,17 @@ class CoordinatorTest : public ::testing::Test {
     auto name = store_->Put(t.Serialize());
     EXPECT_TRUE(name.ok()) << name.status().message();
     return *name;
+  }
+
+  /// A thunk labelled `label` whose input is a value of `bytes` bytes.
+  Name MakeThunkReading(const std::string& label, size_t bytes) {
+    Name data = store_->Put(std::string(bytes, 'd')).value();
+    Thunk t;
+    t.function = prog_.str();
+    t.args = {"prog", label};
+    t.inputs = {{prog_.str(), "prog", true}, {data.str(), "data", false}};
+    t.outputs = {"out"};
+    return store_->Put(t.Serialize()).value();
   }
 
   ForceOptions Options(std::vector<Engine*> engines) {
@@ -436,6 +465,35 @@ TEST_F(CoordinatorTest, FillsEnginesOfDifferentCapacities) {
   EXPECT_EQ(big.max_load(), 3);
   EXPECT_EQ(small.jobs() + big.jobs(), 17);
   EXPECT_GT(big.jobs(), small.jobs());
+}
+
+TEST_F(CoordinatorTest, ThunkOverAFunctionsBudgetGoesToAnotherEngine) {
+  Name big = MakeThunkReading("big", 2 << 20);
+  Name small = MakeThunk("small");
+  Name target = MakeThunk("target", {big, small});
+  BudgetedEngine function(sim_.get(), "function", 4, FunctionBudget{.tmp_bytes = 1 << 20});
+  FakeEngine local(sim_.get(), "local", 1);
+  Coordinator c(store_.get(), Options({&function, &local}));
+  auto out = c.Force({target});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:target");
+  EXPECT_EQ(local.jobs(), 1);     // big
+  EXPECT_EQ(function.jobs(), 2);  // small and target (preferred: listed first)
+}
+
+TEST_F(CoordinatorTest, ThunkOverEveryBudgetFailsNamingTheBudget) {
+  Name big = MakeThunkReading("big", 3 << 20);
+  BudgetedEngine function(sim_.get(), "gcf=http://fn", 4,
+                          FunctionBudget{.memory_bytes = 1 << 20, .tmp_in_memory = true});
+  Coordinator c(store_.get(), Options({&function}));
+  auto out = c.Force({big});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find(big.str()), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("gcf=http://fn: its inputs (3.0 MiB) do not fit the function's memory budget "
+                                        "(memory=1 MiB, which holds /tmp)"),
+            std::string::npos)
+      << out.status().message();
+  EXPECT_EQ(function.jobs(), 0);
 }
 
 TEST_F(CoordinatorTest, LostEnginesWorkIsRunElsewhere) {

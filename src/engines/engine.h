@@ -31,9 +31,10 @@ class Engine {
   virtual std::string name() const = 0;
   /// How many jobs it runs at once (may change: remote workers come and go).
   virtual int capacity() const = 0;
-  /// Whether it can take this job at all (a remote engine refuses thunks
-  /// whose inputs are too large to ship; they go to another engine).
-  virtual bool Accepts(const Job& /*job*/) const { return true; }
+  /// Whether it can take this job at all: ok, or why not (a remote engine
+  /// refuses thunks whose inputs are too large to ship, a cloud function those
+  /// over its /tmp or memory budget; they go to another engine).
+  virtual Status Accepts(const Job& /*job*/) const { return Status::Ok(); }
   /// Starts a job; `done` is called once, from any thread. An error here
   /// means the job never started; kUnavailable means "not now, try later".
   virtual Status Submit(const Job& job, Callback done) = 0;

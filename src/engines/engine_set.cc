@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/path_util.h"
+#include "engines/gcf_engine.h"
 #include "engines/lambda_engine.h"
 #include "engines/local_engine.h"
 #include "engines/remote_engine.h"
@@ -26,14 +27,21 @@ const char kHelp[] =
     "                     lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N]  one AWS\n"
     "                       Lambda invocation per thunk, N at once (default 100);\n"
     "                       needs --storage and AWS credentials ('gg lambda deploy');\n"
-    "                       with ,workers=W[,host=H]: W invocations that serve as\n"
-    "                       workers (N slots each) for the whole job instead\n";
+    "                       with ,workers=W[,host=H][,budget=SECONDS]: W invocations\n"
+    "                       that serve as workers (N slots each) for the whole job\n"
+    "                       instead, each replaced near its time limit (or budget)\n"
+    "                     gcf=URL[,slots=N]  one Google Cloud Functions invocation\n"
+    "                       per thunk, N at once (default 100); needs --storage\n"
+    "                       ('gg gcf package')\n"
+    "                     lambda and gcf take ,tmp=SIZE,memory=SIZE: thunks whose\n"
+    "                       inputs do not fit go to another engine of the force\n";
 
 namespace {
 
 constexpr char kAvailable[] =
     "available: local[=N], remote=HOST:PORT, slurm=N[,partition=P][,slots=K][,host=H], "
-    "lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H]; see 'gg force --help'";
+    "lambda=FUNCTION[,region=R][,endpoint=URL][,slots=N][,tmp=SIZE][,memory=SIZE][,workers=W][,host=H]"
+    "[,budget=SECONDS], gcf=URL[,slots=N][,tmp=SIZE][,memory=SIZE]; see 'gg force --help'";
 
 // A remote engine for workers that a launcher starts (Slurm, Lambda): it
 // listens on an ephemeral port, and the workers connect back to `host` (else
@@ -143,12 +151,23 @@ Status EngineSet::Add(LocalStore* store, const Config& config, const std::string
       // The long-running mode: functions that serve as workers for the job.
       GG_ASSIGN_OR_RETURN(Listening l, ListenForLaunchedWorkers(store, config.shared, "lambda-workers", o.host,
                                                                 config.secret_file, &files_));
-      GG_RETURN_IF_ERROR(LaunchLambdaWorkers(o, l.connect, l.secret, o.workers, o.slots_given ? o.slots : 1));
+      auto workers = std::make_unique<LambdaWorkers>(o, l.connect, l.secret);
+      // A worker near its budget drains; a fresh invocation takes its place.
+      l.engine->set_on_drain([w = workers.get()](const std::string&) { w->Replace(); });
+      if (Status s = workers->Start(); !s.ok()) {
+        l.engine.reset();  // before `workers`, which its callback points to
+        return s;
+      }
+      lambda_workers_.push_back(std::move(workers));
       engines_.push_back(std::move(l.engine));
     } else {
-      GG_ASSIGN_OR_RETURN(auto engine, LambdaEngine::Create(store, config.shared, config.storage_uri, o));
+      GG_ASSIGN_OR_RETURN(auto engine, CreateLambdaEngine(store, config.shared, config.storage_uri, o));
       engines_.push_back(std::move(engine));
     }
+  } else if (kind == "gcf") {
+    GG_ASSIGN_OR_RETURN(GcfOptions o, GcfOptions::Parse(arg));
+    GG_ASSIGN_OR_RETURN(auto engine, CreateGcfEngine(store, config.shared, config.storage_uri, o));
+    engines_.push_back(std::move(engine));
   } else {
     return Status::Invalid(std::string("unknown engine (") + kAvailable + ")");
   }

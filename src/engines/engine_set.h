@@ -1,5 +1,5 @@
 // Engines named by spec strings, as written after `--engine`: the one place
-// that turns `local`, `remote=HOST:PORT`, `slurm=N,...` or `lambda=FN,...`
+// that turns `local`, `remote=HOST:PORT`, `slurm=N,...`, `lambda=FN,...` or `gcf=URL,...`
 // into configured engines. The CLI commands (force, build, test) and the SDK
 // get their engines here and never construct one themselves.
 #pragma once
@@ -13,6 +13,7 @@
 #include "storage/remote_cache.h"
 
 namespace gg {
+class LambdaWorkers;
 class SlurmLauncher;
 
 namespace engines {
@@ -51,6 +52,7 @@ class EngineSet {
 
   std::vector<std::string> files_;
   std::vector<SlurmLauncher> slurm_jobs_;
+  std::vector<std::unique_ptr<LambdaWorkers>> lambda_workers_;
   std::vector<std::unique_ptr<Engine>> engines_;  // last: destroyed first
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/test_util.h"
+#include "engines/gcf_engine.h"
 #include "engines/lambda_engine.h"
 #include "engines/slurm_launcher.h"
 
@@ -52,12 +53,38 @@ TEST(EngineSpecTest, ParsesLambdaOptions) {
   EXPECT_FALSE(LambdaOptions::Parse("fn,slots=0").ok());
 }
 
+TEST(EngineSpecTest, ParsesLambdaBudgets) {
+  auto o = LambdaOptions::Parse("fn,workers=2,budget=5.5,tmp=512M,memory=3G");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->budget, 5.5);
+  EXPECT_EQ(o->limits.tmp_bytes, uint64_t{512} << 20);
+  EXPECT_EQ(o->limits.memory_bytes, uint64_t{3} << 30);
+  EXPECT_FALSE(o->limits.tmp_in_memory);
+  EXPECT_NE(LambdaOptions::Parse("fn,budget=5").status().message().find("workers=W"), std::string::npos);
+  EXPECT_NE(LambdaOptions::Parse("fn,workers=1,budget=0").status().message().find("positive"), std::string::npos);
+  EXPECT_NE(LambdaOptions::Parse("fn,tmp=lots").status().message().find("bad size in 'tmp=lots'"), std::string::npos);
+}
+
+TEST(EngineSpecTest, ParsesGcfOptions) {
+  auto o = GcfOptions::Parse("https://europe-west1-p.cloudfunctions.net/gg,slots=9,memory=2G");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->url, "https://europe-west1-p.cloudfunctions.net/gg");
+  EXPECT_EQ(o->slots, 9);
+  EXPECT_EQ(o->limits.memory_bytes, uint64_t{2} << 30);
+  EXPECT_TRUE(o->limits.tmp_in_memory);  // Cloud Functions' /tmp is in memory
+  EXPECT_NE(GcfOptions::Parse("").status().message().find("URL"), std::string::npos);
+  EXPECT_NE(GcfOptions::Parse("gg-fn").status().message().find("http"), std::string::npos);
+  EXPECT_NE(GcfOptions::Parse("http://h/,slots=0").status().message().find("positive"), std::string::npos);
+  EXPECT_NE(GcfOptions::Parse("http://h/,region=x").status().message().find("unknown option 'region=x'"),
+            std::string::npos);
+}
+
 TEST_F(EngineSetTest, UnknownEngineNamesTheSpecAndListsTheEngines) {
   Status s = Error({"quantum=9"});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Status::Code::kInvalid);
   EXPECT_NE(s.message().find("engine 'quantum=9': unknown engine"), std::string::npos) << s.message();
-  for (const char* kind : {"local[=N]", "remote=HOST:PORT", "slurm=N", "lambda=FUNCTION"}) {
+  for (const char* kind : {"local[=N]", "remote=HOST:PORT", "slurm=N", "lambda=FUNCTION", "gcf=URL"}) {
     EXPECT_NE(s.message().find(kind), std::string::npos) << kind;
   }
 }
@@ -67,6 +94,7 @@ TEST_F(EngineSetTest, BadOptionsAreErrors) {
   EXPECT_NE(Error({"remote=127.0.0.1:0"}).message().find("--secret-file"), std::string::npos);
   EXPECT_NE(Error({"slurm=2,colour=blue"}).message().find("unknown option 'colour=blue'"), std::string::npos);
   EXPECT_NE(Error({"lambda=fn"}).message().find("shared store"), std::string::npos);
+  EXPECT_NE(Error({"gcf=http://127.0.0.1:1/"}).message().find("shared store"), std::string::npos);
 }
 
 TEST_F(EngineSetTest, BuildsEnginesInOrder) {

@@ -1,23 +1,17 @@
-// The lambda engine: runs each thunk as one AWS Lambda invocation of a
-// function deployed with `gg lambda deploy`. The thunk's inputs go to the
-// shared store first (the Invoke payload carries names only); the function
-// fetches them, runs the thunk with gg-lambda, puts the outputs in the store
-// and answers with their names. See docs/lambda.md.
+// The lambda engine's options, and its two modes: one AWS Lambda invocation
+// per thunk of a function deployed with `gg lambda deploy` (a FunctionEngine),
+// or invocations that serve as workers for the whole job. See docs/lambda.md.
 #pragma once
 
 #include <condition_variable>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "core/input_closure.h"
+#include "core/local_store.h"
 #include "engines/engine.h"
-#include "storage/credentials.h"
+#include "engines/function_budget.h"
 #include "storage/remote_cache.h"
 #include "storage/retry.h"
 
@@ -31,10 +25,15 @@ struct LambdaOptions {
   bool slots_given = false;
   int workers = 0;        ///< >0: the long-running mode, this many functions serving as workers
   std::string host;       ///< where those workers connect back (default $GG_COORDINATOR_HOST, hostname)
+  /// With `workers`: seconds a worker takes thunks before it drains and a
+  /// replacement starts (0: the function's own time limit, less a margin).
+  double budget = 0;
+  FunctionBudget limits;  ///< `tmp=`, `memory=`: thunks that do not fit go elsewhere
   int max_attempts = 6;   ///< per invocation, on throttling, 5xx and dropped connections
   double max_delay = 8;   ///< cap of the exponential back-off, seconds
 
-  /// Parses `FUNCTION[,region=R][,endpoint=URL][,slots=N][,workers=W][,host=H]`.
+  /// Parses `FUNCTION[,region=R][,endpoint=URL][,slots=N][,tmp=SIZE][,memory=SIZE]`
+  /// `[,workers=W[,host=H][,budget=SECONDS]]`.
   static Result<LambdaOptions> Parse(const std::string& arg);
   /// How Invoke calls are retried: exponential back-off with jitter.
   RetryPolicy Retry() const;
@@ -42,54 +41,38 @@ struct LambdaOptions {
   std::string InvokeUrl() const;
 };
 
-/// The long-running mode: starts `count` invocations (InvocationType Event)
-/// of the function, each of which connects back to `connect` as a gg worker
-/// with `slots` slots and serves until the coordinator closes the connection.
-Status LaunchLambdaWorkers(const LambdaOptions& options, const std::string& connect, const std::string& secret,
-                           int count, int slots);
-
-class LambdaEngine : public Engine {
+/// The long-running mode: `options.workers` invocations (InvocationType
+/// Event) of the function, each of which connects back to `connect` as a gg
+/// worker and serves until the coordinator closes the connection or, near its
+/// budget (`options.budget`, else the function's time limit), drains. Each
+/// drained worker is replaced by a fresh invocation, so W keep serving for a
+/// job of any length.
+class LambdaWorkers {
  public:
-  /// `shared` is the store the function reads and writes; `storage_uri` is
-  /// how the function reaches it (the URI as given, password included).
-  static Result<std::unique_ptr<LambdaEngine>> Create(LocalStore* store, RemoteCache* shared,
-                                                      const std::string& storage_uri, LambdaOptions options);
-  ~LambdaEngine() override;
-
-  std::string name() const override { return "lambda=" + options_.function; }
-  int capacity() const override { return options_.slots; }
-  Status Submit(const Job& job, Callback done) override;
-  void Cancel(uint64_t job_id) override;
+  LambdaWorkers(const LambdaOptions& options, const std::string& connect, const std::string& secret);
+  /// Starts the first W (an error if the function refuses to start them).
+  Status Start();
+  /// Stops starting replacements (one being started is finished first).
+  ~LambdaWorkers();
+  /// Starts one replacement, in the background (a failure is reported on stderr).
+  void Replace();
 
  private:
-  struct Pending {
-    Job job;
-    Callback done;
-  };
-  LambdaEngine(LocalStore* store, RemoteCache* shared, std::string storage_uri, LambdaOptions options,
-               AwsCredentials credentials);
+  Status Launch(int count);
   void Loop();
-  ExecResult Run(const Job& job);
-  /// One Invoke call with retries: the function's JSON answer, or why not.
-  ExecResult Invoke(uint64_t job_id, const std::string& payload);
-  bool Cancelled(uint64_t job_id);
 
-  LocalStore* store_;
-  InputClosures closures_{store_};
-  RemoteCache* shared_;
-  std::string storage_uri_;
   LambdaOptions options_;
-  AwsCredentials credentials_;
-  std::string sigv4_;
-
+  std::string payload_;
   std::mutex mu_;
   std::condition_variable cv_;
+  int wanted_ = 0;
   bool stopping_ = false;
-  int idle_ = 0;
-  std::deque<Pending> queue_;
-  std::set<uint64_t> running_;
-  std::set<uint64_t> cancelled_;
-  std::vector<std::thread> threads_;
+  std::thread thread_;
 };
+
+/// The one-invocation-per-thunk engine for these options (needs AWS
+/// credentials to sign Invoke requests).
+Result<std::unique_ptr<Engine>> CreateLambdaEngine(LocalStore* store, RemoteCache* shared,
+                                                   const std::string& storage_uri, const LambdaOptions& options);
 
 }  // namespace gg

@@ -36,6 +36,7 @@ struct RemoteEngine::Worker {
   int slots = 0;
   std::unique_ptr<net::Connection> conn;
   bool alive = true;
+  bool draining = false;      // near its time budget: no new jobs, closed when idle
   bool shared = false;        // reaches our shared store: objects go through it
   std::set<std::string> has;  // objects it holds: sent to it or made by it
   std::map<uint64_t, Callback> jobs;
@@ -90,7 +91,7 @@ int RemoteEngine::capacity() const {
   std::lock_guard<std::mutex> lock(mu_);
   int n = 0;
   for (const auto& w : workers_) {
-    if (w->alive) n += w->slots;
+    if (w->alive && !w->draining) n += w->slots;
   }
   return n;
 }
@@ -176,6 +177,18 @@ void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
       w->cv.notify_all();
       continue;
     }
+    if (m.has_draining()) {
+      std::function<void(const std::string&)> on_drain;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (w->draining) continue;
+        w->draining = true;
+        if (w->jobs.empty()) w->conn->Shutdown();  // its thunks are done: let it go
+        on_drain = on_drain_;
+      }
+      if (on_drain) on_drain(w->host);
+      continue;
+    }
     if (!m.has_done()) continue;
     const auto& d = m.done();
     auto decoded = DecodeResult(d);
@@ -213,6 +226,7 @@ void RemoteEngine::Serve(std::shared_ptr<Worker> w) {
       w->job_thunks.erase(d.job());
       w->job_inputs.erase(d.job());
       if (stopping_) return;
+      if (w->draining && w->jobs.empty()) w->conn->Shutdown();  // the worker's last thunk
     }
     if (!r.ok() && r.kind != ExecResult::Kind::kCancelled) r.message += " (on worker " + w->host + ")";
     done(d.job(), std::move(r));
@@ -347,10 +361,12 @@ void RemoteEngine::Lost(Worker* w, const std::string& why) {
   }
 }
 
-bool RemoteEngine::Accepts(const Job& job) const {
+Status RemoteEngine::Accepts(const Job& job) const {
   uint64_t total = 0;
   for (const Name& n : closures_.Of(job.thunk)) total += n.size();
-  return total <= max_input_bytes_;
+  if (total <= max_input_bytes_) return Status::Ok();
+  return Status::Invalid("its inputs (" + std::to_string(total) + " bytes) are too large to ship to workers (over " +
+                         std::to_string(max_input_bytes_) + ")");
 }
 
 Status RemoteEngine::Submit(const Job& job, Callback done) {
@@ -361,7 +377,7 @@ Status RemoteEngine::Submit(const Job& job, Callback done) {
   uint64_t best_score = 0;
   bool best_runs_copy = true;
   for (const auto& w : workers_) {
-    if (!w->alive || static_cast<int>(w->jobs.size()) >= w->slots) continue;
+    if (!w->alive || w->draining || static_cast<int>(w->jobs.size()) >= w->slots) continue;
     bool runs_copy = false;
     for (const auto& [id, name] : w->job_thunks) runs_copy = runs_copy || name == thunk_name;
     uint64_t score = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,7 +35,7 @@ class RemoteEngine : public Engine {
 
   std::string name() const override { return label_; }
   int capacity() const override;
-  bool Accepts(const Job& job) const override;
+  Status Accepts(const Job& job) const override;
   Status Submit(const Job& job, Callback done) override;
   void Cancel(uint64_t job_id) override;
 
@@ -46,6 +47,10 @@ class RemoteEngine : public Engine {
   /// gets its inputs through it (and puts its outputs there) instead of
   /// through its connection. Set before workers connect.
   void set_shared(RemoteCache* shared) { shared_ = shared; }
+  /// Called (with the worker's host) when a worker says it is draining near
+  /// its time budget: it gets no more jobs and is let go once its jobs are
+  /// done. Set before workers connect.
+  void set_on_drain(std::function<void(const std::string& host)> f) { on_drain_ = std::move(f); }
 
  private:
   struct Worker;
@@ -65,6 +70,7 @@ class RemoteEngine : public Engine {
   uint64_t max_input_bytes_ = uint64_t{2} << 30;
   mutable InputClosures closures_{store_};
   RemoteCache* shared_ = nullptr;
+  std::function<void(const std::string&)> on_drain_;
   bool stopping_ = false;
   std::thread acceptor_;
   mutable std::mutex mu_;

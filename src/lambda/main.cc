@@ -10,7 +10,11 @@
 // In the long-running mode the function instead serves a coordinator as a
 // worker for the length of a job, moving objects through its connection:
 //
-//   gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR
+//   gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR [--budget SECONDS]
+//
+// With --budget it drains after that many seconds (before the function's
+// time limit): the coordinator lets it go once its thunks are done and starts
+// a replacement.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -47,9 +51,11 @@ int WorkerMain(int argc, char** argv) {
     else if (flag == "--slots") options.slots = std::atoi(value.c_str());
     else if (flag == "--cache") options.cache_dir = value;
     else if (flag == "--wait") options.connect_timeout = std::atof(value.c_str());
+    else if (flag == "--budget") options.budget_seconds = std::atof(value.c_str());
   }
   if (options.coordinator.empty() || secret_file.empty() || options.cache_dir.empty() || options.slots < 1) {
-    std::fprintf(stderr, "usage: gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR\n");
+    std::fprintf(stderr, "usage: gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR "
+                         "[--budget SECONDS]\n");
     return 2;
   }
   auto secret = gg::net::ReadSecretFile(secret_file);
@@ -74,7 +80,8 @@ int main(int argc, char** argv) {
   if (argc != 4 || std::strcmp(argv[1], "run") != 0) {
     std::fprintf(stderr,
                  "usage: gg-lambda run STORE_DIR THUNK_FILE\n"
-                 "       gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR\n\n"
+                 "       gg-lambda worker --connect HOST:PORT --secret-file FILE --slots N --cache DIR\n"
+                 "                        [--budget SECONDS]\n\n"
                  "Runs the thunk in THUNK_FILE, whose inputs are already in the gg store\n"
                  "STORE_DIR (created if missing), and prints its result as one JSON line.\n"
                  "GG_SANDBOX=none runs it without namespaces (as in AWS Lambda).\n");

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -42,9 +43,24 @@ class Worker {
  private:
   Status ReceiveLoop() {
     double last_heard = net::MonotonicSeconds();
+    const double started = last_heard;
+    bool draining = false;
     for (;;) {
+      if (!draining && options_->budget_seconds > 0 && net::MonotonicSeconds() - started >= options_->budget_seconds) {
+        draining = true;
+        size_t running = 0;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          running = running_.size();
+        }
+        std::fprintf(stderr, "gg worker: %.0f s budget reached: draining (%zu thunks still running)\n",
+                     options_->budget_seconds, running);
+        proto::remote::Message d;
+        d.mutable_draining()->set_reason("time budget reached");
+        if (Status r = conn_->Send(d); !r.ok()) return r;
+      }
       proto::remote::Message m;
-      Status s = conn_->Receive(&m, kHeartbeatMs);
+      Status s = conn_->Receive(&m, draining || options_->budget_seconds <= 0 ? kHeartbeatMs : 100);
       if (s.code() == Status::Code::kTimeout) {
         if (net::MonotonicSeconds() - last_heard > kSilenceLimitSeconds) {
           return Status::Unavailable("the coordinator has been silent for 15 s; giving up");

@@ -18,6 +18,11 @@ struct WorkerOptions {
   int slots = 1;
   std::string cache_dir;    ///< its object cache (a gg store)
   double connect_timeout = 60;  ///< keep trying to reach the coordinator this long
+  /// >0: after this many seconds the worker drains: it tells the coordinator
+  /// it takes no more thunks and serves until the coordinator closes the
+  /// connection (once its running thunks are done). For cloud functions,
+  /// whose invocations have a time limit.
+  double budget_seconds = 0;
   /// A store shared with the coordinator, for inputs and outputs: its
   /// normalized URI and how to move objects to and from it (the gg command
   /// wires these to src/storage; the static worker in a cloud function has
