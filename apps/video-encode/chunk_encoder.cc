@@ -249,13 +249,15 @@ bool EncodeChunk(Y4mReader* input, const EncodeSettings& settings, const ChunkSt
     //
     // The throw-away frame is the previous chunk's last picture (so the rate
     // control starts from a key frame of the real content's size), coded at
-    // the real-time deadline and speed 16: about half the work of a key
+    // the real-time deadline and speed 13: about half the work of a key
     // frame at --good. A negative speed, since a real-time encoder with a
-    // positive one picks its speed from measured time (not deterministic).
+    // positive one picks its speed from measured time (not deterministic);
+    // not 14 or more, which switch the encoder to VP8's simple loop filter
+    // for good (every later frame of the chunk would be filtered that way).
     PackedToImage(start->last.data(), aw, ah, ref_img.get());
     CopyVisible(*ref_img, h.width, h.height, frame_img.get());
     std::vector<IvfFrame> discarded;
-    if (!enc.SetSpeed(-16, error) ||
+    if (!enc.SetSpeed(-13, error) ||
         !enc.Encode(frame_img.get(), VPX_EFLAG_FORCE_KF | kNoEntropy, true, &discarded, error, VPX_DL_REALTIME) ||
         !enc.SetSpeed(settings.cpu_used, error)) {
       return false;

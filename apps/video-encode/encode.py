@@ -21,6 +21,7 @@ import concurrent.futures
 import hashlib
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -177,6 +178,13 @@ def vpxenc_settings(args: argparse.Namespace) -> list[str]:
 
 # --- checking and measuring -----------------------------------------------------------------------
 
+def cpu_seconds() -> float:
+    """User + system time of this process and of every process it waited
+    for (gg, its sandboxes and the programs in them)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def decoded_digests(ivf: str, video: Y4m) -> list[str]:
     """SHA-256 of each frame the real vpxdec decodes from `ivf`."""
     p = subprocess.run(["vpxdec", "--i420", "-o", "-", ivf], capture_output=True)
@@ -249,7 +257,7 @@ def main(argv: list[str]) -> int:
         video = Y4m(source)
         if video.frames == 0:
             fail(f"{args.input} has no frames")
-        began = time.monotonic()
+        began, began_cpu = time.monotonic(), cpu_seconds()
         pipeline = Pipeline(store, args, video, source)
         split = pipeline.split()
         stored = time.monotonic() - began
@@ -263,10 +271,11 @@ def main(argv: list[str]) -> int:
                             trace=args.trace, secret_file=args.secret_file, progress=sys.stderr.isatty())
         took = time.monotonic() - start
         store.copy_out(names[0], args.output)
-        encoded = time.monotonic() - began
+        encoded, cpu = time.monotonic() - began, cpu_seconds() - began_cpu
         print(f"{args.output}: {video.frames} frames in {pipeline.chunks} chunks of {args.chunk_frames} "
               f"({args.mode}{f', batches of {args.batch}' if args.mode == 'state' else ''}), "
-              f"encoded in {encoded:.2f} s (chunks stored in {stored:.2f} s, forced in {took:.2f} s)")
+              f"encoded in {encoded:.2f} s (chunks stored in {stored:.2f} s, forced in {took:.2f} s; "
+              f"{cpu:.2f} CPU-s here, remote workers not counted)")
 
         decoded = decoded_digests(args.output, video)
         if len(decoded) != video.frames:
