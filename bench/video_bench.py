@@ -51,7 +51,7 @@ def tree_cpu(roots):
     """CPU seconds of running processes and their descendants so far: each
     live process's own time plus what it has reaped (workers' sandboxes)."""
     parent, own = {}, {}
-    for pid in os.listdir("/proc"):
+    for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
