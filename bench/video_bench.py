@@ -7,13 +7,16 @@ Encodes one clip (ffmpeg's mandelbrot source: motion everywhere) six ways:
 a sequential single-threaded vpxenc, vpxenc --threads=2, the gg pipeline at
 -j 1 and -j 2 (state passing), the gg pipeline with plain vpxenc chunks at
 -j 2, and the state-passing pipeline over W loopback workers. Prints the
-wall time, bitrate and SSIM of each, the speed-ups, and the per-chunk
-overhead of the pipeline (its -j 1 time less the sequential encode's, per
-chunk). Each gg run starts from an empty store.
+wall time, the CPU time (user + system of every process involved, workers'
+included; a fair measure on a loaded machine, where wall time is not),
+bitrate and SSIM of each, the speed-ups, and the per-chunk overhead of the
+pipeline in CPU (its -j 1 CPU time less the sequential encode's, per chunk).
+Each gg run starts from an empty store.
 """
 import argparse
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -29,12 +32,39 @@ sys.path.insert(0, os.path.join(ROOT, "apps", "video-encode"))
 import encode  # noqa: E402  (the app's own settings and quality measure)
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd, **kw):
-    start = time.monotonic()
+    """Wall seconds, CPU seconds (user + system of the command and every
+    process it waited for: gg's sandboxes and their programs too) and stdout."""
+    start, cpu = time.monotonic(), children_cpu()
     p = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if p.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout}{p.stderr}")
-    return time.monotonic() - start, p.stdout
+    return time.monotonic() - start, children_cpu() - cpu, p.stdout
+
+
+def tree_cpu(roots):
+    """CPU seconds of running processes and their descendants so far: each
+    live process's own time plus what it has reaped (workers' sandboxes)."""
+    parent, own = {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parent[int(pid)] = int(fields[1])
+        own[int(pid)] = sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, list(roots)
+    while todo:
+        pid = todo.pop()
+        total += own.get(pid, 0.0)
+        todo += [c for c, p in parent.items() if p == pid]
+    return total
 
 
 def main():
@@ -55,34 +85,37 @@ def main():
         settings = encode.vpxenc_settings(argparse.Namespace(cpu_used=4, cq_level=20, target_bitrate=4000))
         rows = []
 
-        def report(label, seconds, ivf):
+        def report(label, seconds, cpu, ivf):
             q = encode.quality(ivf, clip)
             kbps = os.path.getsize(ivf) * 8 / (video.frames / 30) / 1000
-            rows.append((label, seconds))
-            print(f"{label:44s} {seconds:7.2f} s  {kbps:6.0f} kbit/s  SSIM {q['ssim']:.4f}", flush=True)
+            rows.append((label, seconds, cpu))
+            print(f"{label:40s} {seconds:7.2f} s {cpu:7.2f} CPU-s  {kbps:6.0f} kbit/s  SSIM {q['ssim']:.4f}  "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
 
         for threads in (1, 2):
             out = os.path.join(work, f"vpxenc{threads}.ivf")
-            s, _ = timed(["vpxenc", *[a for a in settings if not a.startswith("--threads")], f"--threads={threads}",
-                          "--ivf", "-o", out, clip])
-            report(f"vpxenc --threads={threads} (whole clip)", s, out)
+            s, cpu, _ = timed(["vpxenc", *[a for a in settings if not a.startswith("--threads")],
+                               f"--threads={threads}", "--ivf", "-o", out, clip])
+            report(f"vpxenc --threads={threads} (whole clip)", s, cpu, out)
 
-        def pipeline(label, *args, env_extra=None):
+        def pipeline(label, *args, extra_cpu=lambda: 0.0):
             env = dict(os.environ, GG_DIR=os.path.join(work, label.replace(" ", "_"), ".gg"), GG_BINARY=GG,
-                       GG_BUILD_DIR=BUILD, **(env_extra or {}))
+                       GG_BUILD_DIR=BUILD)
             os.makedirs(env["GG_DIR"])
             out = os.path.join(work, label.replace(" ", "_") + ".ivf")
-            _, stdout = timed([APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify", *args],
-                              env=env)
-            # The encode itself (storing the input, forcing, copying out), not
+            before = extra_cpu()
+            _, _, stdout = timed([APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify",
+                                  *args], env=env)
+            # The encode itself (storing the chunks, forcing, copying out), not
             # the app's decoding and SSIM/PSNR checks afterwards.
-            s = float(re.search(r"encoded in (\S+) s", stdout).group(1))
-            report(label, s, out)
-            return s
+            m = re.search(r"encoded in (\S+) s .*; (\S+) CPU-s", stdout)
+            report(label, float(m.group(1)), float(m.group(2)) + extra_cpu() - before, out)
+            return float(m.group(1)), float(m.group(2))
 
         chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
-        j1 = pipeline("gg state -j 1", "--batch", str(opts.batch), "-j", "1")
-        pipeline("gg state -j 2", "--batch", str(opts.batch), "-j", "2")
+        batch = ["--batch", str(opts.batch)]
+        _, j1_cpu = pipeline("gg state -j 1", *batch, "-j", "1")
+        pipeline("gg state -j 2", *batch, "-j", "2")
         pipeline("gg vpxenc chunks -j 2", "--mode", "vpxenc", "-j", "2")
 
         secret = os.path.join(work, "secret")
@@ -96,15 +129,16 @@ def main():
             procs.append(subprocess.Popen([GG, "worker", "--connect", f"127.0.0.1:{port}", "--secret-file", secret,
                                            "--slots", "1", "--cache", os.path.join(work, f"w{w}")], env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        pipeline(f"gg state, {opts.workers} loopback workers", "--batch", str(opts.batch),
-                 "--engine", f"remote=127.0.0.1:{port}", "--secret-file", secret)
+        pipeline(f"gg state, {opts.workers} loopback workers", *batch, "--engine", f"remote=127.0.0.1:{port}",
+                 "--secret-file", secret, extra_cpu=lambda: tree_cpu([p.pid for p in procs]))
 
-        seq = rows[0][1]
-        print(f"\n{video.frames} frames {opts.size}, {chunks} chunks of {opts.chunk_frames}, batches of {opts.batch}; "
-              f"load {os.getloadavg()[0]:.1f}")
-        for label, seconds in rows[1:]:
-            print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x")
-        print(f"per-chunk overhead (gg -j 1 less sequential vpxenc, per chunk): {(j1 - seq) / chunks * 1000:.0f} ms")
+        seq, seq_cpu = rows[0][1], rows[0][2]
+        print(f"\n{video.frames} frames {opts.size}, {chunks} chunks of {opts.chunk_frames}, batches of {opts.batch}")
+        for label, seconds, cpu in rows[1:]:
+            print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x  "
+                  f"(CPU {cpu / seq_cpu:.2f}x of it)")
+        print(f"per-chunk overhead in CPU (gg -j 1 less sequential vpxenc, per chunk): "
+              f"{(j1_cpu - seq_cpu) / chunks * 1000:.0f} ms")
     finally:
         for p in procs:
             p.terminate()

@@ -33,6 +33,14 @@ void PackedToImage(const unsigned char* src, int w, int h, vpx_image_t* img) {
   }
 }
 
+/// Copies the top-left w x h of `from` into `to`.
+void CopyVisible(const vpx_image_t& from, int w, int h, vpx_image_t* to) {
+  for (int p = 0; p < 3; ++p) {
+    const int pw = p ? (w + 1) / 2 : w, ph = p ? (h + 1) / 2 : h;
+    for (int y = 0; y < ph; ++y) std::memcpy(to->planes[p] + y * to->stride[p], from.planes[p] + y * from.stride[p], pw);
+  }
+}
+
 /// The top-left w x h of `img`, as tightly packed I420 planes.
 std::vector<unsigned char> ImageToPacked(const vpx_image_t& img, int w, int h) {
   const int cw = (w + 1) / 2, ch = (h + 1) / 2;
@@ -108,8 +116,8 @@ class Encoder {
 
   /// Encodes one frame; appends its packet to `frames` unless `discard`.
   bool Encode(vpx_image_t* img, vpx_enc_frame_flags_t flags, bool discard, std::vector<IvfFrame>* frames,
-              std::string* error) {
-    if (vpx_codec_encode(&codec_, img, pts_, 1, flags, VPX_DL_GOOD_QUALITY) != VPX_CODEC_OK) {
+              std::string* error, unsigned long deadline = VPX_DL_GOOD_QUALITY) {
+    if (vpx_codec_encode(&codec_, img, pts_, 1, flags, deadline) != VPX_CODEC_OK) {
       *error = CodecError(&codec_, "libvpx: encoding failed");
       return false;
     }
@@ -128,6 +136,14 @@ class Encoder {
     ++pts_;
     if (packets != 1) {
       *error = "libvpx: expected one packet per frame, got " + std::to_string(packets);
+      return false;
+    }
+    return true;
+  }
+
+  bool SetSpeed(int cpu_used, std::string* error) {
+    if (vpx_codec_control(&codec_, VP8E_SET_CPUUSED, cpu_used) != VPX_CODEC_OK) {
+      *error = CodecError(&codec_, "libvpx: bad speed setting");
       return false;
     }
     return true;
@@ -156,8 +172,17 @@ class Encoder {
 
 }  // namespace
 
-std::string FrameDigest(const unsigned char* data, size_t size) {
-  return gg::HexOf(gg::HashBytes(std::string_view(reinterpret_cast<const char*>(data), size)));
+std::string ImageDigest(const vpx_image_t& img, int w, int h) {
+  // Row by row from the planes: no packed copy of the frame is made.
+  gg::Sha256Hasher hasher;
+  const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  for (int p = 0; p < 3; ++p) {
+    const int pw = p ? cw : w, ph = p ? ch : h;
+    for (int y = 0; y < ph; ++y) {
+      hasher.Update(std::string_view(reinterpret_cast<const char*>(img.planes[p] + y * img.stride[p]), pw));
+    }
+  }
+  return gg::HexOf(hasher.Finish());
 }
 
 bool ReadState(const std::string& path, ChunkState* state, std::string* error) {
@@ -221,11 +246,22 @@ bool EncodeChunk(Y4mReader* input, const EncodeSettings& settings, const ChunkSt
     // all three references. The chunk's first frame predicts from LAST only
     // (the decoder's GOLDEN and ALTREF are not carried) and refreshes GOLDEN
     // and ALTREF, so from then on encoder and decoder hold the same state.
+    //
+    // The throw-away frame is the previous chunk's last picture (so the rate
+    // control starts from a key frame of the real content's size), coded at
+    // the real-time deadline and speed 13: about half the work of a key
+    // frame at --good. A negative speed, since a real-time encoder with a
+    // positive one picks its speed from measured time (not deterministic);
+    // not 14 or more, which switch the encoder to VP8's simple loop filter
+    // for good (every later frame of the chunk would be filtered that way).
     PackedToImage(start->last.data(), aw, ah, ref_img.get());
-    std::vector<unsigned char> visible = ImageToPacked(*ref_img, h.width, h.height);
-    PackedToImage(visible.data(), h.width, h.height, frame_img.get());
+    CopyVisible(*ref_img, h.width, h.height, frame_img.get());
     std::vector<IvfFrame> discarded;
-    if (!enc.Encode(frame_img.get(), VPX_EFLAG_FORCE_KF | kNoEntropy, true, &discarded, error)) return false;
+    if (!enc.SetSpeed(-13, error) ||
+        !enc.Encode(frame_img.get(), VPX_EFLAG_FORCE_KF | kNoEntropy, true, &discarded, error, VPX_DL_REALTIME) ||
+        !enc.SetSpeed(settings.cpu_used, error)) {
+      return false;
+    }
     for (auto which : {VP8_LAST_FRAME, VP8_GOLD_FRAME, VP8_ALTR_FRAME}) {
       if (!enc.Reference(which, ref_img.get(), true, error)) return false;
     }
@@ -239,8 +275,7 @@ bool EncodeChunk(Y4mReader* input, const EncodeSettings& settings, const ChunkSt
     if (!enc.Encode(frame_img.get(), flags, false, &out->frames, error)) return false;
     // Every frame refreshes LAST, so LAST is what a decoder shows now.
     if (!enc.Reference(VP8_LAST_FRAME, ref_img.get(), false, error)) return false;
-    std::vector<unsigned char> shown = ImageToPacked(*ref_img, h.width, h.height);
-    out->recon_sha256.push_back(FrameDigest(shown.data(), shown.size()));
+    out->recon_sha256.push_back(ImageDigest(*ref_img, h.width, h.height));
   }
   if (!input->ok()) {
     *error = input->error();

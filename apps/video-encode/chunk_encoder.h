@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <vpx/vpx_image.h>
+
 #include "ivf.h"
 #include "y4m.h"
 
@@ -42,7 +44,8 @@ struct EncodedChunk {
 bool EncodeChunk(Y4mReader* input, const EncodeSettings& settings, const ChunkState* start, EncodedChunk* out,
                  std::string* error);
 
-/// SHA-256 (hex) of a frame's visible I420 planes, as EncodeChunk records them.
-std::string FrameDigest(const unsigned char* data, size_t size);
+/// SHA-256 (hex) of the top-left w x h of `img` as tightly packed I420
+/// planes: what EncodeChunk records per frame, and `gg-vpx digests` prints.
+std::string ImageDigest(const vpx_image_t& img, int w, int h);
 
 }  // namespace vx

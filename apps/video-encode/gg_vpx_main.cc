@@ -178,13 +178,7 @@ int Digests(int argc, char** argv) {
     }
     vpx_codec_iter_t iter = nullptr;
     while (vpx_image_t* img = vpx_codec_get_frame(&codec, &iter)) {
-      std::vector<unsigned char> packed;
-      const int w = static_cast<int>(img->d_w), hh = static_cast<int>(img->d_h);
-      for (int p = 0; p < 3; ++p) {
-        int pw = p ? (w + 1) / 2 : w, ph = p ? (hh + 1) / 2 : hh;
-        for (int y = 0; y < ph; ++y) packed.insert(packed.end(), img->planes[p] + y * img->stride[p], img->planes[p] + y * img->stride[p] + pw);
-      }
-      std::printf("%s\n", FrameDigest(packed.data(), packed.size()).c_str());
+      std::printf("%s\n", ImageDigest(*img, static_cast<int>(img->d_w), static_cast<int>(img->d_h)).c_str());
     }
   }
   vpx_codec_destroy(&codec);

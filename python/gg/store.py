@@ -6,6 +6,7 @@ gg itself does), so storing thousands of thunks costs no process per thunk.
 """
 from __future__ import annotations
 
+import itertools
 import os
 
 TYPE_CHECKING = False  # typing is not imported at run time: thunks written in Python start faster
@@ -49,7 +50,7 @@ class Store:
         self._blobs = os.path.join(self.dir, "blobs")
         self._tmp = os.path.join(self.dir, "tmp")
         self._suffix = f"{os.getpid()}.{os.urandom(4).hex()}"
-        self._counter = 0
+        self._counter = itertools.count(1)  # next() is atomic: put() may be called from threads
 
     @classmethod
     def open(cls, dir: str | None = None) -> "Store":
@@ -66,8 +67,7 @@ class Store:
         return os.path.join(self._blobs, object_of(name))
 
     def _temp_path(self) -> str:
-        self._counter += 1
-        return os.path.join(self._tmp, f"py-put.{self._suffix}.{self._counter}")
+        return os.path.join(self._tmp, f"py-put.{self._suffix}.{next(self._counter)}")
 
     def put(self, content: bytes | str) -> str:
         """Stores bytes (str is encoded as UTF-8); returns their name."""
