@@ -7,7 +7,7 @@
 #include <set>
 
 #include "coordinator/identity_log.h"
-#include "coordinator/substitute.h"
+#include "core/substitute.h"
 #include "core/input_closure.h"
 #include "core/path_util.h"
 #include "core/shell_quote.h"

@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "coordinator/substitute.h"
+#include "core/substitute.h"
 #include "core/test_util.h"
 
 namespace gg {

@@ -1,4 +1,4 @@
-#include "coordinator/substitute.h"
+#include "core/substitute.h"
 
 #include "core/path_util.h"
 

@@ -1,4 +1,4 @@
-// Substitutes: a thunk that may run in place of another and also hands back
+// Substitutes (a record in the store, used by the coordinator): a thunk that may run in place of another and also hands back
 // the reduction of the thunk that other one reduces to, computed in the same
 // run. The models use it to discover a compile's inputs and compile it in one
 // sandbox when nothing is memoized (docs/models.md), while the graph the user
