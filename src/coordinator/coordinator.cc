@@ -128,13 +128,12 @@ Status Coordinator::Expand(Node* n) {
       (void)options_.shared->FetchOutputs(*store_, {n->name});
     }
   }
+  // A substitute (substitute.h) does this thunk's work and its tail's at once.
   Name to_run = n->name;
-  if (n->attempts == 0) {
-    GG_ASSIGN_OR_RETURN(auto substitute, FindSubstitute(*store_, n->name));
-    if (substitute.has_value()) {
-      to_run = *substitute;
-      n->substituted = true;
-    }
+  GG_ASSIGN_OR_RETURN(auto substitute, FindSubstitute(*store_, n->name));
+  if (substitute.has_value()) {
+    to_run = *substitute;
+    n->substituted = true;
   }
   auto content = store_->Get(to_run);
   if (!content.ok()) {
