@@ -216,6 +216,18 @@ class CoordinatorTest : public ::testing::Test {
     return *name;
   }
 
+  /// Records a substitute labelled "both" for `thunk`: its output and its
+  /// tail's (substitute.h).
+  void SubstituteFor(const Name& thunk) {
+    Thunk s;
+    s.function = prog_.str();
+    s.args = {"prog", "both"};
+    s.inputs.push_back({prog_.str(), "prog", true});
+    s.outputs = {"out", std::string(kTailClaimPrefix) + "out"};
+    Name both = store_->Put(s.Serialize()).value();
+    ASSERT_TRUE(RecordSubstitute(*store_, thunk, both).ok());
+  }
+
   ForceOptions Options(std::vector<Engine*> engines) {
     ForceOptions o;
     o.engines = std::move(engines);
@@ -277,13 +289,7 @@ TEST_F(CoordinatorTest, FollowsTailRecursion) {
 TEST_F(CoordinatorTest, ASubstituteRunsInsteadAndItsClaimIsRecorded) {
   Name compile = MakeThunk("compile");
   Name discover = MakeThunk("discover");
-  Thunk s;
-  s.function = prog_.str();
-  s.args = {"prog", "both"};
-  s.inputs.push_back({prog_.str(), "prog", true});
-  s.outputs = {"out", std::string(kTailClaimPrefix) + "out"};
-  Name both = store_->Put(s.Serialize()).value();
-  ASSERT_TRUE(RecordSubstitute(*store_, discover, both).ok());
+  SubstituteFor(discover);
   sim_->set_script([&](const std::string& label, int) {
     Behavior b;
     if (label == "discover") b.tail = compile;
@@ -334,13 +340,7 @@ TEST_F(CoordinatorTest, ASubstituteRunsInsteadAndItsClaimIsRecorded) {
 TEST_F(CoordinatorTest, AFailedSubstituteRunsTheThunkItself) {
   Name compile = MakeThunk("compile");
   Name discover = MakeThunk("discover");
-  Thunk s;
-  s.function = prog_.str();
-  s.args = {"prog", "both"};
-  s.inputs.push_back({prog_.str(), "prog", true});
-  s.outputs = {"out", std::string(kTailClaimPrefix) + "out"};
-  Name both = store_->Put(s.Serialize()).value();
-  ASSERT_TRUE(RecordSubstitute(*store_, discover, both).ok());
+  SubstituteFor(discover);
   sim_->set_script([&](const std::string& label, int) {
     Behavior b;
     if (label == "discover") b.tail = compile;
