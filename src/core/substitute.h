@@ -1,6 +1,6 @@
-// Substitutes (a record in the store, used by the coordinator): a thunk that may run in place of another and also hands back
-// the reduction of the thunk that other one reduces to, computed in the same
-// run. The models use it to discover a compile's inputs and compile it in one
+// Substitutes (records in the store that the coordinator follows): a thunk
+// that may run in place of another and also hands back the reduction of the
+// thunk that other one reduces to, computed in the same run. The models use it to discover a compile's inputs and compile it in one
 // sandbox when nothing is memoized (docs/models.md), while the graph the user
 // sees (placeholders naming the discovery thunk D, which reduces to the
 // compile thunk C) stays the one a split run makes.
