@@ -130,6 +130,44 @@ class StagedCompileTest(unittest.TestCase):
         self.assertEqual(self.output(), "48\n")
         self.assert_same_as_plain(flags)
 
+    def test_cold_build_discovers_and_compiles_in_one_sandbox_and_keeps_the_cut_off(self):
+        # Nothing memoized: each compile is one sandbox (the discovery
+        # thunk's substitute), which also records the compile thunk's result;
+        # after an edit no compile reads, the split discovery finds that
+        # compile memoized. -MD: the command's own list; -g: gcc's
+        # $SUNPRO_DEPENDENCIES list; -O2: the preprocessed text.
+        for flags in ("-g -O2 -MD", "-g -O2", "-O2"):
+            with self.subTest(flags=flags):
+                self.write("Makefile", FILES["Makefile"].replace("-Iother/inc2", "-Iother/inc2 " + flags.split()[-1])
+                           if flags.endswith("-MD") else FILES["Makefile"])
+                plain_flags = flags.replace(" -MD", "")
+                self.write("inc/unused.h", "#define UNUSED 1 /* %s */\n" % flags)
+                self.assert_same_as_plain(plain_flags)
+                # assert_same_as_plain's gg build was cold (a new store entry per flags)
+                self.write("inc/unused.h", "#define UNUSED 3 /* %s */\n" % flags)
+                ran, memoized = self.gg_build(plain_flags)
+                self.assertEqual(memoized, 3, "the compiles recorded by the combined runs")
+                self.assertLessEqual(ran, 4)
+                self.assertEqual(self.output(), "43\n")
+
+    def test_cold_build_runs_one_sandbox_per_compile(self):
+        self.run_in("make", "clean")
+        out = self.run_in(GG, "build", "-j", "2", "--", "make", "CFLAGS=-g -O2").stderr
+        # 3 discoveries reduced to 3 compiles and the link, but only the
+        # 3 combined runs and the link ran (gg build counts the rest, the
+        # compiles done by the combined runs, as memoized).
+        self.assertIn("7 thunks (4 ran, 3 memoized)", out)
+        self.assertEqual(self.output(), "43\n")
+
+    def test_has_include_falls_back_to_the_split_run(self):
+        # __has_include may find a file gcc does not list: the combined run
+        # declines, the discovery and the compile run apart, bytes as plain.
+        self.write("src/b.c", '#include "b.h"\n#include "../x.h"\n'
+                              '#if __has_include("a.h")\n#include "a.h"\nint has_a = A;\n#endif\n'
+                              'int b(void) { return B + X; }\n')
+        self.assert_same_as_plain("-g -O2")
+        self.assertEqual(self.output(), "43\n")
+
     def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
         self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')
         self.run_in("make", "clean")

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "coordinator/identity_log.h"
+#include "core/substitute.h"
 #include "core/input_closure.h"
 #include "core/path_util.h"
 #include "core/shell_quote.h"
@@ -34,6 +35,9 @@ struct Coordinator::Node {
   double fetch_start = 0;  // of the latest launch
   Name resolved_name;
   Thunk resolved;
+  /// Running a substitute (substitute.h) in this thunk's place; on its
+  /// failure the thunk itself runs.
+  bool substituted = false;
 };
 
 struct Coordinator::Running {
@@ -124,12 +128,19 @@ Status Coordinator::Expand(Node* n) {
       (void)options_.shared->FetchOutputs(*store_, {n->name});
     }
   }
-  auto content = store_->Get(n->name);
+  // A substitute (substitute.h) does this thunk's work and its tail's at once.
+  Name to_run = n->name;
+  GG_ASSIGN_OR_RETURN(auto substitute, FindSubstitute(*store_, n->name));
+  if (substitute.has_value()) {
+    to_run = *substitute;
+    n->substituted = true;
+  }
+  auto content = store_->Get(to_run);
   if (!content.ok()) {
-    return content.status().Prefix("cannot load thunk " + n->name.str());
+    return content.status().Prefix("cannot load thunk " + to_run.str());
   }
   auto thunk = Thunk::Parse(*content);
-  if (!thunk.ok()) return thunk.status().Prefix("thunk " + n->name.str());
+  if (!thunk.ok()) return thunk.status().Prefix("thunk " + to_run.str());
   n->thunk = std::move(*thunk);
   n->estimate = durations_.Estimate(n->thunk->function, 1.0);
   n->state = Node::State::kWaiting;
@@ -286,7 +297,7 @@ Status Coordinator::StartReady() {
           (prior->outputs[0].name.is_thunk() ||
            std::all_of(prior->outputs.begin(), prior->outputs.end(),
                        [&](const ReductionOutput& o) { return store_->Has(o.name); }))) {
-        GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, *prior));
+        GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, n->substituted ? WithoutTailClaim(*prior) : *prior));
         stats_.memoized++;
         if (prior->outputs[0].name.is_thunk()) {
           GG_RETURN_IF_ERROR(WaitOnTail(n, prior->outputs[0].name));
@@ -401,6 +412,7 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
     GG_RETURN_IF_ERROR(IdentityLog(store_->dir() + "/identities")
                            .Append({ThunkIdentity(n->resolved), static_cast<int64_t>(std::time(nullptr)),
                                     n->resolved_name, r.reduction.outputs[0].name}));
+    if (n->substituted) return FinishSubstitute(n, r.reduction);
     GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, r.reduction));
     if (n->resolved_name != n->name) GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r.reduction));
     if (options_.shared != nullptr) {
@@ -418,6 +430,7 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   }
   if (r.kind == ExecResult::Kind::kCancelled) return Status::Ok();
   if (!n->jobs.empty()) return Status::Ok();  // the other copy may still succeed
+  if (n->substituted) return RunInsteadOfSubstitute(n);
   if (r.infrastructure_failure()) {
     if (n->attempts >= options_.max_attempts) {
       stats_.failed++;
@@ -429,6 +442,56 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   }
   stats_.failed++;
   return ThunkFailure(n, r);
+}
+
+Status Coordinator::FinishSubstitute(Node* n, const Reduction& r) {
+  const Name& tail_name = r.outputs[0].name;
+  auto tail_bytes = tail_name.is_thunk() ? store_->Get(tail_name) : Result<std::string>(Status::Invalid("a value"));
+  auto tail = tail_bytes.ok() ? Thunk::Parse(*tail_bytes) : Result<Thunk>(tail_bytes.status());
+  auto claim = tail.ok() ? SplitTailClaim(r, *tail) : Result<TailClaim>(tail.status());
+  if (!claim.ok()) {
+    // Not a result to trust: the thunk itself runs, as if there were no substitute.
+    return RunInsteadOfSubstitute(n);
+  }
+  // The tail's record first: once the thunk's own exists, a later force
+  // follows it to the tail and must find the tail reduced.
+  GG_ASSIGN_OR_RETURN(auto prior, store_->reductions().Get(tail_name));
+  if (!prior.has_value()) GG_RETURN_IF_ERROR(store_->reductions().Put(tail_name, claim->tail));
+  GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r));
+  GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, claim->own));
+  if (options_.shared != nullptr) {
+    for (const auto& [thunk, reduction] :
+         {std::pair{tail_name, claim->tail}, std::pair{n->resolved_name, r}, std::pair{n->name, claim->own}}) {
+      Status s = options_.shared->Publish(*store_, thunk, thunk, reduction);
+      if (!s.ok()) return SharedError(s).Prefix("cannot publish the result of thunk " + n->name.str());
+    }
+  }
+  Node* t = GetNode(tail_name);
+  if (t->state == Node::State::kNew) {
+    // Reduced by this run, not memoized: done without a lookup.
+    to_expand_.erase(std::remove(to_expand_.begin(), to_expand_.end(), t), to_expand_.end());
+    GG_RETURN_IF_ERROR(MarkDone(t, prior.has_value() ? *prior : claim->tail));
+  }
+  GG_RETURN_IF_ERROR(WaitOnTail(n, tail_name));
+  std::vector<Node*> fresh = to_expand_;
+  GG_RETURN_IF_ERROR(LoadAll());
+  ComputePriorities(fresh);
+  return Status::Ok();
+}
+
+Status Coordinator::RunInsteadOfSubstitute(Node* n) {
+  auto content = store_->Get(n->name);
+  if (!content.ok()) return content.status().Prefix("cannot load thunk " + n->name.str());
+  auto thunk = Thunk::Parse(*content);
+  if (!thunk.ok()) return thunk.status().Prefix("thunk " + n->name.str());
+  n->thunk = std::move(*thunk);
+  n->substituted = false;
+  n->attempts = 0;
+  n->duplicated = false;
+  n->resolved = Thunk{};
+  stats_.retries++;
+  MakeReady(n);
+  return Status::Ok();
 }
 
 void Coordinator::TraceRun(const Running& run, const ExecResult& r) {

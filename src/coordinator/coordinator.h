@@ -88,6 +88,10 @@ class Coordinator {
   Status StartReady();
   Status Launch(Node* n, bool duplicate, bool* launched);
   Status HandleCompletion(uint64_t job_id, ExecResult r);
+  /// Records what a substitute computed (substitute.h) and follows the tail.
+  Status FinishSubstitute(Node* n, const Reduction& r);
+  /// After a substitute failed: the thunk itself runs.
+  Status RunInsteadOfSubstitute(Node* n);
   void CheckStragglers();
   /// Records one finished run (queued, fetching inputs, running, collected).
   void TraceRun(const Running& run, const ExecResult& r);

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/substitute.h"
 #include "core/test_util.h"
 #include "engines/function_budget.h"
 
@@ -29,6 +30,7 @@ struct Behavior {
   bool lose_engine = false;                   ///< the engine goes away with it (capacity 0)
   std::string stderr_tail;
   std::optional<Name> tail;                   ///< output this thunk instead of a value
+  std::vector<std::pair<std::string, std::string>> more_outputs;  ///< (tag, content) after the first
 };
 
 class FakeEngine;
@@ -171,6 +173,11 @@ Status Sim::Submit(FakeEngine* engine, const Job& job, Engine::Callback done) {
       out = *put;
     }
     r.reduction.outputs.push_back({"out", out, false});
+    for (const auto& [tag, content] : b.more_outputs) {
+      auto put = store_->Put(content);
+      if (!put.ok()) return put.status();
+      r.reduction.outputs.push_back({tag, *put, false});
+    }
     r.reduction.seconds = b.seconds;
   } else {
     if (r.kind == ExecResult::Kind::kNonzeroExit) r.exit_code = 1;
@@ -245,6 +252,18 @@ class CoordinatorTest : public ::testing::Test {
     return store_->Put(t.Serialize()).value();
   }
 
+  /// Records a substitute labelled "both" for `thunk`: its output and its
+  /// tail's (substitute.h).
+  void SubstituteFor(const Name& thunk) {
+    Thunk s;
+    s.function = prog_.str();
+    s.args = {"prog", "both"};
+    s.inputs.push_back({prog_.str(), "prog", true});
+    s.outputs = {"out", std::string(kTailClaimPrefix) + "out"};
+    Name both = store_->Put(s.Serialize()).value();
+    ASSERT_TRUE(RecordSubstitute(*store_, thunk, both).ok());
+  }
+
   ForceOptions Options(std::vector<Engine*> engines) {
     ForceOptions o;
     o.engines = std::move(engines);
@@ -299,6 +318,79 @@ TEST_F(CoordinatorTest, FollowsTailRecursion) {
   EXPECT_EQ(Content((*out)[0]), "out:next");
   EXPECT_EQ(sim_->runs("first"), 1);
   EXPECT_EQ(sim_->runs("next"), 1);
+}
+
+// A discovery thunk D reduces to a compile C; its substitute S does both in
+// one run and claims C's output (substitute.h).
+TEST_F(CoordinatorTest, ASubstituteRunsInsteadAndItsClaimIsRecorded) {
+  Name compile = MakeThunk("compile");
+  Name discover = MakeThunk("discover");
+  SubstituteFor(discover);
+  sim_->set_script([&](const std::string& label, int) {
+    Behavior b;
+    if (label == "discover") b.tail = compile;
+    if (label == "both") {
+      b.tail = compile;
+      b.more_outputs = {{std::string(kTailClaimPrefix) + "out", "out:compile"}};
+    }
+    return b;
+  });
+  FakeEngine engine(sim_.get(), "e", 2);
+  {
+    Coordinator c(store_.get(), Options({&engine}));
+    auto out = c.Force({discover});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(Content((*out)[0]), "out:compile");
+    EXPECT_EQ(c.stats().memoized, 0u);
+  }
+  EXPECT_EQ(sim_->runs("both"), 1);
+  EXPECT_EQ(sim_->runs("discover"), 0);
+  EXPECT_EQ(sim_->runs("compile"), 0);
+  // D reduces to C without the claim; C to the claimed output.
+  auto d = store_->reductions().Get(discover).value();
+  ASSERT_TRUE(d.has_value());
+  ASSERT_EQ(d->outputs.size(), 1u);
+  EXPECT_EQ(d->outputs[0].name, compile);
+  auto c = store_->reductions().Get(compile).value();
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->outputs.size(), 1u);
+  EXPECT_EQ(c->outputs[0].tag, "out");
+  EXPECT_EQ(Content(c->outputs[0]), "out:compile");
+
+  // An edit that leaves C alone: a new discovery thunk, no substitute, the
+  // compile memoized (the early cut-off).
+  Name edited = MakeThunk("discover-after-edit");
+  sim_->set_script([&](const std::string&, int) {
+    Behavior b;
+    b.tail = compile;
+    return b;
+  });
+  Coordinator again(store_.get(), Options({&engine}));
+  auto out = again.Force({edited});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:compile");
+  EXPECT_EQ(sim_->runs("discover-after-edit"), 1);
+  EXPECT_EQ(sim_->runs("compile"), 0);
+}
+
+TEST_F(CoordinatorTest, AFailedSubstituteRunsTheThunkItself) {
+  Name compile = MakeThunk("compile");
+  Name discover = MakeThunk("discover");
+  SubstituteFor(discover);
+  sim_->set_script([&](const std::string& label, int) {
+    Behavior b;
+    if (label == "discover") b.tail = compile;
+    if (label == "both") b.kind = ExecResult::Kind::kNonzeroExit;  // declined (e.g. .incbin seen)
+    return b;
+  });
+  FakeEngine engine(sim_.get(), "e", 2);
+  Coordinator c(store_.get(), Options({&engine}));
+  auto out = c.Force({discover});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Content((*out)[0]), "out:compile");
+  EXPECT_EQ(sim_->runs("both"), 1);
+  EXPECT_EQ(sim_->runs("discover"), 1);
+  EXPECT_EQ(sim_->runs("compile"), 1);
 }
 
 TEST_F(CoordinatorTest, MemoizesFinishedWork) {

@@ -1,9 +1,9 @@
 // gg-discover: the program of a discovery thunk (see discovery.h). Runs in
 // the sandbox, so it is linked statically and needs nothing but its inputs.
 //
-//   gg-discover TEMPLATE OUTPUT --deps DEP_FILE -- DRIVER ARG...
-//   gg-discover TEMPLATE OUTPUT --deps-stdout DEP_FILE -- DRIVER ARG...
-//   gg-discover TEMPLATE OUTPUT --reads FILE -- DRIVER ARG...
+//   gg-discover [COMPILE...] TEMPLATE OUTPUT --deps DEP_FILE -- DRIVER ARG...
+//   gg-discover [COMPILE...] TEMPLATE OUTPUT --deps-stdout DEP_FILE -- DRIVER ARG...
+//   gg-discover [COMPILE...] TEMPLATE OUTPUT --reads FILE -- DRIVER ARG...
 //
 // runs DRIVER ARG... (the compile's preprocessor-only form), then writes the
 // compile thunk to OUTPUT: with --deps, completed with the files listed in
@@ -11,7 +11,20 @@
 // (the preprocessed text the preprocessor wrote, which the compile reads).
 // --deps-stdout: the list is what the driver prints (`gcc -M a.c b.c`: with
 // several sources gcc writes each one's list over the last one's -MF file).
+//
+// COMPILE (a substitute for the discovery thunk, coordinator/substitute.h):
+//   --compile [--compile-deps FILE [--sunpro]] [--read FILE]...
+// also runs the compile thunk's command here and moves each of its outputs
+// TAG to .gg-tail/TAG. With --reads the preprocessor runs first and the
+// compile reads its text, as the compile thunk does; otherwise the compile
+// runs instead of the preprocessor and FILE is the complete list of what it
+// read (the command's own -MD file, or with --sunpro the one gcc writes for
+// $SUNPRO_DEPENDENCIES, which leaves out the sources: --read adds them).
+// When the run might not give the compile thunk's bytes (discovery.h:
+// CombinedCompileHazard) it exits 3 without claiming anything, and the
+// discovery thunk runs on its own.
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,9 +37,13 @@
 
 #include "core/path_util.h"
 #include "core/sha256.h"
+#include "core/substitute.h"
 #include "models/discovery.h"
 
 namespace {
+
+constexpr int kDeclined = 3;
+
 
 int Fail(const std::string& what) {
   fprintf(stderr, "gg-discover: %s\n", what.c_str());
@@ -34,7 +51,7 @@ int Fail(const std::string& what) {
 }
 
 // Runs argv; returns its exit status as a shell would (128+signal).
-int Run(std::vector<std::string>& argv, const std::string& stdout_path) {
+int Run(std::vector<std::string> argv, const std::string& stdout_path, const std::string& sunpro = "") {
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
@@ -48,6 +65,8 @@ int Run(std::vector<std::string>& argv, const std::string& stdout_path) {
         _exit(127);
       }
     }
+    // gcc appends each source's list (with system headers) to this file.
+    if (!sunpro.empty()) setenv("SUNPRO_DEPENDENCIES", (sunpro + " gg-deps").c_str(), 1);
     execv(cargv[0], cargv.data());
     fprintf(stderr, "gg-discover: cannot run %s: %s\n", cargv[0], strerror(errno));
     _exit(127);
@@ -59,48 +78,117 @@ int Run(std::vector<std::string>& argv, const std::string& stdout_path) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int Decline(const std::string& file, const std::string& why) {
+  fprintf(stderr, "gg-discover: not compiling with discovery: %s: %s; the discovery runs alone\n", file.c_str(),
+          why.c_str());
+  return kDeclined;
+}
+
+struct Compile {
+  bool on = false;
+  std::string deps;  // where the compile writes its full list
+  bool sunpro = false;
+  std::vector<std::string> also_read;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  Compile compile;
+  int i = 1;
+  for (; i + 1 < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--compile") {
+      compile.on = true;
+    } else if (a == "--sunpro") {
+      compile.sunpro = true;
+    } else if (a == "--compile-deps") {
+      compile.deps = argv[++i];
+    } else if (a == "--read") {
+      compile.also_read.push_back(argv[++i]);
+    } else {
+      break;
+    }
+  }
+  argv += i - 1;
+  argc -= i - 1;
   if (argc < 7 || std::string(argv[5]) != "--" ||
       (std::string(argv[3]) != "--deps" && std::string(argv[3]) != "--deps-stdout" &&
        std::string(argv[3]) != "--reads")) {
-    return Fail("usage: gg-discover TEMPLATE OUTPUT (--deps DEP_FILE | --deps-stdout DEP_FILE | --reads FILE) -- "
-                "DRIVER ARG...");
+    return Fail("usage: gg-discover [--compile [--compile-deps FILE [--sunpro]] [--read FILE]...] TEMPLATE OUTPUT "
+                "(--deps DEP_FILE | --deps-stdout DEP_FILE | --reads FILE) -- DRIVER ARG...");
   }
   const std::string output = argv[2], list = argv[4];
   const bool dep_file = std::string(argv[3]) != "--reads";
   const bool dep_stdout = std::string(argv[3]) == "--deps-stdout";
+  if (compile.on && dep_file && compile.deps.empty()) return Fail("--compile without --reads needs --compile-deps");
   auto bytes = gg::ReadFile(argv[1]);
   if (!bytes.ok()) return Fail(bytes.status().message());
   auto tmpl = gg::models::CompileTemplate::Parse(*bytes);
   if (!tmpl.ok()) return Fail(std::string(argv[1]) + ": " + tmpl.status().message());
 
-  std::vector<std::string> command(argv + 6, argv + argc);
-  int rc = Run(command, dep_stdout ? list : "");
-  if (rc != 0) {
-    // The preprocessor's own message (a missing header, a syntax error in a
-    // directive) is already on stderr; its status is the thunk's.
-    return rc < 0 ? Fail("cannot run the preprocessor: " + std::string(strerror(errno))) : rc;
-  }
-  std::vector<std::string> read = {list};
-  if (dep_file) {
-    auto deps = gg::ReadFile(list);
-    if (!deps.ok()) return Fail("the preprocessor wrote no dependency list: " + deps.status().message());
+  std::vector<std::string> read;
+  if (compile.on && dep_file) {
+    // One run: the compile itself, listing what it read.
+    int rc = Run(tmpl->compile.args, "", compile.sunpro ? compile.deps : "");
+    if (rc != 0) return rc < 0 ? Fail("cannot run the compiler: " + std::string(strerror(errno))) : rc;
+    auto deps = gg::ReadFile(compile.deps);
+    if (!deps.ok()) return Fail("the compiler wrote no dependency list: " + deps.status().message());
     auto files = gg::models::ParseDepFile(*deps);
-    if (!files.ok()) return Fail(list + ": " + files.status().message());
-    read = std::move(*files);
+    if (!files.ok()) return Fail(compile.deps + ": " + files.status().message());
+    read = compile.also_read;
+    read.insert(read.end(), files->begin(), files->end());
+  } else {
+    std::vector<std::string> command(argv + 6, argv + argc);
+    int rc = Run(command, dep_stdout ? list : "");
+    if (rc != 0) {
+      // The preprocessor's own message (a missing header, a syntax error in a
+      // directive) is already on stderr; its status is the thunk's.
+      return rc < 0 ? Fail("cannot run the preprocessor: " + std::string(strerror(errno))) : rc;
+    }
+    read = {list};
+    if (dep_file) {
+      auto deps = gg::ReadFile(list);
+      if (!deps.ok()) return Fail("the preprocessor wrote no dependency list: " + deps.status().message());
+      auto files = gg::models::ParseDepFile(*deps);
+      if (!files.ok()) return Fail(list + ": " + files.status().message());
+      read = std::move(*files);
+    }
   }
 
+  std::string hazard_file, hazard;
   gg::models::DiscoveryHost host;
-  host.hash = [](const std::string& path) { return gg::HashFile(path); };
+  host.hash = [&](const std::string& path) -> gg::Result<gg::Name> {
+    if (!compile.on) return gg::HashFile(path);
+    GG_ASSIGN_OR_RETURN(std::string content, gg::ReadFile(path));
+    if (hazard.empty()) {
+      hazard = gg::models::CombinedCompileHazard(content, !dep_file);
+      if (!hazard.empty()) hazard_file = path;
+    }
+    return gg::Name::ForContent(content);
+  };
   host.is_directory = [](const std::string& path) {
     struct stat st {};
     return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   };
-  auto compile = gg::models::CompleteCompile(*tmpl, read, host);
-  if (!compile.ok()) return Fail(compile.status().message());
-  gg::Status s = gg::WriteFileAtomic(output, compile->Serialize());
+  auto completed = gg::models::CompleteCompile(*tmpl, read, host);
+  if (!completed.ok()) return Fail(completed.status().message());
+  if (!hazard.empty()) return Decline(hazard_file, hazard);
+  if (compile.on && !dep_file) {
+    int rc = Run(tmpl->compile.args, "");
+    if (rc != 0) return rc < 0 ? Fail("cannot run the compiler: " + std::string(strerror(errno))) : rc;
+  }
+  gg::Status s = gg::WriteFileAtomic(output, completed->Serialize());
   if (!s.ok()) return Fail(s.message());
+  if (compile.on) {
+    for (const auto& tag : completed->outputs) {
+      std::string to = std::string(gg::kTailClaimPrefix) + tag;
+      s = gg::MakeDirs(gg::DirName(to));
+      if (!s.ok()) return Fail(s.message());
+      if (rename(tag.c_str(), to.c_str()) != 0) {
+        return Fail("the compile left no " + tag + ": " + strerror(errno));
+      }
+    }
+  }
   return 0;
 }

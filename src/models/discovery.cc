@@ -173,4 +173,17 @@ Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::s
   return c;
 }
 
+std::string CombinedCompileHazard(std::string_view content, bool preprocessed) {
+  // A plain substring search: a false alarm costs only a split run.
+  for (std::string_view asm_read : {"incbin", ".include"}) {
+    if (content.find(asm_read) != std::string_view::npos) {
+      return "it mentions '" + std::string(asm_read) + "' (the assembler may read a file gcc -M does not list)";
+    }
+  }
+  if (!preprocessed && content.find("__has_include") != std::string_view::npos) {
+    return "it uses __has_include (a file it finds but does not include is not listed)";
+  }
+  return "";
+}
+
 }  // namespace gg::models

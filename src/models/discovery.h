@@ -54,4 +54,12 @@ struct DiscoveryHost {
 Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::string>& read,
                               const DiscoveryHost& host);
 
+/// Why a compile run in the discovery thunk's sandbox (over the whole project
+/// view) might not give the bytes the compile thunk gives over exactly the
+/// files the preprocessor read, judging by one file it read (`preprocessed`:
+/// the preprocessed text, whose lookups are done): the assembler reads files
+/// the preprocessor does not list (`.incbin`, `.include`), and
+/// `__has_include` finds files it does not list either. Empty: none seen.
+std::string CombinedCompileHazard(std::string_view content, bool preprocessed);
+
 }  // namespace gg::models

@@ -84,3 +84,18 @@ TEST_F(CompleteCompileTest, TemplateRoundTrips) {
 
 }  // namespace
 }  // namespace gg::models
+
+namespace gg::models {
+namespace {
+
+TEST(CombinedCompileHazardTest, AssemblerReadsAndHasIncludeAreHazards) {
+  EXPECT_EQ(CombinedCompileHazard("#include \"a.h\"\nint f(void) { return 1; }\n", false), "");
+  EXPECT_NE(CombinedCompileHazard("asm(\".incbin \\\"blob.bin\\\"\");", true), "");
+  EXPECT_NE(CombinedCompileHazard("asm(\".include \\\"macros.s\\\"\");", false), "");
+  EXPECT_NE(CombinedCompileHazard("#if __has_include(\"config.h\")\n#endif\n", false), "");
+  // In preprocessed text __has_include is already decided.
+  EXPECT_EQ(CombinedCompileHazard("int has_include_done;\n", true), "");
+}
+
+}  // namespace
+}  // namespace gg::models

@@ -12,6 +12,7 @@
 #include "core/path_util.h"
 #include "core/placeholder.h"
 #include "core/tree.h"
+#include "core/substitute.h"
 #include "models/discovery.h"
 #include "models/gcc_command.h"
 #include "models/link_inputs.h"
@@ -125,6 +126,30 @@ std::string PreprocessedExtension(const std::string& kind, const GccCommand& c) 
   return "";
 }
 
+// gg-discover's options that make a discovery thunk's substitute compile too
+// (discover_main.cc), or none when its compile cannot list every file it
+// reads: the preprocessed-text form (`text`: that file's name) always can;
+// otherwise the command's own -MD file (one source: gcc writes each source's
+// list over the last one's), or $SUNPRO_DEPENDENCIES when it asks for no
+// list (-MMD leaves out system headers, which may be the project's own).
+std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::string& text, const std::string& cwd) {
+  if (!text.empty()) return {"--compile"};
+  bool full = false, partial = false;
+  for (const auto& a : c.args) {
+    if (a == "-MD" || a.starts_with("-Wp,-MD,")) full = true;
+    else if (a.starts_with("-M") || a.starts_with("-Wp,")) partial = true;
+  }
+  if (partial || (full && c.inputs.size() != 1) || (full && c.outputs.size() < 2)) return {};
+  std::vector<std::string> args = {"--compile", "--compile-deps"};
+  if (full) {
+    args.push_back(c.outputs[1]);  // the dependency file (ParseGccCommand)
+    return args;
+  }
+  args.insert(args.end(), {kDepFile, "--sunpro"});
+  for (const auto& f : c.inputs) args.insert(args.end(), {"--read", Absolute(cwd, f)});
+  return args;
+}
+
 // A compile as two thunks (discovery.h): the discovery thunk sees the
 // project view and outputs the compile thunk: `compile` completed with the
 // files it reads, or, where the bytes allow, made to compile the
@@ -170,12 +195,17 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
       for (auto& a : DependencyArgs(args, kDepFile)) discover_args.push_back(std::move(a));
     }
   }
+  std::vector<std::string> combined = CombinedCompileArgs(c, ext.empty() ? "" : compile.outputs[0], cwd);
   tmpl.compile = std::move(compile);
   GG_RETURN_IF_ERROR(tmpl.compile.Validate());
   std::vector<std::string> outputs_here = tmpl.compile.outputs;
   s.paths.Apply(&tmpl.compile);
   for (auto& dir : tmpl.search_dirs) dir = s.paths.Map(dir);
-  GG_ASSIGN_OR_RETURN(Name tmpl_name, store->Put(tmpl.Serialize()));
+  std::string tmpl_bytes = tmpl.Serialize();
+  // A command compiled before (its template is in the store) likely finds
+  // its compile memoized after an edit: discovery alone, then the cut-off.
+  if (store->Has(Name::ForContent(tmpl_bytes))) combined.clear();
+  GG_ASSIGN_OR_RETURN(Name tmpl_name, store->Put(tmpl_bytes));
   // The compile may get empty directories as inputs; they must be in the store.
   GG_RETURN_IF_ERROR(store->Put(Tree{}.Serialize()).status());
   std::string exe = DirName(s.config.gg_exe) + "/gg-discover";
@@ -193,6 +223,18 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   d.inputs.push_back({discover->str(), kDiscoverPath, true});
   d.inputs.push_back({tmpl_name.str(), kTemplatePath, false});
   d.outputs = std::move(outputs);
+  if (!combined.empty()) {
+    // Its substitute: discovery and compile in one sandbox (substitute.h).
+    Thunk both = d;
+    both.args.insert(both.args.begin() + 1, combined.begin(), combined.end());
+    for (const auto& o : tmpl.compile.outputs) both.outputs.push_back(kTailClaimPrefix + o);
+    GG_RETURN_IF_ERROR(both.Validate());
+    Thunk mapped_d = d, mapped_both = both;
+    s.paths.Apply(&mapped_d);
+    s.paths.Apply(&mapped_both);
+    GG_ASSIGN_OR_RETURN(Name both_name, store->Put(mapped_both.Serialize()));
+    GG_RETURN_IF_ERROR(RecordSubstitute(*store, Name::ForContent(mapped_d.Serialize()), both_name));
+  }
   return Finish(store, s, d, outputs_here, cwd, modes);
 }
 
