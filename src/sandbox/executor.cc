@@ -153,11 +153,15 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     std::string work = scratch + "/work";
     switch (o.kind) {
       case sandbox::Outcome::Kind::kExited:
-        if (o.exit_code == 0 && !o.error.empty()) {
-          // The sandbox could not copy an output out of the work dir.
+        if (o.exit_code == 0 && !o.error.empty() && o.error[0] != '\0') {
+          // The sandbox could not copy an output out of the work dir: the
+          // error is "TAG\0why".
+          size_t nul = o.error.find('\0');
+          std::string tag = o.error.substr(0, nul);
+          std::string why = nul == std::string::npos ? "" : o.error.substr(nul + 1);
           r.kind = ExecResult::Kind::kMissingOutput;
-          r.message = "the program exited 0 but left no regular file for an output in " +
-                      thunk.effective_workdir() + ": " + o.error;
+          r.message = "the program exited 0 but left no regular file for output '" + tag + "' in " +
+                      thunk.effective_workdir() + ": " + why;
         } else if (o.exit_code == 0) {
           r = Collect(store, thunk, work);
         } else {

@@ -343,24 +343,25 @@ bool Full(const char* path) {
 int CopyOutput(int fd, int layer, int host, const std::string& tag, char* why, size_t why_size) {
   const char* t = tag.c_str();
   int src = OpenBeneath(layer, t, O_RDONLY | O_NONBLOCK);
+  // "TAG\0why": the executor names the output itself.
   if (src < 0) {
     int err = errno;
     if (err == ELOOP || err == EXDEV) {
-      std::snprintf(why, why_size, "output '%s' is or leads through a symbolic link; gg follows no link it did "
-                    "not create there", t);
+      std::snprintf(why, why_size, "%s%cit is a symbolic link or leads through one; gg follows no link it did "
+                    "not create there", t, 0);
     } else if (err == ENOTDIR) {
-      std::snprintf(why, why_size, "a component of output '%s' is not a directory", t);
+      std::snprintf(why, why_size, "%s%ca component of its path is not a directory", t, 0);
     } else if (err == ENOENT) {
-      std::snprintf(why, why_size, "output '%s' does not exist", t);
+      std::snprintf(why, why_size, "%s%cit does not exist", t, 0);
     } else {
-      std::snprintf(why, why_size, "cannot open output '%s': %s", t, strerror(err));
+      std::snprintf(why, why_size, "%s%cit cannot be opened: %s", t, 0, strerror(err));
     }
     return -1;
   }
   struct stat st;
   if (fstat(src, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(src);
-    std::snprintf(why, why_size, "output '%s' is not a regular file", t);
+    std::snprintf(why, why_size, "%s%cit is not a regular file", t, 0);
     return -1;
   }
   // Owned by the program's uid, as if it had written the file there; the
@@ -664,7 +665,12 @@ void RunSandboxInit(const Prepared& p, int fd) {
         if (CopyOutput(fd, layer, host_work, tag, why, sizeof why) != 0) break;
       }
     }
-    WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), ru.ru_maxrss, full, "%s", why);
+    if (why[0] == '\0') {
+      WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), ru.ru_maxrss, full, "%s", "");
+    } else {
+      WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), ru.ru_maxrss, full, "%s%c%s", why, 0,
+                  why + std::strlen(why) + 1);
+    }
     _exit(0);
   }
 }

@@ -83,7 +83,8 @@ struct Outcome {
   int exit_code = -1;
   int signal = 0;
   /// What went wrong, for kSetupFailed and kCrashed; for kExited with
-  /// status 0, why an output could not be copied out (it is then absent).
+  /// status 0, "TAG\0why" of an output that could not be copied out (it is
+  /// then absent); empty when all were.
   std::string error;
   /// kSetupFailed only: the spec itself is at fault (an input path through a
   /// symlink or into /proc, ...), so running it again anywhere fails again.
