@@ -41,10 +41,10 @@ Result<bool> TakeLimitFlag(std::string_view name, const std::string& value, Thun
   if (field == nullptr) return false;
   auto size = ParseByteSize(value);
   if (!size.ok()) return size.status().Prefix(std::string(name));
-  ThunkLimits changed = *limits;
+  ThunkLimits before = *limits;
   *field = *size;
   if (Status s = ValidateLimits(*limits); !s.ok()) {
-    *limits = changed;
+    *limits = before;
     return s.Prefix(std::string(name) + " " + value);
   }
   return true;
