@@ -39,7 +39,7 @@ struct ThunkLimits {
 /// The smallest memory limit a thunk may ask for.
 inline constexpr uint64_t kMinMemoryLimit = 16ull << 20;
 /// Sizes up to 1 PiB, a memory limit of at least 16 MiB, processes up to
-/// 2^22 (the kernel's pid maximum); 0 always (no limit of its own).
+/// 2^22 (the kernel's pid maximum); 0 (no limit of its own) is always valid.
 Status ValidateLimits(const ThunkLimits& limits);
 
 inline constexpr std::string_view kDefaultWorkdir = "/work";
