@@ -7,6 +7,7 @@ inputs, loopback network, capabilities and environment); docs/security.md
 lists both together with the store's and the protocol's tests.
 """
 import ctypes
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import tempfile
 import unittest
 import uuid
 
-from ggtest import GGTestCase, ROOT
+from ggtest import GGTestCase, ROOT, free_port, start_worker, stop_all
 
 PROBE_SOURCE = os.path.join(ROOT, "tests", "data", "sandbox_probe.c")
 _probe_dir = None
@@ -179,6 +180,151 @@ class SandboxSecurityTest(GGTestCase):
         self.assertIn("exceeded its 256 MiB memory limit", p.stderr)
         runs = [e for e in self.trace(trace) if e.get("cat") == "running" and e["args"]["thunk"] == t]
         self.assertEqual(len(runs), 1, runs)
+
+    # Limits per thunk and per force (issue 10): the thunk's own, then
+    # gg force --limit-*, then GG_LIMIT_*, then the default.
+    def df_thunk(self, tag, *limit_args):
+        """Prints the sizes (KiB) of its /tmp and its work dir, as df sees them."""
+        return self.gg("create-thunk", *limit_args, "-e", f"{self.busybox}=/bin/sh", "-E", "PATH=/bin",
+                       "-o", "out", self.busybox, "sh", "-c",
+                       f": {tag}; df -k /tmp . | tail -n 2 | tr -s ' ' | cut -d' ' -f2 | tr '\\n' ' ' > out"
+                       ).stdout.strip()
+
+    def test_limits_take_the_thunks_own_then_the_forces_then_the_environment(self):
+        env = {"GG_LIMIT_TMP": "32M", "GG_LIMIT_WORKDIR": "48M"}
+        cases = [
+            ("own", ["--limit-tmp", "8M", "--limit-workdir", "12M"], "8192 12288"),
+            ("force", [], "16384 20480"),
+        ]
+        for tag, own, expected in cases:
+            with self.subTest(tag):
+                t = self.df_thunk(tag, *own)
+                p = self.force_with(env, "--limit-tmp", "16M", "--limit-workdir=20M", t)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(self.cat(p.stdout.strip()).split(), expected.split())
+        t = self.df_thunk("env")
+        p = self.force_with(env, t)
+        self.assertEqual(self.cat(p.stdout.strip()).split(), ["32768", "49152"])
+        t = self.df_thunk("default")
+        self.assertEqual(self.force_out(t).split(), [str(1 << 20), str(16 << 20)])
+
+    def test_thunk_limits_are_shown_and_older_thunks_keep_their_names(self):
+        plain = self.df_thunk("x")
+        limited = self.df_thunk("x", "--limit-memory", "256M", "--limit-procs", "50")
+        self.assertNotEqual(plain, limited)
+        self.assertEqual(self.df_thunk("x"), plain)
+        text = self.gg("describe", limited).stdout
+        self.assertIn("limit: memory 256 MiB", text)
+        self.assertIn("limit: 50 processes", text)
+        self.assertNotIn("limit:", self.gg("describe", plain).stdout)
+        described = json.loads(self.gg("describe", "--json", limited).stdout)
+        self.assertEqual(described["limits"]["memory_bytes"], 256 << 20)
+        self.assertEqual(described["limits"]["processes"], 50)
+        self.assertNotIn("limits", json.loads(self.gg("describe", "--json", plain).stdout))
+        for bad, why in ((["--limit-memory", "1M"], "too small"), (["--limit-tmp", "lots"], "not a size"),
+                         (["--limit-file", "0"], "not a size")):
+            with self.subTest(bad=bad):
+                p = self.gg("create-thunk", *bad, "-o", "out", self.busybox, "sh", check=False)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(why, p.stderr)
+        p = self.gg("force", "--limit-memory", "2X", plain, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--limit-memory", p.stderr)
+
+    def test_thunk_memory_limit_is_its_own_whatever_the_force_says(self):
+        t = self.gg("create-thunk", "--limit-memory", "256M", "-e", f"{self.busybox}=/bin/sh", "-e",
+                    f"{self.probe}=/bin/probe", "-E", "PATH=/bin", "-o", "out", self.busybox, "sh", "-c",
+                    "probe hog > out").stdout.strip()
+        p = self.force_with({"GG_LIMIT_MEMORY": "4G"}, "--limit-memory", "2G", t)
+        self.assert_failed_once(p)
+        self.assertIn("exceeded its 256 MiB memory limit", p.stderr)
+
+    # The work dir's total size (issue 10): a tmpfs of that size.
+    def test_work_dir_filler_fails_with_its_own_message_once_and_gg_survives(self):
+        t = self.gg("create-thunk", "--limit-workdir", "8M", "-e", f"{self.busybox}=/bin/sh", "-E", "PATH=/bin",
+                    "-o", "out", self.busybox, "sh", "-c",
+                    "for i in 1 2 3 4; do dd if=/dev/zero of=f$i bs=1M count=3 || exit 1; done; echo > out"
+                    ).stdout.strip()
+        trace = os.path.join(self.dir, "trace.json")
+        p = self.force(t, args=("--trace", trace), check=False)
+        self.assert_failed_once(p)
+        self.assertEqual(p.returncode, 1, p.stderr)  # gg itself ended normally
+        self.assertIn(t, p.stderr)
+        self.assertIn("exceeded its 8 MiB work-dir limit", p.stderr)
+        runs = [e for e in self.trace(trace) if e.get("cat") == "running" and e["args"]["thunk"] == t]
+        self.assertEqual(len(runs), 1, runs)
+        # Many small files count too, not only each file's size.
+        many = self.sh_thunk("i=0; while [ $i -lt 64 ]; do dd if=/dev/zero of=f$i bs=64k count=1 2>/dev/null "
+                             "|| exit 1; i=$((i+1)); done; echo > out")
+        p = self.force_with({"GG_LIMIT_WORKDIR": "2M"}, many)
+        self.assert_failed_once(p)
+        self.assertIn("exceeded its 2 MiB work-dir limit", p.stderr)
+
+    def test_outputs_come_out_of_the_capped_work_dir_whole(self):
+        t = self.gg("create-thunk", "-e", f"{self.busybox}=/bin/sh", "-E", "PATH=/bin", "-o", "sub/out",
+                    "-o", "tool", self.busybox, "sh", "-c",
+                    "dd if=/dev/urandom of=sub/out bs=64k count=40 2>/dev/null; printf '#!/bin/sh\\n' > tool; "
+                    "chmod 755 tool; sleep 100 & true").stdout.strip()
+        self.force(t)
+        reduction = json.loads(self.gg("describe", "--json", t).stdout)["reduction"]
+        self.assertEqual(os.path.getsize(os.path.join(self.dir, ".gg", "blobs", reduction["sub/out"])), 40 * 65536)
+        tool = os.path.join(self.dir, ".gg", "blobs-x", reduction["tool"])
+        self.gg("cat", reduction["tool"])
+
+
+class RemoteLimitsTest(GGTestCase):
+    """Limits and set-up failures through a `gg worker` on loopback: the
+    thunk's limits travel in the thunk, the force's in the Run message, and
+    a set-up failure that is the thunk's own comes back as such (once)."""
+
+    def setUp(self):
+        super().setUp()
+        self.secret = os.path.join(self.dir, "secret")
+        with open(self.secret, "w") as f:
+            f.write("correct horse battery staple\n")
+        self.workers = []
+
+    def tearDown(self):
+        stop_all(self.workers)
+        super().tearDown()
+
+    def remote_force(self, *args):
+        """Forces on a fresh `gg worker --connect` (which ends with the force)."""
+        addr = f"127.0.0.1:{free_port()}"
+        self.workers.append(start_worker(self.dir, f"w{len(self.workers)}", addr, self.secret, self.env, slots=2))
+        trace = os.path.join(self.dir, f"trace-{uuid.uuid4().hex}.json")
+        p = self.gg("force", "--engine", f"remote={addr}", "--secret-file", self.secret, "--trace", trace,
+                    *args, check=False, timeout=120)
+        return p, self.trace(trace)
+
+    def runs(self, trace, thunk):
+        return [e for e in trace if e.get("cat") == "running" and e["args"]["thunk"] == thunk]
+
+    def test_limits_reach_the_worker(self):
+        own = self.gg("create-thunk", "--limit-workdir", "12M", "-e", f"{self.busybox}=/bin/sh", "-E", "PATH=/bin",
+                      "-o", "out", self.busybox, "sh", "-c",
+                      "df -k /tmp . | tail -n 2 | tr -s ' ' | cut -d' ' -f2 | tr '\\n' ' ' > out").stdout.strip()
+        p, _ = self.remote_force("--limit-tmp", "16M", "--limit-workdir", "20M", own)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.cat(p.stdout.strip()).split(), ["16384", "12288"])
+        filler = self.gg("create-thunk", "--limit-workdir", "4M", "-e", f"{self.busybox}=/bin/sh", "-E",
+                         "PATH=/bin", "-o", "out", self.busybox, "sh", "-c",
+                         "dd if=/dev/zero of=f bs=1M count=8 && echo > out").stdout.strip()
+        p, trace = self.remote_force(filler)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("exceeded its 4 MiB work-dir limit", p.stderr)
+        self.assertNotIn("gave up after", p.stderr)
+        self.assertEqual(len(self.runs(trace, filler)), 1)
+
+    def test_a_set_up_failure_of_the_thunks_own_is_reported_once(self):
+        v = self.value("x\n", "v")
+        t = self.sh_thunk("echo ran > out", inputs=[(v, "/proc/1/root/tmp/gg-escape/created")])
+        p, trace = self.remote_force(t)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("the thunk cannot run", p.stderr)
+        self.assertNotIn("gave up after", p.stderr)
+        self.assertEqual(len(self.runs(trace, t)), 1, p.stderr)
+        self.assertFalse(os.path.exists("/tmp/gg-escape/created"))
 
 
 if __name__ == "__main__":

@@ -303,6 +303,40 @@ class SecurityTest(VictimTestCase):
         finally:
             sock.close()
 
+    def test_collect_is_bounded(self):
+        big = os.path.join(self.dir, "big")
+        with open(big, "wb") as f:
+            f.write(b"x" * (2 << 20))
+        sparse = os.path.join(self.dir, "sparse")
+        with open(sparse, "wb") as f:
+            f.truncate(1 << 40)  # 1 TiB of holes: refused by its size, not read
+        nested = os.path.join(self.dir, "nested")
+        os.mkdir(nested)
+        os.link(big, os.path.join(nested, "big"))
+        cases = [(["--max-size", "1M", big], {}, "larger than 1 MiB"),
+                 (["--max-size=1M", nested], {}, "larger than 1 MiB"),
+                 ([big], {"GG_LIMIT_FILE": "1M"}, "larger than 1 MiB"),
+                 ([sparse], {}, "larger than 16 GiB"),
+                 # Says 0 bytes, yields 8 per page of the address space.
+                 (["--max-size", "1M", "/proc/self/pagemap"], {}, "larger than 1 MiB")]
+        for args, env, expected in cases:
+            with self.subTest(args=args, env=env):
+                saved = self.env
+                self.env = dict(saved, **env)
+                try:
+                    start = time.time()
+                    p = self.gg("collect", *args, check=False, timeout=30)
+                finally:
+                    self.env = saved
+                self.assertEqual(p.returncode, 2, p.stderr)  # refused, as a FIFO or a device is
+                self.assertIn(expected, p.stderr)
+                self.assertIn("--max-size", p.stderr)
+                self.assertLess(time.time() - start, 10)
+        self.assertEqual(self.gg("collect", "--max-size", "2M", big).stdout.strip()[:1], "V")
+        p = self.gg("collect", "--max-size", "lots", big, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("not a size", p.stderr)
+
     def test_empty_thunk_body_is_named_precisely(self):
         t = self.stored(THUNK_MAGIC, "empty-thunk")
         p = self.gg("describe", t, check=False)

@@ -23,6 +23,25 @@ struct ThunkInput {
   bool operator==(const ThunkInput&) const = default;
 };
 
+/// What one run of a thunk may use; 0 leaves a limit to the force (`gg force
+/// --limit-*`, then GG_LIMIT_*, then the default: docs/sandbox.md, "Limits").
+struct ThunkLimits {
+  uint64_t memory_bytes = 0;   ///< address space
+  uint64_t processes = 0;      ///< processes at once
+  uint64_t tmp_bytes = 0;      ///< size of /tmp and of /dev/shm, each
+  uint64_t file_bytes = 0;     ///< largest file it may write
+  uint64_t workdir_bytes = 0;  ///< total size of what it writes in its working directory
+
+  bool any() const { return memory_bytes || processes || tmp_bytes || file_bytes || workdir_bytes; }
+  bool operator==(const ThunkLimits&) const = default;
+};
+
+/// The smallest memory limit a thunk may ask for.
+inline constexpr uint64_t kMinMemoryLimit = 16ull << 20;
+/// Sizes up to 1 PiB, a memory limit of at least 16 MiB, processes up to
+/// 2^22 (the kernel's pid maximum); 0 (no limit of its own) is always valid.
+Status ValidateLimits(const ThunkLimits& limits);
+
 inline constexpr std::string_view kDefaultWorkdir = "/work";
 inline constexpr uint32_t kThunkFormatVersion = 1;
 /// The longest timeout a thunk may have: 30 days.
@@ -40,6 +59,7 @@ struct Thunk {
   std::vector<std::string> outputs;  ///< tags, files left in workdir; first is the main one
   uint64_t timeout_ms = 0;           ///< 0: no limit; at most kMaxTimeoutMs
   std::string workdir;               ///< absolute; empty means /work
+  ThunkLimits limits;                ///< none set: not serialized (the name stays as without)
 
   // Building (each returns *this, so calls chain). One call covers every kind
   // of input, since the name says what it is: a value (V...), a tree (D...),

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "cli/command.h"
+#include "cli/force_flags.h"
 #include "core/placeholder.h"
 #include "gg/thunk.h"
 
@@ -14,6 +15,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: gg create-thunk [-v NAME[=PATH]]... [-t NAME[=PATH]]... [-e NAME[=PATH]]...\n"
     "                       [-o TAG]... [-E VAR=VALUE]... [-T SECONDS] [-C PLACEHOLDER]\n"
+    "                       [--limit-memory SIZE] [--limit-procs N] [--limit-tmp SIZE]\n"
+    "                       [--limit-file SIZE] [--limit-workdir SIZE]\n"
     "                       FUNCTION-NAME ARG0 [ARG...]\n\n"
     "Stores a thunk and prints its name.\n\n"
     "  -v NAME[=PATH]  a value (V...) or tree (D...) the thunk may read\n"
@@ -26,9 +29,15 @@ constexpr char kUsage[] =
     "                  the first is the main output (at least one is required)\n"
     "  -E VAR=VALUE    an environment variable (the environment is otherwise empty)\n"
     "  -T SECONDS      kill the thunk if it runs longer (default: no limit)\n"
-    "  -C PLACEHOLDER  also write a placeholder file standing for the first output\n\n"
-    "FUNCTION-NAME is the executable to run (added as an input if no -e names it).\n"
+    "  -C PLACEHOLDER  also write a placeholder file standing for the first output\n"
+    "The thunk's own limits (part of it, so they hold on any machine; they come\n"
+    "before gg force --limit-*, $GG_LIMIT_* and the defaults):\n";
+
+constexpr char kUsageEnd[] =
+    "\nFUNCTION-NAME is the executable to run (added as an input if no -e names it).\n"
     "In ARGs and -E values, @{GG:NAME} becomes the path where input NAME is seen.\n";
+
+void PrintUsage(FILE* to) { std::fprintf(to, "%s%s%s", kUsage, LimitFlagsHelp().c_str(), kUsageEnd); }
 
 Result<ThunkInput> ParseInput(LocalStore* store, const char* flag, const std::string& arg) {
   size_t eq = arg.find('=');
@@ -55,7 +64,7 @@ Result<ThunkInput> ParseInput(LocalStore* store, const char* flag, const std::st
 
 int CreateThunkMain(int argc, char** argv) {
   if (WantsHelp(argc, argv)) {
-    std::printf("%s", kUsage);
+    PrintUsage(stdout);
     return kExitOk;
   }
   auto store = OpenStoreOrComplain();
@@ -64,9 +73,25 @@ int CreateThunkMain(int argc, char** argv) {
   std::string placeholder;
   optind = 1;
   int opt;
+  static const option kLong[] = {{"limit-memory", required_argument, nullptr, 'L'},
+                                 {"limit-procs", required_argument, nullptr, 'L'},
+                                 {"limit-tmp", required_argument, nullptr, 'L'},
+                                 {"limit-file", required_argument, nullptr, 'L'},
+                                 {"limit-workdir", required_argument, nullptr, 'L'},
+                                 {nullptr, 0, nullptr, 0}};
+  int long_index = 0;
   // '+': stop at FUNCTION-NAME so the function's own arguments are left alone.
-  while ((opt = getopt(argc, argv, "+v:t:e:o:E:T:C:")) != -1) {
+  while ((opt = getopt_long(argc, argv, "+v:t:e:o:E:T:C:", kLong, &long_index)) != -1) {
     switch (opt) {
+      case 'L': {
+        std::string flag = std::string("--") + kLong[long_index].name;
+        auto taken = TakeLimitFlag(flag, optarg, &thunk.limits);
+        if (!taken.ok()) {
+          std::fprintf(stderr, "gg: %s\n", taken.status().message().c_str());
+          return kExitUsage;
+        }
+        break;
+      }
       case 'v':
       case 't':
       case 'e': {
@@ -94,11 +119,12 @@ int CreateThunkMain(int argc, char** argv) {
         break;
       }
       case 'C': placeholder = optarg; break;
-      default: std::fprintf(stderr, "%s", kUsage); return kExitUsage;
+      default: PrintUsage(stderr); return kExitUsage;
     }
   }
   if (argc - optind < 2) {
-    std::fprintf(stderr, "gg: create-thunk needs FUNCTION-NAME and ARG0\n%s", kUsage);
+    std::fprintf(stderr, "gg: create-thunk needs FUNCTION-NAME and ARG0\n");
+    PrintUsage(stderr);
     return kExitUsage;
   }
   thunk.function = argv[optind++];

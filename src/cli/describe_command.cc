@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/byte_size.h"
 #include "cli/command.h"
 #include "coordinator/trace.h"
 #include "core/tree.h"
@@ -32,6 +33,13 @@ void DescribeThunk(LocalStore* store, const Name& name, const Thunk& t, bool jso
     }
     out += "],\"outputs\":" + JsonList(t.outputs) + ",\"timeout_ms\":" + std::to_string(t.timeout_ms) +
            ",\"workdir\":" + JsonString(t.effective_workdir());
+    if (t.limits.any()) {
+      const ThunkLimits& l = t.limits;
+      out += ",\"limits\":{\"memory_bytes\":" + std::to_string(l.memory_bytes) +
+             ",\"processes\":" + std::to_string(l.processes) + ",\"tmp_bytes\":" + std::to_string(l.tmp_bytes) +
+             ",\"file_bytes\":" + std::to_string(l.file_bytes) +
+             ",\"workdir_bytes\":" + std::to_string(l.workdir_bytes) + "}";
+    }
     if (reduction.ok() && reduction->has_value()) {
       out += ",\"reduction\":{";
       const auto& outs = (*reduction)->outputs;
@@ -47,6 +55,13 @@ void DescribeThunk(LocalStore* store, const Name& name, const Thunk& t, bool jso
   for (const auto& a : t.args) std::printf(" %s", a.c_str());
   std::printf("\n  workdir: %s\n", t.effective_workdir().c_str());
   if (t.timeout_ms) std::printf("  timeout: %.3f s\n", t.timeout_ms / 1000.0);
+  // Only the thunk's own; the others come from the force that runs it.
+  const ThunkLimits& l = t.limits;
+  if (l.memory_bytes) std::printf("  limit: memory %s\n", FormatBytes(l.memory_bytes).c_str());
+  if (l.processes) std::printf("  limit: %llu processes\n", static_cast<unsigned long long>(l.processes));
+  if (l.tmp_bytes) std::printf("  limit: /tmp and /dev/shm %s each\n", FormatBytes(l.tmp_bytes).c_str());
+  if (l.file_bytes) std::printf("  limit: %s per file\n", FormatBytes(l.file_bytes).c_str());
+  if (l.workdir_bytes) std::printf("  limit: work dir %s\n", FormatBytes(l.workdir_bytes).c_str());
   for (const auto& e : t.env) std::printf("  env: %s\n", e.c_str());
   for (const auto& in : t.inputs) {
     std::printf("  input: %s at %s%s\n", in.name.c_str(), t.SandboxPath(in).c_str(), in.executable ? " (executable)" : "");

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli/command.h"
+#include "core/byte_size.h"
 
 namespace gg::cli {
 namespace {
@@ -21,6 +22,34 @@ Result<int> PositiveInt(const std::string& option, const std::string& value) {
 
 }  // namespace
 
+std::string LimitFlagsHelp() {
+  return "  --limit-memory SIZE   address space of a thunk's program (default 8G, or $GG_LIMIT_MEMORY)\n"
+         "  --limit-procs N       processes of one thunk at once (default 1024, or $GG_LIMIT_PROCS)\n"
+         "  --limit-tmp SIZE      size of its /tmp and of its /dev/shm (default 1G, or $GG_LIMIT_TMP)\n"
+         "  --limit-file SIZE     largest file it may write (default 16G, or $GG_LIMIT_FILE)\n"
+         "  --limit-workdir SIZE  all it writes in its work dir (default 16G, or $GG_LIMIT_WORKDIR)\n"
+         "                        SIZE: bytes, or with k, M, G, T (binary): 512M, 4G\n";
+}
+
+Result<bool> TakeLimitFlag(std::string_view name, const std::string& value, ThunkLimits* limits) {
+  uint64_t* field = name == "--limit-memory"    ? &limits->memory_bytes
+                    : name == "--limit-procs"   ? &limits->processes
+                    : name == "--limit-tmp"     ? &limits->tmp_bytes
+                    : name == "--limit-file"    ? &limits->file_bytes
+                    : name == "--limit-workdir" ? &limits->workdir_bytes
+                                                : nullptr;
+  if (field == nullptr) return false;
+  auto size = ParseByteSize(value);
+  if (!size.ok()) return size.status().Prefix(std::string(name));
+  ThunkLimits before = *limits;
+  *field = *size;
+  if (Status s = ValidateLimits(*limits); !s.ok()) {
+    *limits = before;
+    return s.Prefix(std::string(name) + " " + value);
+  }
+  return true;
+}
+
 std::string ForceFlagsHelp() {
   return std::string(
              "  -j N               run N thunks at once on the local engine (default: cores)\n"
@@ -32,7 +61,9 @@ std::string ForceFlagsHelp() {
          "  --timeout SECONDS  start a second copy of a thunk running longer than this\n"
          "                     (default: adaptive, 4x the median of similar thunks)\n"
          "  --trace FILE       write the run as Chrome trace-event JSON\n"
-         "  --max-attempts N   runs of a thunk whose infrastructure failed (default 3)\n";
+         "  --max-attempts N   runs of a thunk whose infrastructure failed (default 3)\n"
+         "Limits of each thunk, where the thunk sets none itself (gg create-thunk --limit-*):\n" +
+         LimitFlagsHelp();
 }
 
 Result<bool> TakeForceFlag(int argc, char** argv, int* i, ForceFlags* flags) {
@@ -48,8 +79,10 @@ Result<bool> TakeForceFlag(int argc, char** argv, int* i, ForceFlags* flags) {
     value = arg.substr(2);
     inline_value = true;
   }
-  static const char* const kNames[] = {"-j",        "--jobs",  "--engine",       "--secret-file",
-                                       "--storage", "--trace", "--max-attempts", "--timeout"};
+  static const char* const kNames[] = {"-j",           "--jobs",        "--engine",      "--secret-file",
+                                       "--storage",    "--trace",       "--max-attempts", "--timeout",
+                                       "--limit-memory", "--limit-procs", "--limit-tmp",  "--limit-file",
+                                       "--limit-workdir"};
   bool known = false;
   for (const char* k : kNames) known = known || name == k;
   if (!known) return false;
@@ -70,6 +103,8 @@ Result<bool> TakeForceFlag(int argc, char** argv, int* i, ForceFlags* flags) {
     flags->trace_path = value;
   } else if (name == "--max-attempts") {
     GG_ASSIGN_OR_RETURN(flags->max_attempts, PositiveInt(name, value));
+  } else if (name.starts_with("--limit-")) {
+    GG_RETURN_IF_ERROR(TakeLimitFlag(name, value, &flags->limits).status());
   } else {
     char* end = nullptr;
     flags->straggler_seconds = std::strtod(value.c_str(), &end);
@@ -114,6 +149,7 @@ Result<std::unique_ptr<ForceSetup>> SetUpForce(LocalStore* store, const ForceFla
   o.straggler_seconds = flags.straggler_seconds;
   o.max_attempts = flags.max_attempts;
   o.trace_path = flags.trace_path;
+  o.limits = flags.limits;
   signal(SIGPIPE, SIG_IGN);  // a worker that goes away must not kill us
   o.interrupted = CatchInterrupts();
   return setup;

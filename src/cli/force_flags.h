@@ -22,7 +22,15 @@ struct ForceFlags {
   double straggler_seconds = 0; ///< --timeout; 0: adaptive
   int max_attempts = 3;         ///< --max-attempts
   std::string trace_path;       ///< --trace
+  ThunkLimits limits;           ///< --limit-*: for limits a thunk does not set itself
 };
+
+/// The --limit-* options' lines for a command's --help (force's and
+/// create-thunk's).
+std::string LimitFlagsHelp();
+/// If `name` is a --limit-* option, parses `value` into `limits` and returns
+/// true; false if it is not one; an error for a bad value.
+Result<bool> TakeLimitFlag(std::string_view name, const std::string& value, ThunkLimits* limits);
 
 /// The flags' lines for a command's --help.
 std::string ForceFlagsHelp();

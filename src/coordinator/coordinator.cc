@@ -322,7 +322,7 @@ Status Coordinator::StartReady() {
 
 Status Coordinator::Launch(Node* n, bool duplicate, bool* launched) {
   *launched = false;
-  Job job{next_job_, n->resolved_name, n->resolved};
+  Job job{next_job_, n->resolved_name, n->resolved, options_.limits};
   Engine* engine = nullptr;
   // A straggler's copy prefers an engine other than the one running it.
   Engine* first_engine = duplicate && !n->jobs.empty() ? running_.at(n->jobs.front())->engine : nullptr;

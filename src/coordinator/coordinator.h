@@ -34,6 +34,7 @@ struct ForceOptions {
   double straggler_seconds = 0;      ///< duplicate a thunk running longer; 0: adaptive
   int max_attempts = 3;              ///< runs of a thunk whose infrastructure failed
   std::string trace_path;            ///< also write the Chrome trace here, if set
+  ThunkLimits limits;                ///< gg force --limit-*: for limits a thunk does not set
   FILE* progress_out = stderr;       ///< status line, when a terminal; nullptr: none
   /// Also told the progress (for the SDK's callback), every 0.1 s and at the end.
   std::function<void(const ForceStats&, double elapsed)> on_progress;

@@ -9,6 +9,8 @@ namespace gg {
 
 /// Stores `path`: a regular file's content, or a directory (recursively) as
 /// a tree object. Symbolic links inside a directory are kept as links.
-Result<Name> CollectPath(LocalStore* store, const std::string& path);
+/// With `max_file_bytes`, a file larger than that (by its size, or by what
+/// reading it yields: /proc files say 0) is refused without reading further.
+Result<Name> CollectPath(LocalStore* store, const std::string& path, uint64_t max_file_bytes = 0);
 
 }  // namespace gg

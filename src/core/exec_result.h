@@ -51,9 +51,9 @@ std::string_view KindToString(ExecResult::Kind kind);
 Result<ExecResult::Kind> KindFromString(std::string_view s);
 
 /// Copies a result into a protobuf message with the fields kind (string),
-/// exit_code, signal, message, stdout_tail, stderr_tail, seconds and outputs
-/// (tag, name, executable) — the worker protocol's Done and the cloud
-/// functions' Result share them, so both are written and read here.
+/// exit_code, signal, message, stdout_tail, stderr_tail, seconds, outputs
+/// (tag, name, executable) and thunk_at_fault — the worker protocol's Done and
+/// the cloud functions' Result share them, so both are written and read here.
 template <typename Message>
 void EncodeResult(const ExecResult& r, Message* m) {
   m->set_kind(std::string(KindToString(r.kind)));
@@ -63,6 +63,7 @@ void EncodeResult(const ExecResult& r, Message* m) {
   m->set_stdout_tail(r.stdout_tail);
   m->set_stderr_tail(r.stderr_tail);
   m->set_seconds(r.reduction.seconds);
+  m->set_thunk_at_fault(r.thunk_at_fault);
   if (!r.ok()) return;
   for (const auto& o : r.reduction.outputs) {
     auto* out = m->add_outputs();
@@ -84,6 +85,9 @@ Result<ExecResult> DecodeResult(const Message& m) {
   r.stdout_tail = m.stdout_tail();
   r.stderr_tail = m.stderr_tail();
   r.reduction.seconds = m.seconds();
+  // Only a set-up failure can be the thunk's own; a peer saying so of any
+  // other kind would turn it into a retried or final failure wrongly.
+  r.thunk_at_fault = m.thunk_at_fault() && r.kind == ExecResult::Kind::kSetupFailed;
   for (const auto& o : m.outputs()) {
     GG_ASSIGN_OR_RETURN(Name name, Name::Parse(o.name()));
     r.reduction.outputs.push_back({o.tag(), name, o.executable()});

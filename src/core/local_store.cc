@@ -145,13 +145,15 @@ Result<Name> LocalStore::Put(std::string_view content) {
   return name;
 }
 
-Result<Name> LocalStore::CopyIn(const std::string& path) {
-  UniqueFd in(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Result<Name> LocalStore::CopyIn(const std::string& path, uint64_t max_bytes) {
+  // O_NONBLOCK: a kernel file that never ends or waits for events (in
+  // /proc) fails rather than hangs.
+  UniqueFd in(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!in.valid()) return Status::FromErrno("cannot open " + path, errno);
-  return CopyInFd(in.get(), path);
+  return CopyInFd(in.get(), path, max_bytes);
 }
 
-Result<Name> LocalStore::CopyInFd(int in, const std::string& path) {
+Result<Name> LocalStore::CopyInFd(int in, const std::string& path, uint64_t max_bytes) {
   std::string tmp = TempDir() + "/put." + UniqueSuffix();
   int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (out < 0) return Status::FromErrno("cannot create " + tmp, errno);
@@ -166,6 +168,10 @@ Result<Name> LocalStore::CopyInFd(int in, const std::string& path) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) { status = Status::FromErrno("cannot read " + path, errno); break; }
     if (n == 0) break;
+    if (max_bytes != 0 && size + static_cast<uint64_t>(n) > max_bytes) {
+      status = Status::Invalid(path + " holds more than " + std::to_string(max_bytes) + " bytes");
+      break;
+    }
     if (prefix.size() < kThunkMagic.size()) prefix.append(buf.data(), std::min<size_t>(n, kThunkMagic.size() - prefix.size()));
     hasher.Update({buf.data(), static_cast<size_t>(n)});
     size += n;
@@ -195,13 +201,18 @@ Result<Name> LocalStore::CopyInFd(int in, const std::string& path) {
   return name;
 }
 
-Result<Name> LocalStore::PutFile(const std::string& path) {
+Result<Name> LocalStore::PutFile(const std::string& path, uint64_t max_bytes) {
   // An unchanged file already stored costs one stat and one access; any
   // other is read once, hashed while it is copied in.
   struct stat before {};
   if (stat(path.c_str(), &before) != 0) return Status::FromErrno("cannot stat " + path, errno);
+  if (max_bytes != 0 && static_cast<uint64_t>(before.st_size) > max_bytes) {
+    // Refused before reading: a sparse file of any size costs nothing here.
+    return Status::Invalid(path + " holds " + std::to_string(before.st_size) + " bytes, more than " +
+                           std::to_string(max_bytes));
+  }
   if (auto cached = hash_cache_.Lookup(before); cached && Has(*cached)) return *cached;
-  GG_ASSIGN_OR_RETURN(Name name, CopyIn(path));
+  GG_ASSIGN_OR_RETURN(Name name, CopyIn(path, max_bytes));
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) hash_cache_.Remember(st, name);
   return name;

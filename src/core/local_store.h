@@ -36,8 +36,10 @@ class LocalStore {
   /// The verified content of an object.
   Result<std::string> Get(const Name& name);
   Result<Name> Put(std::string_view content);
-  /// Stores a file's content (copying it) and returns its name.
-  Result<Name> PutFile(const std::string& path);
+  /// Stores a file's content (copying it) and returns its name. With
+  /// `max_bytes`, a file that is (or, read, turns out) larger is refused
+  /// (kInvalid) without reading past the bound.
+  Result<Name> PutFile(const std::string& path, uint64_t max_bytes = 0);
   /// Stores a file by renaming it into the store (it must be on the same
   /// filesystem and not be used afterwards); copies when rename cannot.
   Result<Name> AdoptFile(const std::string& path);
@@ -83,8 +85,8 @@ class LocalStore {
  private:
   explicit LocalStore(std::string dir);
   Status MissingError(const Name& name) const;
-  Result<Name> CopyIn(const std::string& path);
-  Result<Name> CopyInFd(int fd, const std::string& what);
+  Result<Name> CopyIn(const std::string& path, uint64_t max_bytes = 0);
+  Result<Name> CopyInFd(int fd, const std::string& what, uint64_t max_bytes = 0);
   /// Writes an object file at `path` unless one is there already.
   Status WriteObject(const std::string& path, std::string_view content, int mode);
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/gg.pb.h"
+#include "core/limits_codec.h"
 #include "core/path_util.h"
 
 namespace gg {
@@ -23,6 +24,7 @@ std::string Thunk::Serialize() const {
   for (const auto& o : outputs) p.add_outputs(o);
   p.set_timeout_ms(timeout_ms);
   if (workdir != kDefaultWorkdir) p.set_workdir(workdir);
+  if (limits.any()) LimitsToProto(limits, p.mutable_limits());
 
   std::string out(kThunkMagic);
   std::string body;
@@ -62,6 +64,11 @@ Result<Thunk> Thunk::Parse(std::string_view bytes) {
   t.outputs.assign(p.outputs().begin(), p.outputs().end());
   t.timeout_ms = p.timeout_ms();
   t.workdir = p.workdir().empty() ? std::string(kDefaultWorkdir) : p.workdir();
+  if (p.has_limits()) {
+    t.limits = LimitsFromProto(p.limits());
+    // An empty message would give the same thunk a second name.
+    if (!t.limits.any()) return Status::Corrupt("malformed thunk: its limits message sets no limit");
+  }
   if (Status s = t.Validate(); !s.ok()) return Status::Corrupt("malformed thunk: " + s.message());
   return t;
 }
@@ -73,6 +80,30 @@ Result<uint64_t> TimeoutMsFromSeconds(double seconds) {
                            " s (30 days), not " + std::to_string(seconds));
   }
   return static_cast<uint64_t>(std::llround(seconds * 1000));
+}
+
+Status ValidateLimits(const ThunkLimits& l) {
+  // Beyond this a size means nothing to the kernel (tmpfs refuses it), and
+  // the run would fail in set-up, as if the machine were at fault.
+  constexpr uint64_t kMaxBytes = 1ull << 50;
+  const std::pair<const char*, uint64_t> sizes[] = {{"memory", l.memory_bytes},
+                                                    {"tmp", l.tmp_bytes},
+                                                    {"file", l.file_bytes},
+                                                    {"workdir", l.workdir_bytes}};
+  for (const auto& [what, v] : sizes) {
+    if (v > kMaxBytes) {
+      return Status::Invalid("the " + std::string(what) + " limit of " + std::to_string(v) +
+                             " bytes is above the maximum of 1 PiB");
+    }
+  }
+  if (l.memory_bytes != 0 && l.memory_bytes < kMinMemoryLimit) {
+    return Status::Invalid("a memory limit of " + std::to_string(l.memory_bytes) +
+                           " bytes is too small for any program to start (at least 16 MiB)");
+  }
+  if (l.processes > (1u << 22)) {
+    return Status::Invalid("the process limit of " + std::to_string(l.processes) + " is above the maximum of 4194304");
+  }
+  return Status::Ok();
 }
 
 Name Thunk::name() const { return Name::ForContent(Serialize()); }
@@ -90,6 +121,7 @@ Status Thunk::Validate() const {
     return Status::Invalid("timeout of " + std::to_string(timeout_ms) + " ms is longer than the maximum of " +
                            std::to_string(kMaxTimeoutMs / 1000) + " s");
   }
+  if (Status s = ValidateLimits(limits); !s.ok()) return s;
   std::string wd = effective_workdir();
   if (!IsCleanAbsolutePath(wd) || wd == "/") {
     return Status::Invalid("working directory '" + wd + "' must be a clean absolute path other than /");

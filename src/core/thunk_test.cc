@@ -114,3 +114,41 @@ TEST(ThunkTest, EmptyBodyIsNamedPrecisely) {
 
 }  // namespace
 }  // namespace gg
+
+namespace gg {
+namespace {
+
+TEST(ThunkTest, LimitsRoundTripAndLeaveOlderNamesAlone) {
+  Thunk t = Sample();
+  std::string without = t.Serialize();
+  t.limits.memory_bytes = 4ull << 30;
+  t.limits.workdir_bytes = 1ull << 20;
+  std::string with = t.Serialize();
+  EXPECT_NE(with, without);
+  auto parsed = Thunk::Parse(with);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->limits, t.limits);
+  EXPECT_EQ(parsed->name(), t.name());
+  // No limit set: not even an empty message, so the bytes (and the name) are
+  // those of a thunk written before limits existed.
+  t.limits = {};
+  EXPECT_EQ(t.Serialize(), without);
+}
+
+TEST(ThunkTest, BadLimitsAreRefused) {
+  Thunk t = Sample();
+  t.limits.memory_bytes = 1 << 20;
+  EXPECT_NE(t.Validate().message().find("too small"), std::string::npos) << t.Validate().message();
+  t.limits = {};
+  t.limits.tmp_bytes = ~0ull;
+  EXPECT_NE(t.Validate().message().find("1 PiB"), std::string::npos) << t.Validate().message();
+  t.limits = {};
+  t.limits.processes = 1ull << 40;
+  EXPECT_FALSE(t.Validate().ok());
+  t.limits = {};
+  t.limits.processes = 1;
+  EXPECT_TRUE(t.Validate().ok());
+}
+
+}  // namespace
+}  // namespace gg

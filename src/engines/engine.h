@@ -20,6 +20,8 @@ struct Job {
   uint64_t id = 0;
   Name name;     ///< the resolved thunk's name
   Thunk thunk;
+  /// The force's limits (gg force --limit-*): for those the thunk leaves 0.
+  ThunkLimits limits;
 };
 
 class Engine {

@@ -28,7 +28,7 @@ Status LocalEngine::Submit(const Job& job, Callback done) {
       if (running_.erase(job_id) == 0) finished_early_.insert(job_id);
     }
     done(job_id, std::move(r));
-  });
+  }, job.limits);
   if (!id.ok()) return id.status();
   std::lock_guard<std::mutex> lock(mu_);
   if (finished_early_.erase(job_id) == 0) running_[job_id] = *id;

@@ -10,6 +10,7 @@
 #include <deque>
 
 #include "core/input_closure.h"
+#include "core/limits_codec.h"
 #include "net/connection.h"
 #include "net/handshake.h"
 #include "net/object_transfer.h"
@@ -29,6 +30,7 @@ struct RemoteEngine::Worker {
     uint64_t job = 0;
     bool cancel = false;
     std::string thunk;
+    ThunkLimits limits;  // the force's
     std::vector<Name> objects;
   };
   int id = 0;
@@ -268,6 +270,7 @@ void RemoteEngine::SendLoop(std::shared_ptr<Worker> w) {
       m.mutable_run()->set_job(item.job);
       m.mutable_run()->set_thunk(std::move(item.thunk));
       m.mutable_run()->set_fetch(true);
+      if (item.limits.any()) LimitsToProto(item.limits, m.mutable_run()->mutable_limits());
       s = w->conn->Send(m);
     } else {
       uint64_t big = 0;
@@ -314,6 +317,7 @@ void RemoteEngine::SendLoop(std::shared_ptr<Worker> w) {
       if (s.ok()) {
         m.mutable_run()->set_job(item.job);
         m.mutable_run()->set_thunk(std::move(item.thunk));
+        if (item.limits.any()) LimitsToProto(item.limits, m.mutable_run()->mutable_limits());
         s = w->conn->Send(m);
       }
     }
@@ -394,6 +398,7 @@ Status RemoteEngine::Submit(const Job& job, Callback done) {
   Worker::Outgoing item;
   item.job = job.id;
   item.thunk = job.thunk.Serialize();
+  item.limits = job.limits;
   for (const Name& n : inputs) {
     if (best->has.insert(n.str()).second) item.objects.push_back(n);
   }

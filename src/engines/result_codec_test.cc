@@ -17,6 +17,7 @@ ExecResult Sample(ExecResult::Kind kind) {
   r.stdout_tail = "out\n";
   r.stderr_tail = std::string("err\0with nul\n", 13);
   r.reduction.seconds = 1.5;
+  r.thunk_at_fault = kind == ExecResult::Kind::kSetupFailed;
   if (kind == ExecResult::Kind::kOk) {
     r.reduction.outputs.push_back({"out", Name::ForContent("a"), false});
     r.reduction.outputs.push_back({"bin", Name::ForContent("b"), true});
@@ -41,7 +42,22 @@ void RoundTripsEveryKind() {
     EXPECT_EQ(back->stdout_tail, r.stdout_tail);
     EXPECT_EQ(back->stderr_tail, r.stderr_tail);
     EXPECT_EQ(back->reduction, r.reduction);
+    EXPECT_EQ(back->thunk_at_fault, r.thunk_at_fault);
+    EXPECT_EQ(back->infrastructure_failure(), r.infrastructure_failure());
   }
+}
+
+// Only a set-up failure can be the thunk's own: a peer claiming it of a
+// crash would keep the crash from being retried elsewhere.
+TEST(ExecResultTest, ThunkAtFaultIsKeptForSetUpFailuresOnly) {
+  proto::remote::Done m;
+  ExecResult crashed = Sample(ExecResult::Kind::kCrashed);
+  EncodeResult(crashed, &m);
+  m.set_thunk_at_fault(true);
+  auto r = DecodeResult(m);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->thunk_at_fault);
+  EXPECT_TRUE(r->infrastructure_failure());
 }
 
 TEST(ExecResultTest, WorkerProtocolRoundTrip) { RoundTripsEveryKind<proto::remote::Done>(); }

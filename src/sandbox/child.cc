@@ -33,10 +33,13 @@ void Prepare(Prepared* p) {
   p->envp.push_back(nullptr);
   p->limits = EffectiveLimits(s.limits);
   p->tmp_opts = "mode=1777,size=" + std::to_string(p->limits.tmp_bytes);
+  p->workdir_opts = "mode=0755,uid=1000,gid=1000,size=" + std::to_string(p->limits.workdir_bytes);
+  p->work_layer = s.work_host_dir + "/w";
+  p->work_ovl = s.work_host_dir + "/o";
 }
 
 namespace {
-void WriteStatusV(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, const char* fmt,
+void WriteStatusV(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, int32_t full, const char* fmt,
                   va_list ap) {
   struct {
     StatusRecord rec;
@@ -45,24 +48,25 @@ void WriteStatusV(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_k
   int n = vsnprintf(buf.msg, sizeof buf.msg, fmt, ap);
   if (n < 0) n = 0;
   if (n >= static_cast<int>(sizeof buf.msg)) n = sizeof buf.msg - 1;
-  buf.rec = {kind, value, n, peak_rss_kb};
+  buf.rec = {kind, value, n, peak_rss_kb, full};
   // One write below PIPE_BUF: atomic, so records never interleave.
   ssize_t ignored = write(fd, &buf, sizeof buf.rec + n);
   (void)ignored;
 }
 }  // namespace
 
-void WriteStatus(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, const char* fmt, ...) {
+void WriteStatus(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, int32_t full, const char* fmt,
+                 ...) {
   va_list ap;
   va_start(ap, fmt);
-  WriteStatusV(fd, kind, value, peak_rss_kb, fmt, ap);
+  WriteStatusV(fd, kind, value, peak_rss_kb, full, fmt, ap);
   va_end(ap);
 }
 
 void FailSetup(int fd, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  WriteStatusV(fd, StatusRecord::kSetupFailed, 0, 0, fmt, ap);
+  WriteStatusV(fd, StatusRecord::kSetupFailed, 0, 0, 0, fmt, ap);
   va_end(ap);
   _exit(126);
 }
@@ -70,7 +74,7 @@ void FailSetup(int fd, const char* fmt, ...) {
 void FailThunk(int fd, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  WriteStatusV(fd, StatusRecord::kSetupFailed, kPermanent, 0, fmt, ap);
+  WriteStatusV(fd, StatusRecord::kSetupFailed, kPermanent, 0, 0, fmt, ap);
   va_end(ap);
   _exit(126);
 }

@@ -42,13 +42,18 @@ struct Prepared {
   int map_ready_fd = -1;
   Limits limits;             ///< with defaults filled in
   std::string tmp_opts;      ///< tmpfs options of /tmp and /dev/shm (mode, size)
+  /// The work dir's tmpfs (its size is the work-dir limit), mounted over
+  /// work_host_dir inside the sandbox: `work_layer` is what the program
+  /// writes (the work dir, or the overlay's upper layer), `work_ovl` the
+  /// overlay's own directory. Outputs are copied out to the host dir.
+  std::string workdir_opts, work_layer, work_ovl;
   std::vector<sock_filter> seccomp;  ///< the program's filter (seccomp.h)
   /// Landlock can scope abstract unix sockets (Linux 6.12): the program is
   /// put in a Landlock domain of its own instead of a network namespace.
   bool landlock_scope = false;
 };
 
-/// Fills steps, argv, envp, limits and tmp_opts from spec.
+/// Fills steps, argv, envp, limits and the tmpfs options and paths from spec.
 void Prepare(Prepared* p);
 
 /// The record a run's child writes to its status pipe (O_CLOEXEC, so exec
@@ -59,12 +64,14 @@ struct StatusRecord {
   int32_t value;
   int32_t length;  ///< bytes of message that follow
   int64_t peak_rss_kb = 0;  ///< kExited/kSignaled: the program's peak resident memory
+  int32_t full = 0;         ///< kExited/kSignaled: kWorkdirFull | kTmpFull
 };
+constexpr int32_t kWorkdirFull = 1, kTmpFull = 2;
 constexpr size_t kMaxStatusMessage = 2048;
 
 /// Writes a record with a printf-style message (no allocation).
-void WriteStatus(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, const char* fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+void WriteStatus(int fd, StatusRecord::Kind kind, int value, int64_t peak_rss_kb, int32_t full, const char* fmt,
+                 ...) __attribute__((format(printf, 6, 7)));
 /// Reports a failed set-up step and exits the child.
 [[noreturn]] void FailSetup(int fd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

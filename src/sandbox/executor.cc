@@ -9,6 +9,7 @@
 #include <future>
 
 #include "core/beneath.h"
+#include "core/byte_size.h"
 #include "core/path_util.h"
 #include "core/tree.h"
 
@@ -60,17 +61,25 @@ ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& wor
   return r;
 }
 
-/// For a program that failed: which of its limits it probably ran into.
+/// For a program that failed: which of its limits it ran into, when that
+/// is known (a full work dir or /tmp, SIGXFSZ) or likely (memory).
 std::string LimitHint(const sandbox::Outcome& o) {
   const sandbox::Limits& l = o.limits;
   if (o.kind == sandbox::Outcome::Kind::kSignaled && o.signal == SIGXFSZ) {
-    return "; it exceeded its limit of " + sandbox::FormatBytes(l.file_bytes) + " per file (GG_LIMIT_FILE)";
+    return "; it exceeded its limit of " + FormatBytes(l.file_bytes) + " per file (--limit-file raises it)";
+  }
+  if (o.workdir_full) {
+    return "; it exceeded its " + FormatBytes(l.workdir_bytes) +
+           " work-dir limit (its work dir was full; --limit-workdir raises it)";
+  }
+  if (o.tmp_full) {
+    return "; it exceeded its " + FormatBytes(l.tmp_bytes) + " /tmp limit (/tmp or /dev/shm was full; --limit-tmp raises it)";
   }
   // RLIMIT_AS makes allocations fail, and the program then dies its own
   // way; a peak near the limit says which way it was.
   if (l.memory_bytes > 0 && o.peak_rss_bytes >= l.memory_bytes / 2) {
-    return "; it exceeded its " + sandbox::FormatBytes(l.memory_bytes) + " memory limit (peak resident " +
-           sandbox::FormatBytes(o.peak_rss_bytes) + "; GG_LIMIT_MEMORY raises it)";
+    return "; it exceeded its " + FormatBytes(l.memory_bytes) + " memory limit (peak resident " +
+           FormatBytes(o.peak_rss_bytes) + "; --limit-memory raises it)";
   }
   if (o.kind == sandbox::Outcome::Kind::kSignaled && o.signal == SIGKILL) {
     return " from outside the sandbox (the kernel's OOM killer takes sandboxes first: was the "
@@ -79,9 +88,13 @@ std::string LimitHint(const sandbox::Outcome& o) {
   return "";
 }
 
+sandbox::Limits ToSandbox(const ThunkLimits& l) {
+  return {l.memory_bytes, l.processes, l.tmp_bytes, l.file_bytes, l.workdir_bytes};
+}
+
 }  // namespace
 
-Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
+Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const ThunkLimits& force_limits) {
   sandbox::Spec spec;
   std::string scratch = store_->TempDir() + "/run." + UniqueSuffix();
   spec.root_dir = scratch + "/root";
@@ -90,6 +103,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
   spec.stdout_path = scratch + "/stdout";
   spec.stderr_path = scratch + "/stderr";
   spec.timeout_seconds = thunk.timeout_ms / 1000.0;
+  // The thunk's own limits first, then the force's; the sandbox fills in
+  // GG_LIMIT_* and the defaults.
+  spec.limits = sandbox::Prefer(ToSandbox(thunk.limits), ToSandbox(force_limits));
+  spec.outputs = thunk.outputs;
   GG_RETURN_IF_ERROR(MakeDirs(spec.root_dir));
   GG_RETURN_IF_ERROR(MakeDirs(spec.work_host_dir));
   auto fail = [&](const Status& s) -> Result<Id> {
@@ -136,7 +153,16 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
     std::string work = scratch + "/work";
     switch (o.kind) {
       case sandbox::Outcome::Kind::kExited:
-        if (o.exit_code == 0) {
+        if (o.exit_code == 0 && !o.error.empty() && o.error[0] != '\0') {
+          // The sandbox could not copy an output out of the work dir: the
+          // error is "TAG\0why".
+          size_t nul = o.error.find('\0');
+          std::string tag = o.error.substr(0, nul);
+          std::string why = nul == std::string::npos ? "" : o.error.substr(nul + 1);
+          r.kind = ExecResult::Kind::kMissingOutput;
+          r.message = "the program exited 0 but left no regular file for output '" + tag + "' in " +
+                      thunk.effective_workdir() + ": " + why;
+        } else if (o.exit_code == 0) {
           r = Collect(store, thunk, work);
         } else {
           r.kind = ExecResult::Kind::kNonzeroExit;
@@ -181,10 +207,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done) {
   return *id;
 }
 
-ExecResult Executor::Run(const Thunk& thunk) {
+ExecResult Executor::Run(const Thunk& thunk, const ThunkLimits& force_limits) {
   std::promise<ExecResult> promise;
   auto future = promise.get_future();
-  auto id = Start(thunk, [&promise](ExecResult r) { promise.set_value(std::move(r)); });
+  auto id = Start(thunk, [&promise](ExecResult r) { promise.set_value(std::move(r)); }, force_limits);
   if (!id.ok()) {
     ExecResult r;
     r.kind = ExecResult::Kind::kSetupFailed;

@@ -23,11 +23,12 @@ class Executor {
   Executor(LocalStore* store, sandbox::Server* server) : store_(store), server_(server) {}
 
   /// Starts `thunk` (which must have no thunk inputs left); `done` is called
-  /// once, from another thread. Returns an id for Cancel.
-  Result<Id> Start(const Thunk& thunk, Callback done);
+  /// once, from another thread. Returns an id for Cancel. `force_limits`
+  /// (gg force --limit-*) apply where the thunk sets no limit of its own.
+  Result<Id> Start(const Thunk& thunk, Callback done, const ThunkLimits& force_limits = {});
   void Cancel(Id id) { server_->Kill(id); }
   /// Runs a thunk to completion.
-  ExecResult Run(const Thunk& thunk);
+  ExecResult Run(const Thunk& thunk, const ThunkLimits& force_limits = {});
 
  private:
   LocalStore* store_;

@@ -11,6 +11,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sendfile.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -100,8 +102,8 @@ constexpr unsigned kMoveMountFEmptyPath = 0x04, kMoveMountTEmptyPath = 0x40;
 /// Opens `rel` (relative, may be empty: the dir itself) below `dirfd`
 /// without following any symlink, magic link or "..": a path inside the
 /// sandbox being built can never lead out of it onto the host.
-int OpenBeneath(int dirfd, const char* rel, int flags) {
-  OpenHow how{static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW), 0,
+int OpenBeneath(int dirfd, const char* rel, int flags, mode_t mode = 0) {
+  OpenHow how{static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW), mode,
               kResolveBeneath | kResolveNoSymlinks | kResolveNoMagiclinks};
   return static_cast<int>(syscall(SYS_openat2, dirfd, *rel == '\0' ? "." : rel, &how, sizeof how));
 }
@@ -242,15 +244,13 @@ bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t fi
   bool overlaid = false;
   char opts[3 * PATH_MAX + 64];
   rp.Set(w.sandbox);
-  int n = std::snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s.ovl,userxattr",
-                        rp.get(), s.work_host_dir.c_str(), s.work_host_dir.c_str());
+  int n = std::snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", rp.get(),
+                        p.work_layer.c_str(), p.work_ovl.c_str());
   bool plain = std::strpbrk(rp.get(), ",:\\") == nullptr &&
                std::strpbrk(s.work_host_dir.c_str(), ",:\\") == nullptr;
   if (inputs_below && plain && n > 0 && static_cast<size_t>(n) < sizeof opts) {
     // The skeleton: owned by the program's uid, which may then create files
     // beside its inputs (the overlay copies such directories up).
-    char ovl_work[PATH_MAX + 8];
-    std::snprintf(ovl_work, sizeof ovl_work, "%s.ovl", s.work_host_dir.c_str());
     if (mount("tmpfs", rp.get(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,uid=1000,gid=1000") != 0) {
       FailSetup(fd, "mount tmpfs at %s: %s", w.sandbox, strerror(errno));
     }
@@ -268,8 +268,8 @@ bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t fi
     setfsuid(0);
     setfsgid(0);
     close(skel_root);
-    if (mkdir(ovl_work, 0700) != 0 && errno != EEXIST) {
-      FailSetup(fd, "mkdir %s: %s", ovl_work, strerror(errno));
+    if (mkdir(p.work_ovl.c_str(), 0700) != 0 && errno != EEXIST) {
+      FailSetup(fd, "mkdir %s: %s", p.work_ovl.c_str(), strerror(errno));
     }
     overlaid = mount("overlay", rp.get(), "overlay", MS_NOSUID | MS_NODEV, opts) == 0;
     if (!overlaid && umount2(rp.get(), MNT_DETACH) != 0) {
@@ -277,11 +277,124 @@ bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t fi
     }
   }
   if (!overlaid) {
-    int err = BindOnto(s.work_host_dir.c_str(), target, false, true);
-    if (err != 0) FailSetup(fd, "mount work dir %s at %s: %s", s.work_host_dir.c_str(), w.sandbox, strerror(err));
+    int err = BindOnto(p.work_layer.c_str(), target, false, true);
+    if (err != 0) FailSetup(fd, "mount work dir %s at %s: %s", p.work_layer.c_str(), w.sandbox, strerror(err));
   }
   close(target);
   return overlaid;
+}
+
+/// Opens directory `rel` below `dirfd`, creating what is missing.
+int OpenDirOrFail(int fd, int dirfd, char* rel) {
+  int dir = OpenDirBeneath(dirfd, rel, true);
+  if (dir < 0) FailSetup(fd, "mkdir %s in the work dir's tmpfs: %s", rel, strerror(-dir));
+  return dir;
+}
+
+/// Puts a tmpfs of the work-dir limit's size over the host work dir (in
+/// this mount namespace only): the program's work dir lives on it, so what
+/// it writes there is bounded in total, not only file by file. Returns an
+/// fd of the host work dir below it (the outputs are copied there) and sets
+/// *layer to an fd of `work_layer`.
+int MountCappedWorkdir(int fd, const Prepared& p, int* layer) {
+  const Spec& s = p.spec;
+  int host = open(s.work_host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (host < 0) FailSetup(fd, "open work dir %s: %s", s.work_host_dir.c_str(), strerror(errno));
+  if (mount("tmpfs", s.work_host_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, p.workdir_opts.c_str()) != 0) {
+    FailSetup(fd, "mount the work dir's tmpfs at %s: %s", s.work_host_dir.c_str(), strerror(errno));
+  }
+  // Through descriptors: the program's uid may not search the host path.
+  int fs = open(s.work_host_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fs < 0) FailSetup(fd, "open %s: %s", s.work_host_dir.c_str(), strerror(errno));
+  setfsuid(kSandboxId);
+  setfsgid(kSandboxId);
+  // Output directories exist before the program starts, like make's would.
+  char rel[PATH_MAX] = "w";
+  close(OpenDirOrFail(fd, fs, rel));
+  for (const std::string& tag : s.outputs) {
+    if (tag.find('/') == std::string::npos) continue;
+    int n = std::snprintf(rel, sizeof rel, "w/%s", tag.c_str());
+    if (n < 0 || static_cast<size_t>(n) >= sizeof rel) FailSetup(fd, "output %s: path too long", tag.c_str());
+    *std::strrchr(rel, '/') = '\0';
+    close(OpenDirOrFail(fd, fs, rel));
+  }
+  setfsuid(0);
+  setfsgid(0);
+  close(fs);
+  *layer = open(p.work_layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*layer < 0) FailSetup(fd, "open %s: %s", p.work_layer.c_str(), strerror(errno));
+  return host;
+}
+
+bool Full(int fd) {
+  struct statfs st;
+  return fstatfs(fd, &st) == 0 && st.f_blocks > 0 && st.f_bavail == 0;
+}
+
+bool Full(const char* path) {
+  struct statfs st;
+  return statfs(path, &st) == 0 && st.f_blocks > 0 && st.f_bavail == 0;
+}
+
+/// Copies one output from the work dir's tmpfs (`layer`) to the host work
+/// dir. The program shaped the layer, so nothing in it is followed; the
+/// host dir is gg's own. Returns 0, or writes why into `why` (the program's
+/// fault: not a regular file) and returns -1, or reports a host failure.
+int CopyOutput(int fd, int layer, int host, const std::string& tag, char* why, size_t why_size) {
+  const char* t = tag.c_str();
+  int src = OpenBeneath(layer, t, O_RDONLY | O_NONBLOCK);
+  // "TAG\0why": the executor names the output itself.
+  if (src < 0) {
+    int err = errno;
+    if (err == ELOOP || err == EXDEV) {
+      std::snprintf(why, why_size, "%s%cit is a symbolic link or leads through one; gg follows no link it did "
+                    "not create there", t, 0);
+    } else if (err == ENOTDIR) {
+      std::snprintf(why, why_size, "%s%ca component of its path is not a directory", t, 0);
+    } else if (err == ENOENT) {
+      std::snprintf(why, why_size, "%s%cit does not exist", t, 0);
+    } else {
+      std::snprintf(why, why_size, "%s%cit cannot be opened: %s", t, 0, strerror(err));
+    }
+    return -1;
+  }
+  struct stat st;
+  if (fstat(src, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(src);
+    std::snprintf(why, why_size, "%s%cit is not a regular file", t, 0);
+    return -1;
+  }
+  // Owned by the program's uid, as if it had written the file there; the
+  // directories on the way are made if the caller did not make them.
+  setfsuid(kSandboxId);
+  setfsgid(kSandboxId);
+  char rel[PATH_MAX];
+  std::snprintf(rel, sizeof rel, "%s", t);
+  char* slash = std::strrchr(rel, '/');
+  int dir = host;
+  if (slash != nullptr) {
+    *slash = '\0';
+    dir = OpenDirBeneath(host, rel, true);
+  }
+  int dst = dir < 0 ? dir : OpenBeneath(dir, slash != nullptr ? slash + 1 : rel, O_WRONLY | O_CREAT | O_EXCL,
+                                         st.st_mode & 0777);
+  int err = dir < 0 ? -dir : errno;
+  if (dir >= 0 && dir != host) close(dir);
+  setfsuid(0);
+  setfsgid(0);
+  if (dst < 0) FailSetup(fd, "copy output '%s' out of the work dir: create it: %s", t, strerror(err));
+  off_t left = st.st_size;
+  while (left > 0) {
+    ssize_t n = sendfile(dst, src, nullptr, left < (1 << 30) ? static_cast<size_t>(left) : (1u << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) FailSetup(fd, "copy output '%s' out of the work dir: %s", t, strerror(errno));
+    if (n == 0) break;
+    left -= n;
+  }
+  if (fchmod(dst, st.st_mode & 0777) != 0) FailSetup(fd, "chmod output '%s': %s", t, strerror(errno));
+  close(dst);
+  close(src);
+  return 0;
 }
 
 void MountTmpfs(int fd, RootPath& rp, const char* where, const char* opts) {
@@ -471,6 +584,8 @@ void RunSandboxInit(const Prepared& p, int fd) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     FailSetup(fd, "make / private: %s", strerror(errno));
   }
+  int layer = -1;
+  int host_work = MountCappedWorkdir(fd, p, &layer);
   if (mount("tmpfs", s.root_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
     FailSetup(fd, "mount tmpfs at root dir %s: %s", s.root_dir.c_str(), strerror(errno));
   }
@@ -534,10 +649,27 @@ void RunSandboxInit(const Prepared& p, int fd) {
       FailSetup(fd, "wait for program: %s", strerror(errno));
     }
     if (pid != child) continue;
-    if (WIFEXITED(status)) {
-      WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), ru.ru_maxrss, "%s", "");
+    // A full file system says which limit a failure most likely met.
+    int32_t full = (Full(layer) ? kWorkdirFull : 0) | (Full("/tmp") || Full("/dev/shm") ? kTmpFull : 0);
+    if (!WIFEXITED(status)) {
+      WriteStatus(fd, StatusRecord::kSignaled, WTERMSIG(status), ru.ru_maxrss, full, "%s", "");
+      _exit(0);
+    }
+    char why[kMaxStatusMessage / 2] = "";
+    if (WEXITSTATUS(status) == 0 && !s.outputs.empty()) {
+      // Nothing may write while the outputs are copied: end what it left.
+      kill(-1, SIGKILL);
+      while (wait4(-1, nullptr, 0, nullptr) > 0 || errno == EINTR) {
+      }
+      for (const std::string& tag : s.outputs) {
+        if (CopyOutput(fd, layer, host_work, tag, why, sizeof why) != 0) break;
+      }
+    }
+    if (why[0] == '\0') {
+      WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), ru.ru_maxrss, full, "%s", "");
     } else {
-      WriteStatus(fd, StatusRecord::kSignaled, WTERMSIG(status), ru.ru_maxrss, "%s", "");
+      WriteStatus(fd, StatusRecord::kExited, WEXITSTATUS(status), ru.ru_maxrss, full, "%s%c%s", why, 0,
+                  why + std::strlen(why) + 1);
     }
     _exit(0);
   }

@@ -1,34 +1,22 @@
 // The defaults of a sandbox's limits and their overrides from the
 // environment (one gg process, e.g. one `gg force`, sets them for all its
-// thunks).
-#include <cstdio>
+// thunks). A thunk's own limits and `gg force --limit-*` come first; see
+// docs/sandbox.md, "Limits".
 #include <cstdlib>
 #include <string>
 
+#include "core/byte_size.h"
 #include "sandbox/sandbox.h"
 
 namespace gg::sandbox {
 namespace {
 
-/// "4G", "512M", "64k", "1000": bytes (binary units); 0 if absent or bad.
+/// The variable's size, or 0 if it is unset or not a size.
 uint64_t SizeFromEnv(const char* name) {
   const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return 0;
-  char* end = nullptr;
-  unsigned long long n = std::strtoull(v, &end, 10);
-  if (end == v) return 0;
-  int shift = 0;
-  switch (*end) {
-    case 'k': case 'K': shift = 10; ++end; break;
-    case 'm': case 'M': shift = 20; ++end; break;
-    case 'g': case 'G': shift = 30; ++end; break;
-    case 't': case 'T': shift = 40; ++end; break;
-    default: break;
-  }
-  if (*end == 'i') ++end;
-  if (*end == 'B' || *end == 'b') ++end;
-  if (*end != '\0' || n > (~0ull >> shift)) return 0;
-  return n << shift;
+  if (v == nullptr) return 0;
+  auto size = ParseByteSize(v);
+  return size.ok() ? *size : 0;
 }
 
 uint64_t Pick(uint64_t asked, const char* env, uint64_t dflt) {
@@ -36,6 +24,8 @@ uint64_t Pick(uint64_t asked, const char* env, uint64_t dflt) {
   uint64_t from_env = SizeFromEnv(env);
   return from_env != 0 ? from_env : dflt;
 }
+
+uint64_t Or(uint64_t a, uint64_t b) { return a != 0 ? a : b; }
 
 }  // namespace
 
@@ -45,21 +35,13 @@ Limits EffectiveLimits(const Limits& asked) {
   l.processes = Pick(asked.processes, "GG_LIMIT_PROCS", kDefaultProcesses);
   l.tmp_bytes = Pick(asked.tmp_bytes, "GG_LIMIT_TMP", kDefaultTmp);
   l.file_bytes = Pick(asked.file_bytes, "GG_LIMIT_FILE", kDefaultFile);
+  l.workdir_bytes = Pick(asked.workdir_bytes, "GG_LIMIT_WORKDIR", kDefaultWorkdirBytes);
   return l;
 }
 
-std::string FormatBytes(uint64_t b) {
-  static const char* const kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  double v = static_cast<double>(b);
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v == static_cast<double>(static_cast<uint64_t>(v)) ? "%.0f %s" : "%.1f %s", v,
-                kUnits[u]);
-  return buf;
+Limits Prefer(const Limits& p, const Limits& f) {
+  return {Or(p.memory_bytes, f.memory_bytes), Or(p.processes, f.processes), Or(p.tmp_bytes, f.tmp_bytes),
+          Or(p.file_bytes, f.file_bytes), Or(p.workdir_bytes, f.workdir_bytes)};
 }
 
 }  // namespace gg::sandbox

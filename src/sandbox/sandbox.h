@@ -34,17 +34,22 @@ struct Limits {
   uint64_t processes = 0;     ///< processes of the sandbox (RLIMIT_NPROC); default 1024
   uint64_t tmp_bytes = 0;     ///< size of the tmpfs /tmp and of /dev/shm; default 1 GiB
   uint64_t file_bytes = 0;    ///< largest file it may write (RLIMIT_FSIZE); default 16 GiB
+  /// Total size of what it writes in its work dir (a tmpfs of this size,
+  /// copied out after the run); default 16 GiB.
+  uint64_t workdir_bytes = 0;
 };
 constexpr uint64_t kDefaultMemory = 8ull << 30;
 constexpr uint64_t kDefaultProcesses = 1024;
 constexpr uint64_t kDefaultTmp = 1ull << 30;
 constexpr uint64_t kDefaultFile = 16ull << 30;
+constexpr uint64_t kDefaultWorkdirBytes = 16ull << 30;
 
 /// Limits with defaults filled in; GG_LIMIT_MEMORY, GG_LIMIT_PROCS,
-/// GG_LIMIT_TMP and GG_LIMIT_FILE (sizes like 512M, 4G) override the defaults.
+/// GG_LIMIT_TMP, GG_LIMIT_FILE and GG_LIMIT_WORKDIR (sizes like 512M, 4G)
+/// override the defaults.
 Limits EffectiveLimits(const Limits& asked);
-/// "4 GiB", "512 MiB", "1000 bytes": for messages about limits.
-std::string FormatBytes(uint64_t bytes);
+/// Each field of `preferred`, or of `fallback` where `preferred`'s is 0.
+Limits Prefer(const Limits& preferred, const Limits& fallback);
 
 /// Everything one sandboxed run needs. All host paths are absolute.
 struct Spec {
@@ -59,6 +64,9 @@ struct Spec {
   std::string stderr_path;    ///< host file that receives the program's stderr
   double timeout_seconds = 0;  ///< 0: no limit
   Limits limits;
+  /// The files (relative to workdir) copied out of the capped work dir to
+  /// work_host_dir after the program exits 0 (hermetic runs).
+  std::vector<std::string> outputs;
 };
 
 /// How a run ended.
@@ -74,13 +82,20 @@ struct Outcome {
   Kind kind = Kind::kCrashed;
   int exit_code = -1;
   int signal = 0;
-  std::string error;     ///< what went wrong, for kSetupFailed and kCrashed
+  /// What went wrong, for kSetupFailed and kCrashed; for kExited with
+  /// status 0, "TAG\0why" of an output that could not be copied out (it is
+  /// then absent); empty when all were.
+  std::string error;
   /// kSetupFailed only: the spec itself is at fault (an input path through a
   /// symlink or into /proc, ...), so running it again anywhere fails again.
   bool permanent = false;
   double seconds = 0;    ///< wall time from launch to exit
   uint64_t peak_rss_bytes = 0;  ///< the program's peak resident memory (hermetic runs)
   Limits limits;         ///< the limits it ran under (defaults filled in)
+  /// kExited/kSignaled: its work dir, or /tmp or /dev/shm, was full when
+  /// the program ended, so a failure is most likely that limit's.
+  bool workdir_full = false;
+  bool tmp_full = false;
 };
 
 struct Options {

@@ -207,6 +207,7 @@ TEST_F(SandboxTest, WritesGoOnlyWhereAllowed) {
       "echo t > /tmp/t && cat /tmp/t || exit 13; echo y > /dev/shm/y || exit 14;"
       "echo w > out.txt || exit 15; echo z > /dev/null || exit 16; exit 0");
   s.mounts.push_back({dir_ + "/input.txt", "/data/input.txt", false});
+  s.outputs = {"out.txt"};
   Outcome o = Run(s);
   EXPECT_EQ(o.kind, Kind::kExited) << o.error;
   EXPECT_EQ(o.exit_code, 0) << Err();
@@ -236,6 +237,7 @@ TEST_F(SandboxTest, InputsUnderWorkdirLeaveNothingInTheHostWorkDir) {
   Spec s = Sh("cat src/in.txt && echo out > src/new.txt && rm -f gone");
   s.mounts.push_back({dir_ + "/input.txt", "/work/src/in.txt", false});
   s.mounts.push_back({"", "/work/empty", true, true});
+  s.outputs = {"src/new.txt"};
   Outcome o = Run(s);
   EXPECT_EQ(o.kind, Kind::kExited) << o.error;
   EXPECT_EQ(o.exit_code, 0) << Err();

@@ -417,6 +417,10 @@ void ServerLoop::Finish(Run& run, int status) {
                      static_cast<size_t>(buf.rec.length) <= n - sizeof buf.rec;
   o.limits = run.limits;
   if (have_record && buf.rec.peak_rss_kb > 0) o.peak_rss_bytes = static_cast<uint64_t>(buf.rec.peak_rss_kb) * 1024;
+  if (have_record) {
+    o.workdir_full = (buf.rec.full & kWorkdirFull) != 0;
+    o.tmp_full = (buf.rec.full & kTmpFull) != 0;
+  }
   if (have_record && buf.rec.kind == StatusRecord::kSetupFailed) {
     o.kind = Outcome::Kind::kSetupFailed;
     o.error.assign(buf.msg, static_cast<size_t>(buf.rec.length));
@@ -432,6 +436,7 @@ void ServerLoop::Finish(Run& run, int status) {
   } else if (have_record && buf.rec.kind == StatusRecord::kExited) {
     o.kind = Outcome::Kind::kExited;
     o.exit_code = buf.rec.value;
+    o.error.assign(buf.msg, static_cast<size_t>(buf.rec.length));  // an output it could not copy out
   } else if (have_record && buf.rec.kind == StatusRecord::kSignaled) {
     o.kind = Outcome::Kind::kSignaled;
     o.signal = buf.rec.value;

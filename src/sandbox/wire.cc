@@ -77,6 +77,8 @@ void EncodeSpec(const Spec& s, Writer& w) {
   w.U64(s.limits.processes);
   w.U64(s.limits.tmp_bytes);
   w.U64(s.limits.file_bytes);
+  w.U64(s.limits.workdir_bytes);
+  Strings(s.outputs, w);
 }
 
 bool DecodeSpec(std::string_view data, Spec* s) {
@@ -105,6 +107,8 @@ bool DecodeSpec(std::string_view data, Spec* s) {
   s->limits.processes = r.U64();
   s->limits.tmp_bytes = r.U64();
   s->limits.file_bytes = r.U64();
+  s->limits.workdir_bytes = r.U64();
+  if (!Strings(r, &s->outputs)) return false;
   return !r.failed() && r.done();
 }
 
@@ -120,6 +124,8 @@ void EncodeOutcome(const Outcome& o, Writer& w) {
   w.U64(o.limits.processes);
   w.U64(o.limits.tmp_bytes);
   w.U64(o.limits.file_bytes);
+  w.U64(o.limits.workdir_bytes);
+  w.U8((o.workdir_full ? 1 : 0) | (o.tmp_full ? 2 : 0));
 }
 
 bool DecodeOutcome(std::string_view data, Outcome* o) {
@@ -135,6 +141,10 @@ bool DecodeOutcome(std::string_view data, Outcome* o) {
   o->limits.processes = r.U64();
   o->limits.tmp_bytes = r.U64();
   o->limits.file_bytes = r.U64();
+  o->limits.workdir_bytes = r.U64();
+  uint8_t full = r.U8();
+  o->workdir_full = (full & 1) != 0;
+  o->tmp_full = (full & 2) != 0;
   return !r.failed();
 }
 

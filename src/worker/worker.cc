@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/input_closure.h"
+#include "core/limits_codec.h"
 #include "engines/local_engine.h"
 #include "net/connection.h"
 #include "net/handshake.h"
@@ -112,7 +113,14 @@ class Worker {
         return Finish(job_id, std::move(failure));
       }
     }
-    Job job{job_id, Name::ForContent(run.thunk()), std::move(*thunk)};
+    // The force's limits are checked like the thunk's own: a coordinator
+    // could send any number.
+    ThunkLimits limits = LimitsFromProto(run.limits());
+    if (Status s = ValidateLimits(limits); !s.ok()) {
+      failure.message = "this worker refuses the force's limits: " + s.message();
+      return Finish(job_id, std::move(failure));
+    }
+    Job job{job_id, Name::ForContent(run.thunk()), std::move(*thunk), limits};
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_.insert(job_id);
