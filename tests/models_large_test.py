@@ -1,5 +1,6 @@
 """The heavy model-substitution projects: sqlite3 (codegen programs run
-during the build, the TCL test fixture and its quick test suite), curl (a
+during the build, the TCL test fixture and its quick test suite), bzip2's
+upstream Makefiles (compiles without -o; its own check runs in `all`), curl (a
 minimal configure that still links zlib and nghttp2; part of its own test
 suite), fmt's own test suite (googletest built from /usr/src) and CPython
 3.11 (its build imports the extension modules it makes). Each is
@@ -96,6 +97,27 @@ class LargeProjectTest(ProjectBuildCase):
         self.assertEqual(local_commands(out), [], out)
         p = self.run_in(build, "ctest", "-j2", "--output-on-failure")
         self.assertIn("100% tests passed, 0 tests failed out of 20", p.stdout)
+
+    def test_bzip2_upstream_makefile(self):
+        # The upstream Makefiles (Debian's patches add -o): every compile is
+        # `$(CC) $(CFLAGS) -c x.c`, and `all` runs the just-linked bzip2 on
+        # the samples and cmp's the results; the shared library's Makefile
+        # links a program against the just-linked libbz2.so.1.0.8.
+        src = source("bzip2", os.path.join(self.dir, "bzip2"), patches=False)
+        products = ["blocksort.o", "bzlib.o", "libbz2.a", "bzip2", "bzip2recover", "sample1.rb2", "sample3.tst"]
+        out = self.plain_then_gg(src, ["make", "-j2"], ["make", "clean"], products)
+        self.assertEqual(local_commands(out), [], out)
+        self.assertRegex(out, re.escape(os.path.join(src, "bzip2")) + r"   \[read by /bin/sh -c ./bzip2 ")
+        so = ["libbz2.so.1.0.8", "bzip2-shared", "compress.o"]
+        self.run_in(src, "make", "clean")
+        out = self.plain_then_gg(src, ["make", "-j2", "-f", "Makefile-libbz2_so"],
+                                 ["make", "-f", "Makefile-libbz2_so", "clean"], so)
+        self.assertEqual(local_commands(out), [], out)
+        with open(os.path.join(src, "sample2.bz2"), "rb") as f:
+            p = subprocess.run(["./bzip2-shared", "-d"], cwd=src, stdin=f, capture_output=True,
+                               env=dict(self.env, LD_LIBRARY_PATH=src), check=True)
+        with open(os.path.join(src, "sample2.ref"), "rb") as f:
+            self.assertEqual(p.stdout, f.read())
 
     def test_cpython_extension_modules_import(self):
         # The upstream tree (the .orig tarball; Debian's patches change the
