@@ -20,7 +20,7 @@ from models_test import GG, ProjectBuildCase, can_run, local_commands, source
 LARGE = os.environ.get("GG_TEST_LARGE")
 
 
-@unittest.skipIf(not LARGE, "set GG_TEST_LARGE=1 to build sqlite3, curl, fmt's test suite and CPython")
+@unittest.skipIf(not LARGE, "set GG_TEST_LARGE=1 to build sqlite3, bzip2, curl, fmt's test suite and CPython")
 @unittest.skipIf(can_run(), can_run())
 class LargeProjectTest(ProjectBuildCase):
     def test_sqlite3_codegen_and_quicktest(self):
