@@ -139,6 +139,7 @@ class LargeProjectTest(ProjectBuildCase):
         out = self.plain_then_gg(src, ["make", "-j2"], ["make", "clean"], products, built=True)
         failed = glob.glob(os.path.join(src, "**", "*_failed.so"), recursive=True)
         self.assertEqual(failed, [], out)
+        self.assertEqual(local_commands(out), [], out)
         self.run_in(src, "./python", "-c", "import math, _struct, binascii, zlib, _json, array")
         p = self.run_in(src, "./python", "-m", "test", "test_math", "test_struct", "test_binascii", "test_zlib",
                         "test_json", "test_array")
