@@ -1,5 +1,6 @@
 """The heavy model-substitution projects: sqlite3 (codegen programs run
-during the build, the TCL test fixture and its quick test suite), curl (a
+during the build, the TCL test fixture and its quick test suite), bzip2's
+upstream Makefiles (compiles without -o; its own check runs in `all`), curl (a
 minimal configure that still links zlib and nghttp2; part of its own test
 suite), fmt's own test suite (googletest built from /usr/src) and CPython
 3.11 (its build imports the extension modules it makes). Each is
@@ -19,7 +20,7 @@ from models_test import GG, ProjectBuildCase, can_run, local_commands, source
 LARGE = os.environ.get("GG_TEST_LARGE")
 
 
-@unittest.skipIf(not LARGE, "set GG_TEST_LARGE=1 to build sqlite3, curl, fmt's test suite and CPython")
+@unittest.skipIf(not LARGE, "set GG_TEST_LARGE=1 to build sqlite3, bzip2, curl, fmt's test suite and CPython")
 @unittest.skipIf(can_run(), can_run())
 class LargeProjectTest(ProjectBuildCase):
     def test_sqlite3_codegen_and_quicktest(self):
@@ -97,6 +98,27 @@ class LargeProjectTest(ProjectBuildCase):
         p = self.run_in(build, "ctest", "-j2", "--output-on-failure")
         self.assertIn("100% tests passed, 0 tests failed out of 20", p.stdout)
 
+    def test_bzip2_upstream_makefile(self):
+        # The upstream Makefiles (Debian's patches add -o): every compile is
+        # `$(CC) $(CFLAGS) -c x.c`, and `all` runs the just-linked bzip2 on
+        # the samples and cmp's the results; the shared library's Makefile
+        # links a program against the just-linked libbz2.so.1.0.8.
+        src = source("bzip2", os.path.join(self.dir, "bzip2"), patches=False)
+        products = ["blocksort.o", "bzlib.o", "libbz2.a", "bzip2", "bzip2recover", "sample1.rb2", "sample3.tst"]
+        out = self.plain_then_gg(src, ["make", "-j2"], ["make", "clean"], products)
+        self.assertEqual(local_commands(out), [], out)
+        self.assertRegex(out, re.escape(os.path.join(src, "bzip2")) + r"   \[read by /bin/sh -c ./bzip2 ")
+        so = ["libbz2.so.1.0.8", "bzip2-shared", "compress.o"]
+        self.run_in(src, "make", "clean")
+        out = self.plain_then_gg(src, ["make", "-j2", "-f", "Makefile-libbz2_so"],
+                                 ["make", "-f", "Makefile-libbz2_so", "clean"], so)
+        self.assertEqual(local_commands(out), [], out)
+        with open(os.path.join(src, "sample2.bz2"), "rb") as f:
+            p = subprocess.run(["./bzip2-shared", "-d"], cwd=src, stdin=f, capture_output=True,
+                               env=dict(self.env, LD_LIBRARY_PATH=src), check=True)
+        with open(os.path.join(src, "sample2.ref"), "rb") as f:
+            self.assertEqual(p.stdout, f.read())
+
     def test_cpython_extension_modules_import(self):
         # The upstream tree (the .orig tarball; Debian's patches change the
         # build). Its build imports each extension module it makes
@@ -104,16 +126,20 @@ class LargeProjectTest(ProjectBuildCase):
         # placeholder there is renamed *_failed.so and the build still exits
         # 0. The placeholder guard makes those imports read real libraries.
         src = source("python3.11", os.path.join(self.dir, "python"), patches=False)
+        # Modules/getbuildinfo.c embeds __DATE__ and __TIME__: two plain
+        # builds differ unless gcc takes them from SOURCE_DATE_EPOCH (which
+        # gg passes to the compile thunks), as in Debian's reproducible builds.
+        self.env = dict(self.env, SOURCE_DATE_EPOCH="1700000000")
         self.run_in(src, "./configure")
         self.run_in(src, "make", "-j2")
         mods = ["math", "_struct", "binascii", "zlib", "_json", "array"]
         found = {m: glob.glob(os.path.join(src, "**", m + ".cpython-311-*.so"), recursive=True) for m in mods}
         products = ["python", "libpython3.11.a"] + [os.path.relpath(f[0], src) for f in found.values() if f]
         self.assertEqual(len(products), 2 + len(mods), found)
-        self.run_in(src, "make", "clean")
-        out = self.plain_then_gg(src, ["make", "-j2"], ["make", "clean"], products)
+        out = self.plain_then_gg(src, ["make", "-j2"], ["make", "clean"], products, built=True)
         failed = glob.glob(os.path.join(src, "**", "*_failed.so"), recursive=True)
         self.assertEqual(failed, [], out)
+        self.assertEqual(local_commands(out), [], out)
         self.run_in(src, "./python", "-c", "import math, _struct, binascii, zlib, _json, array")
         p = self.run_in(src, "./python", "-m", "test", "test_math", "test_struct", "test_binascii", "test_zlib",
                         "test_json", "test_array")

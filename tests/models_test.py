@@ -100,9 +100,11 @@ class ProjectBuildCase(unittest.TestCase):
             self.fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
         return p
 
-    def plain_then_gg(self, cwd, build, clean, products):
-        """Builds plainly, keeps `products`, cleans, builds with gg; returns gg's stderr."""
-        self.run_in(cwd, *build)
+    def plain_then_gg(self, cwd, build, clean, products, built=False):
+        """Builds plainly (unless `built`: the plain build already ran), keeps
+        `products`, cleans, builds with gg; returns gg's stderr."""
+        if not built:
+            self.run_in(cwd, *build)
         saved = self.saved_dir(cwd)
         os.makedirs(saved, exist_ok=True)
         for p in products:

@@ -19,7 +19,7 @@
 set -eu
 pkg=$1
 here=$(cd "$(dirname "$0")/../.." && pwd)
-GG=${GG:-$here/build/src/cli/gg}
+GG=$(realpath "${GG:-$here/build/src/cli/gg}")  # absolute: the script cds into the project
 work=$(mktemp -d /tmp/gg-bench-XXXXXX)
 trap '[ -f $work/distccd.pid ] && kill $(cat $work/distccd.pid) 2>/dev/null; rm -rf "$work"' EXIT
 . "$here/bench/projects/source.sh"
