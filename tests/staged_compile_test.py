@@ -3,6 +3,7 @@ runs the preprocessor in the sandbox and outputs the compile thunk, so an
 edit that a compile does not see recompiles nothing, and the bytes match a
 plain build."""
 import filecmp
+import json
 import os
 import re
 import shutil
@@ -152,11 +153,15 @@ class StagedCompileTest(unittest.TestCase):
 
     def test_cold_build_runs_one_sandbox_per_compile(self):
         self.run_in("make", "clean")
-        out = self.run_in(GG, "build", "-j", "2", "--", "make", "CFLAGS=-g -O2").stderr
-        # 3 discoveries reduced to 3 compiles and the link, but only the
-        # 3 combined runs and the link ran (gg build counts the rest, the
-        # compiles done by the combined runs, as memoized).
-        self.assertIn("7 thunks (4 ran, 3 memoized)", out)
+        trace = os.path.join(self.dir, "cold-trace.json")
+        out = self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=-g -O2").stderr
+        # 3 discoveries reduced to 3 compiles, and the link: all 7 ran (none
+        # was memoized), but in 4 sandboxes: 3 combined runs and the link.
+        self.assertIn("7 thunks (7 ran, 0 memoized)", out)
+        with open(trace) as f:
+            events = json.load(f)
+        events = events["traceEvents"] if isinstance(events, dict) else events
+        self.assertEqual(len({e["args"]["thunk"] for e in events if e.get("cat") == "running"}), 4)
         self.assertEqual(self.output(), "43\n")
 
     def test_has_include_falls_back_to_the_split_run(self):

@@ -456,7 +456,15 @@ Status Coordinator::FinishSubstitute(Node* n, const Reduction& r) {
   // The tail's record first: once the thunk's own exists, a later force
   // follows it to the tail and must find the tail reduced.
   GG_ASSIGN_OR_RETURN(auto prior, store_->reductions().Get(tail_name));
-  if (!prior.has_value()) GG_RETURN_IF_ERROR(store_->reductions().Put(tail_name, claim->tail));
+  if (!prior.has_value()) {
+    GG_RETURN_IF_ERROR(store_->reductions().Put(tail_name, claim->tail));
+    // The tail ran here in effect: it counts as run, and `gg explain` finds
+    // its outputs like a run's.
+    stats_.executed++;
+    GG_RETURN_IF_ERROR(IdentityLog(store_->dir() + "/identities")
+                           .Append({ThunkIdentity(*tail), static_cast<int64_t>(std::time(nullptr)), tail_name,
+                                    claim->tail.outputs[0].name}));
+  }
   GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r));
   GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, claim->own));
   if (options_.shared != nullptr) {

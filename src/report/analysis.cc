@@ -27,7 +27,10 @@ std::string KindOf(const Run& run) {
       if (!tool.empty() && tool[0] == '\'') tool = tool.substr(1);
     }
   }
-  if (tool.find("discover") != std::string::npos) return "discovery";
+  if (tool.find("discover") != std::string::npos) {
+    // gg-discover --compile: discovery and the compile in one sandbox.
+    return Has(words, "--compile") ? "compile" : "discovery";
+  }
   // A versioned name (gcc-12, x86_64-linux-gnu-g++-12): without the version.
   size_t dash = tool.rfind('-');
   if (dash != std::string::npos && dash + 1 < tool.size() &&

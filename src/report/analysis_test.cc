@@ -39,6 +39,8 @@ TEST(AnalysisTest, KindsFromTheCommand) {
   EXPECT_EQ(KindOf(MakeRun("t", 1, 0, 1)), "compile");
   EXPECT_EQ(KindOf(MakeRun("t", 1, 0, 1, {}, "/usr/bin/gcc -o prog a.o")), "link");
   EXPECT_EQ(KindOf(MakeRun("t", 1, 0, 1, {}, "/gg/discover /gg/template x.gg-compile -- gcc -E")), "discovery");
+  EXPECT_EQ(KindOf(MakeRun("t", 1, 0, 1, {}, "/gg/discover --compile /gg/template x.gg-compile -- gcc -E")),
+            "compile");
   EXPECT_EQ(KindOf(MakeRun("t", 1, 0, 1, {}, "/gg/sh -c 'cp a b && exec /usr/bin/ar rcs libx.a'")), "archive");
   EXPECT_EQ(KindOf(MakeRun("t", 1, 0, 1, {}, "x86_64-linux-gnu-g++-12 -c a.cc")), "compile");
   EXPECT_EQ(KindOf(MakeRun("t", 1, 0, 1, {}, "./unit_test --gtest_filter=A.*")), "test");

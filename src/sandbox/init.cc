@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/fsuid.h>
@@ -627,6 +628,13 @@ void RunSandboxInit(const Prepared& p, int fd) {
   if (chdir(s.workdir.c_str()) != 0) {
     FailSetup(fd, "chdir %s: %s", s.workdir.c_str(), strerror(errno));
   }
+
+  // setfsuid() during set-up cleared the parent-death signal (prctl(2)):
+  // set it again, then make sure the server did not die meanwhile (its end
+  // of the status pipe is then closed).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  pollfd server_alive{fd, 0, 0};
+  if (poll(&server_alive, 1, 0) == 1 && (server_alive.revents & (POLLERR | POLLHUP))) _exit(1);
 
   // vfork-style: the program shares our memory until it execs, so no page
   // tables are copied (page faults are what a process start costs here).
