@@ -2,7 +2,9 @@
 # gg build against the plain build of one project, in one run, in one
 # directory (so paths and thus bytes are comparable). Prints, with the load
 # average before and after:
-#   cold:      gg build with an empty store vs plain `make -j2` (or ninja):
+#   cold:      the project's first gg build (its thunks in no store; the
+#              per-user store holds the toolchain, as after any first build
+#              on the machine) vs plain `make -j2` (or ninja):
 #              wall and CPU (user+sys, children included) and their ratios
 #   no-change: gg build again with nothing changed vs the plain build again
 #   memoized:  after a clean, gg build with every thunk memoized vs
@@ -97,6 +99,18 @@ wrapped() {
 export GG_DIR=$work/gg
 $GG init >/dev/null
 m capture $GG infer true
+# What a machine's per-user store holds after its first gg build (issue 9
+# item 5: the toolchain is captured once per machine and user): the
+# toolchain captured and its files materialized, here by building a
+# one-file C and C++ program. "cold" below is the project's first build.
+mkdir "$work/hello"
+printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { puts("hi"); return 0; }\n' \
+  >"$work/hello/hello.c"
+printf '#include <iostream>\n#include <string>\nint main() { std::cout << std::string("hi") << std::endl; }\n' \
+  >"$work/hello/hello2.cc"
+printf 'all: hello hello2\nhello: hello.c\n\t$(CC) -O2 -o $@ hello.c\nhello2: hello2.cc\n\t$(CXX) -O2 -o $@ hello2.cc\n' \
+  >"$work/hello/Makefile"
+(cd "$work/hello" && m first_build $GG build -j2 -- make)
 load0=$(cut -d' ' -f1 /proc/loadavg)
 m plain $MAKE
 m plain_again $MAKE
@@ -134,6 +148,8 @@ printf '  after clean: ccache warm %s %s | gg memoized %s %s | ratio wall %s (ta
   "$(ratio "$(wall memo)" "$(wall ccache_warm)")"
 printf '  gg infer alone %s %s | infer cpu / plain cpu %s (target <= 0.10) | ccache cold %s | toolchain capture %s\n' \
   "$(wall infer)" "$(cpu infer)" "$(ratio "$(cpu infer)" "$(cpu plain)")" "$(wall ccache_cold)" "$(wall capture)"
+printf '  once per machine and user, before all this: capture %s s + first gg build of hello.c/hello2.cc %s s\n' \
+  "$(wall capture)" "$(wall first_build)"
 [ -f "$work/distcc" ] && printf '  distcc %s %s\n' "$(wall distcc)" "$(cpu distcc)"
 for l in cold nochange memo; do sed "s/^/  $l: /" "$work/$l.summary"; done
 [ -f "$work/failed.log" ] && { echo "  FAILED steps (see /tmp/gg-build-bench-failed.log):"; grep '^==' "$work/failed.log"; }
