@@ -36,6 +36,13 @@ def make_clip(path, frames, size="640x360"):
                     path], check=True)
 
 
+def thunk_command(env, thunk):
+    """What a thunk runs: gg-recognize's subcommand, or the program."""
+    p = subprocess.run([ggtest.GG, "describe", "--json", thunk], env=env, capture_output=True, text=True, check=True)
+    args = json.loads(p.stdout)["args"]
+    return args[1] if args[0] == "gg-recognize" else args[0]
+
+
 def lines(path):
     with open(path) as f:
         return [json.loads(line) for line in f]
@@ -82,17 +89,10 @@ class RecognizeTest(unittest.TestCase):
         with open(out, "rb") as f:
             return f.read()
 
-    def command(self, thunk):
-        """What a thunk runs: gg-recognize's subcommand, or the program."""
-        p = subprocess.run([ggtest.GG, "describe", "--json", thunk], env=self.env, capture_output=True, text=True,
-                           check=True)
-        args = json.loads(p.stdout)["args"]
-        return args[1] if args[0] == "gg-recognize" else args[0]
-
     def test_ocr_reads_the_frame_numbers_identically_to_a_sequential_run_and_is_memoized(self):
         out = os.path.join(self.work, "gg.jsonl")
         ran = self.run_gg(out)
-        kinds = sorted(self.command(t) for t in ran)
+        kinds = sorted(thunk_command(self.env, t) for t in ran)
         self.assertEqual(kinds, ["ffmpeg"] * 2 + ["merge"] + ["recognize"] * (FRAMES // 4))
         with open(out, "rb") as f:
             self.assertEqual(f.read(), self.sequential(os.path.join(self.work, "seq.jsonl")))
@@ -118,7 +118,7 @@ class RecognizeTest(unittest.TestCase):
             if "followup" in r:
                 self.assertIn("frame 1", r["followup"]["text"].lower(), r)
                 self.assertEqual(r["followup"]["frame"], r["frame"])
-        kinds = [self.command(t) for t in ran]
+        kinds = [thunk_command(self.env, t) for t in ran]
         groups = {f // 4 for f in matching}
         # One follow-up thunk per group with a match; a scan per group, made
         # one by one by the tail calls; a join per follow-up but the last.
@@ -234,12 +234,7 @@ class DetectorTest(unittest.TestCase):
             else:
                 self.assertEqual(r["boxes"], [], f"frame {r['frame']} shows fruit, not a face: {r}")
         self.assertEqual({r["frame"] for r in results if "followup" in r}, messi)
-        kinds = []
-        for t in ran:
-            p = subprocess.run([ggtest.GG, "describe", "--json", t], env=self.env, capture_output=True, text=True,
-                               check=True)
-            a = json.loads(p.stdout)["args"]
-            kinds.append(a[1] if a[0] == "gg-recognize" else a[0])
+        kinds = [thunk_command(self.env, t) for t in ran]
         self.assertEqual(kinds.count("followup"), len({f // 4 for f in messi}), kinds)
 
     def test_finds_the_people_walking_in_opencvs_pedestrian_video(self):

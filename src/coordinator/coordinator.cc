@@ -407,11 +407,7 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   if (r.ok()) {
     for (uint64_t other : n->jobs) running_.at(other)->engine->Cancel(other);
     if (n->thunk) durations_.Add(n->thunk->function, r.reduction.seconds);
-    stats_.executed++;
-    // For `gg explain`: a record of what ran, found again by the thunk's identity.
-    GG_RETURN_IF_ERROR(IdentityLog(store_->dir() + "/identities")
-                           .Append({ThunkIdentity(n->resolved), static_cast<int64_t>(std::time(nullptr)),
-                                    n->resolved_name, r.reduction.outputs[0].name}));
+    GG_RETURN_IF_ERROR(RecordRun(n->resolved, n->resolved_name, r.reduction));
     if (n->substituted) return FinishSubstitute(n, r.reduction);
     GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, r.reduction));
     if (n->resolved_name != n->name) GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r.reduction));
@@ -444,6 +440,13 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   return ThunkFailure(n, r);
 }
 
+Status Coordinator::RecordRun(const Thunk& thunk, const Name& name, const Reduction& r) {
+  stats_.executed++;
+  // For `gg explain`: a record of what ran, found again by the thunk's identity.
+  return IdentityLog(store_->dir() + "/identities")
+      .Append({ThunkIdentity(thunk), static_cast<int64_t>(std::time(nullptr)), name, r.outputs[0].name});
+}
+
 Status Coordinator::FinishSubstitute(Node* n, const Reduction& r) {
   const Name& tail_name = r.outputs[0].name;
   auto tail_bytes = tail_name.is_thunk() ? store_->Get(tail_name) : Result<std::string>(Status::Invalid("a value"));
@@ -458,12 +461,8 @@ Status Coordinator::FinishSubstitute(Node* n, const Reduction& r) {
   GG_ASSIGN_OR_RETURN(auto prior, store_->reductions().Get(tail_name));
   if (!prior.has_value()) {
     GG_RETURN_IF_ERROR(store_->reductions().Put(tail_name, claim->tail));
-    // The tail ran here in effect: it counts as run, and `gg explain` finds
-    // its outputs like a run's.
-    stats_.executed++;
-    GG_RETURN_IF_ERROR(IdentityLog(store_->dir() + "/identities")
-                           .Append({ThunkIdentity(*tail), static_cast<int64_t>(std::time(nullptr)), tail_name,
-                                    claim->tail.outputs[0].name}));
+    // The tail ran here in effect.
+    GG_RETURN_IF_ERROR(RecordRun(*tail, tail_name, claim->tail));
   }
   GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r));
   GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, claim->own));

@@ -90,6 +90,8 @@ class Coordinator {
   Status Launch(Node* n, bool duplicate, bool* launched);
   Status HandleCompletion(uint64_t job_id, ExecResult r);
   /// Records what a substitute computed (substitute.h) and follows the tail.
+  /// Counts a thunk as run here and logs it for `gg explain`.
+  Status RecordRun(const Thunk& thunk, const Name& name, const Reduction& r);
   Status FinishSubstitute(Node* n, const Reduction& r);
   /// After a substitute failed: the thunk itself runs.
   Status RunInsteadOfSubstitute(Node* n);
