@@ -56,6 +56,16 @@ class PythonMatchesCppTest(GGTestCase):
                           *t.args).stdout.strip()
             self.assertEqual(t.name, cpp)
 
+    def test_limits_match_and_round_trip(self):
+        t = gg.Thunk(args=["sh", "-c", "echo > out"], outputs=["out"]).set_function(self.busybox, "/bin/sh")
+        t.limits = gg.Limits(memory_bytes=256 << 20, processes=32, tmp_bytes=8 << 20, file_bytes=1 << 20,
+                             workdir_bytes=2 << 20)
+        cpp = self.gg("create-thunk", "-e", f"{self.busybox}=/bin/sh", "-o", "out", "--limit-memory", "256M",
+                      "--limit-procs", "32", "--limit-tmp", "8M", "--limit-file", "1M", "--limit-workdir", "2M",
+                      self.busybox, *t.args).stdout.strip()
+        self.assertEqual(self.store.put_thunk(t), cpp)
+        self.assertEqual(self.store.get_thunk(cpp).limits, t.limits)
+
 
 class PythonForceTest(GGTestCase):
     def setUp(self):
@@ -82,6 +92,13 @@ class PythonForceTest(GGTestCase):
         self.assertIn("frame 7 is damaged", str(e.exception))
         self.assertIn(t, str(e.exception))
         self.assertIn("frame 7 is damaged", e.exception.stderr)
+
+    def test_the_thunks_own_limit_holds(self):
+        t = self.sh("head -c 3000000 /dev/zero > big; echo > out")
+        t.limits = gg.Limits(workdir_bytes=1 << 20)
+        with self.assertRaises(gg.ForceError) as e:
+            gg.force(self.store, self.store.put_thunk(t))
+        self.assertIn("exceeded its 1 MiB", str(e.exception))
 
     def test_missing_input_is_named(self):
         missing = gg.name_of(b"never stored")

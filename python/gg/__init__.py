@@ -12,7 +12,7 @@ from .force import force, force_output, gg_binary
 from .names import Hasher, is_thunk, name_of, name_of_file, object_of, parse_name, with_tag
 from .python import PythonFunction, program_inputs
 from .store import Store, find_store_dir, read_placeholder
-from .thunk import Input, Thunk, placeholder
+from .thunk import Input, Limits, Thunk, placeholder
 from .tree import Tree, TreeEntry
 
 __all__ = [
@@ -20,5 +20,5 @@ __all__ = [
     "force", "force_output", "gg_binary",
     "Hasher", "is_thunk", "name_of", "name_of_file", "object_of", "parse_name", "with_tag",
     "PythonFunction", "program_inputs", "Store", "find_store_dir", "read_placeholder",
-    "Input", "Thunk", "placeholder", "Tree", "TreeEntry",
+    "Input", "Limits", "Thunk", "placeholder", "Tree", "TreeEntry",
 ]

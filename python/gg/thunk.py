@@ -14,6 +14,10 @@ from .names import THUNK_MAGIC, name_of, parse_name
 
 FORMAT_VERSION = 1
 DEFAULT_WORKDIR = "/work"
+MAX_TIMEOUT_MS = 30 * 24 * 3600 * 1000   # 30 days
+MAX_LIMIT_BYTES = 1 << 50                # 1 PiB: beyond this a size means nothing to the kernel
+MIN_MEMORY_LIMIT = 16 << 20              # no program starts in less
+MAX_PROCESSES = 1 << 22                  # the kernel's pid maximum
 
 
 def placeholder(name: str) -> str:
@@ -64,16 +68,72 @@ class Input:
         return f"Input(name={self.name!r}, path={self.path!r}, executable={self.executable!r})"
 
 
+class Limits:
+    """What one run of the thunk may use; 0 leaves a limit to the force
+    (`gg force --limit-*`, then GG_LIMIT_*, then the default: docs/sandbox.md,
+    "Limits"). Limits are part of the thunk's name; with none set the thunk's
+    bytes are those of a thunk without the field."""
+    _FIELDS = ("memory_bytes", "processes", "tmp_bytes", "file_bytes", "workdir_bytes")  # protobuf fields 1-5
+    __slots__ = _FIELDS
+
+    def __init__(self, memory_bytes: int = 0, processes: int = 0, tmp_bytes: int = 0, file_bytes: int = 0,
+                 workdir_bytes: int = 0) -> None:
+        self.memory_bytes = memory_bytes    # address space
+        self.processes = processes          # processes at once
+        self.tmp_bytes = tmp_bytes          # size of /tmp and of /dev/shm, each
+        self.file_bytes = file_bytes        # largest file it may write
+        self.workdir_bytes = workdir_bytes  # total size of what it writes in its working directory
+
+    def any(self) -> bool:
+        return any(getattr(self, f) for f in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Limits) and all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS if getattr(self, f)) + ")"
+
+    def _problem(self) -> str | None:
+        for f in self._FIELDS:
+            v = getattr(self, f)
+            if not isinstance(v, int) or v < 0:
+                return f"limit {f} must be a non-negative integer, not {v!r}"
+        for f in ("memory_bytes", "tmp_bytes", "file_bytes", "workdir_bytes"):
+            if getattr(self, f) > MAX_LIMIT_BYTES:
+                return f"the {f[:-6]} limit of {getattr(self, f)} bytes is above the maximum of 1 PiB"
+        if 0 < self.memory_bytes < MIN_MEMORY_LIMIT:
+            return (f"a memory limit of {self.memory_bytes} bytes is too small for any program to start "
+                    "(at least 16 MiB)")
+        if self.processes > MAX_PROCESSES:
+            return f"the process limit of {self.processes} is above the maximum of {MAX_PROCESSES}"
+        return None
+
+    def _encode(self) -> bytes:
+        return b"".join(_wire.field_varint(i + 1, getattr(self, f)) for i, f in enumerate(self._FIELDS)
+                        if getattr(self, f))
+
+    @staticmethod
+    def _parse(data: bytes, what: str) -> "Limits":
+        limits = Limits()
+        for f, v in _wire.parse(data, what):
+            if 1 <= f <= len(Limits._FIELDS):
+                setattr(limits, Limits._FIELDS[f - 1], _wire.number(v, what))
+        if not limits.any():
+            raise CorruptError(f"malformed {what}: its limits message sets no limit")
+        return limits
+
+
 class Thunk:
     """A thunk under construction, or parsed from a store.
 
     >>> t = Thunk(args=["sh", "-c", "echo hi > out"], outputs=["out"])
     >>> t.set_function(busybox, "/bin/sh")      # doctest: +SKIP
     """
-    _FIELDS = ("args", "outputs", "inputs", "env", "function", "timeout_ms", "workdir")
+    _FIELDS = ("args", "outputs", "inputs", "env", "function", "timeout_ms", "workdir", "limits")
 
     def __init__(self, args: Iterable[str] = (), outputs: Iterable[str] = (), inputs: Iterable[Input] = (),
-                 env: Iterable[str] = (), function: str = "", timeout_ms: int = 0, workdir: str = "") -> None:
+                 env: Iterable[str] = (), function: str = "", timeout_ms: int = 0, workdir: str = "",
+                 limits: Limits | None = None) -> None:
         self.args: list[str] = list(args)
         self.outputs: list[str] = list(outputs)
         self.inputs: list[Input] = list(inputs)
@@ -81,6 +141,7 @@ class Thunk:
         self.function = function
         self.timeout_ms = timeout_ms
         self.workdir = workdir
+        self.limits = limits if limits is not None else Limits()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Thunk) and all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
@@ -131,6 +192,8 @@ class Thunk:
             parts.append(_wire.field_varint(7, self.timeout_ms))
         if self.workdir and self.workdir != DEFAULT_WORKDIR:
             parts.append(fb(8, self.workdir.encode()))
+        if self.limits.any():
+            parts.append(fb(9, self.limits._encode()))
         return b"".join(parts)
 
     @property
@@ -162,7 +225,7 @@ class Thunk:
                 t.env.append(_wire.text(v, what))
             elif f == 5:
                 name, path, executable = "", "", False
-                for g, w in _wire.parse(_wire_bytes(v, what), what):
+                for g, w in _wire.parse(_wire_bytes(v, what, "an input"), what):
                     if g == 1:
                         name = _wire.text(w, what)
                     elif g == 2:
@@ -176,6 +239,8 @@ class Thunk:
                 t.timeout_ms = _wire.number(v, what)
             elif f == 8:
                 t.workdir = _wire.text(v, what)
+            elif f == 9:
+                t.limits = Limits._parse(_wire_bytes(v, what, "its limits"), what)
         if version != FORMAT_VERSION:
             raise CorruptError(f"thunk format version {version} is not supported (this SDK reads version "
                                f"{FORMAT_VERSION}); upgrade gg")
@@ -195,6 +260,17 @@ class Thunk:
 
         if not self.args:
             raise bad("argv is empty (argv[0] is required)")
+        # A NUL would silently cut the string where the kernel reads it.
+        for n, a in enumerate(self.args):
+            if "\0" in a:
+                raise bad(f"argument {n} contains a NUL byte, which a program cannot receive")
+        if "\0" in self.function:
+            raise bad("the function name contains a NUL byte")
+        if not isinstance(self.timeout_ms, int) or self.timeout_ms < 0 or self.timeout_ms > MAX_TIMEOUT_MS:
+            raise bad(f"timeout_ms {self.timeout_ms!r} must be from 0 (no limit) to {MAX_TIMEOUT_MS} (30 days)")
+        problem = self.limits._problem()
+        if problem:
+            raise bad(problem)
         wd = self.workdir or DEFAULT_WORKDIR
         if not is_clean_absolute(wd) or wd == "/":
             raise bad(f"working directory '{wd}' must be a clean absolute path other than /")
@@ -219,17 +295,19 @@ class Thunk:
             if not is_clean_relative(o):
                 raise bad(f"output tag '{o}' must be a clean relative path")
         for e in self.env:
+            if "\0" in e:
+                raise bad(f"environment entry '{e.split(chr(0))[0]}...' contains a NUL byte")
             if "=" not in e:
-                raise bad(f"environment entry '{e}' has no '='")
-        if self.timeout_ms < 0:
-            raise bad("timeout_ms must not be negative")
+                raise bad(f"environment entry '{e}' has no '=' (write NAME=VALUE)")
+            if e.startswith("="):
+                raise bad(f"environment entry '{e}' has an empty name (write NAME=VALUE)")
 
     def dependencies(self) -> list[str]:
         """The thunk outputs this thunk consumes."""
         return [i.name for i in self.inputs if i.name.startswith("T")]
 
 
-def _wire_bytes(v: int | bytes, what: str) -> bytes:
+def _wire_bytes(v: int | bytes, what: str, field: str) -> bytes:
     if not isinstance(v, bytes):
-        raise CorruptError(f"malformed {what}: an input is not a message")
+        raise CorruptError(f"malformed {what}: {field} is not a message")
     return v

@@ -34,9 +34,16 @@ def full_thunk() -> gg.Thunk:
     return t
 
 
+def limited_thunk() -> gg.Thunk:
+    t = minimal_thunk()
+    t.limits = gg.Limits(memory_bytes=4 << 30, processes=64, workdir_bytes=1 << 20)
+    return t
+
+
 def cases() -> dict[str, bytes]:
     return {"tree-empty": gg.Tree().serialize(), "tree-sample": sample_tree().serialize(),
-            "thunk-minimal": minimal_thunk().serialize(), "thunk-full": full_thunk().serialize()}
+            "thunk-minimal": minimal_thunk().serialize(), "thunk-full": full_thunk().serialize(),
+            "thunk-limits": limited_thunk().serialize()}
 
 
 def load_golden() -> dict[str, tuple[str, str]]:

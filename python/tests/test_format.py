@@ -75,6 +75,15 @@ class ValidationTest(unittest.TestCase):
         self.check(lambda t: t.add_input(gg.name_of(b"x"), "../up"), "clean relative path")
         self.check(lambda t: t.env.append("NOEQUALS"), "has no '='")
         self.check(lambda t: t.add_input("Vnot-a-name", "x"), "not an object name")
+        self.check(lambda t: t.env.append("=x"), "empty name")
+        self.check(lambda t: t.args.append("a\0b"), "NUL byte")
+        self.check(lambda t: t.env.append("A=\0"), "NUL byte")
+        self.check(lambda t: setattr(t, "timeout_ms", 31 * 24 * 3600 * 1000), "30 days")
+        # The same bounds as gg's own ValidateLimits.
+        self.check(lambda t: setattr(t, "limits", gg.Limits(memory_bytes=1 << 20)), "at least 16 MiB")
+        self.check(lambda t: setattr(t, "limits", gg.Limits(tmp_bytes=1 << 51)), "above the maximum of 1 PiB")
+        self.check(lambda t: setattr(t, "limits", gg.Limits(processes=1 << 23)), "above the maximum")
+        self.check(lambda t: setattr(t, "limits", gg.Limits(file_bytes=-1)), "non-negative integer")
 
     def test_corrupt_bytes(self):
         with self.assertRaises(gg.CorruptError):
@@ -85,6 +94,12 @@ class ValidationTest(unittest.TestCase):
         with self.assertRaises(gg.CorruptError) as e:
             gg.Thunk.parse(bad_version)
         self.assertIn("upgrade gg", str(e.exception))
+        # A limits message (field 9) that sets nothing: gg refuses it too, since
+        # the thunk would otherwise have two names for one meaning.
+        empty_limits = minimal_thunk().serialize() + b"\x4a\x00"
+        with self.assertRaises(gg.CorruptError) as e:
+            gg.Thunk.parse(empty_limits)
+        self.assertIn("sets no limit", str(e.exception))
 
 
 class StoreTest(unittest.TestCase):

@@ -49,12 +49,22 @@ inline Thunk FullThunk() {
   return t;
 }
 
+/// MinimalThunk with limits of its own (they are part of its name).
+inline Thunk LimitedThunk() {
+  Thunk t = MinimalThunk();
+  t.limits.memory_bytes = 4ull << 30;
+  t.limits.processes = 64;
+  t.limits.workdir_bytes = 1ull << 20;
+  return t;
+}
+
 /// id -> serialized bytes.
 inline std::map<std::string, std::string> Cases() {
   return {{"tree-empty", Tree{}.Serialize()},
           {"tree-sample", SampleTree().Serialize()},
           {"thunk-minimal", MinimalThunk().Serialize()},
-          {"thunk-full", FullThunk().Serialize()}};
+          {"thunk-full", FullThunk().Serialize()},
+          {"thunk-limits", LimitedThunk().Serialize()}};
 }
 
 }  // namespace gg::golden
