@@ -64,15 +64,17 @@ class Tree:
         return self
 
     def serialize(self) -> bytes:
-        """Entries sorted by path (byte order, as in C++), each with its mode."""
+        """Entries sorted by path (byte order, as in C++), each with its mode;
+        raises InvalidError for a tree gg would refuse to read."""
         fb = _wire.field_bytes
         parts = [TREE_MAGIC, b"\x08\x01"]
-        for e in sorted(self.entries, key=lambda e: e.path.encode()):
-            if not is_clean_relative(e.path):
-                raise InvalidError(f"tree entry path '{e.path}' must be a clean relative path")
+        entries = sorted(self.entries, key=lambda e: e.path.encode())
+        problem = _problem(entries)
+        if problem:
+            raise InvalidError(f"malformed tree: {problem}")
+        for e in entries:
             body = fb(1, e.path.encode()) + _wire.field_varint(2, e.mode())
             if e.kind == FILE:
-                parse_name(e.name)
                 body += fb(3, e.name.encode())
             elif e.kind == SYMLINK and e.target:
                 body += fb(4, e.target.encode())
@@ -106,8 +108,6 @@ class Tree:
                         name = _wire.text(w, what)
                     elif g == 4:
                         target = _wire.text(w, what)
-                if not is_clean_relative(path):
-                    raise CorruptError(f"malformed tree: bad path '{path}'")
                 kind = {0o040000: DIR, 0o100000: FILE, 0o120000: SYMLINK}.get(mode & 0o170000)
                 if kind is None:
                     raise CorruptError(f"malformed tree: bad mode for '{path}'")
@@ -115,4 +115,37 @@ class Tree:
                                            kind == FILE and bool(mode & 0o111), target))
         if version != 1:
             raise CorruptError(f"tree format version {version} is not supported")
+        # Stored order, not sorted: gg refuses entries out of order too.
+        problem = _problem(t.entries)
+        if problem:
+            raise CorruptError(f"malformed tree: {problem}")
         return t
+
+
+def _problem(entries: list[TreeEntry]) -> str | None:
+    """What gg's own parser refuses (src/core/tree.cc): every entry's parent is
+    a directory entry before it and paths strictly ascend, so a tree can never
+    place a file below one of its own symlinks however it is materialized."""
+    dirs: set[str] = set()
+    previous = b""
+    for i, e in enumerate(entries):
+        if not is_clean_relative(e.path):
+            return f"the entry '{e.path}' is not a clean relative path (empty, absolute, or with '.' or '..')"
+        key = e.path.encode()
+        if i and key <= previous:
+            return f"the entry '{e.path}' " + ("appears twice" if key == previous else "is out of order")
+        previous = key
+        parent = e.path.rpartition("/")[0]
+        if parent and parent not in dirs:
+            return (f"the entry '{e.path}' is below '{parent}', which is not a directory of the tree "
+                    "(a symlink, a file, or missing)")
+        if e.kind == DIR:
+            dirs.add(e.path)
+        elif e.kind == FILE:
+            try:
+                parse_name(e.name)
+            except InvalidError as err:
+                return str(err)
+        elif not e.target or "\0" in e.target:
+            return f"the symlink '{e.path}' has an empty or NUL-bearing target"
+    return None

@@ -102,6 +102,43 @@ class ValidationTest(unittest.TestCase):
         self.assertIn("sets no limit", str(e.exception))
 
 
+class TreeValidationTest(unittest.TestCase):
+    """Hostile trees (issue 10): refused when built and when parsed, as gg does."""
+    V = gg.name_of(b"x")
+    HOSTILE = {
+        "appears twice": [("a", 0o100644, V, ""), ("a", 0o100644, V, "")],
+        "is below 'l'": [("l", 0o120777, "", "/etc"), ("l/evil", 0o100644, V, "")],
+        "is below 'f'": [("f", 0o100644, V, ""), ("f/x", 0o100644, V, "")],
+        "is below 'missing'": [("missing/x", 0o100644, V, "")],
+        "not a clean relative path": [("../up", 0o100644, V, "")],
+        "empty or NUL-bearing target": [("l", 0o120777, "", "")],
+    }
+
+    @staticmethod
+    def raw(entries):
+        fb = gg._wire.field_bytes
+        body = b"".join(fb(2, fb(1, p.encode()) + gg._wire.field_varint(2, m) + (fb(3, n.encode()) if n else b"")
+                              + (fb(4, t.encode()) if t else b"")) for p, m, n, t in entries)
+        return gg.tree.TREE_MAGIC + b"\x08\x01" + body
+
+    def test_hostile_trees_are_refused(self):
+        for why, entries in self.HOSTILE.items():
+            with self.subTest(why):
+                with self.assertRaises(gg.CorruptError) as e:
+                    gg.Tree.parse(self.raw(entries))
+                self.assertIn(why, str(e.exception))
+                kinds = {0o100644: "file", 0o120777: "symlink"}
+                built = gg.Tree([gg.TreeEntry(p, kinds[m], n, False, t) for p, m, n, t in entries])
+                with self.assertRaises(gg.InvalidError) as e:
+                    built.serialize()
+                self.assertIn(why, str(e.exception))
+
+    def test_out_of_order_bytes_are_refused(self):
+        with self.assertRaises(gg.CorruptError) as e:
+            gg.Tree.parse(self.raw([("b", 0o100644, self.V, ""), ("a", 0o100644, self.V, "")]))
+        self.assertIn("out of order", str(e.exception))
+
+
 class StoreTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="gg-py-")
