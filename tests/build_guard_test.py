@@ -103,6 +103,41 @@ CODEGEN = {
 CODEGEN_PRODUCTS = ["gen", "table.h", "table.c", "libtable.a", "app"]
 
 
+# Checks a Makefile makes with $(shell ...) while it is read: each compiles
+# and links a test program, deletes it unread and branches on the exit status
+# alone, which a model answering "exit 0" at once would get wrong.
+PROBE = ("$(shell printf '\\043include <%s>\\nint main(void) { return 0; }\\n' > %s.c && "
+         "$(CC) -o %s %s.c %s %s && rm -f %s %s.c && echo 1 || echo 0)")
+
+
+def probe(name, header, libs="", redirect="2>/dev/null"):
+    return PROBE % (header, name, name, name, libs, redirect, name, name)
+
+
+CHECKS = {
+    "main.c": '#include <stdio.h>\n#include "config.h"\n'
+              'int main(void) { printf("%d %d %d\\n", HAVE_STDIO, HAVE_NOPE, HAVE_NOLIB); return 0; }\n',
+    "Makefile": "HAVE_STDIO := " + probe("c_stdio", "stdio.h", "-lm") + "\n"
+                "HAVE_NOPE := " + probe("c_nope", "gg_no_such_header.h") + "\n"
+                # stderr shown: the missing library alone makes it run for real.
+                "HAVE_NOLIB := " + probe("c_nolib", "stdio.h", "-lgg_no_such_lib", "") + "\n"
+                "all: prog\n"
+                "config.h:\n\tprintf '#define HAVE_STDIO %s\\n#define HAVE_NOPE %s\\n#define HAVE_NOLIB %s\\n' "
+                "$(HAVE_STDIO) $(HAVE_NOPE) $(HAVE_NOLIB) > $@\n"
+                # An intermediate object deleted after the link: its command succeeds.
+                "prog: main.c config.h\n\t$(CC) -O2 -c main.c -o main.o\n\t$(CC) -o $@ main.o\n\trm -f main.o\n"
+                "clean:\n\trm -f prog config.h\n",
+}
+
+# The same kind of check with nothing that gives it away (stderr shown, no
+# library): only verifying it after the build can tell.
+LATE_CHECK = {
+    "Makefile": "HAVE_LATE := " + probe("c_late", "gg_no_such_header_either.h", "", "") + "\n"
+                "late.h:\n\techo '#define HAVE_LATE $(HAVE_LATE)' > $@\n"
+                "clean:\n\trm -f late.h\n",
+}
+
+
 def placeholders_under(root):
     found = []
     for d, dirs, files in os.walk(root):
@@ -190,6 +225,36 @@ class BuildGuardTest(ProjectBuildCase):
             self.assertTrue(os.path.exists(os.path.join(self.src, ".deps", po)), po)
         self.run_in(self.src, "make")
         self.assertEqual(self.run_in(self.src, "./prog").stdout, "3\n")
+
+    def test_checks_the_build_branches_on_run_for_real(self):
+        self.write_project(CHECKS)
+        out = self.build_and_compare(["config.h", "prog"], ["make"], ["make", "clean"])
+        with open(os.path.join(self.src, "config.h")) as f:
+            self.assertEqual(f.read(), "#define HAVE_STDIO 1\n#define HAVE_NOPE 0\n#define HAVE_NOLIB 0\n")
+        self.assertEqual(self.run_in(self.src, "./prog").stdout, "1 0 0\n")
+        self.assertRegex(out, r"cc -o c_stdio c_stdio.c -lm +\[cc: its stderr is discarded")
+        self.assertRegex(out, r"cc -o c_nope c_nope.c +\[cc: its stderr is discarded")
+        self.assertRegex(out, r"cc -o c_nolib c_nolib.c -lgg_no_such_lib +\[cc: -lgg_no_such_lib is not in the "
+                              r"library search path")
+        self.assertIn("gg: 3 commands ran locally", out)  # the object and the program are thunks
+
+    def test_a_failing_check_found_late_stops_the_build_then_runs_for_real(self):
+        self.write_project(LATE_CHECK)
+        self.run_in(self.src, "make", "late.h")
+        with open(os.path.join(self.src, "late.h")) as f:
+            self.assertEqual(f.read(), "#define HAVE_LATE 0\n")
+        self.run_in(self.src, "make", "clean")
+        p = self.run_in(self.src, GG, "build", "--", "make", "late.h", check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("answered at once as succeeding", p.stderr)
+        self.assertIn("-o c_late c_late.c", p.stderr)
+        self.assertIn("gg_no_such_header_either.h: No such file or directory", p.stderr)
+        self.assertIn("remove this build's outputs (e.g. `make clean`) and run gg build again", p.stderr)
+        self.run_in(self.src, "make", "clean")
+        p = self.run_in(self.src, GG, "build", "--", "make", "late.h")
+        self.assertIn("an earlier gg build found that this command fails, so it runs for real", p.stderr)
+        with open(os.path.join(self.src, "late.h")) as f:
+            self.assertEqual(f.read(), "#define HAVE_LATE 0\n")
 
 
 if __name__ == "__main__":

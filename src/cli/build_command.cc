@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "cli/command.h"
@@ -19,6 +20,7 @@
 #include "core/path_util.h"
 #include "core/placeholder.h"
 #include "models/infer.h"
+#include "models/known_failures.h"
 #include "models/leftover_placeholders.h"
 #include "models/placeholder_guard.h"
 #include "models/project_view.h"
@@ -166,6 +168,42 @@ void CleanUpAfterFailure(LocalStore* store, const std::vector<std::string>& dirs
                             : ",");
 }
 
+// Thunks the models answered "exit 0" for, whose placeholders the build then
+// deleted or overwrote unread (a check such as `$(CC) -o t t.c && rm t &&
+// echo yes`): the build may have branched on that answer, so each must
+// succeed. Each one that fails is recorded, so that the models run it for
+// real from then on, and reported; false if any failed.
+bool VerifyVanished(LocalStore* store, ForceOptions options, const std::vector<Name>& vanished) {
+  if (vanished.empty()) return true;
+  options.trace_path.clear();  // the build's trace stays the build's
+  options.progress_out = nullptr;
+  {
+    // The early force ran them all as the build went: normally all memoized.
+    Coordinator all(store, options);
+    if (all.Force(vanished).ok()) return true;
+  }
+  bool ok = true;
+  for (const auto& target : vanished) {
+    if (options.interrupted && options.interrupted->load()) return false;
+    Coordinator one(store, options);
+    auto r = one.Force({target});
+    if (r.ok()) continue;
+    ok = false;
+    (void)models::RecordKnownFailure(*store, target, r.status().message());
+    std::fprintf(stderr,
+                 "gg: the build ran a command that gg answered at once as succeeding (it defers compiles and "
+                 "links), then deleted or replaced its output unread; but the command fails:\n%s\n",
+                 r.status().message().c_str());
+  }
+  if (!ok) {
+    std::fprintf(stderr,
+                 "gg: the build may have chosen its path on that answer (a check such as `$(CC) -o t t.c && echo "
+                 "yes`), so its outputs cannot be trusted. gg has recorded that the command fails and will run it "
+                 "for real from now on: remove this build's outputs (e.g. `make clean`) and run gg build again.\n");
+  }
+  return ok;
+}
+
 }  // namespace
 
 int BuildMain(int argc, char** argv) {
@@ -233,7 +271,11 @@ int BuildMain(int argc, char** argv) {
     std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
   }
   auto early = std::make_unique<EarlyForce>(store.get(), force_options.engines, force_options.trace_path);
-  options.on_thunk = [&early](const Name& target) { early->Add(target); };
+  std::vector<Name> emitted;  // every target the models answered for, in order
+  options.on_thunk = [&early, &emitted](const Name& target) {
+    emitted.push_back(target);
+    early->Add(target);
+  };
   auto inferred = models::RunInfer(store.get(), options);
   auto force_start = std::chrono::steady_clock::now();  // the rest of the forcing: what infer did not hide
   early->Finish(!inferred.ok() || inferred->exit_code != 0 || interrupted->load());
@@ -266,9 +308,19 @@ int BuildMain(int argc, char** argv) {
 
   std::vector<Name> targets;
   std::vector<std::string> paths;
+  std::set<std::string> left;
   for (const auto& [path, p] : placeholders) {
     paths.push_back(path);
     targets.push_back(p.target);
+    left.insert(p.target.str());
+  }
+  std::vector<Name> vanished;
+  for (const auto& t : emitted) {
+    if (left.insert(t.str()).second) vanished.push_back(t);
+  }
+  if (!VerifyVanished(store.get(), force_options, vanished)) {
+    CleanUpAfterFailure(store.get(), dirs);
+    return interrupted->load() ? kExitInterrupted : kExitThunkFailed;
   }
   // The --trace holds the forcing during the build; the final force, which
   // mostly finds that work memoized, replaces it only if it ran something.

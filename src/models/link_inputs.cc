@@ -157,6 +157,10 @@ class Resolver {
       }
       if (any) return;
     }
+    // ld will fail on it. A build may branch on that failure (a check such as
+    // `$(CC) -o t t.c -lz && echo yes`), so the command runs for real rather
+    // than be answered "exit 0" now and fail later, as a thunk.
+    if (out_.local_reason.empty()) out_.local_reason = "-l" + name + " is not in the library search path";
   }
 
   // The libraries the link thunk behind `target` names, resolved from its

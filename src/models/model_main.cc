@@ -114,6 +114,7 @@ ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char**
   req.cwd = cwd;
   req.argv.assign(argv, argv + argc);
   for (char** e = environ; *e; ++e) req.env.push_back(*e);
+  req.stderr_discarded = IsDevNull(2) && !getenv(kBuildStderrNullEnv);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (std::strlen(socket_path) >= sizeof addr.sun_path) Die(std::string("socket path too long: ") + socket_path);

@@ -11,6 +11,9 @@
 // gg-model is linked statically and must start in well under a millisecond.
 #pragma once
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,7 +29,17 @@ struct ModelRequest {
   std::string cwd;
   std::vector<std::string> argv;  ///< argv[0] as called
   std::vector<std::string> env;   ///< "NAME=value", the caller's whole environment
+  /// The tool's stderr is /dev/null while the build's is not: the caller
+  /// wants only the exit status (`$(CC) ... 2>/dev/null && echo yes`), which
+  /// a model answering at once cannot know, so the command runs for real.
+  bool stderr_discarded = false;
 };
+
+/// Whether `fd` is /dev/null (the character device 1:3).
+inline bool IsDevNull(int fd) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
 
 struct ModelReply {
   enum class Kind : uint8_t { kModelled = 1, kLocal = 2, kError = 3 };

@@ -75,7 +75,8 @@ ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRe
   }
   std::vector<std::string> args(request.argv.begin() + 1, request.argv.end());
   Result<ModelResult> r = ModelResult{"no model for " + kind, {}};
-  if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store, s, kind, args, argv0);
+  if (request.stderr_discarded) r = ModelResult{"its stderr is discarded: the build wants its exit status", {}};
+  else if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store, s, kind, args, argv0);
   else if (kind == "ar") r = ModelAr(store, s, args);
   else if (kind == "ranlib" || kind == "strip") r = ModelInPlace(store, s, kind, args);
   if (r.ok() && r->local_reason.empty()) {
