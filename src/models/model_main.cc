@@ -78,9 +78,17 @@ RealTool FindReal(const std::string& exe) {
   Die("cannot run " + real.path + ": " + std::strerror(errno));
 }
 
-// `gg force` on placeholder files, keeping the build's stdout clean.
-void Force(const std::vector<std::string>& paths) {
-  if (paths.empty()) return;
+bool IsPlaceholderFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  char buf[40];
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+  if (fd >= 0) close(fd);
+  return n > 0 && std::string_view(buf, n).starts_with("#!/bin/sh\n# gg-placeholder ");
+}
+
+// `gg force` on placeholder files, keeping the build's stdout clean; its
+// exit status.
+int RunForce(const std::vector<std::string>& paths) {
   const char* gg = getenv(kGgExeEnv);
   if (!gg) Die(std::string("no $") + kGgExeEnv);
   std::vector<std::string> argv = {gg, "force"};
@@ -98,9 +106,12 @@ void Force(const std::vector<std::string>& paths) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    Die("gg force of " + paths[0] + (paths.size() > 1 ? " and others" : "") + " failed");
-  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void Force(const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  if (RunForce(paths) != 0) Die("gg force of " + paths[0] + (paths.size() > 1 ? " and others" : "") + " failed");
 }
 
 ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char** argv) {
@@ -140,11 +151,7 @@ ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char**
   const char* real = getenv(kRealShellEnv);
   if (!real) Die(std::string("no $") + kRealShellEnv);
   if (argc >= 2 && argv[1][0] != '-') {
-    int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
-    char buf[40];
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
-    if (fd >= 0) close(fd);
-    if (n > 0 && std::string_view(buf, n).starts_with("#!/bin/sh\n# gg-placeholder ")) {
+    if (IsPlaceholderFile(argv[1])) {
       Force(Ask(ModelRequest::Kind::kShell, exe, argc, argv).force);
       execv(argv[1], argv + 1);
       Die(std::string("cannot run ") + argv[1] + ": " + std::strerror(errno));
@@ -165,7 +172,18 @@ int main(int argc, char** argv) {
   // The real tools' own calls (gcc running as, ld) pass straight through.
   if (getenv(kPassthroughEnv)) ExecReal(FindReal(exe), argv);
   ModelReply reply = Ask(ModelRequest::Kind::kTool, exe, argc, argv);
-  if (reply.kind == ModelReply::Kind::kModelled) return 0;
+  if (reply.kind == ModelReply::Kind::kModelled) {
+    if (reply.force.empty()) return 0;
+    // The caller wants the real exit status (model_protocol.h).
+    int rc = RunForce(reply.force);
+    if (rc == 0) return 0;
+    for (const auto& p : reply.force) {  // a failed command leaves no output, as gcc's
+      if (IsPlaceholderFile(p)) unlink(p.c_str());
+    }
+    if (rc == 1) return 1;  // the program failed: the command's own answer
+    // gg could not tell (not the program's failure): ask the real tool.
+    ExecReal(FindReal(exe), argv);
+  }
   Force(reply.force);
   ExecReal(FindReal(exe), argv);
 }

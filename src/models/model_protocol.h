@@ -30,8 +30,10 @@ struct ModelRequest {
   std::vector<std::string> argv;  ///< argv[0] as called
   std::vector<std::string> env;   ///< "NAME=value", the caller's whole environment
   /// The tool's stderr is /dev/null while the build's is not: the caller
-  /// wants only the exit status (`$(CC) ... 2>/dev/null && echo yes`), which
-  /// a model answering at once cannot know, so the command runs for real.
+  /// may want only the exit status (`$(CC) ... 2>/dev/null && echo yes`),
+  /// which a model answering at once cannot know; the client then forces
+  /// the thunk and waits (libtool's second compile looks the same, and stays
+  /// a memoized thunk).
   bool stderr_discarded = false;
 };
 
@@ -45,7 +47,9 @@ struct ModelReply {
   enum class Kind : uint8_t { kModelled = 1, kLocal = 2, kError = 3 };
   Kind kind = Kind::kError;
   /// kLocal: placeholders to force (`gg force`) before the real tool runs,
-  /// as the command names them; kShell: the program and libraries to force.
+  /// as the command names them; kShell: the program and libraries to force;
+  /// kModelled: the command's own placeholders, to force now and wait for
+  /// (stderr_discarded), its exit status being the force's.
   std::vector<std::string> force;
   std::string message;  ///< kError: what went wrong; kLocal: why not modelled
 };

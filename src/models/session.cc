@@ -66,6 +66,7 @@ Result<Session> Session::Load(const std::string& dir) {
 }
 
 void Session::LogThunk(const std::string& name, const std::string& path) const {
+  if (!log_thunks) return;
   AppendLine(dir + "/thunks.log", name + "\t" + path);
 }
 

@@ -41,6 +41,11 @@ struct Session {
   Toolchain toolchain;
   /// Where thunks see the roots: empty unless config.canonical_paths.
   PathMap paths;
+  /// False while the server models a command whose caller forces the thunks
+  /// itself and waits (its stderr is discarded: it wants the exit status);
+  /// LogThunk then logs nothing, so gg build neither forces them a second
+  /// time nor checks an answer the build already got for real.
+  mutable bool log_thunks = true;
 
   static Result<Session> Load(const std::string& dir);
   /// Appends one line to the session's log of thunks ("NAME\tPATH").
