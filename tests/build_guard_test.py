@@ -121,12 +121,14 @@ CHECKS = {
                 "HAVE_NOPE := " + probe("c_nope", "gg_no_such_header.h") + "\n"
                 # stderr shown: the missing library alone makes it run for real.
                 "HAVE_NOLIB := " + probe("c_nolib", "stdio.h", "-lgg_no_such_lib", "") + "\n"
+                # configure's way: what the compiler says goes to a file.
+                "HAVE_CONF := " + probe("c_conf", "gg_no_such_header.h", "", "2>c_conf.err") + "\n"
                 "all: prog\n"
-                "config.h:\n\tprintf '#define HAVE_STDIO %s\\n#define HAVE_NOPE %s\\n#define HAVE_NOLIB %s\\n' "
-                "$(HAVE_STDIO) $(HAVE_NOPE) $(HAVE_NOLIB) > $@\n"
+                "config.h:\n\tprintf '#define HAVE_STDIO %s\\n#define HAVE_NOPE %s\\n#define HAVE_NOLIB %s\\n"
+                "#define HAVE_CONF %s\\n' $(HAVE_STDIO) $(HAVE_NOPE) $(HAVE_NOLIB) $(HAVE_CONF) > $@\n"
                 # An intermediate object deleted after the link: its command succeeds.
                 "prog: main.c config.h\n\t$(CC) -O2 -c main.c -o main.o\n\t$(CC) -o $@ main.o\n\trm -f main.o\n"
-                "clean:\n\trm -f prog config.h\n",
+                "clean:\n\trm -f prog config.h c_conf.err\n",
 }
 
 # The same kind of check with nothing that gives it away (stderr shown, no
@@ -230,7 +232,8 @@ class BuildGuardTest(ProjectBuildCase):
         self.write_project(CHECKS)
         out = self.build_and_compare(["config.h", "prog"], ["make"], ["make", "clean"])
         with open(os.path.join(self.src, "config.h")) as f:
-            self.assertEqual(f.read(), "#define HAVE_STDIO 1\n#define HAVE_NOPE 0\n#define HAVE_NOLIB 0\n")
+            self.assertEqual(f.read(), "#define HAVE_STDIO 1\n#define HAVE_NOPE 0\n#define HAVE_NOLIB 0\n"
+                                       "#define HAVE_CONF 0\n")
         self.assertEqual(self.run_in(self.src, "./prog").stdout, "1 0 0\n")
         # With stderr discarded, each check's thunk was forced while make
         # waited (it is no placeholder now); the missing library ran for real.
@@ -238,7 +241,9 @@ class BuildGuardTest(ProjectBuildCase):
             self.assertFalse(os.path.exists(os.path.join(self.src, name)), name)
         self.assertRegex(out, r"cc -o c_nolib c_nolib.c -lgg_no_such_lib +\[cc: -lgg_no_such_lib is not in the "
                               r"library search path")
-        self.assertIn("gg: 1 command ran locally", out)
+        self.assertRegex(out, r"cc -o c_conf c_conf.c +\[cc: its stderr goes to a file the build may read")
+        self.assertIn("gg_no_such_header.h", self.run_in(self.src, "cat", "c_conf.err").stdout)
+        self.assertIn("gg: 2 commands ran locally", out)
 
     def test_a_failing_check_found_late_stops_the_build_then_runs_for_real(self):
         self.write_project(LATE_CHECK)

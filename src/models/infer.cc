@@ -238,8 +238,7 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
       setenv(kRealShellEnv, real_shell.c_str(), 1);
     }
     unsetenv(kPassthroughEnv);
-    if (IsDevNull(2)) setenv(kBuildStderrNullEnv, "1", 1);
-    else unsetenv(kBuildStderrNullEnv);
+    setenv(kBuildStderrEnv, FileIdOf(2).c_str(), 1);
     std::vector<char*> argv;
     for (const auto& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

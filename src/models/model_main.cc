@@ -125,7 +125,8 @@ ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char**
   req.cwd = cwd;
   req.argv.assign(argv, argv + argc);
   for (char** e = environ; *e; ++e) req.env.push_back(*e);
-  req.stderr_discarded = IsDevNull(2) && !getenv(kBuildStderrNullEnv);
+  const char* build_stderr = getenv(kBuildStderrEnv);
+  req.stderr_to = StderrOf(2, build_stderr ? build_stderr : "");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (std::strlen(socket_path) >= sizeof addr.sun_path) Die(std::string("socket path too long: ") + socket_path);

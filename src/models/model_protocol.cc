@@ -89,7 +89,7 @@ std::string Encode(const ModelRequest& r) {
   PutString(&out, r.cwd);
   PutList(&out, r.argv);
   PutList(&out, r.env);
-  out.push_back(r.stderr_discarded ? 1 : 0);
+  out.push_back(static_cast<char>(r.stderr_to));
   return out;
 }
 
@@ -110,9 +110,9 @@ std::optional<ModelRequest> DecodeRequest(std::string_view frame) {
   r.cwd = in.String();
   r.argv = in.List();
   r.env = in.List();
-  uint8_t discarded = in.U8();
-  if (discarded > 1) return std::nullopt;
-  r.stderr_discarded = discarded == 1;
+  uint8_t stderr_to = in.U8();
+  if (stderr_to > 2) return std::nullopt;
+  r.stderr_to = static_cast<ModelRequest::Stderr>(stderr_to);
   if (!in.ok || !in.in.empty()) return std::nullopt;
   return r;
 }

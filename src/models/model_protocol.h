@@ -29,18 +29,34 @@ struct ModelRequest {
   std::string cwd;
   std::vector<std::string> argv;  ///< argv[0] as called
   std::vector<std::string> env;   ///< "NAME=value", the caller's whole environment
-  /// The tool's stderr is /dev/null while the build's is not: the caller
-  /// may want only the exit status (`$(CC) ... 2>/dev/null && echo yes`),
-  /// which a model answering at once cannot know; the client then forces
-  /// the thunk and waits (libtool's second compile looks the same, and stays
-  /// a memoized thunk).
-  bool stderr_discarded = false;
+  /// Where the tool's stderr goes, next to the build's own (StderrOf).
+  enum class Stderr : uint8_t {
+    kShown = 0,      ///< the build's stderr, a terminal, a pipe (ninja's), make -O's unlinked file
+    kDiscarded = 1,  ///< /dev/null while the build's is not: the caller may want only
+                     ///< the exit status (`$(CC) ... 2>/dev/null && echo yes`), which a
+                     ///< model answering at once cannot know; the client forces the
+                     ///< thunk and waits (libtool's second compile looks the same, and
+                     ///< stays a memoized thunk)
+    kCaptured = 2,   ///< a file of the build's (configure's `2>conftest.err`): what the
+                     ///< compiler says is read, so the command runs for real
+  };
+  Stderr stderr_to = Stderr::kShown;
 };
 
-/// Whether `fd` is /dev/null (the character device 1:3).
-inline bool IsDevNull(int fd) {
+/// "DEV:INO" of what `fd` is open on ("" if fstat fails).
+inline std::string FileIdOf(int fd) {
   struct stat st {};
-  return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+  if (fstat(fd, &st) != 0) return "";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+/// Where a tool's stderr `fd` goes, given the build's (FileIdOf its stderr).
+inline ModelRequest::Stderr StderrOf(int fd, const std::string& build_stderr) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || FileIdOf(fd) == build_stderr) return ModelRequest::Stderr::kShown;
+  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) return ModelRequest::Stderr::kDiscarded;
+  if (S_ISREG(st.st_mode) && st.st_nlink > 0) return ModelRequest::Stderr::kCaptured;
+  return ModelRequest::Stderr::kShown;
 }
 
 struct ModelReply {
@@ -49,7 +65,7 @@ struct ModelReply {
   /// kLocal: placeholders to force (`gg force`) before the real tool runs,
   /// as the command names them; kShell: the program and libraries to force;
   /// kModelled: the command's own placeholders, to force now and wait for
-  /// (stderr_discarded), its exit status being the force's.
+  /// (Stderr::kDiscarded), its exit status being the force's.
   std::vector<std::string> force;
   std::string message;  ///< kError: what went wrong; kLocal: why not modelled
 };

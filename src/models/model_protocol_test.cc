@@ -1,6 +1,7 @@
 #include "models/model_protocol.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ TEST(ModelProtocol, RequestRoundTrips) {
   r.cwd = "/src/zlib";
   r.argv = {"gcc", "-c", "a b.c", ""};
   r.env = {"PATH=/usr/bin", "EMPTY="};
+  r.stderr_to = ModelRequest::Stderr::kCaptured;
   auto back = DecodeRequest(Encode(r));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->kind, r.kind);
@@ -31,6 +33,26 @@ TEST(ModelProtocol, RequestRoundTrips) {
   EXPECT_EQ(back->cwd, r.cwd);
   EXPECT_EQ(back->argv, r.argv);
   EXPECT_EQ(back->env, r.env);
+  EXPECT_EQ(back->stderr_to, r.stderr_to);
+}
+
+TEST(ModelProtocol, StderrOfTellsWhereAToolsStderrGoes) {
+  char path[] = "/tmp/gg-stderr-XXXXXX";
+  int file = mkstemp(path);
+  ASSERT_GE(file, 0);
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  using S = ModelRequest::Stderr;
+  const std::string build = FileIdOf(pipe_fds[1]);  // the build's own stderr: a pipe
+  EXPECT_EQ(StderrOf(pipe_fds[1], build), S::kShown);
+  EXPECT_EQ(StderrOf(null, build), S::kDiscarded);  // `2>/dev/null`: only the status is wanted
+  EXPECT_EQ(StderrOf(file, build), S::kCaptured);   // `2>conftest.err`
+  EXPECT_EQ(StderrOf(null, FileIdOf(null)), S::kShown);  // the whole build's stderr is /dev/null
+  EXPECT_EQ(StderrOf(file, FileIdOf(file)), S::kShown);  // `gg build ... 2>log`
+  unlink(path);
+  EXPECT_EQ(StderrOf(file, build), S::kShown);  // make -O's unlinked temporary file
+  for (int fd : {file, null, pipe_fds[0], pipe_fds[1]}) close(fd);
 }
 
 TEST(ModelProtocol, ReplyRoundTrips) {
@@ -51,6 +73,9 @@ TEST(ModelProtocol, TruncatedOrPaddedMessagesAreRejected) {
   std::string bytes = Encode(r);
   for (size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(DecodeRequest(bytes.substr(0, n)).has_value()) << n;
   EXPECT_FALSE(DecodeRequest(bytes + "x").has_value());
+  std::string bad_stderr = bytes;
+  bad_stderr.back() = 3;
+  EXPECT_FALSE(DecodeRequest(bad_stderr).has_value());
   std::string bad_kind = bytes;
   bad_kind[0] = 9;
   EXPECT_FALSE(DecodeRequest(bad_kind).has_value());

@@ -75,15 +75,17 @@ ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRe
   }
   std::vector<std::string> args(request.argv.begin() + 1, request.argv.end());
   Result<ModelResult> r = ModelResult{"no model for " + kind, {}};
-  s.log_thunks = !request.stderr_discarded;
-  if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store, s, kind, args, argv0);
+  using Stderr = ModelRequest::Stderr;
+  s.log_thunks = request.stderr_to != Stderr::kDiscarded;
+  if (request.stderr_to == Stderr::kCaptured) r = ModelResult{"its stderr goes to a file the build may read", {}};
+  else if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store, s, kind, args, argv0);
   else if (kind == "ar") r = ModelAr(store, s, args);
   else if (kind == "ranlib" || kind == "strip") r = ModelInPlace(store, s, kind, args);
   s.log_thunks = true;
   if (r.ok() && r->local_reason.empty()) {
     reply.kind = ModelReply::Kind::kModelled;
     // The caller wants the real exit status: it forces these and waits.
-    if (request.stderr_discarded) reply.force = r->placeholders;
+    if (request.stderr_to == Stderr::kDiscarded) reply.force = r->placeholders;
     return reply;
   }
   // Run for real, after forcing any placeholder it names.

@@ -19,9 +19,9 @@ inline constexpr char kPassthroughEnv[] = "GG_MODEL_PASSTHROUGH";  ///< set: eve
 inline constexpr char kShellEnv[] = "GG_MODEL_SH";          ///< the real path of /bin/sh (overlaid)
 inline constexpr char kRealShellEnv[] = "GG_MODEL_REAL_SH"; ///< where the real shell is still reachable
 inline constexpr char kGgExeEnv[] = "GG_MODEL_GG";          ///< the gg binary, for `gg force`
-/// Set when the build's own stderr is /dev/null: a tool's discarded stderr
-/// then says nothing about the command (model_protocol.h, stderr_discarded).
-inline constexpr char kBuildStderrNullEnv[] = "GG_MODEL_BUILD_STDERR_NULL";
+/// The build's own stderr, "DEV:INO" (model_protocol.h, StderrOf): a tool's
+/// stderr that is not it tells whether the build wants what the tool says.
+inline constexpr char kBuildStderrEnv[] = "GG_MODEL_BUILD_STDERR";
 
 struct SessionConfig {
   std::string store_dir;
