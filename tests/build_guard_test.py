@@ -263,6 +263,18 @@ class BuildGuardTest(ProjectBuildCase):
         with open(os.path.join(self.src, "late.h")) as f:
             self.assertEqual(f.read(), "#define HAVE_LATE 0\n")
 
+    def test_warnings_are_shown_as_a_plain_build_shows_them(self):
+        self.write_project({"w.c": "int f(int x) { int gg_unused_here; return x; }\n",
+                            "Makefile": "w.o: w.c\n\t$(CC) -Wall -O2 -c w.c -o w.o\nclean:\n\trm -f w.o\n"})
+        self.assertIn("unused variable", self.run_in(self.src, "make").stderr)
+        self.run_in(self.src, "make", "clean")
+        for run in ["ran", "memoized"]:
+            out = self.run_in(self.src, GG, "build", "--", "make").stderr
+            self.assertRegex(out, r"gg: what the build's compiles and links said \(1 thunks\):\n"
+                                  r"(.*\n)*.*w\.c:1:20: warning: unused variable .gg_unused_here.", run)
+            self.assertIn(" 0 memoized)" if run == "ran" else "(0 ran, ", out)
+            self.run_in(self.src, "make", "clean")
+
 
 if __name__ == "__main__":
     unittest.main()

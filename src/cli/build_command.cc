@@ -17,6 +17,7 @@
 #include "cli/command.h"
 #include "cli/force_flags.h"
 #include "coordinator/coordinator.h"
+#include "core/diagnostics.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
 #include "models/infer.h"
@@ -204,6 +205,32 @@ bool VerifyVanished(LocalStore* store, ForceOptions options, const std::vector<N
   return ok;
 }
 
+// What the build's compiles and links wrote on stderr (warnings), as a plain
+// build shows them, in the order the build ran the commands; also for thunks
+// memoized from an earlier build. A target's own thunk (a discovery thunk,
+// or the substitute that compiled in its place) and the thunks it reduced to
+// are each looked at.
+void ShowDiagnostics(LocalStore* store, const std::vector<Name>& targets) {
+  std::set<std::string> seen;
+  std::string shown;
+  size_t commands = 0;
+  for (const auto& target : targets) {
+    Name name = target.object();
+    for (int depth = 0; depth < 16 && seen.insert(name.str()).second; ++depth) {
+      if (auto text = FindDiagnostics(*store, name)) {
+        shown += *text;
+        if (!text->ends_with('\n')) shown += '\n';
+        ++commands;
+      }
+      auto r = store->reductions().Get(name);
+      if (!r.ok() || !r->has_value() || (*r)->outputs.empty() || !(*r)->outputs[0].name.is_thunk()) break;
+      name = (*r)->outputs[0].name;
+    }
+  }
+  if (commands == 0) return;
+  std::fprintf(stderr, "gg: what the build's compiles and links said (%zu thunks):\n%s", commands, shown.c_str());
+}
+
 }  // namespace
 
 int BuildMain(int argc, char** argv) {
@@ -353,6 +380,7 @@ int BuildMain(int argc, char** argv) {
       unlink(final_options.trace_path.c_str());
     }
   }
+  ShowDiagnostics(store.get(), emitted);
   auto end = std::chrono::steady_clock::now();
   double force_s = std::chrono::duration<double>(end - force_start).count();
   double total_s = std::chrono::duration<double>(end - start).count();

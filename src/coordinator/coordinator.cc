@@ -7,6 +7,7 @@
 #include <set>
 
 #include "coordinator/identity_log.h"
+#include "core/diagnostics.h"
 #include "core/substitute.h"
 #include "core/input_closure.h"
 #include "core/path_util.h"
@@ -408,6 +409,10 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
     for (uint64_t other : n->jobs) running_.at(other)->engine->Cancel(other);
     if (n->thunk) durations_.Add(n->thunk->function, r.reduction.seconds);
     GG_RETURN_IF_ERROR(RecordRun(n->resolved, n->resolved_name, r.reduction));
+    if (!r.stderr_tail.empty()) {
+      // Advisory (gg build shows it): a failure to keep it fails nothing.
+      (void)RecordDiagnostics(*store_, n->name, r.stderr_tail);
+    }
     if (n->substituted) return FinishSubstitute(n, r.reduction);
     GG_RETURN_IF_ERROR(store_->reductions().Put(n->name, r.reduction));
     if (n->resolved_name != n->name) GG_RETURN_IF_ERROR(store_->reductions().Put(n->resolved_name, r.reduction));

@@ -3,6 +3,7 @@
 // clock, so scheduling, retries, stragglers and recovery are checked in
 // milliseconds without sandboxes, workers or sleeping.
 #include "coordinator/coordinator.h"
+#include "core/diagnostics.h"
 
 #include <algorithm>
 #include <atomic>
@@ -409,6 +410,21 @@ TEST_F(CoordinatorTest, MemoizesFinishedWork) {
     EXPECT_EQ(again.stats().executed, 0u);
     EXPECT_EQ(engine.jobs(), 2);  // nothing more ran
   }
+}
+
+TEST_F(CoordinatorTest, WhatASucceedingProgramSaysIsKeptForGgBuild) {
+  Name warns = MakeThunk("warns");
+  Name quiet = MakeThunk("quiet", {warns});
+  sim_->set_script([](const std::string& label, int) {
+    Behavior b;
+    if (label == "warns") b.stderr_tail = "w.c:1:20: warning: unused variable 'u'\n";
+    return b;
+  });
+  FakeEngine engine(sim_.get(), "e", 2);
+  Coordinator c(store_.get(), Options({&engine}));
+  ASSERT_TRUE(c.Force({quiet}).ok());
+  EXPECT_EQ(FindDiagnostics(*store_, warns), "w.c:1:20: warning: unused variable 'u'\n");
+  EXPECT_EQ(FindDiagnostics(*store_, quiet), std::nullopt);
 }
 
 TEST_F(CoordinatorTest, EarlyCutOffWhenAnInputIsRebuiltIdentically) {

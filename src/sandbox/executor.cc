@@ -195,10 +195,9 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     r.exit_code = o.exit_code;
     r.signal = o.signal;
     r.reduction.seconds = o.seconds;
-    if (!r.ok()) {
-      r.stdout_tail = ReadTail(scratch + "/stdout");
-      r.stderr_tail = ReadTail(scratch + "/stderr");
-    }
+    // On success too: a compiler's warnings are shown by gg build.
+    r.stderr_tail = ReadTail(scratch + "/stderr");
+    if (!r.ok()) r.stdout_tail = ReadTail(scratch + "/stdout");
     RemoveTree(scratch);
     done(std::move(r));
   };
