@@ -275,6 +275,25 @@ class BuildGuardTest(ProjectBuildCase):
             self.assertIn(" 0 memoized)" if run == "ran" else "(0 ran, ", out)
             self.run_in(self.src, "make", "clean")
 
+    def test_symlinked_sources(self):
+        # pcre2 links src/pcre2_chartables.c to an absolute .dist path; others
+        # link sources and include dirs relatively.
+        self.write_project({"src/tables.c.dist": '#include "inc/v.h"\nint v = V;\n',
+                            "common/inc/v.h": "#define V 3\n",
+                            "Makefile": "all: src/abs.o src/rel.o\n"
+                                        "src/abs.o: src/abs.c\n\t$(CC) -O2 -g -Isrc -c src/abs.c -o $@\n"
+                                        "src/rel.o: src/rel.c\n\t$(CC) -O2 -Isrc -c src/rel.c -o $@\n"
+                                        "clean:\n\trm -f src/*.o\n"})
+        os.symlink(os.path.join(self.src, "src", "tables.c.dist"), os.path.join(self.src, "src", "abs.c"))
+        os.symlink("tables.c.dist", os.path.join(self.src, "src", "rel.c"))
+        os.symlink("../common/inc", os.path.join(self.src, "src", "inc"))
+        self.build_and_compare(["src/abs.o", "src/rel.o"], ["make"], ["make", "clean"])
+        # What the links lead to changes; the links do not.
+        with open(os.path.join(self.src, "common", "inc", "v.h"), "w") as f:
+            f.write("#define V 4\n")
+        self.run_in(self.src, "make", "clean")  # the Makefile does not know the header
+        self.build_and_compare(["src/abs.o", "src/rel.o"], ["make"], ["make", "clean"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -500,8 +500,9 @@ class ViewBuilder {
         if (Status st = Visit(full); !st.ok() && IsDirectory(full)) return st;
       } else if (e.kind == Kind::kFile && e.keep) {
         Add(e.content.str(), full, (e.key.mode & 0111) != 0);
+      } else if (e.kind == Kind::kLink) {
+        GG_RETURN_IF_ERROR(AddLinked(full));
       }
-      // Symlinks in expanded dirs are skipped: an input is a file or a tree.
     }
     SaveRecord(store_, *scan);
     return Status::Ok();
@@ -510,6 +511,28 @@ class ViewBuilder {
   std::vector<ThunkInput> inputs;
 
  private:
+  // An input is a file or a tree, so a symlink in an expanded dir (pcre2
+  // links its pcre2_chartables.c to a .dist file) is seen as what it leads
+  // to, at its own path: gcc names and searches relative to the path it was
+  // given, not the link's target. A dangling link, or one to a placeholder
+  // (its thunk is an input where the command needs it), stays absent.
+  Status AddLinked(const std::string& link) {
+    struct stat st {};
+    if (stat(link.c_str(), &st) != 0) return Status::Ok();
+    if (S_ISREG(st.st_mode)) {
+      if (IsPlaceholderFile(link, st.st_size)) return Status::Ok();
+      GG_ASSIGN_OR_RETURN(Name name, store_->PutFile(link));
+      Add(name.str(), link, (st.st_mode & 0111) != 0);
+    } else if (S_ISDIR(st.st_mode)) {
+      std::error_code ec;
+      std::string real = std::filesystem::canonical(link, ec).string();
+      if (ec) return Status::Ok();
+      GG_ASSIGN_OR_RETURN(Name name, TreeOf(store_, real, r_.exclude, settled_before_));
+      Add(name.str(), link, false);
+    }
+    return Status::Ok();
+  }
+
   void Add(const std::string& name, const std::string& abs, bool exec) {
     std::string path = abs;
     if (IsUnder(abs, r_.workdir)) {
