@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import hashlib
+import mmap
 import os
 import re
 import resource
@@ -110,25 +110,32 @@ class Pipeline:
         """Stores each chunk of N frames as its own Y4M (the input's header
         line, then the frames, byte for byte what `gg-vpx split` writes).
         The whole input is never stored, and no thunk copies it again: each
-        byte is read, hashed and written once. Two threads, since hashing
-        and file I/O run outside Python's lock."""
+        byte is hashed from the mapped input and written once, and gg
+        verifies the chunks through its hash cache, without reading them
+        again. Two threads, since hashing and writing run outside Python's
+        lock."""
         with open(self.source, "rb") as f:
             header = f.readline()
+            mapped = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
         per = len(b"FRAME\n") + self.video.frame_bytes
+        view = memoryview(mapped)
 
         def put_chunk(i: int) -> str:
             first = i * self.args.chunk_frames
             count = min(self.args.chunk_frames, self.video.frames - first)
-            with open(self.source, "rb") as f:
-                data = os.pread(f.fileno(), count * per, len(header) + first * per)
+            data = view[len(header) + first * per:len(header) + (first + count) * per]
             bad = next((k for k in range(count) if data[k * per:k * per + 6] != b"FRAME\n"), None)
             if len(data) != count * per or bad is not None:
                 fail(f"{self.source}: frame {first + (bad or 0)} has no bare FRAME marker or is truncated; "
                      "re-create it with ffmpeg")
-            return self.store.put(header + data)
+            return self.store.put_parts([header, data])
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            return list(pool.map(put_chunk, range(self.chunks)))
+        try:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                return list(pool.map(put_chunk, range(self.chunks)))
+        finally:
+            view.release()
+            mapped.close()
 
     def encode_state(self, split: list[str]) -> tuple[list[str], list[str]]:
         """Chunks in batches of K: the first of a batch from a key frame, each
@@ -186,14 +193,23 @@ def cpu_seconds() -> float:
 
 
 def decoded_digests(ivf: str, video: Y4m) -> list[str]:
-    """SHA-256 of each frame the real vpxdec decodes from `ivf`."""
-    p = subprocess.run(["vpxdec", "--i420", "-o", "-", ivf], capture_output=True)
-    if p.returncode != 0:
-        fail(f"vpxdec cannot decode {ivf}: {p.stderr.decode(errors='replace').strip()}")
-    n = video.frame_bytes
-    if len(p.stdout) % n != 0:
-        fail(f"vpxdec's output of {ivf} is not a whole number of frames")
-    return [hashlib.sha256(p.stdout[i:i + n]).hexdigest() for i in range(0, len(p.stdout), n)]
+    """The digest (gg-vpx's, as the encoder's --recon) of each frame the
+    real vpxdec decodes from `ivf`, hashed as vpxdec writes them out."""
+    read_end, write_end = os.pipe()
+    with tempfile.TemporaryFile() as decoder_err:
+        decoder = subprocess.Popen(["vpxdec", "--i420", "-o", "-", ivf], stdout=write_end, stderr=decoder_err)
+        digests = subprocess.Popen([find_program("GG_VPX", "apps/video-encode/gg-vpx", "gg-vpx"), "frame-digests",
+                                    str(video.width), str(video.height)], stdin=read_end,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.close(read_end)
+        os.close(write_end)
+        out, err = digests.communicate()
+        if decoder.wait() != 0:
+            decoder_err.seek(0)
+            fail(f"vpxdec cannot decode {ivf}: {decoder_err.read().decode(errors='replace').strip()}")
+    if digests.returncode != 0:
+        fail(f"vpxdec's output of {ivf}: {err.decode(errors='replace').strip()}")
+    return out.decode().split()
 
 
 def quality(ivf: str, source: str) -> dict[str, float]:
