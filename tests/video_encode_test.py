@@ -151,6 +151,15 @@ class VideoEncodeTest(unittest.TestCase):
         _, after = self.run_app(changed, os.path.join(self.dir, "changed.ivf"), "--batch", "3")
         self.assertEqual(len(after), 2 + 1, after)
 
+    def test_odd_frame_size_decodes_to_the_reconstruction(self):
+        # Odd sides: chroma planes rounded up, and frames copied into the
+        # encoder's image rather than wrapped where they were read.
+        odd = os.path.join(self.dir, "odd.y4m")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=161x91:rate=30",
+                        "-frames:v", "12", "-pix_fmt", "yuv420p", odd], check=True)
+        stdout, _ = self.run_app(odd, os.path.join(self.dir, "odd.ivf"), "--chunk-frames", "4", "--batch", "3")
+        self.assertIn("verified: all 12 decoded frames equal the encoder's reconstruction", stdout)
+
     def test_non_y4m_input_is_converted_and_bad_input_is_refused(self):
         mp4 = os.path.join(self.dir, "clip.mkv")
         subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=25",
