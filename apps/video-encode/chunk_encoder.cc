@@ -55,6 +55,13 @@ std::vector<unsigned char> ImageToPacked(const vpx_image_t& img, int w, int h) {
   return out;
 }
 
+std::string Hex(XXH128_hash_t d) {
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(d.high64),
+                static_cast<unsigned long long>(d.low64));
+  return hex;
+}
+
 struct ImageDeleter {
   void operator()(vpx_image_t* img) const { vpx_img_free(img); }
 };
@@ -176,17 +183,6 @@ class Encoder {
   int width_ = 0, height_ = 0;
   vpx_codec_pts_t pts_ = 0;
 };
-
-}  // namespace
-
-namespace {
-
-std::string Hex(XXH128_hash_t d) {
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(d.high64),
-                static_cast<unsigned long long>(d.low64));
-  return hex;
-}
 
 }  // namespace
 
