@@ -116,6 +116,9 @@ def main():
             seconds = wall - float(re.search(r"checked in (\S+) s", stdout).group(1))
             cpu = float(re.search(r"encoded in \S+ s .*; (\S+) CPU-s", stdout).group(1))
             report(label, seconds, cpu + extra_cpu() - before, out)
+            # Its stored chunks (the clip's size again) would otherwise crowd
+            # the page cache for the runs after it.
+            shutil.rmtree(os.path.dirname(env["GG_DIR"]))
             return seconds, cpu
 
         chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
