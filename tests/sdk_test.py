@@ -100,6 +100,21 @@ class PythonForceTest(GGTestCase):
             gg.force(self.store, self.store.put_thunk(t))
         self.assertIn("exceeded its 1 MiB", str(e.exception))
 
+    def test_large_blob_put_by_the_sdk_is_verified_by_its_hash_cache_line(self):
+        # Hashed once as the SDK wrote it: gg takes it by its stat. Changed
+        # afterwards (the stat differs), gg hashes it and refuses it.
+        big = self.store.put_parts([b"x" * (2 << 20)])
+        t = self.store.put_thunk(self.sh("wc -c < big > out").add_input(big, "big"))
+        self.assertEqual(gg.force_output(self.store, t).strip(), str(2 << 20).encode())
+        path = os.path.join(self.store.dir, "blobs", big)
+        os.chmod(path, 0o644)
+        with open(path, "r+b") as f:
+            f.write(b"y")
+        t2 = self.store.put_thunk(self.sh("wc -c < big > out; echo again >> out").add_input(big, "big"))
+        with self.assertRaises(gg.ForceError) as e:
+            gg.force(self.store, t2)
+        self.assertIn("does not match its name", str(e.exception))
+
     def test_missing_input_is_named(self):
         missing = gg.name_of(b"never stored")
         t = self.store.put_thunk(self.sh("cat x > out").add_input(missing, "x"))

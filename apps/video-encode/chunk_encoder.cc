@@ -8,7 +8,9 @@
 #include <cstring>
 #include <memory>
 
-#include "core/sha256.h"
+// XXH3 compiled in (Debian's libxxhash-dev header): the static gg-vpx needs no library for it.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace vx {
 namespace {
@@ -51,6 +53,13 @@ std::vector<unsigned char> ImageToPacked(const vpx_image_t& img, int w, int h) {
     for (int y = 0; y < ch; ++y, dst += cw) std::memcpy(dst, img.planes[p] + y * img.stride[p], cw);
   }
   return out;
+}
+
+std::string Hex(XXH128_hash_t d) {
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(d.high64),
+                static_cast<unsigned long long>(d.low64));
+  return hex;
 }
 
 struct ImageDeleter {
@@ -149,6 +158,11 @@ class Encoder {
     return true;
   }
 
+  /// The frame just encoded as a decoder shows it (the reconstruction, in
+  /// the encoder's own buffers: no copy), or null when libvpx does not
+  /// offer it (a frame that refreshes ALTREF).
+  const vpx_image_t* Shown() { return vpx_codec_get_preview_frame(&codec_); }
+
   /// Reads (copy) or replaces (set) a reference frame, at the aligned size.
   bool Reference(vpx_ref_frame_type_t which, vpx_image_t* img, bool set, std::string* error) {
     vpx_ref_frame_t ref;
@@ -173,17 +187,19 @@ class Encoder {
 }  // namespace
 
 std::string ImageDigest(const vpx_image_t& img, int w, int h) {
-  // Row by row from the planes: no packed copy of the frame is made.
-  gg::Sha256Hasher hasher;
+  // Row by row from the planes: the same bytes as PackedDigest of the
+  // packed frame, with no packed copy made.
+  XXH3_state_t state;
+  XXH3_128bits_reset(&state);
   const int cw = (w + 1) / 2, ch = (h + 1) / 2;
   for (int p = 0; p < 3; ++p) {
     const int pw = p ? cw : w, ph = p ? ch : h;
-    for (int y = 0; y < ph; ++y) {
-      hasher.Update(std::string_view(reinterpret_cast<const char*>(img.planes[p] + y * img.stride[p]), pw));
-    }
+    for (int y = 0; y < ph; ++y) XXH3_128bits_update(&state, img.planes[p] + y * img.stride[p], pw);
   }
-  return gg::HexOf(hasher.Finish());
+  return Hex(XXH3_128bits_digest(&state));
 }
+
+std::string PackedDigest(const unsigned char* frame, size_t bytes) { return Hex(XXH3_128bits(frame, bytes)); }
 
 bool ReadState(const std::string& path, ChunkState* state, std::string* error) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
@@ -268,14 +284,28 @@ bool EncodeChunk(Y4mReader* input, const EncodeSettings& settings, const ChunkSt
     first_flags = VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF | VP8_EFLAG_FORCE_GF | VP8_EFLAG_FORCE_ARF | kNoEntropy;
   }
 
+  // With even sides a Y4M frame's packed planes are exactly the layout
+  // vpx_img_wrap gives (stride = width): the encoder reads the frame where
+  // it was read, not from a copy.
+  const bool wrap = h.width % 2 == 0 && h.height % 2 == 0;
+  vpx_image_t wrapped;
   std::vector<unsigned char> frame;
   while (input->Next(&frame)) {
-    PackedToImage(frame.data(), h.width, h.height, frame_img.get());
+    vpx_image_t* img = frame_img.get();
+    if (wrap) {
+      img = vpx_img_wrap(&wrapped, VPX_IMG_FMT_I420, h.width, h.height, 1, frame.data());
+    } else {
+      PackedToImage(frame.data(), h.width, h.height, img);
+    }
     vpx_enc_frame_flags_t flags = out->frames.empty() ? first_flags : kNoEntropy;
-    if (!enc.Encode(frame_img.get(), flags, false, &out->frames, error)) return false;
-    // Every frame refreshes LAST, so LAST is what a decoder shows now.
-    if (!enc.Reference(VP8_LAST_FRAME, ref_img.get(), false, error)) return false;
-    out->recon_sha256.push_back(ImageDigest(*ref_img, h.width, h.height));
+    if (!enc.Encode(img, flags, false, &out->frames, error)) return false;
+    const vpx_image_t* shown = enc.Shown();
+    if (shown == nullptr) {
+      // Every frame refreshes LAST, so LAST is what a decoder shows now.
+      if (!enc.Reference(VP8_LAST_FRAME, ref_img.get(), false, error)) return false;
+      shown = ref_img.get();
+    }
+    out->recon_digests.push_back(ImageDigest(*shown, h.width, h.height));
   }
   if (!input->ok()) {
     *error = input->error();
@@ -285,6 +315,9 @@ bool EncodeChunk(Y4mReader* input, const EncodeSettings& settings, const ChunkSt
     *error = "the chunk has no frames";
     return false;
   }
+  // The state passed on: LAST at the aligned size (the part beyond the
+  // visible picture too, see AlignedImage).
+  if (!enc.Reference(VP8_LAST_FRAME, ref_img.get(), false, error)) return false;
   out->end_state.width = h.width;
   out->end_state.height = h.height;
   out->end_state.last = ImageToPacked(*ref_img, aw, ah);

@@ -3,7 +3,8 @@
 //   gg-vpx split IN.y4m FRAMES PREFIX [--only I]   chunks PREFIX000.y4m, ... (or chunk I)
 //   gg-vpx encode IN.y4m OUT.ivf [options] one chunk, optionally without a key frame
 //   gg-vpx stitch OUT.ivf IN.ivf...        one stream, timestamps renumbered
-//   gg-vpx digests IN.ivf                  per-frame SHA-256 of the decoded frames
+//   gg-vpx digests IN.ivf                  per-frame digest of the decoded frames
+//   gg-vpx frame-digests W H < FRAMES      the same of raw I420 frames (vpxdec --i420 -o -)
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
 
@@ -27,12 +28,14 @@ constexpr char kUsage[] =
     "       gg-vpx encode IN.y4m OUT.ivf [--state-in FILE] [--state-out FILE] [--recon FILE]\n"
     "                     [--cq-level Q] [--cpu-used N] [--target-bitrate KBPS]\n"
     "       gg-vpx stitch OUT.ivf IN.ivf...\n"
-    "       gg-vpx digests IN.ivf\n\n"
+    "       gg-vpx digests IN.ivf\n"
+    "       gg-vpx frame-digests WIDTH HEIGHT < FRAMES.i420\n\n"
     "The VP8 programs of apps/video-encode (see its README.md). `encode` with\n"
     "--state-in codes the chunk without a key frame, continuing from the state\n"
-    "the previous chunk's --state-out wrote; --recon writes the SHA-256 of\n"
-    "each reconstructed frame, one a line, which `digests` of the joined\n"
-    "stream must repeat.\n";
+    "the previous chunk's --state-out wrote; --recon writes a digest (XXH3-128)\n"
+    "of each reconstructed frame, one a line, which `digests` of the joined\n"
+    "stream must repeat, as must `frame-digests` of another decoder's raw\n"
+    "I420 output (e.g. vpxdec --i420 -o - OUT.ivf).\n";
 
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "gg-vpx: %s\n", msg.c_str());
@@ -125,7 +128,7 @@ int Encode(int argc, char** argv) {
   if (!recon.empty()) {
     File r = Create(recon);
     if (!r) return Fail(recon + ": cannot write");
-    for (const auto& d : chunk.recon_sha256) std::fprintf(r.get(), "%s\n", d.c_str());
+    for (const auto& d : chunk.recon_digests) std::fprintf(r.get(), "%s\n", d.c_str());
     if (!Close(std::move(r))) return Fail(recon + ": cannot write");
   }
   return 0;
@@ -185,6 +188,23 @@ int Digests(int argc, char** argv) {
   return status;
 }
 
+int FrameDigests(int argc, char** argv) {
+  int w = 0, h = 0;
+  if (argc != 2 || !ParseInt(argv[0], 1, 16384, &w) || !ParseInt(argv[1], 1, 16384, &h)) {
+    return Fail(std::string("bad arguments\n") + kUsage);
+  }
+  std::vector<unsigned char> frame(static_cast<size_t>(w) * h + 2 * (static_cast<size_t>((w + 1) / 2) * ((h + 1) / 2)));
+  for (long i = 0;; ++i) {
+    size_t got = std::fread(frame.data(), 1, frame.size(), stdin);
+    if (got == 0 && std::feof(stdin)) return 0;
+    if (got != frame.size()) {
+      return Fail("frame " + std::to_string(i) + " of the input is cut short (" + std::to_string(got) + " of " +
+                  std::to_string(frame.size()) + " bytes): not " + argv[0] + "x" + argv[1] + " I420 frames");
+    }
+    std::printf("%s\n", PackedDigest(frame.data(), frame.size()).c_str());
+  }
+}
+
 }  // namespace
 }  // namespace vx
 
@@ -198,5 +218,6 @@ int main(int argc, char** argv) {
   if (cmd == "encode") return vx::Encode(argc - 2, argv + 2);
   if (cmd == "stitch") return vx::Stitch(argc - 2, argv + 2);
   if (cmd == "digests") return vx::Digests(argc - 2, argv + 2);
+  if (cmd == "frame-digests") return vx::FrameDigests(argc - 2, argv + 2);
   return vx::Fail("unknown command " + cmd + "\n" + vx::kUsage);
 }

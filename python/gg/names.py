@@ -48,11 +48,16 @@ class Hasher:
         self._size = 0
         self._prefix = b""
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         if len(self._prefix) < 8:
-            self._prefix += data[: 8 - len(self._prefix)]
+            self._prefix += bytes(data[: 8 - len(self._prefix)])
         self._sha.update(data)
-        self._size += len(data)
+        self._size += memoryview(data).nbytes
+
+    @property
+    def size(self) -> int:
+        """Bytes hashed so far."""
+        return self._size
 
     def name(self) -> str:
         return _format(_type_of(self._prefix), self._sha.digest(), self._size)

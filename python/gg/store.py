@@ -84,7 +84,55 @@ class Store:
             except BaseException:
                 _unlink(tmp)
                 raise
+            if len(data) >= _SMALL:
+                self._remember(path, name)
         return name
+
+    def put_parts(self, parts: Sequence[bytes | memoryview]) -> str:
+        """Stores the concatenation of `parts` (bytes, or any buffer: a
+        memoryview of an mmap'd file ...) without joining them in memory:
+        hashed in one pass, then written (unless already stored) in one
+        more. Hashing and writing run outside Python's lock, so threads may
+        put in parallel."""
+        h = Hasher()
+        for part in parts:
+            h.update(part)
+        name = h.name()
+        path = self._blob_path(name)
+        if os.path.exists(path):
+            return name
+        tmp = self._temp_path()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+        try:
+            try:
+                for part in parts:
+                    view = memoryview(part).cast("B")
+                    while view:
+                        view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            os.rename(tmp, path)
+        except BaseException:
+            _unlink(tmp)
+            raise
+        if h.size >= _SMALL:
+            self._remember(path, name)
+        return name
+
+    def _remember(self, path: str, name: str) -> None:
+        """Records in the store's hash cache (docs/store_format.md) that the
+        blob just written at `path` is `name`, hashed as it was written: gg
+        then verifies it with one stat, not by reading it again, when a
+        thunk takes it as input. Only for large blobs (small ones cost little
+        to hash, and every gg process reads the whole log). One O_APPEND
+        write, as gg's own lines."""
+        st = os.stat(path)
+        line = f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {name}\n"
+        fd = os.open(os.path.join(self.dir, "hashcache"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
 
     def put_file(self, path: str) -> str:
         """Stores a file's content, streaming large files."""
@@ -104,6 +152,7 @@ class Store:
                 _unlink(tmp)
             else:
                 os.rename(tmp, self._blob_path(name))
+                self._remember(self._blob_path(name), name)
             return name
         except BaseException:
             _unlink(tmp)
