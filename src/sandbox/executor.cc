@@ -94,9 +94,49 @@ sandbox::Limits ToSandbox(const ThunkLimits& l) {
 
 }  // namespace
 
+Executor::Executor(LocalStore* store, sandbox::Server* server)
+    : store_(store), server_(server), slots_(std::make_shared<Slots>(store->TempDir() + "/slot." + UniqueSuffix())) {}
+
+Executor::Slots::~Slots() {
+  for (const std::string& dir : free_) RemoveTree(dir);
+}
+
+Result<std::string> Executor::Slots::Take(bool* fresh) {
+  std::string dir;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!free_.empty()) {
+      *fresh = false;
+      dir = std::move(free_.back());
+      free_.pop_back();
+      return dir;
+    }
+    dir = prefix_ + "." + std::to_string(made_++);
+  }
+  *fresh = true;
+  GG_RETURN_IF_ERROR(MakeDirs(dir + "/root"));
+  GG_RETURN_IF_ERROR(MakeDirs(dir + "/work"));
+  return dir;
+}
+
+void Executor::Slots::Give(std::string dir) {
+  std::lock_guard<std::mutex> l(mu_);
+  free_.push_back(std::move(dir));
+}
+
 Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const ThunkLimits& force_limits) {
   sandbox::Spec spec;
-  std::string scratch = store_->TempDir() + "/run." + UniqueSuffix();
+  // Hermetic runs reuse a directory: nothing of the program's stays in it
+  // (its work dir is a tmpfs of its own; the outputs copied out below it are
+  // moved into the store), and stdout and stderr are truncated when opened.
+  bool hermetic = server_->hermetic();
+  bool fresh = true;
+  std::string scratch;
+  if (hermetic) {
+    GG_ASSIGN_OR_RETURN(scratch, slots_->Take(&fresh));
+  } else {
+    scratch = store_->TempDir() + "/run." + UniqueSuffix();
+  }
   spec.root_dir = scratch + "/root";
   spec.work_host_dir = scratch + "/work";
   spec.workdir = thunk.effective_workdir();
@@ -107,8 +147,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   // GG_LIMIT_* and the defaults.
   spec.limits = sandbox::Prefer(ToSandbox(thunk.limits), ToSandbox(force_limits));
   spec.outputs = thunk.outputs;
-  GG_RETURN_IF_ERROR(MakeDirs(spec.root_dir));
-  GG_RETURN_IF_ERROR(MakeDirs(spec.work_host_dir));
+  if (!hermetic) {
+    GG_RETURN_IF_ERROR(MakeDirs(spec.root_dir));
+    GG_RETURN_IF_ERROR(MakeDirs(spec.work_host_dir));
+  }
   auto fail = [&](const Status& s) -> Result<Id> {
     RemoveTree(scratch);
     return s;
@@ -140,15 +182,19 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     if (!e.ok()) return fail(e.status());
     spec.env.push_back(std::move(*e));
   }
-  // Output directories exist before the program starts, like make's would.
+  // Output directories exist before the program starts, like make's would
+  // (a hermetic run's init makes them in its work dir and copies out).
+  bool nested = false;
   for (const auto& tag : thunk.outputs) {
-    if (tag.find('/') != std::string::npos) {
-      if (Status s = MakeDirs(DirName(spec.work_host_dir + "/" + tag)); !s.ok()) return fail(s);
-    }
+    if (tag.find('/') == std::string::npos) continue;
+    nested = true;
+    if (hermetic) continue;
+    if (Status s = MakeDirs(DirName(spec.work_host_dir + "/" + tag)); !s.ok()) return fail(s);
   }
 
   LocalStore* store = store_;
-  auto on_done = [store, thunk, scratch, done = std::move(done)](const sandbox::Outcome& o) {
+  auto on_done = [store, thunk, scratch, hermetic, nested, slots = slots_,
+                  done = std::move(done)](const sandbox::Outcome& o) {
     ExecResult r;
     std::string work = scratch + "/work";
     switch (o.kind) {
@@ -195,11 +241,19 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     r.exit_code = o.exit_code;
     r.signal = o.signal;
     r.reduction.seconds = o.seconds;
-    if (!r.ok()) {
+    // A set-up failure precedes the program, and a reused directory's
+    // stdout and stderr still hold the last run's until the init opens them.
+    if (!r.ok() && o.kind != sandbox::Outcome::Kind::kSetupFailed) {
       r.stdout_tail = ReadTail(scratch + "/stdout");
       r.stderr_tail = ReadTail(scratch + "/stderr");
     }
-    RemoveTree(scratch);
+    // Its outputs were all moved into the store: the work dir is empty
+    // again (nested outputs leave their directories, so those are not kept).
+    if (hermetic && r.ok() && !nested) {
+      slots->Give(scratch);
+    } else {
+      RemoveTree(scratch);
+    }
     done(std::move(r));
   };
   auto id = server_->Launch(spec, std::move(on_done));

@@ -582,6 +582,15 @@ void RunSandboxInit(const Prepared& p, int fd) {
   // The kernel's OOM killer takes a sandbox before anything else (gg).
   WriteFile("/proc/self/oom_score_adj", "1000");
 
+  // Host paths, opened first: a directory the executor reuses still holds
+  // the last run's stdout and stderr until they are truncated here.
+  int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0) FailSetup(fd, "open /dev/null: %s", strerror(errno));
+  int out = OpenOutput(fd, s.stdout_path, "stdout");
+  int err = s.stderr_path == s.stdout_path && !s.stdout_path.empty()
+                ? out
+                : OpenOutput(fd, s.stderr_path, "stderr");
+
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     FailSetup(fd, "make / private: %s", strerror(errno));
   }
@@ -610,14 +619,6 @@ void RunSandboxInit(const Prepared& p, int fd) {
     }
   }
   close(rootfd);
-
-  // Host paths: open them before the host file system goes away.
-  int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0) FailSetup(fd, "open /dev/null: %s", strerror(errno));
-  int out = OpenOutput(fd, s.stdout_path, "stdout");
-  int err = s.stderr_path == s.stdout_path && !s.stdout_path.empty()
-                ? out
-                : OpenOutput(fd, s.stderr_path, "stderr");
 
   if (chdir(s.root_dir.c_str()) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
     FailSetup(fd, "pivot_root to %s: %s", s.root_dir.c_str(), strerror(errno));
