@@ -260,6 +260,23 @@ class SandboxSecurityTest(GGTestCase):
         self.assert_failed_once(p)
         self.assertIn("exceeded its 2 MiB work-dir limit", p.stderr)
 
+    def test_empty_files_are_bounded_too(self):
+        # An empty file takes no byte of size=, but an inode of kernel memory:
+        # 4,096 files at most under an 8 MiB limit (one per 16 KiB, at least
+        # 4,096). busybox's touch creates 200 files per process here.
+        fill = ("i=0; while [ $i -lt 30 ]; do touch $(seq -f \"D/$i.%g\" 200) || exit 1; i=$((i+1)); done; "
+                "echo > out")
+        for where, env, message in (("f", {"GG_LIMIT_WORKDIR": "8M"}, "exceeded its 8 MiB work-dir limit"),
+                                    ("/tmp/f", {"GG_LIMIT_TMP": "8M"}, "exceeded its 8 MiB /tmp limit")):
+            with self.subTest(where=where):
+                t = self.sh_thunk(f"mkdir -p {where} && " + fill.replace("D/", where + "/"))
+                p = self.force_with(env, t)
+                self.assert_failed_once(p)
+                self.assertIn(message, p.stderr)
+                self.assertIn("of files (4096, one per 16 KiB of the limit)", p.stderr)
+        # Under the default 16 GiB, 6,000 files are nothing.
+        self.force(self.sh_thunk(fill.replace("D/", "")))
+
     def test_outputs_come_out_of_the_capped_work_dir_whole(self):
         t = self.gg("create-thunk", "-e", f"{self.busybox}=/bin/sh", "-E", "PATH=/bin", "-o", "sub/out",
                     "-o", "tool", self.busybox, "sh", "-c",

@@ -1,6 +1,7 @@
 #include "core/sha256.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 // The low-level SHA256_* calls run the same assembly (SHA-NI where present)
 // as EVP, without OpenSSL 3's provider machinery: statically linked SDK
 // programs (thunk functions) stay small and need no dlopen.
@@ -70,15 +71,22 @@ Sha256 HmacSha256(std::string_view key, std::string_view message) {
   return outer.Finish();
 }
 
-Result<Name> HashFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<Name> HashFile(const std::string& path, uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO does not wait for a writer (and it is then
+  // refused), reading a file that waits for events fails.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("cannot open " + path, errno);
-  auto name = HashFd(fd, path);
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+    close(fd);
+    return Status::Invalid("cannot read " + path + ": it is a FIFO or a socket, which has no content to name");
+  }
+  auto name = HashFd(fd, path, max_bytes);
   close(fd);
   return name;
 }
 
-Result<Name> HashFd(int fd, const std::string& path) {
+Result<Name> HashFd(int fd, const std::string& path, uint64_t max_bytes) {
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   Sha256Hasher hasher;
   // Not zeroed: filling 1 MiB cost more than hashing a small output.
@@ -93,6 +101,9 @@ Result<Name> HashFd(int fd, const std::string& path) {
       return Status::FromErrno("cannot read " + path, errno);
     }
     if (n == 0) break;
+    if (max_bytes != 0 && size + static_cast<uint64_t>(n) > max_bytes) {
+      return Status::Invalid(path + " holds more than " + std::to_string(max_bytes) + " bytes");
+    }
     if (prefix.size() < kThunkMagic.size()) {
       prefix.append(buf.get(), std::min<size_t>(n, kThunkMagic.size() - prefix.size()));
     }

@@ -68,12 +68,19 @@ std::string LimitHint(const sandbox::Outcome& o) {
   if (o.kind == sandbox::Outcome::Kind::kSignaled && o.signal == SIGXFSZ) {
     return "; it exceeded its limit of " + FormatBytes(l.file_bytes) + " per file (--limit-file raises it)";
   }
+  // A tmpfs also holds at most one file per 16 KiB of its size.
+  auto files = [&](uint64_t bytes) {
+    return o.files_full ? " of files (" + std::to_string(sandbox::FileCap(bytes)) + ", one per " +
+                              FormatBytes(sandbox::kBytesPerFile) + " of the limit)"
+                        : std::string();
+  };
   if (o.workdir_full) {
-    return "; it exceeded its " + FormatBytes(l.workdir_bytes) +
-           " work-dir limit (its work dir was full; --limit-workdir raises it)";
+    return "; it exceeded its " + FormatBytes(l.workdir_bytes) + " work-dir limit (its work dir was full" +
+           files(l.workdir_bytes) + "; --limit-workdir raises it)";
   }
   if (o.tmp_full) {
-    return "; it exceeded its " + FormatBytes(l.tmp_bytes) + " /tmp limit (/tmp or /dev/shm was full; --limit-tmp raises it)";
+    return "; it exceeded its " + FormatBytes(l.tmp_bytes) + " /tmp limit (/tmp or /dev/shm was full" +
+           files(l.tmp_bytes) + "; --limit-tmp raises it)";
   }
   // RLIMIT_AS makes allocations fail, and the program then dies its own
   // way; a peak near the limit says which way it was.

@@ -327,14 +327,21 @@ int MountCappedWorkdir(int fd, const Prepared& p, int* layer) {
   return host;
 }
 
-bool Full(int fd) {
-  struct statfs st;
-  return fstatfs(fd, &st) == 0 && st.f_blocks > 0 && st.f_bavail == 0;
+/// kWorkdirFull-style `bit` if the file system has no free block or no
+/// free inode left (| kFilesFull for the latter), else 0.
+int32_t Full(const struct statfs& st, int32_t bit) {
+  if (st.f_files > 0 && st.f_ffree == 0) return bit | kFilesFull;
+  return st.f_blocks > 0 && st.f_bavail == 0 ? bit : 0;
 }
 
-bool Full(const char* path) {
+int32_t Full(int fd, int32_t bit) {
   struct statfs st;
-  return statfs(path, &st) == 0 && st.f_blocks > 0 && st.f_bavail == 0;
+  return fstatfs(fd, &st) == 0 ? Full(st, bit) : 0;
+}
+
+int32_t Full(const char* path, int32_t bit) {
+  struct statfs st;
+  return statfs(path, &st) == 0 ? Full(st, bit) : 0;
 }
 
 /// Copies one output from the work dir's tmpfs (`layer`) to the host work
@@ -659,7 +666,8 @@ void RunSandboxInit(const Prepared& p, int fd) {
     }
     if (pid != child) continue;
     // A full file system says which limit a failure most likely met.
-    int32_t full = (Full(layer) ? kWorkdirFull : 0) | (Full("/tmp") || Full("/dev/shm") ? kTmpFull : 0);
+    int32_t full = Full(layer, kWorkdirFull);
+    if (full == 0) full = Full("/tmp", kTmpFull) | Full("/dev/shm", kTmpFull);
     if (!WIFEXITED(status)) {
       WriteStatus(fd, StatusRecord::kSignaled, WTERMSIG(status), ru.ru_maxrss, full, "%s", "");
       _exit(0);
