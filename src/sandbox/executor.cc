@@ -106,22 +106,21 @@ Executor::Executor(LocalStore* store, sandbox::Server* server)
 
 Executor::Slots::~Slots() {
   for (const std::string& dir : free_) RemoveTree(dir);
+  if (made_ > 0) RemoveTree(root_);
 }
 
-Result<std::string> Executor::Slots::Take(bool* fresh) {
+Result<std::string> Executor::Slots::Take() {
   std::string dir;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!free_.empty()) {
-      *fresh = false;
       dir = std::move(free_.back());
       free_.pop_back();
       return dir;
     }
+    if (made_ == 0) GG_RETURN_IF_ERROR(MakeDirs(root_));
     dir = prefix_ + "." + std::to_string(made_++);
   }
-  *fresh = true;
-  GG_RETURN_IF_ERROR(MakeDirs(dir + "/root"));
   GG_RETURN_IF_ERROR(MakeDirs(dir + "/work"));
   return dir;
 }
@@ -137,14 +136,13 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   // (its work dir is a tmpfs of its own; the outputs copied out below it are
   // moved into the store), and stdout and stderr are truncated when opened.
   bool hermetic = server_->hermetic();
-  bool fresh = true;
   std::string scratch;
   if (hermetic) {
-    GG_ASSIGN_OR_RETURN(scratch, slots_->Take(&fresh));
+    GG_ASSIGN_OR_RETURN(scratch, slots_->Take());
   } else {
     scratch = store_->TempDir() + "/run." + UniqueSuffix();
   }
-  spec.root_dir = scratch + "/root";
+  spec.root_dir = hermetic ? slots_->root() : scratch + "/root";
   spec.work_host_dir = scratch + "/work";
   spec.workdir = thunk.effective_workdir();
   spec.stdout_path = scratch + "/stdout";

@@ -33,23 +33,25 @@ class Executor {
   ExecResult Run(const Thunk& thunk, const ThunkLimits& force_limits = {});
 
  private:
-  /// Run directories (the root's mount point, the host work dir, stdout and
-  /// stderr), kept for the next run after a clean one: creating and deleting
-  /// five inodes per run on the store's file system cost more CPU than the
-  /// rest of a trivial thunk's start-up (ext4 scans past recently deleted
-  /// inodes on every create). Shared with the callbacks of running thunks.
+  /// Run directories (the host work dir, stdout and stderr), kept for the
+  /// next run after a clean one: creating and deleting five inodes per run
+  /// on the store's file system cost more CPU than the rest of a trivial
+  /// thunk's start-up (ext4 scans past recently deleted inodes on every
+  /// create). Shared with the callbacks of running thunks.
   class Slots {
    public:
-    explicit Slots(std::string prefix) : prefix_(std::move(prefix)) {}
+    explicit Slots(std::string prefix) : prefix_(std::move(prefix)), root_(prefix_ + ".root") {}
     ~Slots();
-    /// A directory with root/, work/ (empty), stdout and stderr; *fresh
-    /// when it was just made.
-    Result<std::string> Take(bool* fresh);
+    /// A directory with work/ (empty), and stdout and stderr once used.
+    Result<std::string> Take();
     /// Hands back a directory whose work/ is empty again.
     void Give(std::string dir);
+    /// The mount point of every run's root: each run mounts its own tmpfs
+    /// there in its own mount namespace, so one empty directory serves all.
+    const std::string& root() const { return root_; }
 
    private:
-    std::string prefix_;
+    std::string prefix_, root_;
     std::mutex mu_;
     uint64_t made_ = 0;
     std::vector<std::string> free_;
