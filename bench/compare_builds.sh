@@ -26,18 +26,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gg-compare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # 10,000 distinct small files in 100 directories, for the inputs workload.
-make_sources() {
-  [ -d "$work/src" ] && return
-  mkdir "$work/src"
-  i=0
-  while [ $i -lt 100 ]; do
-    mkdir "$work/src/d$i"
-    j=0
-    while [ $j -lt 100 ]; do echo "$i $j" > "$work/src/d$i/f$j.h"; j=$((j + 1)); done
-    i=$((i + 1))
-  done
-  (cd "$work/src" && find . -type f | sort -t/ -k2,2 -k3,3 | sed 's|^\./||') > "$work/paths"
-}
+make_sources() { [ -d "$work/src" ] || "$(dirname "$0")/make_inputs.sh" "$work"; }
 
 # template DIR GG KIND COUNT ARG: a store in DIR/.gg holding the thunks,
 # their names in DIR/targets.

@@ -60,7 +60,7 @@ Limits Prefer(const Limits& preferred, const Limits& fallback);
 
 /// Everything one sandboxed run needs. All host paths are absolute.
 struct Spec {
-  std::string root_dir;       ///< empty host directory used as the mount point of the new root
+  std::string root_dir;       ///< empty host directory used as the mount point of the new root (runs may share one)
   std::string work_host_dir;  ///< host directory mounted read-write at `workdir`
   std::string workdir;        ///< absolute path of the working directory inside
   std::vector<Mount> mounts;  ///< read-only inputs; may lie under `workdir`
