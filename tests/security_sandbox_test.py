@@ -276,6 +276,21 @@ class SandboxSecurityTest(GGTestCase):
         # Under the default 16 GiB, 6,000 files are nothing.
         self.force(self.sh_thunk(fill.replace("D/", "")))
 
+    def test_a_reused_run_directory_shows_nothing_of_the_last_run(self):
+        # The executor keeps a run's host directory for the next run: the
+        # second thunk (which needs the first's output, so runs after it in
+        # the same force) must see none of the first's files, stdout or stderr.
+        first = self.sh_thunk("echo secret > out; echo left > extra; echo printed-by-the-first; "
+                              "echo said-by-the-first >&2")
+        second = self.sh_thunk("ls -a; cat in; exit 3", thunks=[(first, "in")])
+        p = self.force(second, check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("exited with status 3", p.stderr)
+        self.assertIn("secret", p.stderr)  # its input, printed by it
+        for leftover in ("printed-by-the-first", "said-by-the-first", "extra"):
+            self.assertNotIn(leftover, p.stderr)
+        self.assertEqual(self.cat(first).strip(), "secret")
+
     def test_outputs_come_out_of_the_capped_work_dir_whole(self):
         t = self.gg("create-thunk", "-e", f"{self.busybox}=/bin/sh", "-E", "PATH=/bin", "-o", "sub/out",
                     "-o", "tool", self.busybox, "sh", "-c",
