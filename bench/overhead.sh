@@ -1,6 +1,7 @@
 #!/bin/sh
 # Per-thunk overhead: COUNT trivial thunks forced with -j 2 against the same
 # commands run with `xargs -P 2`.  Usage: bench/overhead.sh [COUNT]
+# Two gg builds on this workload, interleaved, with CPU per thunk: bench/compare_builds.sh.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 GG=${GG:-$root/build/src/cli/gg}

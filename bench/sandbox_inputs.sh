@@ -4,6 +4,7 @@
 # working directory (as a compile's headers are), forced one at a time.
 # Prints the per-thunk time for each size and its ratio to the 10-input one.
 # Usage: bench/sandbox_inputs.sh [COUNT]   (GG=path/to/gg to compare builds)
+# Two gg builds on this workload, interleaved, with CPU per thunk: bench/compare_builds.sh.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 GG=${GG:-$root/build/src/cli/gg}
@@ -14,15 +15,7 @@ export GG_DIR=$work/.gg
 "$GG" init >/dev/null
 bb=$("$GG" collect /usr/bin/busybox)
 # 10,000 distinct files in 100 directories, stored once.
-mkdir "$work/src"
-i=0
-while [ $i -lt 100 ]; do
-  mkdir "$work/src/d$i"
-  j=0
-  while [ $j -lt 100 ]; do echo "$i $j" > "$work/src/d$i/f$j.h"; j=$((j + 1)); done
-  i=$((i + 1))
-done
-(cd "$work/src" && find . -type f | sort -t/ -k2,2 -k3,3 | sed 's|^\./||') > "$work/paths"
+"$root/bench/make_inputs.sh" "$work"
 (cd "$work/src" && tr '\n' '\0' < "$work/paths" | xargs -0 "$GG" collect) > "$work/names"
 paste -d= "$work/names" "$work/paths" | sed 's/^/-v\n/' > "$work/all_args"
 now() { date +%s.%N; }

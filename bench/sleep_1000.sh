@@ -2,6 +2,7 @@
 # 1,000 distinct thunks each running `sleep 2`, forced with -j 1000 on the
 # local engine. The floor is 2 s; the paper reports 6 s on AWS Lambda
 # (PyWren 46 s).  Usage: bench/sleep_1000.sh [COUNT] [SECONDS]
+# Two gg builds on this workload, interleaved, with CPU per thunk: bench/compare_builds.sh.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 GG=${GG:-$root/build/src/cli/gg}

@@ -260,6 +260,37 @@ class SandboxSecurityTest(GGTestCase):
         self.assert_failed_once(p)
         self.assertIn("exceeded its 2 MiB work-dir limit", p.stderr)
 
+    def test_empty_files_are_bounded_too(self):
+        # An empty file takes no byte of size=, but an inode of kernel memory:
+        # 4,096 files at most under an 8 MiB limit (one per 16 KiB, at least
+        # 4,096). `: > f` is a shell builtin: no process per file.
+        fill = "i=0; while [ $i -lt 6000 ]; do : > D/$i || exit 1; i=$((i+1)); done; echo > out"
+        for where, env, message in (("f", {"GG_LIMIT_WORKDIR": "8M"}, "exceeded its 8 MiB work-dir limit"),
+                                    ("/tmp/f", {"GG_LIMIT_TMP": "8M"}, "exceeded its 8 MiB /tmp limit")):
+            with self.subTest(where=where):
+                t = self.sh_thunk(f"mkdir -p {where} && " + fill.replace("D/", where + "/"))
+                p = self.force_with(env, t)
+                self.assert_failed_once(p)
+                self.assertIn(message, p.stderr)
+                self.assertIn("of files (4096, one per 16 KiB of the limit)", p.stderr)
+        # Under the default 16 GiB, 6,000 files are nothing.
+        self.force(self.sh_thunk(fill.replace("D/", "")))
+
+    def test_a_reused_run_directory_shows_nothing_of_the_last_run(self):
+        # The executor keeps a run's host directory for the next run: the
+        # second thunk (which needs the first's output, so runs after it in
+        # the same force) must see none of the first's files, stdout or stderr.
+        first = self.sh_thunk("echo secret > out; echo left > extra; echo printed-by-the-first; "
+                              "echo said-by-the-first >&2")
+        second = self.sh_thunk("ls -a; cat in; exit 3", thunks=[(first, "in")])
+        p = self.force(second, check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("exited with status 3", p.stderr)
+        self.assertIn("secret", p.stderr)  # its input, printed by it
+        for leftover in ("printed-by-the-first", "said-by-the-first", "extra"):
+            self.assertNotIn(leftover, p.stderr)
+        self.assertEqual(self.cat(first).strip(), "secret")
+
     def test_outputs_come_out_of_the_capped_work_dir_whole(self):
         t = self.gg("create-thunk", "-e", f"{self.busybox}=/bin/sh", "-E", "PATH=/bin", "-o", "sub/out",
                     "-o", "tool", self.busybox, "sh", "-c",

@@ -303,6 +303,28 @@ class SecurityTest(VictimTestCase):
         finally:
             sock.close()
 
+    def test_hash_refuses_what_collect_refuses_and_is_bounded(self):
+        fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(fifo)
+        big = os.path.join(self.dir, "big")
+        with open(big, "wb") as f:
+            f.write(b"x" * (2 << 20))
+        sparse = os.path.join(self.dir, "sparse")
+        with open(sparse, "wb") as f:
+            f.truncate(1 << 40)
+        cases = [([fifo], "FIFO"), (["/dev/zero"], "device"), ([self.dir], "directory"),
+                 (["--max-size", "1M", big], "larger than 1 MiB"), ([sparse], "larger than 16 GiB"),
+                 (["--max-size=1M", "/proc/self/pagemap"], "larger than 1 MiB")]
+        for args, expected in cases:
+            with self.subTest(args=args):
+                start = time.time()
+                p = self.gg("hash", *args, check=False, timeout=30)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(expected, p.stderr)
+                self.assertLess(time.time() - start, 10)
+        # The name it gives is collect's.
+        self.assertEqual(self.gg("hash", "--max-size", "2M", big).stdout, self.gg("collect", big).stdout)
+
     def test_collect_is_bounded(self):
         big = os.path.join(self.dir, "big")
         with open(big, "wb") as f:

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/byte_size.h"
+#include "core/sha256.h"
 #include "core/tree.h"
 
 namespace gg {
@@ -13,13 +14,13 @@ namespace {
 
 // Sockets, FIFOs and devices have no content to store (reading /dev/zero
 // never ends, a FIFO blocks): refused by name rather than read or skipped.
-Status NotStorable(const std::string& path, const struct stat& st) {
+Status NotStorable(const std::string& path, const struct stat& st, const char* verb = "collect") {
   const char* kind = S_ISFIFO(st.st_mode)  ? "a FIFO"
                      : S_ISSOCK(st.st_mode) ? "a socket"
                      : S_ISCHR(st.st_mode)  ? "a character device"
                      : S_ISBLK(st.st_mode)  ? "a block device"
                                             : "not a regular file";
-  return Status::Invalid("cannot collect " + path + ": it is " + kind +
+  return Status::Invalid(std::string("cannot ") + verb + " " + path + ": it is " + kind +
                          "; only regular files, directories and symbolic links can be stored");
 }
 
@@ -67,6 +68,29 @@ Status AddDirectory(LocalStore* store, const std::string& root, const std::strin
 }
 
 }  // namespace
+
+Result<Name> HashRegularFile(LocalStore* store, const std::string& path, uint64_t max_file_bytes) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return Status::FromErrno("cannot hash " + path, errno);
+  if (S_ISDIR(st.st_mode)) {
+    return Status::Invalid("cannot hash " + path + ": it is a directory; gg hash names files (gg collect stores a "
+                           "directory as a tree and prints its name)");
+  }
+  if (!S_ISREG(st.st_mode)) return NotStorable(path, st, "hash");
+  // By its size first (a sparse file of any size costs nothing here), then
+  // by what reading it yields (a /proc file says 0 bytes).
+  auto too_large = [&](const std::string& why) {
+    return Status::Invalid("cannot hash " + path + ": it is larger than " + FormatBytes(max_file_bytes) +
+                           ", the largest file gg hash reads (--max-size SIZE or GG_LIMIT_FILE raises it)" + why);
+  };
+  if (max_file_bytes != 0 && static_cast<uint64_t>(st.st_size) > max_file_bytes) return too_large("");
+  auto name = store != nullptr ? store->hash_cache().Hash(path, max_file_bytes) : HashFile(path, max_file_bytes);
+  if (!name.ok() && name.status().code() == Status::Code::kInvalid && max_file_bytes != 0) {
+    return too_large(": " + name.status().message());  // it yielded more than its size said
+  }
+  if (!name.ok()) return name.status().Prefix("cannot hash " + path);
+  return name;
+}
 
 Result<Name> CollectPath(LocalStore* store, const std::string& path, uint64_t max_file_bytes) {
   struct stat st {};

@@ -84,12 +84,12 @@ std::optional<Name> HashCache::Lookup(const struct stat& st) {
   return *n;
 }
 
-Result<Name> HashCache::Hash(const std::string& path) {
+Result<Name> HashCache::Hash(const std::string& path, uint64_t max_bytes) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
   Key k = KeyOf(st);
   if (auto cached = Lookup(st)) return *cached;
-  GG_ASSIGN_OR_RETURN(Name name, HashFile(path));
+  GG_ASSIGN_OR_RETURN(Name name, HashFile(path, max_bytes));
   struct stat after {};
   // Only remember content that did not change while we read it.
   if (stat(path.c_str(), &after) == 0 && KeyOf(after) == k) Remember(st, name);

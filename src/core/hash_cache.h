@@ -25,7 +25,7 @@ class HashCache {
   HashCache& operator=(const HashCache&) = delete;
 
   /// The name of the file's content, hashing only when the file changed.
-  Result<Name> Hash(const std::string& path);
+  Result<Name> Hash(const std::string& path, uint64_t max_bytes = 0);
   /// The remembered name of the file `st` describes, without reading it.
   std::optional<Name> Lookup(const struct stat& st);
   /// Records that the file described by `st` has the content `name`.

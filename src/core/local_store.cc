@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "core/beneath.h"
@@ -159,12 +160,14 @@ Result<Name> LocalStore::CopyInFd(int in, const std::string& path, uint64_t max_
   if (out < 0) return Status::FromErrno("cannot create " + tmp, errno);
   // Hash while copying, so the name is of exactly the bytes stored.
   Sha256Hasher hasher;
-  std::vector<char> buf(1 << 20);
+  // Not zeroed: filling 1 MiB cost more than hashing a small output.
+  constexpr size_t kBuf = 1 << 20;
+  auto buf = std::make_unique_for_overwrite<char[]>(kBuf);
   uint64_t size = 0;
   std::string prefix;
   Status status;
   for (;;) {
-    ssize_t n = read(in, buf.data(), buf.size());
+    ssize_t n = read(in, buf.get(), kBuf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) { status = Status::FromErrno("cannot read " + path, errno); break; }
     if (n == 0) break;
@@ -172,11 +175,11 @@ Result<Name> LocalStore::CopyInFd(int in, const std::string& path, uint64_t max_
       status = Status::Invalid(path + " holds more than " + std::to_string(max_bytes) + " bytes");
       break;
     }
-    if (prefix.size() < kThunkMagic.size()) prefix.append(buf.data(), std::min<size_t>(n, kThunkMagic.size() - prefix.size()));
-    hasher.Update({buf.data(), static_cast<size_t>(n)});
+    if (prefix.size() < kThunkMagic.size()) prefix.append(buf.get(), std::min<size_t>(n, kThunkMagic.size() - prefix.size()));
+    hasher.Update({buf.get(), static_cast<size_t>(n)});
     size += n;
     for (ssize_t done = 0; done < n;) {
-      ssize_t w = write(out, buf.data() + done, n - done);
+      ssize_t w = write(out, buf.get() + done, n - done);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
         int err = errno;

@@ -1,6 +1,7 @@
 #include "core/sha256.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 // The low-level SHA256_* calls run the same assembly (SHA-NI where present)
 // as EVP, without OpenSSL 3's provider machinery: statically linked SDK
 // programs (thunk functions) stay small and need no dlopen.
@@ -9,7 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <vector>
+#include <memory>
 
 namespace gg {
 
@@ -70,31 +71,43 @@ Sha256 HmacSha256(std::string_view key, std::string_view message) {
   return outer.Finish();
 }
 
-Result<Name> HashFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<Name> HashFile(const std::string& path, uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO does not wait for a writer (and it is then
+  // refused), reading a file that waits for events fails.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("cannot open " + path, errno);
-  auto name = HashFd(fd, path);
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+    close(fd);
+    return Status::Invalid("cannot read " + path + ": it is a FIFO or a socket, which has no content to name");
+  }
+  auto name = HashFd(fd, path, max_bytes);
   close(fd);
   return name;
 }
 
-Result<Name> HashFd(int fd, const std::string& path) {
+Result<Name> HashFd(int fd, const std::string& path, uint64_t max_bytes) {
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   Sha256Hasher hasher;
-  std::vector<char> buf(1 << 20);
+  // Not zeroed: filling 1 MiB cost more than hashing a small output.
+  constexpr size_t kBuf = 1 << 20;
+  auto buf = std::make_unique_for_overwrite<char[]>(kBuf);
   uint64_t size = 0;
   std::string prefix;
   for (;;) {
-    ssize_t n = read(fd, buf.data(), buf.size());
+    ssize_t n = read(fd, buf.get(), kBuf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status::FromErrno("cannot read " + path, errno);
     }
     if (n == 0) break;
-    if (prefix.size() < kThunkMagic.size()) {
-      prefix.append(buf.data(), std::min<size_t>(n, kThunkMagic.size() - prefix.size()));
+    if (max_bytes != 0 && size + static_cast<uint64_t>(n) > max_bytes) {
+      return Status::Invalid(path + " holds more than " + std::to_string(max_bytes) + " bytes");
     }
-    hasher.Update({buf.data(), static_cast<size_t>(n)});
+    if (prefix.size() < kThunkMagic.size()) {
+      prefix.append(buf.get(), std::min<size_t>(n, kThunkMagic.size() - prefix.size()));
+    }
+    hasher.Update({buf.get(), static_cast<size_t>(n)});
     size += n;
   }
   return Name(Name::TypeOf(prefix), hasher.Finish(), size);

@@ -35,8 +35,10 @@ std::string HexOf(const Sha256& digest);
 Sha256 HmacSha256(std::string_view key, std::string_view message);
 
 /// Hashes a file's content and names it, reading it once in large chunks.
-Result<Name> HashFile(const std::string& path);
+/// With `max_bytes`, a file that yields more is refused (kInvalid) without
+/// reading further; a file that would block (a FIFO, /proc/kmsg) fails.
+Result<Name> HashFile(const std::string& path, uint64_t max_bytes = 0);
 /// The same for an open file, read from its current offset; `what` names it in errors.
-Result<Name> HashFd(int fd, const std::string& what);
+Result<Name> HashFd(int fd, const std::string& what, uint64_t max_bytes = 0);
 
 }  // namespace gg

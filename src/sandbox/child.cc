@@ -32,8 +32,10 @@ void Prepare(Prepared* p) {
   for (const auto& e : s.env) p->envp.push_back(const_cast<char*>(e.c_str()));
   p->envp.push_back(nullptr);
   p->limits = EffectiveLimits(s.limits);
-  p->tmp_opts = "mode=1777,size=" + std::to_string(p->limits.tmp_bytes);
-  p->workdir_opts = "mode=0755,uid=1000,gid=1000,size=" + std::to_string(p->limits.workdir_bytes);
+  p->tmp_opts = "mode=1777,size=" + std::to_string(p->limits.tmp_bytes) +
+                ",nr_inodes=" + std::to_string(FileCap(p->limits.tmp_bytes));
+  p->workdir_opts = "mode=0755,uid=1000,gid=1000,size=" + std::to_string(p->limits.workdir_bytes) +
+                    ",nr_inodes=" + std::to_string(FileCap(p->limits.workdir_bytes));
   p->work_layer = s.work_host_dir + "/w";
   p->work_ovl = s.work_host_dir + "/o";
 }

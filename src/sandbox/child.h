@@ -66,7 +66,7 @@ struct StatusRecord {
   int64_t peak_rss_kb = 0;  ///< kExited/kSignaled: the program's peak resident memory
   int32_t full = 0;         ///< kExited/kSignaled: kWorkdirFull | kTmpFull
 };
-constexpr int32_t kWorkdirFull = 1, kTmpFull = 2;
+constexpr int32_t kWorkdirFull = 1, kTmpFull = 2, kFilesFull = 4;  // kFilesFull: of inodes
 constexpr size_t kMaxStatusMessage = 2048;
 
 /// Writes a record with a printf-style message (no allocation).

@@ -68,12 +68,19 @@ std::string LimitHint(const sandbox::Outcome& o) {
   if (o.kind == sandbox::Outcome::Kind::kSignaled && o.signal == SIGXFSZ) {
     return "; it exceeded its limit of " + FormatBytes(l.file_bytes) + " per file (--limit-file raises it)";
   }
+  // A tmpfs also holds at most one file per 16 KiB of its size.
+  auto files = [&](uint64_t bytes) {
+    return o.files_full ? " of files (" + std::to_string(sandbox::FileCap(bytes)) + ", one per " +
+                              FormatBytes(sandbox::kBytesPerFile) + " of the limit)"
+                        : std::string();
+  };
   if (o.workdir_full) {
-    return "; it exceeded its " + FormatBytes(l.workdir_bytes) +
-           " work-dir limit (its work dir was full; --limit-workdir raises it)";
+    return "; it exceeded its " + FormatBytes(l.workdir_bytes) + " work-dir limit (its work dir was full" +
+           files(l.workdir_bytes) + "; --limit-workdir raises it)";
   }
   if (o.tmp_full) {
-    return "; it exceeded its " + FormatBytes(l.tmp_bytes) + " /tmp limit (/tmp or /dev/shm was full; --limit-tmp raises it)";
+    return "; it exceeded its " + FormatBytes(l.tmp_bytes) + " /tmp limit (/tmp or /dev/shm was full" +
+           files(l.tmp_bytes) + "; --limit-tmp raises it)";
   }
   // RLIMIT_AS makes allocations fail, and the program then dies its own
   // way; a peak near the limit says which way it was.
@@ -94,10 +101,48 @@ sandbox::Limits ToSandbox(const ThunkLimits& l) {
 
 }  // namespace
 
+Executor::Executor(LocalStore* store, sandbox::Server* server)
+    : store_(store), server_(server), slots_(std::make_shared<Slots>(store->TempDir() + "/slot." + UniqueSuffix())) {}
+
+Executor::Slots::~Slots() {
+  for (const std::string& dir : free_) RemoveTree(dir);
+  if (made_ > 0) RemoveTree(root_);
+}
+
+Result<std::string> Executor::Slots::Take() {
+  std::string dir;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!free_.empty()) {
+      dir = std::move(free_.back());
+      free_.pop_back();
+      return dir;
+    }
+    if (made_ == 0) GG_RETURN_IF_ERROR(MakeDirs(root_));
+    dir = prefix_ + "." + std::to_string(made_++);
+  }
+  GG_RETURN_IF_ERROR(MakeDirs(dir + "/work"));
+  return dir;
+}
+
+void Executor::Slots::Give(std::string dir) {
+  std::lock_guard<std::mutex> l(mu_);
+  free_.push_back(std::move(dir));
+}
+
 Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const ThunkLimits& force_limits) {
   sandbox::Spec spec;
-  std::string scratch = store_->TempDir() + "/run." + UniqueSuffix();
-  spec.root_dir = scratch + "/root";
+  // Hermetic runs reuse a directory: nothing of the program's stays in it
+  // (its work dir is a tmpfs of its own; the outputs copied out below it are
+  // moved into the store), and stdout and stderr are truncated when opened.
+  bool hermetic = server_->hermetic();
+  std::string scratch;
+  if (hermetic) {
+    GG_ASSIGN_OR_RETURN(scratch, slots_->Take());
+  } else {
+    scratch = store_->TempDir() + "/run." + UniqueSuffix();
+  }
+  spec.root_dir = hermetic ? slots_->root() : scratch + "/root";
   spec.work_host_dir = scratch + "/work";
   spec.workdir = thunk.effective_workdir();
   spec.stdout_path = scratch + "/stdout";
@@ -107,8 +152,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   // GG_LIMIT_* and the defaults.
   spec.limits = sandbox::Prefer(ToSandbox(thunk.limits), ToSandbox(force_limits));
   spec.outputs = thunk.outputs;
-  GG_RETURN_IF_ERROR(MakeDirs(spec.root_dir));
-  GG_RETURN_IF_ERROR(MakeDirs(spec.work_host_dir));
+  if (!hermetic) {
+    GG_RETURN_IF_ERROR(MakeDirs(spec.root_dir));
+    GG_RETURN_IF_ERROR(MakeDirs(spec.work_host_dir));
+  }
   auto fail = [&](const Status& s) -> Result<Id> {
     RemoveTree(scratch);
     return s;
@@ -140,15 +187,19 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     if (!e.ok()) return fail(e.status());
     spec.env.push_back(std::move(*e));
   }
-  // Output directories exist before the program starts, like make's would.
+  // Output directories exist before the program starts, like make's would
+  // (a hermetic run's init makes them in its work dir and copies out).
+  bool nested = false;
   for (const auto& tag : thunk.outputs) {
-    if (tag.find('/') != std::string::npos) {
-      if (Status s = MakeDirs(DirName(spec.work_host_dir + "/" + tag)); !s.ok()) return fail(s);
-    }
+    if (tag.find('/') == std::string::npos) continue;
+    nested = true;
+    if (hermetic) continue;
+    if (Status s = MakeDirs(DirName(spec.work_host_dir + "/" + tag)); !s.ok()) return fail(s);
   }
 
   LocalStore* store = store_;
-  auto on_done = [store, thunk, scratch, done = std::move(done)](const sandbox::Outcome& o) {
+  auto on_done = [store, thunk, scratch, hermetic, nested, slots = slots_,
+                  done = std::move(done)](const sandbox::Outcome& o) {
     ExecResult r;
     std::string work = scratch + "/work";
     switch (o.kind) {
@@ -195,10 +246,20 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     r.exit_code = o.exit_code;
     r.signal = o.signal;
     r.reduction.seconds = o.seconds;
-    // On success too: a compiler's warnings are shown by gg build.
-    r.stderr_tail = ReadTail(scratch + "/stderr");
-    if (!r.ok()) r.stdout_tail = ReadTail(scratch + "/stdout");
-    RemoveTree(scratch);
+    // A set-up failure precedes the program, and a reused directory's
+    // stdout and stderr still hold the last run's until the init opens them.
+    // stderr on success too: a compiler's warnings are shown by gg build.
+    if (o.kind != sandbox::Outcome::Kind::kSetupFailed) {
+      r.stderr_tail = ReadTail(scratch + "/stderr");
+      if (!r.ok()) r.stdout_tail = ReadTail(scratch + "/stdout");
+    }
+    // Its outputs were all moved into the store: the work dir is empty
+    // again (nested outputs leave their directories, so those are not kept).
+    if (hermetic && r.ok() && !nested) {
+      slots->Give(scratch);
+    } else {
+      RemoveTree(scratch);
+    }
     done(std::move(r));
   };
   auto id = server_->Launch(spec, std::move(on_done));

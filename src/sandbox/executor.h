@@ -5,7 +5,9 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/exec_result.h"
 #include "core/local_store.h"
@@ -20,7 +22,7 @@ class Executor {
   using Id = sandbox::Server::Id;
   using Callback = std::function<void(ExecResult)>;
 
-  Executor(LocalStore* store, sandbox::Server* server) : store_(store), server_(server) {}
+  Executor(LocalStore* store, sandbox::Server* server);
 
   /// Starts `thunk` (which must have no thunk inputs left); `done` is called
   /// once, from another thread. Returns an id for Cancel. `force_limits`
@@ -31,8 +33,33 @@ class Executor {
   ExecResult Run(const Thunk& thunk, const ThunkLimits& force_limits = {});
 
  private:
+  /// Run directories (the host work dir, stdout and stderr), kept for the
+  /// next run after a clean one: creating and deleting five inodes per run
+  /// on the store's file system cost more CPU than the rest of a trivial
+  /// thunk's start-up (ext4 scans past recently deleted inodes on every
+  /// create). Shared with the callbacks of running thunks.
+  class Slots {
+   public:
+    explicit Slots(std::string prefix) : prefix_(std::move(prefix)), root_(prefix_ + ".root") {}
+    ~Slots();
+    /// A directory with work/ (empty), and stdout and stderr once used.
+    Result<std::string> Take();
+    /// Hands back a directory whose work/ is empty again.
+    void Give(std::string dir);
+    /// The mount point of every run's root: each run mounts its own tmpfs
+    /// there in its own mount namespace, so one empty directory serves all.
+    const std::string& root() const { return root_; }
+
+   private:
+    std::string prefix_, root_;
+    std::mutex mu_;
+    uint64_t made_ = 0;
+    std::vector<std::string> free_;
+  };
+
   LocalStore* store_;
   sandbox::Server* server_;
+  std::shared_ptr<Slots> slots_;
 };
 
 }  // namespace gg

@@ -177,6 +177,25 @@ int BindOnto(const char* source, int target_fd, bool recursive, bool writable) {
   FailSetup(fd, "create mount point %s: %s", path, strerror(err));
 }
 
+/// The directory of the last file mount point, kept open: inputs come
+/// sorted, so most share their directory with the one before, and walking
+/// to it again from the root (through the overlay, a lookup per component)
+/// was most of the cost of an input. A mount is never made at a directory
+/// after one below it, so the directory an fd was opened on stays the one
+/// at its path.
+struct ParentCache {
+  int root = -1;     ///< the fd `dir` was opened below
+  int fd = -1;
+  char dir[PATH_MAX];
+};
+ParentCache g_parent;
+
+void ForgetParent() {
+  if (g_parent.fd >= 0) close(g_parent.fd);
+  g_parent.fd = -1;
+  g_parent.root = -1;
+}
+
 /// Creates (when `create`) and opens the mount point of `m`: a file or a
 /// directory, below rootfd. Returns an fd (O_PATH for directories) or exits.
 int MountPoint(int fd, int rootfd, const MountStep& m, bool create) {
@@ -191,21 +210,24 @@ int MountPoint(int fd, int rootfd, const MountStep& m, bool create) {
   }
   char* slash = std::strrchr(rel, '/');
   const char* base = rel;
-  int dir;
   if (slash != nullptr) {
     *slash = '\0';
-    dir = OpenDirBeneath(rootfd, rel, create);
     base = slash + 1;
   } else {
-    dir = OpenBeneath(rootfd, "", O_PATH | O_DIRECTORY);
-    if (dir < 0) dir = -errno;
+    rel[0] = '\0';
+    base = m.sandbox + 1;
   }
-  if (dir < 0) FailMountPoint(fd, m.sandbox, -dir);
-  int f = create ? openat(dir, base, O_CREAT | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0444)
-                 : OpenBeneath(dir, base, O_PATH);
-  int err = errno;
-  close(dir);
-  if (f < 0) FailMountPoint(fd, m.sandbox, err);
+  if (g_parent.fd < 0 || g_parent.root != rootfd || std::strcmp(g_parent.dir, rel) != 0) {
+    ForgetParent();
+    int dir = *rel == '\0' ? OpenBeneath(rootfd, "", O_PATH | O_DIRECTORY) : OpenDirBeneath(rootfd, rel, create);
+    if (*rel == '\0' && dir < 0) dir = -errno;
+    if (dir < 0) FailMountPoint(fd, m.sandbox, -dir);
+    g_parent = {rootfd, dir, {}};
+    std::memcpy(g_parent.dir, rel, std::strlen(rel) + 1);
+  }
+  int f = create ? openat(g_parent.fd, base, O_CREAT | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0444)
+                 : OpenBeneath(g_parent.fd, base, O_PATH);
+  if (f < 0) FailMountPoint(fd, m.sandbox, errno);
   return f;
 }
 
@@ -268,6 +290,7 @@ bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t fi
     }
     setfsuid(0);
     setfsgid(0);
+    ForgetParent();
     close(skel_root);
     if (mkdir(p.work_ovl.c_str(), 0700) != 0 && errno != EEXIST) {
       FailSetup(fd, "mkdir %s: %s", p.work_ovl.c_str(), strerror(errno));
@@ -327,14 +350,21 @@ int MountCappedWorkdir(int fd, const Prepared& p, int* layer) {
   return host;
 }
 
-bool Full(int fd) {
-  struct statfs st;
-  return fstatfs(fd, &st) == 0 && st.f_blocks > 0 && st.f_bavail == 0;
+/// kWorkdirFull-style `bit` if the file system has no free block or no
+/// free inode left (| kFilesFull for the latter), else 0.
+int32_t Full(const struct statfs& st, int32_t bit) {
+  if (st.f_files > 0 && st.f_ffree == 0) return bit | kFilesFull;
+  return st.f_blocks > 0 && st.f_bavail == 0 ? bit : 0;
 }
 
-bool Full(const char* path) {
+int32_t Full(int fd, int32_t bit) {
   struct statfs st;
-  return statfs(path, &st) == 0 && st.f_blocks > 0 && st.f_bavail == 0;
+  return fstatfs(fd, &st) == 0 ? Full(st, bit) : 0;
+}
+
+int32_t Full(const char* path, int32_t bit) {
+  struct statfs st;
+  return statfs(path, &st) == 0 ? Full(st, bit) : 0;
 }
 
 /// Copies one output from the work dir's tmpfs (`layer`) to the host work
@@ -582,6 +612,15 @@ void RunSandboxInit(const Prepared& p, int fd) {
   // The kernel's OOM killer takes a sandbox before anything else (gg).
   WriteFile("/proc/self/oom_score_adj", "1000");
 
+  // Host paths, opened first: a directory the executor reuses still holds
+  // the last run's stdout and stderr until they are truncated here.
+  int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0) FailSetup(fd, "open /dev/null: %s", strerror(errno));
+  int out = OpenOutput(fd, s.stdout_path, "stdout");
+  int err = s.stderr_path == s.stdout_path && !s.stdout_path.empty()
+                ? out
+                : OpenOutput(fd, s.stderr_path, "stderr");
+
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     FailSetup(fd, "make / private: %s", strerror(errno));
   }
@@ -609,15 +648,8 @@ void RunSandboxInit(const Prepared& p, int fd) {
       MountOne(fd, rootfd, m, !(overlaid && UnderWorkdir(m.sandbox, workdir, wlen)));
     }
   }
+  ForgetParent();
   close(rootfd);
-
-  // Host paths: open them before the host file system goes away.
-  int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0) FailSetup(fd, "open /dev/null: %s", strerror(errno));
-  int out = OpenOutput(fd, s.stdout_path, "stdout");
-  int err = s.stderr_path == s.stdout_path && !s.stdout_path.empty()
-                ? out
-                : OpenOutput(fd, s.stderr_path, "stderr");
 
   if (chdir(s.root_dir.c_str()) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
     FailSetup(fd, "pivot_root to %s: %s", s.root_dir.c_str(), strerror(errno));
@@ -658,7 +690,8 @@ void RunSandboxInit(const Prepared& p, int fd) {
     }
     if (pid != child) continue;
     // A full file system says which limit a failure most likely met.
-    int32_t full = (Full(layer) ? kWorkdirFull : 0) | (Full("/tmp") || Full("/dev/shm") ? kTmpFull : 0);
+    int32_t full = Full(layer, kWorkdirFull);
+    if (full == 0) full = Full("/tmp", kTmpFull) | Full("/dev/shm", kTmpFull);
     if (!WIFEXITED(status)) {
       WriteStatus(fd, StatusRecord::kSignaled, WTERMSIG(status), ru.ru_maxrss, full, "%s", "");
       _exit(0);

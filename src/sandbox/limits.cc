@@ -39,6 +39,8 @@ Limits EffectiveLimits(const Limits& asked) {
   return l;
 }
 
+uint64_t FileCap(uint64_t bytes) { return bytes / kBytesPerFile > kMinFiles ? bytes / kBytesPerFile : kMinFiles; }
+
 Limits Prefer(const Limits& p, const Limits& f) {
   return {Or(p.memory_bytes, f.memory_bytes), Or(p.processes, f.processes), Or(p.tmp_bytes, f.tmp_bytes),
           Or(p.file_bytes, f.file_bytes), Or(p.workdir_bytes, f.workdir_bytes)};

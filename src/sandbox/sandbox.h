@@ -43,6 +43,13 @@ constexpr uint64_t kDefaultProcesses = 1024;
 constexpr uint64_t kDefaultTmp = 1ull << 30;
 constexpr uint64_t kDefaultFile = 16ull << 30;
 constexpr uint64_t kDefaultWorkdirBytes = 16ull << 30;
+/// The tmpfs of the work dir, /tmp and /dev/shm holds at most one file or
+/// directory per this many bytes of its size (at least kMinFiles): an inode
+/// costs ~1 KiB of kernel memory that `size=` does not count.
+constexpr uint64_t kBytesPerFile = 16 << 10;
+constexpr uint64_t kMinFiles = 4096;
+/// How many files (and directories) a tmpfs of `bytes` may hold.
+uint64_t FileCap(uint64_t bytes);
 
 /// Limits with defaults filled in; GG_LIMIT_MEMORY, GG_LIMIT_PROCS,
 /// GG_LIMIT_TMP, GG_LIMIT_FILE and GG_LIMIT_WORKDIR (sizes like 512M, 4G)
@@ -53,7 +60,7 @@ Limits Prefer(const Limits& preferred, const Limits& fallback);
 
 /// Everything one sandboxed run needs. All host paths are absolute.
 struct Spec {
-  std::string root_dir;       ///< empty host directory used as the mount point of the new root
+  std::string root_dir;       ///< empty host directory used as the mount point of the new root (runs may share one)
   std::string work_host_dir;  ///< host directory mounted read-write at `workdir`
   std::string workdir;        ///< absolute path of the working directory inside
   std::vector<Mount> mounts;  ///< read-only inputs; may lie under `workdir`
@@ -96,6 +103,8 @@ struct Outcome {
   /// the program ended, so a failure is most likely that limit's.
   bool workdir_full = false;
   bool tmp_full = false;
+  /// ...and it was full of files (FileCap), not of bytes.
+  bool files_full = false;
 };
 
 struct Options {

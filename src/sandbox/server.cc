@@ -420,6 +420,7 @@ void ServerLoop::Finish(Run& run, int status) {
   if (have_record) {
     o.workdir_full = (buf.rec.full & kWorkdirFull) != 0;
     o.tmp_full = (buf.rec.full & kTmpFull) != 0;
+    o.files_full = (buf.rec.full & kFilesFull) != 0;
   }
   if (have_record && buf.rec.kind == StatusRecord::kSetupFailed) {
     o.kind = Outcome::Kind::kSetupFailed;

@@ -125,7 +125,7 @@ void EncodeOutcome(const Outcome& o, Writer& w) {
   w.U64(o.limits.tmp_bytes);
   w.U64(o.limits.file_bytes);
   w.U64(o.limits.workdir_bytes);
-  w.U8((o.workdir_full ? 1 : 0) | (o.tmp_full ? 2 : 0));
+  w.U8((o.workdir_full ? 1 : 0) | (o.tmp_full ? 2 : 0) | (o.files_full ? 4 : 0));
 }
 
 bool DecodeOutcome(std::string_view data, Outcome* o) {
@@ -145,6 +145,7 @@ bool DecodeOutcome(std::string_view data, Outcome* o) {
   uint8_t full = r.U8();
   o->workdir_full = (full & 1) != 0;
   o->tmp_full = (full & 2) != 0;
+  o->files_full = (full & 4) != 0;
   return !r.failed();
 }
 
