@@ -3,6 +3,7 @@ the placeholder guard (programs of the build that read a just-built file see
 its real content), compiles whose output is the compiler's default name, and
 a failed build that leaves no placeholder behind. Each project is built
 plainly, cleaned, built with gg and compared byte for byte."""
+import collections
 import os
 import re
 import tempfile
@@ -215,6 +216,12 @@ class BuildGuardTest(ProjectBuildCase):
         out = self.build_and_compare(CODEGEN_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
         self.assertIn("0 ran locally", out)
         self.assertEqual(self.run_in(build, "./app").stdout, "1240\n")
+        # Ninja reads each compile's dependency file as soon as the model
+        # returns: the guard waits for the run gg build has started, and
+        # starts no second one beside it (every run is logged for gg explain).
+        with open(os.path.join(self.env["GG_DIR"], "identities")) as f:
+            runs = collections.Counter(line.split()[2] for line in f)
+        self.assertEqual([t for t, n in runs.items() if n > 1], [], out)
 
     def test_failed_build_leaves_no_placeholder(self):
         self.write_project(FAILING)

@@ -137,11 +137,11 @@ class StagedCompileTest(unittest.TestCase):
         # after an edit no compile reads, the split discovery finds that
         # compile memoized. -MD: the command's own list; -g: gcc's
         # $SUNPRO_DEPENDENCIES list; -O2: the preprocessed text.
-        for flags in ("-g -O2 -MD", "-g -O2", "-O2"):
+        # -MD -MT -MF: CMake's Ninja generator's form of the command's own list.
+        for plain_flags, dep in (("-g -O2", "-MD"), ("-g -O2", "-MD -MT $@ -MF $@.d"), ("-g -O2", ""), ("-O2", "")):
+            flags = (plain_flags + " " + dep).strip()
             with self.subTest(flags=flags):
-                self.write("Makefile", FILES["Makefile"].replace("-Iother/inc2", "-Iother/inc2 " + flags.split()[-1])
-                           if flags.endswith("-MD") else FILES["Makefile"])
-                plain_flags = flags.replace(" -MD", "")
+                self.write("Makefile", FILES["Makefile"].replace("-Iother/inc2", "-Iother/inc2 " + dep))
                 self.write("inc/unused.h", "#define UNUSED 1 /* %s */\n" % flags)
                 self.assert_same_as_plain(plain_flags)
                 # assert_same_as_plain's gg build was cold (a new store entry per flags)
@@ -164,14 +164,34 @@ class StagedCompileTest(unittest.TestCase):
         self.assertEqual(len({e["args"]["thunk"] for e in events if e.get("cat") == "running"}), 4)
         self.assertEqual(self.output(), "43\n")
 
-    def test_has_include_falls_back_to_the_split_run(self):
-        # __has_include may find a file gcc does not list: the combined run
-        # declines, the discovery and the compile run apart, bytes as plain.
+    def test_has_include_of_a_file_that_comes_and_goes(self):
+        # __has_include finds inc/opt.h without reading it (gcc does not list
+        # it), through a wrapper macro defined in another header as fmt does:
+        # the compile thunk must see it exist (empty) exactly when the plain
+        # compile does. -MD: the combined run (the command's own list); -g:
+        # $SUNPRO_DEPENDENCIES.
+        self.write("inc/b.h", "#define B 2\n#define HAS(x) __has_include(x)\n")
         self.write("src/b.c", '#include "b.h"\n#include "../x.h"\n'
-                              '#if __has_include("a.h")\n#include "a.h"\nint has_a = A;\n#endif\n'
-                              'int b(void) { return B + X; }\n')
-        self.assert_same_as_plain("-g -O2")
-        self.assertEqual(self.output(), "43\n")
+                              '#if HAS(<opt.h>)\nint has_opt = 1;\n#else\nint has_opt = 0;\n#endif\n'
+                              'int b(void) { return B + X + has_opt; }\n')
+        for i, dep in enumerate(("-MD", "")):
+            with self.subTest(dep=dep):
+                self.write("Makefile", FILES["Makefile"].replace("-Iother/inc2", "-Iother/inc2 " + dep))
+                flags = "-g -O2 -DCASE%d" % i  # a new command per subtest: a cold build
+                opt = os.path.join(self.src, "inc", "opt.h")
+                self.assert_same_as_plain(flags)
+                self.assertEqual(self.output(), "43\n")
+                self.write("inc/opt.h", "/* found, never included */\n")
+                self.assert_same_as_plain(flags)
+                self.assertEqual(self.output(), "44\n")
+                # Its content is never read: an edit recompiles nothing.
+                self.write("inc/opt.h", "/* edited */\n")
+                ran, _ = self.gg_build(flags)
+                self.assertLessEqual(ran, 4, "the three discoveries and the link (it sees inc/)")
+                self.assertEqual(self.output(), "44\n")
+                os.remove(opt)
+                self.assert_same_as_plain(flags)
+                self.assertEqual(self.output(), "43\n")
 
     def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
         self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')

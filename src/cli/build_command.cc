@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -96,19 +99,55 @@ class EarlyForce {
     options_.open_ended = true;
     options_.interrupted = &stop_;
     options_.progress_out = nullptr;  // make's output owns the terminal
+    options_.on_done = [this](const Name& thunk, const Reduction& r) {
+      std::lock_guard<std::mutex> l(mu_);
+      done_[thunk.str()] = r;
+      cv_.notify_all();
+    };
     coordinator_ = std::make_unique<Coordinator>(store, options_);
   }
   ~EarlyForce() { Finish(false); }
 
   /// From the infer thread: a placeholder's target the models just wrote.
   void Add(const Name& target) {
-    if (!thread_.joinable()) {
-      thread_ = std::thread([this] { (void)coordinator_->Force({}); });
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      StartLocked();
     }
     coordinator_->AddTargets({target});
   }
+  /// From the placeholder guard: `targets`' outputs once this force has them
+  /// (a thunk already running is waited for, not run again; the reader may
+  /// come before the infer thread hands the target over); nullopt once this
+  /// force has stopped.
+  std::optional<std::vector<ReductionOutput>> ForceNow(const std::vector<Name>& targets) {
+    for (const Name& t : targets) {
+      if (!t.is_thunk()) return std::nullopt;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (finishing_ || stopped_) return std::nullopt;
+      StartLocked();
+    }
+    coordinator_->AddTargets(targets);
+    std::vector<ReductionOutput> outputs;
+    std::unique_lock<std::mutex> l(mu_);
+    for (const Name& t : targets) {
+      cv_.wait(l, [&] { return stopped_ || done_.contains(t.object().str()); });
+      auto it = done_.find(t.object().str());
+      if (it == done_.end()) return std::nullopt;
+      const ReductionOutput* out = it->second.Find(t.tag());
+      if (out == nullptr) return std::nullopt;
+      outputs.push_back(*out);
+    }
+    return outputs;
+  }
   /// Waits for what was added (or, with `cancel`, stops it).
   void Finish(bool cancel) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      finishing_ = true;
+    }
     if (cancel) stop_ = true;
     coordinator_->EndTargets();
     if (thread_.joinable()) thread_.join();
@@ -116,10 +155,27 @@ class EarlyForce {
   size_t executed() const { return coordinator_->stats().executed; }
 
  private:
+  void StartLocked() {
+    if (started_) return;
+    started_ = true;
+    thread_ = std::thread([this] {
+      (void)coordinator_->Force({});
+      std::lock_guard<std::mutex> l(mu_);
+      stopped_ = true;
+      cv_.notify_all();
+    });
+  }
+
   std::atomic<bool> stop_{false};
   ForceOptions options_;
   std::unique_ptr<Coordinator> coordinator_;
   std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Reduction> done_;  ///< every thunk done so far, by name
+  bool started_ = false;                   ///< Force() runs on thread_
+  bool finishing_ = false;                 ///< Finish() was called
+  bool stopped_ = false;                   ///< Force() has returned
 };
 
 // Reports what the guard forced for programs of the build; true if any
@@ -274,6 +330,8 @@ int BuildMain(int argc, char** argv) {
   const std::atomic<bool>* interrupted = force_options.interrupted;
   std::vector<std::string> dirs = {AbsolutePath(".")};
   for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
+  // Before the guard, which forces through it (and is destroyed first).
+  auto early = std::make_unique<EarlyForce>(store.get(), force_options.engines, force_options.trace_path);
   std::unique_ptr<models::PlaceholderGuard> guard;
   if (!unguarded) {
     models::PlaceholderGuard::Options go;
@@ -282,6 +340,7 @@ int BuildMain(int argc, char** argv) {
     go.model_exes = {options.gg_exe, options.model_exe, DirName(options.gg_exe) + "/gg-discover"};
     go.jobs = jobs;
     go.interrupted = interrupted;
+    go.force = [e = early.get()](const std::vector<Name>& targets) { return e->ForceNow(targets); };
     auto g = models::PlaceholderGuard::Create(store.get(), go);
     if (!g.ok()) {
       std::fprintf(stderr,
@@ -297,7 +356,6 @@ int BuildMain(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
   }
-  auto early = std::make_unique<EarlyForce>(store.get(), force_options.engines, force_options.trace_path);
   std::vector<Name> emitted;  // every target the models answered for, in order
   options.on_thunk = [&early, &emitted](const Name& target) {
     emitted.push_back(target);

@@ -36,7 +36,6 @@
 #include <vector>
 
 #include "core/path_util.h"
-#include "core/sha256.h"
 #include "core/substitute.h"
 #include "models/discovery.h"
 
@@ -158,18 +157,21 @@ int main(int argc, char** argv) {
 
   std::string hazard_file, hazard;
   gg::models::DiscoveryHost host;
-  host.hash = [&](const std::string& path) -> gg::Result<gg::Name> {
-    if (!compile.on) return gg::HashFile(path);
+  host.read = [&](const std::string& path) -> gg::Result<std::string> {
     GG_ASSIGN_OR_RETURN(std::string content, gg::ReadFile(path));
-    if (hazard.empty()) {
-      hazard = gg::models::CombinedCompileHazard(content, !dep_file);
+    if (compile.on && hazard.empty()) {
+      hazard = gg::models::CombinedCompileHazard(content);
       if (!hazard.empty()) hazard_file = path;
     }
-    return gg::Name::ForContent(content);
+    return content;
   };
   host.is_directory = [](const std::string& path) {
     struct stat st {};
     return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  };
+  host.is_file = [](const std::string& path) {
+    struct stat st {};
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   };
   auto completed = gg::models::CompleteCompile(*tmpl, read, host);
   if (!completed.ok()) return Fail(completed.status().message());

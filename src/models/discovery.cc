@@ -149,14 +149,48 @@ Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::s
     return IsUnderOrSame(abs, wd) && abs != wd ? abs.substr(wd.size() + 1) : abs;
   };
 
-  std::set<std::string> added;
+  // What __has_include may ask about: names in the files read and in the
+  // command's macros (-D), looked up only if one of them uses it.
+  bool has_include = false;
+  std::set<std::string> candidates;
+  auto scan = [&](std::string_view text) {
+    if (text.find("__has_include") != std::string_view::npos) has_include = true;
+    for (auto& name : HasIncludeCandidates(text)) candidates.insert(std::move(name));
+  };
+  for (const auto& a : c.args) {
+    if (a.starts_with("-D")) scan("#define " + a.substr(2) + "\n");
+  }
+
+  std::set<std::string> added, read_dirs;
   std::vector<ThunkInput> extra;
   for (const auto& r : read) {
     std::string abs = Normalize(wd, r);
     if (covered(abs) || !added.insert(abs).second) continue;
-    auto name = host.hash(abs);
-    if (!name.ok()) return name.status().Prefix("hashing " + abs + ", which the preprocessor read");
-    extra.push_back({name->str(), input_path(abs), false});
+    auto content = host.read(abs);
+    if (!content.ok()) return content.status().Prefix("reading " + abs + ", which the preprocessor read");
+    scan(*content);
+    read_dirs.insert(DirName(abs));
+    extra.push_back({Name::ForContent(*content).str(), input_path(abs), false});
+  }
+  if (has_include) {
+    // A file __has_include finds changes the compile although gcc does not
+    // list it (it is not read): it must exist in the compile's sandbox too.
+    // Empty, since only its existence can matter: editing it recompiles
+    // nothing, adding or removing it does. Every search dir and the dir of
+    // every file read ("x.h" is looked up beside the includer first).
+    std::set<std::string> dirs(read_dirs);
+    for (const auto& d : t.search_dirs) dirs.insert(Normalize(wd, d));
+    const std::string empty = Name::ForContent("").str();
+    for (const auto& name : candidates) {
+      std::vector<std::string> paths;
+      if (name.starts_with("/")) paths.push_back(Normalize(wd, name));
+      else for (const auto& d : dirs) paths.push_back(Normalize(wd, d + "/" + name));
+      for (const auto& p : paths) {
+        if (covered(p) || added.contains(p) || !host.is_file(p)) continue;
+        added.insert(p);
+        extra.push_back({empty, input_path(p), false});
+      }
+    }
   }
   std::sort(extra.begin(), extra.end(), [](const ThunkInput& a, const ThunkInput& b) { return a.path < b.path; });
   std::vector<std::string> dirs;
@@ -173,15 +207,50 @@ Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::s
   return c;
 }
 
-std::string CombinedCompileHazard(std::string_view content, bool preprocessed) {
+std::vector<std::string> HasIncludeCandidates(std::string_view content) {
+  std::vector<std::string> names;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    // One logical line: backslash-newline continues it.
+    std::string line;
+    while (pos < content.size()) {
+      size_t nl = content.find('\n', pos);
+      std::string_view part = content.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+      pos = nl == std::string_view::npos ? content.size() : nl + 1;
+      if (!part.empty() && part.back() == '\\') {
+        line.append(part.substr(0, part.size() - 1));
+        continue;
+      }
+      line.append(part);
+      break;
+    }
+    size_t i = line.find_first_not_of(" \t");
+    if (i == std::string::npos || line[i] != '#') continue;
+    i = line.find_first_not_of(" \t", i + 1);
+    if (i == std::string::npos) continue;
+    std::string_view rest = std::string_view(line).substr(i);
+    if (!rest.starts_with("if") && !rest.starts_with("elif") && !rest.starts_with("define")) continue;
+    if (rest.starts_with("ifdef") || rest.starts_with("ifndef")) continue;
+    for (size_t k = 0; k < rest.size(); ++k) {
+      char open = rest[k];
+      if (open != '<' && open != '"') continue;
+      size_t end = rest.find(open == '<' ? '>' : '"', k + 1);
+      if (end == std::string_view::npos) break;
+      std::string_view name = rest.substr(k + 1, end - k - 1);
+      // A header name has no blanks (`#if A < B && C > D` is no name).
+      if (!name.empty() && name.find_first_of(" \t") == std::string_view::npos) names.emplace_back(name);
+      k = open == '"' ? end : k;  // `<` may be a comparison: its `>` may open nothing
+    }
+  }
+  return names;
+}
+
+std::string CombinedCompileHazard(std::string_view content) {
   // A plain substring search: a false alarm costs only a split run.
   for (std::string_view asm_read : {"incbin", ".include"}) {
     if (content.find(asm_read) != std::string_view::npos) {
       return "it mentions '" + std::string(asm_read) + "' (the assembler may read a file gcc -M does not list)";
     }
-  }
-  if (!preprocessed && content.find("__has_include") != std::string_view::npos) {
-    return "it uses __has_include (a file it finds but does not include is not listed)";
   }
   return "";
 }

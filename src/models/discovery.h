@@ -43,23 +43,33 @@ std::vector<std::string> DependencyArgs(const std::vector<std::string>& compile_
                                         const std::string& dep_file);
 
 struct DiscoveryHost {
-  std::function<Result<Name>(const std::string& path)> hash;   ///< content name of a file
+  std::function<Result<std::string>(const std::string& path)> read;  ///< a file's content
   std::function<bool(const std::string& path)> is_directory;
+  std::function<bool(const std::string& path)> is_file;  ///< a regular file (after symlinks)
 };
 
 /// The compile thunk: the template's thunk plus each file in `read` (as
 /// `gcc -M` names it, relative to the work dir or absolute) that no input
-/// already covers, and an empty directory for each search dir that exists
-/// but holds nothing else the compile sees.
+/// already covers, each file `__has_include` may find without reading it
+/// (HasIncludeCandidates: as an empty file, since only its existence can
+/// matter), and an empty directory for each search dir that exists but holds
+/// nothing else the compile sees.
 Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::string>& read,
                               const DiscoveryHost& host);
 
+/// The header names (`<x.h>` or `"x.h"`, without the delimiters) that
+/// `__has_include` may be asked about in `content`: every one on an `#if`,
+/// `#elif` or `#define` line (wrappers such as fmt's `FMT_HAS_INCLUDE(x)`
+/// take the name elsewhere than `__has_include(` itself). A superset: names
+/// that are no file cost a `stat` each.
+std::vector<std::string> HasIncludeCandidates(std::string_view content);
+
 /// Why a compile run in the discovery thunk's sandbox (over the whole project
 /// view) might not give the bytes the compile thunk gives over exactly the
-/// files the preprocessor read, judging by one file it read (`preprocessed`:
-/// the preprocessed text, whose lookups are done): the assembler reads files
-/// the preprocessor does not list (`.incbin`, `.include`), and
-/// `__has_include` finds files it does not list either. Empty: none seen.
-std::string CombinedCompileHazard(std::string_view content, bool preprocessed);
+/// files the preprocessor read, judging by one file it read: the assembler
+/// reads files the preprocessor does not list (`.incbin`, `.include`).
+/// (`__has_include` finds files it does not list either: CompleteCompile
+/// adds those.) Empty: none seen.
+std::string CombinedCompileHazard(std::string_view content);
 
 }  // namespace gg::models

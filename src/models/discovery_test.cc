@@ -38,12 +38,17 @@ class CompleteCompileTest : public ::testing::Test {
     tmpl_.compile.outputs = {"x.o"};
     tmpl_.compile.inputs = {{Name::ForContent("gcc").str(), "/usr/bin/gcc", true},
                             {Name::ForContent(std::string(kTreeMagic) + "inc").str(), "/usr/include", false}};
-    host_.hash = [](const std::string& path) -> Result<Name> { return Name::ForContent("content of " + path); };
+    host_.read = [this](const std::string& path) -> Result<std::string> {
+      auto it = contents_.find(path);
+      return it != contents_.end() ? it->second : "content of " + path;
+    };
     host_.is_directory = [this](const std::string& path) { return dirs_.contains(path); };
+    host_.is_file = [this](const std::string& path) { return files_.contains(path); };
   }
   CompileTemplate tmpl_;
   DiscoveryHost host_;
-  std::set<std::string> dirs_;
+  std::set<std::string> dirs_, files_;
+  std::map<std::string, std::string> contents_;
 };
 
 TEST_F(CompleteCompileTest, AddsExactlyTheFilesReadOutsideCoveredInputs) {
@@ -67,10 +72,58 @@ TEST_F(CompleteCompileTest, SearchDirsThatExistBecomeEmptyDirectories) {
 
 TEST_F(CompleteCompileTest, DifferentContentGivesADifferentThunk) {
   auto a = CompleteCompile(tmpl_, {"x.c", "h.h"}, host_);
-  host_.hash = [](const std::string& path) -> Result<Name> { return Name::ForContent("edited " + path); };
+  host_.read = [](const std::string& path) -> Result<std::string> { return "edited " + path; };
   auto b = CompleteCompile(tmpl_, {"x.c", "h.h"}, host_);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->name(), b->name());
+}
+
+TEST_F(CompleteCompileTest, FilesHasIncludeFindsAreThereEmpty) {
+  // x.c asks through a wrapper macro (fmt's FMT_HAS_INCLUDE); opt.h exists in
+  // two search dirs, gone.h in none, stdio.h is the toolchain's; "near.h" is
+  // looked up beside the includer.
+  tmpl_.search_dirs = {"/src/include", "/src/more"};
+  dirs_ = {"/src/include", "/src/more"};
+  files_ = {"/src/include/opt.h", "/src/more/opt.h", "/usr/include/stdio.h", "/src/build/near.h",
+            "/src/include/used.h"};
+  contents_["/src/build/x.c"] =
+      "#define HAS(x) __has_include(x)\n#if HAS(<opt.h>) && HAS(\"near.h\") && \\\n  HAS(<gone.h>)\n#endif\n"
+      "#if HAS(<stdio.h>) && HAS(<used.h>)\n#include <used.h>\n#endif\n";
+  auto c = CompleteCompile(tmpl_, {"x.c", "/src/include/used.h"}, host_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::map<std::string, std::string> inputs;
+  for (const auto& in : c->inputs) inputs[in.path] = in.name;
+  const std::string empty = Name::ForContent("").str();
+  EXPECT_EQ(inputs["/src/include/opt.h"], empty);
+  EXPECT_EQ(inputs["/src/more/opt.h"], empty);
+  EXPECT_EQ(inputs["near.h"], empty);
+  // Read by the preprocessor: its content, once.
+  EXPECT_EQ(inputs["/src/include/used.h"], Name::ForContent("content of /src/include/used.h").str());
+  EXPECT_FALSE(inputs.contains("/src/include/gone.h"));
+  EXPECT_FALSE(inputs.contains("/usr/include/stdio.h"));  // the toolchain's tree holds it
+  // gcc, /usr/include, x.c, used.h, opt.h twice, near.h, the two search dirs.
+  EXPECT_EQ(inputs.size(), 9u);
+}
+
+TEST_F(CompleteCompileTest, WithoutHasIncludeNoCandidateIsLookedUp) {
+  files_ = {"/src/build/opt.h"};
+  contents_["/src/build/x.c"] = "#if defined(X) && X == <opt.h>\n#endif\n";
+  auto c = CompleteCompile(tmpl_, {"x.c"}, host_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->inputs.size(), 3u);
+  // A -D macro may use it too.
+  tmpl_.compile.args.push_back("-DHAVE_OPT=__has_include(<opt.h>)");
+  c = CompleteCompile(tmpl_, {"x.c"}, host_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->inputs.size(), 4u);
+  EXPECT_EQ(c->inputs[2].path, "opt.h");
+}
+
+TEST(HasIncludeCandidates, NamesOnConditionalAndDefineLinesOnly) {
+  EXPECT_EQ(HasIncludeCandidates("#include <a.h>\n#  if __has_include(<b/c.h>) || A < B && C > D\n"
+                                 "#elif FOO(\"d.h\")\n# define S \"e f\"\nint x = \"g.h\";\n#ifdef <h.h>\n"
+                                 "#define W(x) \\\n  __has_include(x) && Q(<i.h>)\n"),
+            (std::vector<std::string>{"b/c.h", "d.h", "i.h"}));
 }
 
 TEST_F(CompleteCompileTest, TemplateRoundTrips) {
@@ -88,13 +141,12 @@ TEST_F(CompleteCompileTest, TemplateRoundTrips) {
 namespace gg::models {
 namespace {
 
-TEST(CombinedCompileHazardTest, AssemblerReadsAndHasIncludeAreHazards) {
-  EXPECT_EQ(CombinedCompileHazard("#include \"a.h\"\nint f(void) { return 1; }\n", false), "");
-  EXPECT_NE(CombinedCompileHazard("asm(\".incbin \\\"blob.bin\\\"\");", true), "");
-  EXPECT_NE(CombinedCompileHazard("asm(\".include \\\"macros.s\\\"\");", false), "");
-  EXPECT_NE(CombinedCompileHazard("#if __has_include(\"config.h\")\n#endif\n", false), "");
-  // In preprocessed text __has_include is already decided.
-  EXPECT_EQ(CombinedCompileHazard("int has_include_done;\n", true), "");
+TEST(CombinedCompileHazardTest, AssemblerReadsAreHazards) {
+  EXPECT_EQ(CombinedCompileHazard("#include \"a.h\"\nint f(void) { return 1; }\n"), "");
+  EXPECT_NE(CombinedCompileHazard("asm(\".incbin \\\"blob.bin\\\"\");"), "");
+  EXPECT_NE(CombinedCompileHazard("asm(\".include \\\"macros.s\\\"\");"), "");
+  // CompleteCompile adds what __has_include finds: no reason to decline.
+  EXPECT_EQ(CombinedCompileHazard("#if __has_include(\"config.h\")\n#endif\n"), "");
 }
 
 }  // namespace

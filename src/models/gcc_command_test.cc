@@ -91,6 +91,8 @@ TEST(ProjectViewTest, BuildProducts) {
   EXPECT_TRUE(IsBuildProduct("x.o", false));
   EXPECT_TRUE(IsBuildProduct("libz.so.1.2.13", false));
   EXPECT_TRUE(IsBuildProduct(".git", true));
+  EXPECT_TRUE(IsBuildProduct("__pycache__", true));
+  EXPECT_TRUE(IsBuildProduct("x.cpython-311.pyc", false));
   EXPECT_FALSE(IsBuildProduct("zlib.h", false));
   EXPECT_TRUE(IsUnder("/a/b", "/a"));
   EXPECT_FALSE(IsUnder("/ab", "/a"));

@@ -18,9 +18,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "core/local_store.h"
+#include "core/reduction.h"
 #include "gg/name.h"
 #include "gg/status.h"
 
@@ -51,6 +54,12 @@ class PlaceholderGuard {
     std::vector<std::string> model_exes;   ///< gg, gg-model, gg-discover: never held
     int jobs = 1;                          ///< thunks at once when forcing
     const std::atomic<bool>* interrupted = nullptr;
+    /// Forces targets through the build's own running force (gg build forces
+    /// thunks as the models write them), so a thunk it runs already is not
+    /// run a second time beside it (ninja reads each compile's dependency
+    /// file at once); nullopt once that force has stopped (a thunk failed):
+    /// the guard then forces on an engine of its own, reporting the error.
+    std::function<std::optional<std::vector<ReductionOutput>>(const std::vector<Name>&)> force;
   };
 
   /// Sets up the fanotify group and starts the guard's threads. Fails when

@@ -31,7 +31,7 @@ struct ViewRequest {
 };
 
 /// True for paths that never belong in a view (objects, archives, dep files,
-/// VCS and gg dirs), decided by name.
+/// VCS and gg dirs, Python bytecode caches), decided by name.
 bool IsBuildProduct(const std::string& name, bool is_dir);
 
 /// Inputs showing the needed directories (paths relative to workdir when

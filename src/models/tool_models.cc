@@ -139,10 +139,27 @@ std::string PreprocessedExtension(const std::string& kind, const GccCommand& c) 
 // list (-MMD leaves out system headers, which may be the project's own).
 std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::string& text, const std::string& cwd) {
   if (!text.empty()) return {"--compile"};
+  // -MT, -MQ, -MF and -MP name the list's target, file and phony rules:
+  // still the full list (CMake's Ninja generator: -MD -MT x.o -MF x.o.d).
   bool full = false, partial = false;
-  for (const auto& a : c.args) {
-    if (a == "-MD" || a.starts_with("-Wp,-MD,")) full = true;
-    else if (a.starts_with("-M") || a.starts_with("-Wp,")) partial = true;
+  auto consider = [&](const std::string& a) {
+    if (a == "-MD") full = true;
+    else if (a.starts_with("-M") && !a.starts_with("-MT") && !a.starts_with("-MQ") && !a.starts_with("-MF") &&
+             a != "-MP") {
+      partial = true;
+    }
+  };
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    const std::string& a = c.args[i];
+    if (a == "-MT" || a == "-MQ" || a == "-MF") ++i;  // its value may start with -M
+    else if (a.starts_with("-Wp,")) {
+      for (size_t start = 4;;) {  // -Wp,-MD,file or -Wp,-D_FORTIFY_SOURCE=2
+        size_t comma = a.find(',', start);
+        consider(a.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else consider(a);
   }
   if (partial || (full && c.inputs.size() != 1) || (full && c.outputs.size() < 2)) return {};
   std::vector<std::string> args = {"--compile", "--compile-deps"};
@@ -211,8 +228,10 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   // its compile memoized after an edit: discovery alone, then the cut-off.
   if (store->Has(Name::ForContent(tmpl_bytes))) combined.clear();
   GG_ASSIGN_OR_RETURN(Name tmpl_name, store->Put(tmpl_bytes));
-  // The compile may get empty directories as inputs; they must be in the store.
+  // The compile may get empty directories and empty files (what
+  // __has_include finds) as inputs; they must be in the store.
   GG_RETURN_IF_ERROR(store->Put(Tree{}.Serialize()).status());
+  GG_RETURN_IF_ERROR(store->Put("").status());
   std::string exe = DirName(s.config.gg_exe) + "/gg-discover";
   auto discover = store->PutFile(exe);
   if (!discover.ok()) return discover.status().Prefix("the discovery program (built beside gg)");
