@@ -529,6 +529,48 @@ TEST_F(CoordinatorTest, StragglerCopyWinsAndTheLoserIsCancelled) {
   EXPECT_EQ(sim_->cancelled(), std::vector<std::string>{"straggler"});
 }
 
+TEST_F(CoordinatorTest, AnAdaptiveCopyNeverSharesTheLocalEngineWithItsFirstRun) {
+  // Three 1 s runs set the threshold (4 s); the 20 s one then passes it.
+  sim_->set_script([](const std::string& label, int) {
+    Behavior b;
+    b.seconds = label.ends_with("long") ? 20 : 1;
+    return b;
+  });
+  auto graph = [&](const std::string& prefix) {
+    std::vector<Name> quick;
+    for (int i = 0; i < 3; ++i) quick.push_back(MakeThunk(prefix + "quick" + std::to_string(i)));
+    return MakeThunk(prefix + "long", quick);
+  };
+  {
+    FakeEngine local(sim_.get(), "local", 2);
+    Coordinator c(store_.get(), Options({&local}));
+    ASSERT_TRUE(c.Force({graph("a")}).ok());
+    EXPECT_EQ(c.stats().duplicates, 0u);  // the same cores: no copy
+    EXPECT_EQ(sim_->runs("along"), 1);
+  }
+  {
+    // Another engine gets the copy.
+    FakeEngine local(sim_.get(), "local", 2), worker(sim_.get(), "worker", 2);
+    Coordinator c(store_.get(), Options({&local, &worker}));
+    ASSERT_TRUE(c.Force({graph("b")}).ok());
+    EXPECT_EQ(c.stats().duplicates, 1u);
+  }
+  {
+    // So does an engine of many machines (remote workers), and a copy
+    // anywhere when the user set the threshold.
+    FakeEngine remote(sim_.get(), "remote", 2);
+    Coordinator c(store_.get(), Options({&remote}));
+    ASSERT_TRUE(c.Force({graph("c")}).ok());
+    EXPECT_EQ(c.stats().duplicates, 1u);
+    FakeEngine local(sim_.get(), "local", 2);
+    ForceOptions o = Options({&local});
+    o.straggler_seconds = 4;
+    Coordinator timed(store_.get(), o);
+    ASSERT_TRUE(timed.Force({graph("d")}).ok());
+    EXPECT_EQ(timed.stats().duplicates, 1u);
+  }
+}
+
 TEST_F(CoordinatorTest, ACancelledCopyThatReportsAfterTheForceIsHarmless) {
   // A sandbox takes a while to die: the loser's "cancelled" can arrive after
   // the force returned and the coordinator is gone (under ASan this was a

@@ -1,5 +1,6 @@
 #include "models/project_view.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "core/path_util.h"
@@ -93,6 +95,7 @@ struct RecordEntry {
   StatKey key;
   bool keep = true;
   std::string value;  // content name or link target
+  Name content;       // a kept file's, parsed from `value`
 };
 
 struct Record {
@@ -108,9 +111,40 @@ struct DirScan {
   Sha256 digest{};
   bool settled = true;              // every entry below is settled
   bool record_loaded = false;
-  std::optional<Record> record;
+  std::shared_ptr<const Record> record;
+  size_t from_record = 0;           // entries resolved from the record as it says
   std::string tree_digest, tree_name;  // to record
 };
+
+// What this process learned in earlier views: a model server answers every
+// compile of a build, and each view of a project reads the same records and
+// finds the same blobs. Neither can make a view wrong: a record only stands
+// for an entry whose stat key it holds, and a blob once stored stays (gg gc
+// during a build would make the thunk fail at materialization, not differ).
+struct Known {
+  std::mutex mu;
+  // Records as parsed, by record file, while that file is the one parsed
+  // (a record is rewritten by renaming a new file into place).
+  std::map<std::string, std::pair<StatKey, std::shared_ptr<const Record>>> records;
+  std::set<Name> present;  // objects seen in the store
+};
+Known& TheKnown() {
+  static Known* k = new Known;  // never destroyed: no exit-time order issues
+  return *k;
+}
+
+bool StoreHas(const LocalStore* store, const Name& name) {
+  Name object = name.object();
+  Known& k = TheKnown();
+  {
+    std::lock_guard<std::mutex> l(k.mu);
+    if (k.present.count(object)) return true;
+  }
+  if (!store->Has(object)) return false;
+  std::lock_guard<std::mutex> l(k.mu);
+  k.present.insert(object);
+  return true;
+}
 
 // Names are written with %XX for bytes that would split a line or a field.
 std::string Escape(std::string_view s) {
@@ -162,10 +196,9 @@ std::string RecordPath(const LocalStore* store, const std::string& dir) {
   return store->dir() + "/view-cache/" + HexOf(HashBytes(dir));
 }
 
-// The record of `dir`, or nothing when it is missing, damaged (the last line
-// is a checksum of the rest) or for another directory.
-std::optional<Record> LoadRecord(const LocalStore* store, const std::string& dir) {
-  auto text = ReadFile(RecordPath(store, dir));
+// The record of `dir` in `text`, or nothing when it is damaged (the last
+// line is a checksum of the rest) or for another directory.
+std::optional<Record> ParseRecord(const std::string& dir, Result<std::string> text) {
   if (!text.ok()) return std::nullopt;
   auto reject = [] {
     ++g_counters.records_rejected;
@@ -215,7 +248,11 @@ std::optional<Record> LoadRecord(const LocalStore* store, const std::string& dir
       if (!name || !value) return reject();
       e.keep = f[8] != "-";
       e.value = *value;
-      if (e.kind == Kind::kFile && e.keep && !Name::Parse(e.value).ok()) return reject();
+      if (e.kind == Kind::kFile && e.keep) {
+        auto content = Name::Parse(e.value);
+        if (!content.ok()) return reject();
+        e.content = *content;
+      }
       r.entries[*name] = std::move(e);
     }
   }
@@ -223,12 +260,35 @@ std::optional<Record> LoadRecord(const LocalStore* store, const std::string& dir
   return r;
 }
 
-Record* RecordOf(const LocalStore* store, DirScan& d) {
+// The record of `dir`, or nothing when it is missing or unusable; parsed
+// once per version of the record file in this process.
+std::shared_ptr<const Record> LoadRecord(const LocalStore* store, const std::string& dir) {
+  std::string path = RecordPath(store, dir);
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return nullptr;
+  Known& k = TheKnown();
+  {
+    std::lock_guard<std::mutex> l(k.mu);
+    auto it = k.records.find(path);
+    if (it != k.records.end() && it->second.first == KeyOf(st)) return it->second.second;
+  }
+  auto parsed = ParseRecord(dir, ReadFile(path));
+  if (!parsed) return nullptr;
+  auto record = std::make_shared<const Record>(std::move(*parsed));
+  struct stat after {};
+  if (stat(path.c_str(), &after) == 0 && KeyOf(after) == KeyOf(st)) {  // not replaced while read
+    std::lock_guard<std::mutex> l(k.mu);
+    k.records[path] = {KeyOf(st), record};
+  }
+  return record;
+}
+
+const Record* RecordOf(const LocalStore* store, DirScan& d) {
   if (!d.record_loaded) {
     d.record = LoadRecord(store, d.path);
     d.record_loaded = true;
   }
-  return d.record ? &*d.record : nullptr;
+  return d.record.get();
 }
 
 // Writes the directory's record when it changed: a temporary file renamed
@@ -257,6 +317,12 @@ void SaveRecord(const LocalStore* store, DirScan& d) {
   for (const auto& n : d.excluded) {  // not looked at this time: keep what was known
     if (old && old->entries.count(n)) carried.emplace_back(n, &old->entries.at(n));
   }
+  size_t files = 0;
+  for (const auto& e : d.entries) files += e.kind != Kind::kDir;
+  bool same_tree = d.tree_name.empty() || (old && d.tree_name == old->tree_name && d.tree_digest == old->tree_digest);
+  // Every line as the record has it (each entry matched one of its lines,
+  // and none of them is left over): the text would be the same.
+  if (old && same_tree && d.from_record == files && files + carried.size() == old->entries.size()) return;
   size_t c = 0;
   std::sort(carried.begin(), carried.end());
   for (const auto& e : d.entries) {
@@ -296,7 +362,18 @@ Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std
                                       int64_t settled_before) {
   auto d = std::make_unique<DirScan>();
   d->path = dir;
-  GG_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
+  DIR* dp = opendir(dir.c_str());
+  if (dp == nullptr) return Status::FromErrno("cannot list " + dir, errno);
+  std::vector<std::string> names;
+  while (dirent* de = readdir(dp)) {
+    std::string n = de->d_name;
+    if (n == "." || n == "..") continue;
+    // Build products need no lstat when the directory says what they are
+    // (the objects of a build are a third of its work dir).
+    if ((de->d_type == DT_REG || de->d_type == DT_DIR) && IsBuildProduct(n, de->d_type == DT_DIR)) continue;
+    names.push_back(std::move(n));
+  }
+  closedir(dp);
   std::sort(names.begin(), names.end());
   Sha256Hasher h;
   h.Update(kRecordMagic);
@@ -365,15 +442,15 @@ void Resolve(LocalStore* store, DirScan& d) {
         const RecordEntry& r = it->second;
         e.keep = r.keep;
         e.recordable = true;
-        if (e.kind == Kind::kLink) {
-          e.target = r.value;
+        if (e.kind == Kind::kLink || !r.keep) {
+          e.target = e.kind == Kind::kLink ? r.value : "";
+          ++d.from_record;
           continue;
         }
-        if (!r.keep) continue;
-        auto n = Name::Parse(r.value);
         // A blob `gg gc` dropped since is stored again below.
-        if (n.ok() && store->Has(*n)) {
-          e.content = *n;
+        if (StoreHas(store, r.content)) {
+          e.content = r.content;
+          ++d.from_record;
           continue;
         }
       }
@@ -457,7 +534,7 @@ Result<Name> TreeOf(LocalStore* store, const std::string& dir, const std::set<st
   if (const Record* rec = RecordOf(store, *scan); scan->settled && rec && rec->tree_digest == digest) {
     auto n = Name::Parse(rec->tree_name);
     // A stored tree keeps its files from `gg gc`, so it is usable as it is.
-    if (n.ok() && store->Has(*n)) {
+    if (n.ok() && StoreHas(store, *n)) {
       ++g_counters.trees_reused;
       return *n;
     }
