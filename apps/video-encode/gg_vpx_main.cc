@@ -193,7 +193,10 @@ int FrameDigests(int argc, char** argv) {
   if (argc != 2 || !ParseInt(argv[0], 1, 16384, &w) || !ParseInt(argv[1], 1, 16384, &h)) {
     return Fail(std::string("bad arguments\n") + kUsage);
   }
-  std::vector<unsigned char> frame(static_cast<size_t>(w) * h + 2 * (static_cast<size_t>((w + 1) / 2) * ((h + 1) / 2)));
+  Y4mHeader size;
+  size.width = w;
+  size.height = h;
+  std::vector<unsigned char> frame(size.FrameBytes());
   for (long i = 0;; ++i) {
     size_t got = std::fread(frame.data(), 1, frame.size(), stdin);
     if (got == 0 && std::feof(stdin)) return 0;

@@ -125,12 +125,19 @@ class Store:
         then verifies it with one stat, not by reading it again, when a
         thunk takes it as input. Only for large blobs (small ones cost little
         to hash, and every gg process reads the whole log). One O_APPEND
-        write, as gg's own lines."""
-        st = os.stat(path)
-        line = f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {name}\n"
-        fd = os.open(os.path.join(self.dir, "hashcache"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        write, as gg's own lines. Best effort: without the line gg hashes
+        the blob itself, as it would have anyway."""
+        try:
+            st = os.stat(path)
+            line = f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {name}\n"
+            fd = os.open(os.path.join(self.dir, "hashcache"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+                         0o644)
+        except OSError:
+            return
         try:
             os.write(fd, line.encode())
+        except OSError:
+            pass
         finally:
             os.close(fd)
 

@@ -478,6 +478,11 @@ TEST_F(FallbackTest, TimeoutKillsProcessGroup) {
   s.timeout_seconds = 0.5;
   Outcome o = Run(s);
   EXPECT_EQ(o.kind, Kind::kTimedOut) << o.error;
+  // SIGKILL to the group is delivered at once, but under load the process
+  // may still be listed for a moment before it is gone.
+  for (int i = 0; i < 100 && AnyCommandLineHas("sleep 4326"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_FALSE(AnyCommandLineHas("sleep 4326"));
 }
 
