@@ -126,7 +126,7 @@ struct Known {
   // Records as parsed, by record file, while that file is the one parsed
   // (a record is rewritten by renaming a new file into place).
   std::map<std::string, std::pair<StatKey, std::shared_ptr<const Record>>> records;
-  std::set<Name> present;  // objects seen in the store
+  std::map<std::string, std::set<Name>> present;  // by store dir: objects seen in it
 };
 Known& TheKnown() {
   static Known* k = new Known;  // never destroyed: no exit-time order issues
@@ -138,11 +138,11 @@ bool StoreHas(const LocalStore* store, const Name& name) {
   Known& k = TheKnown();
   {
     std::lock_guard<std::mutex> l(k.mu);
-    if (k.present.count(object)) return true;
+    if (k.present[store->dir()].count(object)) return true;
   }
   if (!store->Has(object)) return false;
   std::lock_guard<std::mutex> l(k.mu);
-  k.present.insert(object);
+  k.present[store->dir()].insert(object);
   return true;
 }
 
