@@ -2,7 +2,8 @@
 during the build, the TCL test fixture and its quick test suite), bzip2's
 upstream Makefiles (compiles without -o; its own check runs in `all`), curl (a
 minimal configure that still links zlib and nghttp2; part of its own test
-suite), fmt's own test suite (googletest built from /usr/src) and CPython
+suite), fmt's own test suite (googletest built from /usr/src), zstd (features
+chosen by compile checks in $(shell ...)) and CPython
 3.11 (its build imports the extension modules it makes). Each is
 built plainly and through `gg build` in one directory and compared byte for
 byte. They take 5-10 minutes each on a 2-core machine, so they run only with
@@ -118,6 +119,21 @@ class LargeProjectTest(ProjectBuildCase):
                                env=dict(self.env, LD_LIBRARY_PATH=src), check=True)
         with open(os.path.join(src, "sample2.ref"), "rb") as f:
             self.assertEqual(p.stdout, f.read())
+
+    def test_zstd_makefile_checks(self):
+        # zstd's Makefiles choose features with checks run while make reads
+        # them, e.g. `$(CC) -o have_lz4 have_lz4.c -llz4 2> /dev/null && rm
+        # have_lz4 have_lz4.c && echo 1 || echo 0`. A model answering "exit 0"
+        # at once took the lz4 branch the plain build never takes (the flags,
+        # hence the obj/conf_HASH directory and the program, differ).
+        src = source("libzstd", os.path.join(self.dir, "zstd"))
+        products = ["lib/libzstd.a", "lib/libzstd.so.1.5.4", "programs/zstd", "zstd"]
+        out = self.plain_then_gg(src, ["make", "-j2"], ["make", "clean"], products)
+        self.assertNotIn("answered at once as succeeding", out)
+        p = subprocess.run(["./zstd", "-q", "-c", "Makefile"], cwd=src, capture_output=True, check=True)
+        back = subprocess.run(["./zstd", "-q", "-d", "-c"], cwd=src, input=p.stdout, capture_output=True, check=True)
+        with open(os.path.join(src, "Makefile"), "rb") as f:
+            self.assertEqual(back.stdout, f.read())
 
     def test_cpython_extension_modules_import(self):
         # The upstream tree (the .orig tarball; Debian's patches change the
