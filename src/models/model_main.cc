@@ -78,6 +78,8 @@ RealTool FindReal(const std::string& exe) {
   Die("cannot run " + real.path + ": " + std::strerror(errno));
 }
 
+// core/placeholder.h's ReadPlaceholder, without gg_core: this client is
+// linked statically from model_main.cc and model_protocol.cc alone.
 bool IsPlaceholderFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   char buf[40];
