@@ -140,6 +140,22 @@ LATE_CHECK = {
                 "clean:\n\trm -f late.h\n",
 }
 
+# CMake's configure checks run under gg build: try_compile builds each check
+# in a scratch directory through ninja, whose pipe to cmake carries the
+# compiler's stderr, and cmake reads only the exit status.
+CMAKE_CHECKS = {
+    "CMakeLists.txt": "cmake_minimum_required(VERSION 3.16)\nproject(checks C)\n"
+                      "include(CheckIncludeFile)\ninclude(CheckCSourceCompiles)\n"
+                      "check_include_file(stdio.h HAVE_STDIO)\n"
+                      "check_include_file(gg_no_such_header.h HAVE_NOPE)\n"
+                      "check_c_source_compiles(\"int main(void) { return gg_undeclared(); }\" HAVE_UNDECLARED)\n"
+                      "configure_file(config.h.in config.h)\n"
+                      "add_executable(prog main.c)\ntarget_include_directories(prog PRIVATE ${CMAKE_BINARY_DIR})\n",
+    "config.h.in": "#cmakedefine01 HAVE_STDIO\n#cmakedefine01 HAVE_NOPE\n#cmakedefine01 HAVE_UNDECLARED\n",
+    "main.c": '#include <stdio.h>\n#include "config.h"\n'
+              'int main(void) { printf("%d %d %d\\n", HAVE_STDIO, HAVE_NOPE, HAVE_UNDECLARED); return 0; }\n',
+}
+
 
 def placeholders_under(root):
     found = []
@@ -251,6 +267,14 @@ class BuildGuardTest(ProjectBuildCase):
         self.assertRegex(out, r"cc -o c_conf c_conf.c +\[cc: its stderr goes to a file the build may read")
         self.assertIn("gg_no_such_header.h", self.run_in(self.src, "cat", "c_conf.err").stdout)
         self.assertIn("gg: 2 commands ran locally", out)
+
+    def test_cmake_configure_checks_get_the_real_answer(self):
+        self.write_project(CMAKE_CHECKS)
+        configure_and_build = ["sh", "-c", "cmake -G Ninja -S . -B build >/dev/null && ninja -C build"]
+        out = self.build_and_compare(["build/config.h", "build/prog"], configure_and_build, ["rm", "-rf", "build"])
+        with open(os.path.join(self.src, "build", "config.h")) as f:
+            self.assertEqual(f.read(), "#define HAVE_STDIO 1\n#define HAVE_NOPE 0\n#define HAVE_UNDECLARED 0\n")
+        self.assertEqual(self.run_in(self.src, "build/prog").stdout, "1 0 0\n")
 
     def test_a_failing_check_found_late_stops_the_build_then_runs_for_real(self):
         self.write_project(LATE_CHECK)

@@ -44,6 +44,18 @@ std::vector<std::string> ShellForce(const std::string& prog) {
   return FindPlaceholders(candidates);
 }
 
+// A configure step's compile check (CMake's try_compile, Meson's compiler
+// checks, SCons' Configure) runs in a scratch directory of the configure
+// tool, which reads only the exit status and whether the output appeared:
+// an early "exit 0" would turn a missing header into a found one. Such a
+// command is forced now, as one whose stderr goes to /dev/null.
+bool InConfigureCheck(const std::string& cwd) {
+  for (const char* dir : {"/CMakeFiles/CMakeScratch/", "/CMakeFiles/CMakeTmp", "/meson-private/", "/.sconf_temp"}) {
+    if ((cwd + "/").find(dir) != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRequest& request) {
@@ -76,7 +88,8 @@ ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRe
   std::vector<std::string> args(request.argv.begin() + 1, request.argv.end());
   Result<ModelResult> r = ModelResult{"no model for " + kind, {}};
   using Stderr = ModelRequest::Stderr;
-  s.log_thunks = request.stderr_to != Stderr::kDiscarded;
+  const bool wants_status = request.stderr_to == Stderr::kDiscarded || InConfigureCheck(request.cwd);
+  s.log_thunks = !wants_status;
   if (request.stderr_to == Stderr::kCaptured) r = ModelResult{"its stderr goes to a file the build may read", {}};
   else if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store, s, kind, args, argv0);
   else if (kind == "ar") r = ModelAr(store, s, args);
@@ -85,7 +98,7 @@ ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRe
   if (r.ok() && r->local_reason.empty()) {
     reply.kind = ModelReply::Kind::kModelled;
     // The caller wants the real exit status: it forces these and waits.
-    if (request.stderr_to == Stderr::kDiscarded) reply.force = r->placeholders;
+    if (wants_status) reply.force = r->placeholders;
     return reply;
   }
   // Run for real, after forcing any placeholder it names.
