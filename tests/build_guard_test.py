@@ -239,6 +239,17 @@ class BuildGuardTest(ProjectBuildCase):
             runs = collections.Counter(line.split()[2] for line in f)
         self.assertEqual([t for t, n in runs.items() if n > 1], [], out)
 
+    def test_a_ccache_launcher_is_no_reason_to_run_compiles_for_real(self):
+        # ccache runs the compiler with stderr in a file of its own; under
+        # gg build it is disabled and execs the compiler (the models) as called.
+        self.write_project(CODEGEN)
+        build = os.path.join(self.src, "build")
+        self.run_in(self.src, "cmake", "-G", "Ninja", "-DCMAKE_C_COMPILER_LAUNCHER=ccache", "-S", ".", "-B", "build")
+        self.env = dict(self.env, CCACHE_DIR=os.path.join(self.dir, "ccache"))
+        out = self.build_and_compare(CODEGEN_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
+        self.assertIn("0 ran locally", out)
+        self.assertEqual(self.run_in(build, "./app").stdout, "1240\n")
+
     def test_failed_build_leaves_no_placeholder(self):
         self.write_project(FAILING)
         p = self.run_in(self.src, GG, "build", "-j", "2", "--", "make", "-j2", "CFLAGS=-O2 -DBREAK", check=False)

@@ -239,6 +239,11 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     }
     unsetenv(kPassthroughEnv);
     setenv(kBuildStderrEnv, FileIdOf(2).c_str(), 1);
+    // gg is the build's cache: a ccache in front of the compiler (Meson
+    // picks it up by itself, CMake projects set it as the launcher) would
+    // run it with stderr in a file of its own, which makes the command run
+    // for real. Disabled, ccache execs the compiler as it was called.
+    setenv("CCACHE_DISABLE", "1", 1);
     std::vector<char*> argv;
     for (const auto& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
