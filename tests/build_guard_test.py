@@ -44,6 +44,16 @@ GUARD = {
 }
 GUARD_PRODUCTS = ["foo.o", "plugins/libfoo.so", "plugins/libbar.so", "loader", "copy.so", "dlopen.out", "foo.o.sha"]
 
+# readelf takes a file's size from stat() before it opens the file, which
+# the guard (acting at open) cannot change: it must get the real library.
+STAT_FIRST = {
+    "foo.c": "int foo(int x) { return 3 * x + 1; }\n",
+    "Makefile": "all: dynamic.txt\n"
+                "libfoo.so: foo.c\n\t$(CC) -O2 -fPIC -shared -Wl,-soname,libfoo.so.1 -o $@ foo.c\n"
+                "dynamic.txt: libfoo.so\n\treadelf -d libfoo.so > $@\n"
+                "clean:\n\trm -f libfoo.so dynamic.txt\n",
+}
+
 # Compiles that name no output: the file is the compiler's default.
 DEFAULT_OUTPUT = {
     "x.c": "int x(void) { return 1; }\n",
@@ -204,6 +214,13 @@ class BuildGuardTest(ProjectBuildCase):
             self.assertRegex(out, re.escape(os.path.join(self.src, path)) + r"   \[read by " + re.escape(reader))
         with open(os.path.join(self.src, "dlopen.out")) as f:
             self.assertEqual(f.read(), "foo(4) = 20\n")
+
+    def test_a_program_that_stats_before_it_opens_sees_the_real_file(self):
+        self.write_project(STAT_FIRST)
+        out = self.build_and_compare(["libfoo.so", "dynamic.txt"], ["make"], ["make", "clean"])
+        with open(os.path.join(self.src, "dynamic.txt")) as f:
+            self.assertIn("Library soname: [libfoo.so.1]", f.read(), out)
+        self.assertRegex(out, r"readelf -d libfoo.so +\[readelf: no model for readelf\]")
 
     def test_without_the_guard_python_reads_the_placeholder(self):
         # The check above can fail: unguarded, Python hashes the placeholder.

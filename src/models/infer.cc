@@ -166,6 +166,16 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     std::string base = path.substr(path.rfind('/') + 1);
     config.tools[path] = {kind, session_dir + "/real/" + base};
   }
+  // Programs that take a file's size from stat() before opening it
+  // (readelf does) would see a placeholder's size: the guard only acts at
+  // open. Overlaid with no model, they run for real once the placeholders
+  // their arguments name are forced.
+  for (const char* reader : {"readelf", "objdump", "size", "strings", "file"}) {
+    std::string path = RealPath(FindInPath(reader));
+    if (!path.empty() && !config.tools.count(path)) {
+      config.tools[path] = {reader, session_dir + "/real/" + path.substr(path.rfind('/') + 1)};
+    }
+  }
   std::string shell = RealPath("/bin/sh");
   std::string real_shell = session_dir + "/real/sh";
   GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + "/config", config.Serialize()));
