@@ -113,6 +113,22 @@ CODEGEN = {
 }
 CODEGEN_PRODUCTS = ["gen", "table.h", "table.c", "libtable.a", "app"]
 
+# CMake's precompiled headers: every compile gets `-include cmake_pch.hxx`,
+# and gcc reads cmake_pch.hxx.gch beside it instead (a compile without it
+# gives other bytes). The .gch itself differs between two plain builds.
+PCH = {
+    "CMakeLists.txt": "cmake_minimum_required(VERSION 3.16)\nproject(pch CXX)\n"
+                      "add_executable(app a.cc main.cc)\n"
+                      "target_precompile_headers(app PRIVATE <map> <string> common.h)\n"
+                      "target_compile_options(app PRIVATE -g -O2)\n",
+    "common.h": "#pragma once\n#include <string>\n"
+                "inline std::string greet(const std::string& n) { return \"hi \" + n; }\n",
+    "a.cc": '#include "common.h"\n'
+            'std::string a() { std::map<int, std::string> m{{1, "x"}}; return greet(m[1]); }\n',
+    "main.cc": "#include <iostream>\n#include <string>\nstd::string a();\n"
+               "int main() { std::cout << a() << std::endl; }\n",
+}
+PCH_PRODUCTS = ["CMakeFiles/app.dir/a.cc.o", "CMakeFiles/app.dir/main.cc.o", "app"]
 
 # Checks a Makefile makes with $(shell ...) while it is read: each compiles
 # and links a test program, deletes it unread and branches on the exit status
@@ -266,6 +282,14 @@ class BuildGuardTest(ProjectBuildCase):
         out = self.build_and_compare(CODEGEN_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
         self.assertIn("0 ran locally", out)
         self.assertEqual(self.run_in(build, "./app").stdout, "1240\n")
+
+    def test_cmake_precompiled_headers(self):
+        self.write_project(PCH)
+        build = os.path.join(self.src, "build")
+        self.run_in(self.src, "cmake", "-G", "Ninja", "-S", ".", "-B", "build")
+        out = self.build_and_compare(PCH_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
+        self.assertIn("0 ran locally", out)
+        self.assertEqual(self.run_in(build, "./app").stdout, "hi x\n")
 
     def test_failed_build_leaves_no_placeholder(self):
         self.write_project(FAILING)

@@ -172,6 +172,21 @@ Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::s
     read_dirs.insert(DirName(abs));
     extra.push_back({Name::ForContent(*content).str(), input_path(abs), false});
   }
+  // gcc looks for X.gch beside each header X it includes and, if valid,
+  // reads it instead (CMake's target_precompile_headers); `gcc -M` lists
+  // only X, so the .gch is added, at its path. Not for the compile that
+  // makes a precompiled header: its own output is no input.
+  const bool makes_pch = std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) {
+    return a.ends_with("-header") || a.ends_with(".gch");
+  });
+  for (const auto& dir_file : std::vector<std::string>(added.begin(), added.end())) {
+    std::string gch = dir_file + ".gch";
+    if (makes_pch || covered(gch) || added.contains(gch) || !host.is_file(gch)) continue;
+    auto content = host.read(gch);
+    if (!content.ok()) return content.status().Prefix("reading " + gch + ", a precompiled header");
+    added.insert(gch);
+    extra.push_back({Name::ForContent(*content).str(), input_path(gch), false});
+  }
   if (has_include) {
     // A file __has_include finds changes the compile although gcc does not
     // list it (it is not read): it must exist in the compile's sandbox too.

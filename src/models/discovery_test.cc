@@ -60,6 +60,21 @@ TEST_F(CompleteCompileTest, AddsExactlyTheFilesReadOutsideCoveredInputs) {
   EXPECT_EQ(c->inputs[3].path, "x.c");  // under the work dir: relative, once
 }
 
+TEST_F(CompleteCompileTest, APrecompiledHeaderBesideAHeaderReadIsAnInput) {
+  files_ = {"/src/build/pch.h.gch"};
+  tmpl_.compile.args = {"/usr/bin/gcc", "-include", "pch.h", "-c", "x.c"};
+  auto c = CompleteCompile(tmpl_, {"x.c", "pch.h"}, host_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->inputs.size(), 5u);
+  EXPECT_EQ(c->inputs[3].path, "pch.h.gch");
+  EXPECT_EQ(c->inputs[3].name, Name::ForContent("content of /src/build/pch.h.gch").str());
+  // The compile that makes the .gch does not read its own output.
+  tmpl_.compile.args = {"/usr/bin/gcc", "-x", "c-header", "-o", "pch.h.gch", "-c", "pch.h"};
+  c = CompleteCompile(tmpl_, {"pch.h"}, host_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->inputs.size(), 3u);
+}
+
 TEST_F(CompleteCompileTest, SearchDirsThatExistBecomeEmptyDirectories) {
   tmpl_.search_dirs = {"/src/include", "/src/missing", "/usr/include/sub", "/src/build", "/src"};
   dirs_ = {"/src/include", "/usr/include/sub", "/src/build", "/src"};

@@ -321,7 +321,10 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
     if (auto d = PlaceholderDep(cwd, path)) deps.push_back(*d);
   };
   for (const auto& in : c.inputs) consider(in);
-  for (const auto& f : c.include_files) consider(f);
+  for (const auto& f : c.include_files) {
+    consider(f);
+    consider(f + ".gch");  // a precompiled -include (CMake's) still being made
+  }
   for (const auto& lib : c.libs) {
     for (const auto& dir : c.lib_dirs) {
       for (const char* pattern : {"lib%s.so", "lib%s.a"}) {
