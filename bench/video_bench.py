@@ -29,7 +29,9 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("GG_BUILD_DIR", os.path.join(ROOT, "build"))
 GG = os.path.join(BUILD, "src", "cli", "gg")
-APP = os.path.join(ROOT, "apps", "video-encode", "run")
+# The app's script run by this interpreter, as `run` does, without the
+# shell (and a version manager's shims, 0.1 CPU-s with pyenv) in between.
+APP = [sys.executable, os.path.join(ROOT, "apps", "video-encode", "encode.py")]
 sys.path.insert(0, os.path.join(ROOT, "apps", "video-encode"))
 import encode  # noqa: E402  (the app's own settings and quality measure)
 
@@ -108,7 +110,7 @@ def main():
             os.makedirs(env["GG_DIR"])
             out = os.path.join(work, label.replace(" ", "_") + ".ivf")
             before = extra_cpu()
-            wall, _, stdout = timed([APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify",
+            wall, _, stdout = timed([*APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify",
                                      *args], env=env)
             # The whole command (Python's start-up, storing the chunks,
             # forcing, copying out) but not the app's decoding and SSIM/PSNR
