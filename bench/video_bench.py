@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
 """apps/video-encode against vpxenc, in one run.
 
-    bench/video_bench.py [--frames N] [--size WxH] [--chunk-frames N] [--batch K] [--workers W]
+    bench/video_bench.py [--frames N] [--size WxH] [--chunk-frames N] [--batch K] [--workers W] [--rounds R]
 
 Encodes one clip (ffmpeg's mandelbrot source: motion everywhere) six ways:
-a sequential single-threaded vpxenc, vpxenc --threads=2, the gg pipeline at
--j 1 and -j 2 (state passing), the gg pipeline with plain vpxenc chunks at
+a sequential single-threaded vpxenc, the gg pipeline at -j 2 and -j 1
+(state passing), vpxenc --threads=2, the gg pipeline with plain vpxenc chunks at
 -j 2, and the state-passing pipeline over W loopback workers. Prints the
 wall time, the CPU time (user + system of every process involved, workers'
-included; a fair measure on a loaded machine, where wall time is not),
+included; less swayed by a loaded machine than wall time, though cache
+contention inflates it too),
 bitrate and SSIM of each, the speed-ups, and the per-chunk overhead of the
 pipeline in CPU (its -j 1 CPU time less the sequential encode's, per chunk).
 Each gg run starts from an empty store; its time is the whole command's
 (Python's start-up, storing the chunks, forcing, copying the result out)
 less the checks the app makes afterwards (decoding, SSIM, PSNR).
+
+On a shared machine the load changes from minute to minute, so a speed-up
+from two runs minutes apart says little: the sequential vpxenc and the gg
+pipeline at -j 2 run R times in turn (each pair seconds apart), and each
+pair's ratio is printed with their median. (gg's sandbox starts each thunk
+in a session of its own, so where the kernel shares the CPU by session
+(autogroup), each running thunk gets one share of a busy machine, as the
+sequential vpxenc, alone in the benchmark's session, gets one.)
 """
 import argparse
 import os
@@ -21,6 +30,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +39,9 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("GG_BUILD_DIR", os.path.join(ROOT, "build"))
 GG = os.path.join(BUILD, "src", "cli", "gg")
-APP = os.path.join(ROOT, "apps", "video-encode", "run")
+# The app's script run by this interpreter, as `run` does, without the
+# shell (and a version manager's shims, 0.1 CPU-s with pyenv) in between.
+APP = [sys.executable, os.path.join(ROOT, "apps", "video-encode", "encode.py")]
 sys.path.insert(0, os.path.join(ROOT, "apps", "video-encode"))
 import encode  # noqa: E402  (the app's own settings and quality measure)
 
@@ -78,6 +90,7 @@ def main():
     ap.add_argument("--chunk-frames", type=int, default=60)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3, help="sequential vpxenc / gg -j 2 pairs (default 3)")
     opts = ap.parse_args()
     work = tempfile.mkdtemp(prefix="gg-video-bench.")
     procs = []
@@ -96,11 +109,14 @@ def main():
             print(f"{label:40s} {seconds:7.2f} s {cpu:7.2f} CPU-s  {kbps:6.0f} kbit/s  SSIM {q['ssim']:.4f}  "
                   f"(load {os.getloadavg()[0]:.1f})", flush=True)
 
-        for threads in (1, 2):
+        def vpxenc(threads, label):
             out = os.path.join(work, f"vpxenc{threads}.ivf")
             s, cpu, _ = timed(["vpxenc", *[a for a in settings if not a.startswith("--threads")],
                                f"--threads={threads}", "--ivf", "-o", out, clip])
-            report(f"vpxenc --threads={threads} (whole clip)", s, cpu, out)
+            report(label, s, cpu, out)
+            return s, cpu
+
+        seq, seq_cpu = vpxenc(1, "vpxenc --threads=1 (whole clip)")
 
         def pipeline(label, *args, extra_cpu=lambda: 0.0):
             env = dict(os.environ, GG_DIR=os.path.join(work, label.replace(" ", "_"), ".gg"), GG_BINARY=GG,
@@ -108,7 +124,7 @@ def main():
             os.makedirs(env["GG_DIR"])
             out = os.path.join(work, label.replace(" ", "_") + ".ivf")
             before = extra_cpu()
-            wall, _, stdout = timed([APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify",
+            wall, _, stdout = timed([*APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify",
                                      *args], env=env)
             # The whole command (Python's start-up, storing the chunks,
             # forcing, copying out) but not the app's decoding and SSIM/PSNR
@@ -119,12 +135,16 @@ def main():
             # Its stored chunks (the clip's size again) would otherwise crowd
             # the page cache for the runs after it.
             shutil.rmtree(os.path.dirname(env["GG_DIR"]))
-            return seconds, cpu
+            return seconds, cpu, float(re.search(r"forced in (\S+) s", stdout).group(1))
 
         chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
         batch = ["--batch", str(opts.batch)]
-        _, j1_cpu = pipeline("gg state -j 1", *batch, "-j", "1")
-        pipeline("gg state -j 2", *batch, "-j", "2")
+        pairs = [(seq, seq_cpu, *pipeline("gg state -j 2", *batch, "-j", "2"))]
+        for r in range(2, opts.rounds + 1):
+            pairs.append((*vpxenc(1, f"vpxenc --threads=1, round {r}"),
+                          *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2")))
+        vpxenc(2, "vpxenc --threads=2 (whole clip)")
+        _, j1_cpu, _ = pipeline("gg state -j 1", *batch, "-j", "1")
         pipeline("gg vpxenc chunks -j 2", "--mode", "vpxenc", "-j", "2")
 
         secret = os.path.join(work, "secret")
@@ -141,13 +161,23 @@ def main():
         pipeline(f"gg state, {opts.workers} loopback workers", *batch, "--engine", f"remote=127.0.0.1:{port}",
                  "--secret-file", secret, extra_cpu=lambda: tree_cpu([p.pid for p in procs]))
 
-        seq, seq_cpu = rows[0][1], rows[0][2]
         print(f"\n{video.frames} frames {opts.size}, {chunks} chunks of {opts.chunk_frames}, batches of {opts.batch}")
         for label, seconds, cpu in rows[1:]:
-            print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x  "
-                  f"(CPU {cpu / seq_cpu:.2f}x of it)")
+            if "round" not in label:
+                print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x  "
+                      f"(CPU {cpu / seq_cpu:.2f}x of it)")
+        # "Forcing only": the clip's chunks already in the store, as
+        # ExCamera's were in S3 before its timings began.
+        for r, (s, s_cpu, g, g_cpu, forced) in enumerate(pairs, 1):
+            print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
+                  f"(CPU {g_cpu / s_cpu:.2f}x of it); forcing only (chunks stored already): {s / forced:.2f}x")
+        print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _, _ in pairs):.2f}x  "
+              f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu, _ in pairs):.2f}x); "
+              f"forcing only {statistics.median(s / f for s, _, _, _, f in pairs):.2f}x")
+        seq_cpus = [p[1] for p in pairs]
         print(f"per-chunk overhead in CPU (gg -j 1 less sequential vpxenc, per chunk): "
-              f"{(j1_cpu - seq_cpu) / chunks * 1000:.0f} ms")
+              f"{(j1_cpu - statistics.median(seq_cpus)) / chunks * 1000:.0f} ms "
+              f"(the sequential vpxenc took {min(seq_cpus):.2f}-{max(seq_cpus):.2f} CPU-s in this run)")
     finally:
         for p in procs:
             p.terminate()

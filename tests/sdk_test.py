@@ -114,6 +114,12 @@ class PythonForceTest(GGTestCase):
         with self.assertRaises(gg.ForceError) as e:
             gg.force(self.store, t2)
         self.assertIn("does not match its name", str(e.exception))
+        # Hashed and written in one pass: the same hash-cache line.
+        one = self.store.put_parts([b"z" * (2 << 20)], one_pass=True)
+        t3 = self.store.put_thunk(self.sh("wc -c < big > out").add_input(one, "big"))
+        self.assertEqual(gg.force_output(self.store, t3).strip(), str(2 << 20).encode())
+        with open(os.path.join(self.store.dir, "hashcache")) as f:
+            self.assertIn(one, f.read())
 
     def test_missing_input_is_named(self):
         missing = gg.name_of(b"never stored")

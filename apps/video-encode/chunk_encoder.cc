@@ -289,13 +289,15 @@ bool EncodeChunk(Y4mReader* input, const EncodeSettings& settings, const ChunkSt
   // it was read, not from a copy.
   const bool wrap = h.width % 2 == 0 && h.height % 2 == 0;
   vpx_image_t wrapped;
-  std::vector<unsigned char> frame;
-  while (input->Next(&frame)) {
+  const unsigned char* frame = nullptr;
+  while (input->NextView(&frame)) {
     vpx_image_t* img = frame_img.get();
     if (wrap) {
-      img = vpx_img_wrap(&wrapped, VPX_IMG_FMT_I420, h.width, h.height, 1, frame.data());
+      // libvpx only reads the source image (it copies it into its own
+      // look-ahead buffer), so the mapped input may be wrapped as it is.
+      img = vpx_img_wrap(&wrapped, VPX_IMG_FMT_I420, h.width, h.height, 1, const_cast<unsigned char*>(frame));
     } else {
-      PackedToImage(frame.data(), h.width, h.height, img);
+      PackedToImage(frame, h.width, h.height, img);
     }
     vpx_enc_frame_flags_t flags = out->frames.empty() ? first_flags : kNoEntropy;
     if (!enc.Encode(img, flags, false, &out->frames, error)) return false;

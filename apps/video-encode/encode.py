@@ -110,17 +110,19 @@ class Pipeline:
         """Stores each chunk of N frames as its own Y4M (the input's header
         line, then the frames, byte for byte what `gg-vpx split` writes).
         The whole input is never stored, and no thunk copies it again: each
-        byte is hashed from the mapped input and written once, and gg
+        byte is hashed from the mapped input and written once, in one pass
+        (each MB written while it is in the cache from hashing it), and gg
         verifies the chunks through its hash cache, without reading them
         again. Two threads, since hashing and writing run outside Python's
-        lock."""
+        lock. If the first chunk is stored already (the same input again),
+        the rest are only hashed, and written only where they differ."""
         with open(self.source, "rb") as f:
             header = f.readline()
             mapped = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
         per = len(b"FRAME\n") + self.video.frame_bytes
         view = memoryview(mapped)
 
-        def put_chunk(i: int) -> str:
+        def put_chunk(i: int, one_pass: bool) -> str:
             first = i * self.args.chunk_frames
             count = min(self.args.chunk_frames, self.video.frames - first)
             data = view[len(header) + first * per:len(header) + (first + count) * per]
@@ -128,11 +130,22 @@ class Pipeline:
             if len(data) != count * per or bad is not None:
                 fail(f"{self.source}: frame {first + (bad or 0)} has no bare FRAME marker or is truncated; "
                      "re-create it with ffmpeg")
-            return self.store.put_parts([header, data])
+            return self.store.put_parts([header, data], one_pass=one_pass)
 
         try:
+            # Whether the first chunk was stored already (this input stored
+            # before: the rest most likely are too) decides how the chunks
+            # after the second are put; a wrong guess costs time, never
+            # correctness. (Older than a second: file times are coarse.)
+            before = time.time_ns() - 1_000_000_000
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                return list(pool.map(put_chunk, range(self.chunks)))
+                first = [pool.submit(put_chunk, 0, False)]
+                if self.chunks > 1:
+                    first.append(pool.submit(put_chunk, 1, True))
+                names = [f.result() for f in first]
+                blob = os.path.join(self.store.dir, "blobs", gg.object_of(names[0]))
+                again = os.stat(blob).st_mtime_ns < before
+                return names + list(pool.map(lambda i: put_chunk(i, not again), range(2, self.chunks)))
         finally:
             view.release()
             mapped.close()

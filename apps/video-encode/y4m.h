@@ -38,14 +38,26 @@ class Y4mReader {
   /// Returns false at the end of the stream or on an error (see error()).
   bool Next(std::vector<unsigned char>* frame);
 
+  /// The same, without a copy where the file could be mapped: `*planes`
+  /// points into the mapped file (or, if it could not be mapped, into a
+  /// buffer of the reader's) and stays valid until the next call.
+  bool NextView(const unsigned char** planes);
+
   /// Moves past `n` frames without reading them, assuming each is a bare
   /// "FRAME" line and its planes (as ffmpeg writes them); a frame with
   /// parameters makes the next Next() fail on its marker, never misread.
   bool Skip(long n);
 
  private:
+  /// Maps the rest of the file after the header, if it is a regular file.
+  void Map();
+
   std::string path_;
   FILE* f_ = nullptr;
+  const unsigned char* map_ = nullptr;  ///< the whole file, when mapped
+  size_t map_size_ = 0;
+  size_t pos_ = 0;  ///< where the next frame starts in map_
+  std::vector<unsigned char> buffer_;  ///< NextView's frame when not mapped
   Y4mHeader header_;
   std::string error_;
   long frames_read_ = 0;

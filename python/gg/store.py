@@ -88,19 +88,32 @@ class Store:
                 self._remember(path, name)
         return name
 
-    def put_parts(self, parts: Sequence[bytes | memoryview]) -> str:
+    def put_parts(self, parts: Sequence[bytes | memoryview], one_pass: bool = False) -> str:
         """Stores the concatenation of `parts` (bytes, or any buffer: a
-        memoryview of an mmap'd file ...) without joining them in memory:
-        hashed in one pass, then written (unless already stored) in one
-        more. Hashing and writing run outside Python's lock, so threads may
-        put in parallel."""
-        h = Hasher()
-        for part in parts:
-            h.update(part)
-        name = h.name()
-        path = self._blob_path(name)
-        if os.path.exists(path):
-            return name
+        memoryview of an mmap'd file ...) without joining them in memory.
+        Hashing and writing run outside Python's lock, so threads may put in
+        parallel.
+
+        By default the data is hashed in one pass, then written (unless
+        already stored) in one more. With `one_pass` each piece of 1 MB is
+        written right after it is hashed, while it is still in the CPU's
+        cache: about half the CPU time for data that is not stored yet (a
+        second pass reads it from memory again), but data that is stored
+        already is written for nothing, then removed."""
+        if not one_pass:
+            h = Hasher()
+            for part in parts:
+                h.update(part)
+            name = h.name()
+            if os.path.exists(self._blob_path(name)):
+                return name
+            return self._write_parts(parts, name, h.size)
+        return self._write_parts(parts, None, 0)
+
+    def _write_parts(self, parts: Sequence[bytes | memoryview], name: str | None, size: int) -> str:
+        """Writes `parts` to a temporary file and renames it to the blob;
+        hashes them on the way when `name` is None."""
+        h = Hasher() if name is None else None
         tmp = self._temp_path()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
         try:
@@ -108,15 +121,25 @@ class Store:
                 for part in parts:
                     view = memoryview(part).cast("B")
                     while view:
-                        view = view[os.write(fd, view):]
+                        piece = view[:_SMALL]
+                        if h is not None:
+                            h.update(piece)
+                        while piece:
+                            piece = piece[os.write(fd, piece):]
+                        view = view[_SMALL:]
             finally:
                 os.close(fd)
-            os.rename(tmp, path)
+            if h is not None:
+                name, size = h.name(), h.size
+                if os.path.exists(self._blob_path(name)):
+                    _unlink(tmp)
+                    return name
+            os.rename(tmp, self._blob_path(name))
         except BaseException:
             _unlink(tmp)
             raise
-        if h.size >= _SMALL:
-            self._remember(path, name)
+        if size >= _SMALL:
+            self._remember(self._blob_path(name), name)
         return name
 
     def _remember(self, path: str, name: str) -> None:

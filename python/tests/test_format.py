@@ -195,6 +195,20 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(lines, [f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {n}"])
         self.assertNotIn(small, " ".join(lines))
 
+    def test_put_parts_in_one_pass_names_and_stores_the_same(self):
+        big = os.urandom((3 << 20) + 123)  # more than one 1 MB piece, and a part of one
+        n = self.store.put_parts([b"head\n", memoryview(big)], one_pass=True)
+        self.assertEqual(n, gg.name_of(b"head\n" + big))
+        self.assertEqual(self.store.get(n), b"head\n" + big)
+        with open(os.path.join(self.store.dir, "hashcache")) as f:
+            self.assertIn(n, f.read())
+        # Already stored: the same name, the blob untouched, no temporary left.
+        before = os.stat(os.path.join(self.store.dir, "blobs", n)).st_ino
+        self.assertEqual(self.store.put_parts([b"head\n" + big], one_pass=True), n)
+        self.assertEqual(os.stat(os.path.join(self.store.dir, "blobs", n)).st_ino, before)
+        self.assertEqual(os.listdir(os.path.join(self.store.dir, "tmp")), [])
+        self.assertEqual(self.store.put_parts([b"#!x"], one_pass=True), gg.name_of(b"#!x"))
+
     def test_collect_directory(self):
         root = os.path.join(self.dir, "tree")
         os.makedirs(os.path.join(root, "sub"))
