@@ -4,14 +4,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <future>
+#include <optional>
+#include <set>
 
 #include "core/beneath.h"
 #include "core/byte_size.h"
 #include "core/path_util.h"
 #include "core/tree.h"
+#include "sandbox/input_view.h"
 
 namespace gg {
 namespace {
@@ -99,6 +103,52 @@ sandbox::Limits ToSandbox(const ThunkLimits& l) {
   return {l.memory_bytes, l.processes, l.tmp_bytes, l.file_bytes, l.workdir_bytes};
 }
 
+/// Overlay options cannot carry these characters in a layer's path.
+bool OverlaySafe(const std::string& path) { return path.find_first_of(",:\\") == std::string::npos; }
+
+/// The inputs to show through one input view (input_view.h): the values
+/// below the work dir, except any inside a tree input (the tree is mounted
+/// over the view's directory) or with another input below it (the mount
+/// then fails as before, naming the path). Fills `files` (sorted by path)
+/// and marks them in `in_view`; none if too few to be worth a view.
+void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
+              std::vector<bool>* in_view) {
+  size_t n = thunk.inputs.size();
+  std::vector<std::string> paths(n);
+  std::vector<std::string> sorted;
+  std::set<std::string> trees;
+  std::vector<std::optional<Name>> names(n);
+  for (size_t i = 0; i < n; ++i) {
+    paths[i] = thunk.SandboxPath(thunk.inputs[i]);
+    sorted.push_back(paths[i]);
+    auto name = Name::Parse(thunk.inputs[i].name);
+    if (!name.ok()) return;  // Start reports it
+    if (name->type() == ObjectType::kTree) trees.insert(paths[i]);
+    names[i] = *name;
+  }
+  std::sort(sorted.begin(), sorted.end());
+  std::string prefix = workdir == "/" ? "/" : workdir + "/";
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& p = paths[i];
+    if (names[i]->type() != ObjectType::kValue || !p.starts_with(prefix)) continue;
+    std::string below = p + "/";
+    auto next = std::lower_bound(sorted.begin(), sorted.end(), below);
+    if (next != sorted.end() && next->starts_with(below)) continue;
+    bool in_tree = false;
+    for (size_t slash = p.rfind('/'); slash >= prefix.size() && !in_tree; slash = p.rfind('/', slash - 1)) {
+      in_tree = trees.count(p.substr(0, slash)) > 0;
+    }
+    if (!in_tree) chosen.push_back(i);
+  }
+  if (chosen.size() < kMinViewFiles) return;
+  for (size_t i : chosen) {
+    files->push_back({paths[i].substr(prefix.size()), *names[i], thunk.inputs[i].executable});
+    (*in_view)[i] = true;
+  }
+  std::sort(files->begin(), files->end(), [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; });
+}
+
 }  // namespace
 
 Executor::Executor(LocalStore* store, sandbox::Server* server)
@@ -160,7 +210,35 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     RemoveTree(scratch);
     return s;
   };
-  for (const auto& in : thunk.inputs) {
+  // Many files below the work dir: one overlay layer instead of a mount each.
+  std::vector<bool> in_view(thunk.inputs.size());
+  if (hermetic && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
+    std::vector<ViewFile> files;
+    PlanView(thunk, spec.workdir, &files, &in_view);
+    if (!files.empty()) {
+      auto view = MaterializeView(store_, files);
+      if (view.ok()) {
+        spec.workdir_view = *view;
+        // Its directories are made on the work dir's tmpfs, owned by the
+        // program, as mounted inputs' directories are.
+        std::string prefix = spec.workdir == "/" ? "" : spec.workdir;
+        std::set<std::string> dirs;
+        for (const ViewFile& f : files) {
+          for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
+            dirs.insert(f.path.substr(0, slash));
+          }
+        }
+        for (const std::string& d : dirs) spec.mounts.push_back({"", prefix + "/" + d, true, true});
+      } else if (view.status().code() == Status::Code::kUnavailable) {
+        in_view.assign(in_view.size(), false);  // a blob at the link limit: mount them one by one
+      } else {
+        return fail(view.status());
+      }
+    }
+  }
+  for (size_t i = 0; i < thunk.inputs.size(); ++i) {
+    if (in_view[i]) continue;
+    const auto& in = thunk.inputs[i];
     auto name = Name::Parse(in.name);
     if (!name.ok()) return fail(name.status());
     if (name->is_thunk()) {
