@@ -8,8 +8,8 @@
 #include <csignal>
 #include <cstring>
 #include <future>
-#include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "core/beneath.h"
 #include "core/byte_size.h"
@@ -110,40 +110,35 @@ bool OverlaySafe(const std::string& path) { return path.find_first_of(",:\\") ==
 /// below the work dir, except any inside a tree input (the tree is mounted
 /// over the view's directory) or with another input below it (the mount
 /// then fails as before, naming the path). Fills `files` (sorted by path)
-/// and marks them in `in_view`; none if too few to be worth a view.
+/// and marks them in `in_view`; none if too few to be worth a view. Names
+/// were checked when the thunk was read: only their type letter is looked at.
 void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
               std::vector<bool>* in_view) {
   size_t n = thunk.inputs.size();
+  std::string prefix = workdir == "/" ? "/" : workdir + "/";
   std::vector<std::string> paths(n);
-  std::vector<std::string> sorted;
-  std::set<std::string> trees;
-  std::vector<std::optional<Name>> names(n);
+  std::unordered_set<std::string_view> trees, candidates, excluded;
   for (size_t i = 0; i < n; ++i) {
     paths[i] = thunk.SandboxPath(thunk.inputs[i]);
-    sorted.push_back(paths[i]);
-    auto name = Name::Parse(thunk.inputs[i].name);
-    if (!name.ok()) return;  // Start reports it
-    if (name->type() == ObjectType::kTree) trees.insert(paths[i]);
-    names[i] = *name;
+    char type = thunk.inputs[i].name.empty() ? '\0' : thunk.inputs[i].name[0];
+    if (type == static_cast<char>(ObjectType::kTree)) trees.insert(paths[i]);
+    if (type == static_cast<char>(ObjectType::kValue) && paths[i].starts_with(prefix)) candidates.insert(paths[i]);
   }
-  std::sort(sorted.begin(), sorted.end());
-  std::string prefix = workdir == "/" ? "/" : workdir + "/";
-  std::vector<size_t> chosen;
+  if (candidates.size() < kMinViewFiles || trees.count(workdir) > 0) return;
   for (size_t i = 0; i < n; ++i) {
-    const std::string& p = paths[i];
-    if (names[i]->type() != ObjectType::kValue || !p.starts_with(prefix)) continue;
-    std::string below = p + "/";
-    auto next = std::lower_bound(sorted.begin(), sorted.end(), below);
-    if (next != sorted.end() && next->starts_with(below)) continue;
-    bool in_tree = false;
-    for (size_t slash = p.rfind('/'); slash >= prefix.size() && !in_tree; slash = p.rfind('/', slash - 1)) {
-      in_tree = trees.count(p.substr(0, slash)) > 0;
+    std::string_view p = paths[i];
+    bool candidate = candidates.count(p) > 0;
+    for (size_t slash = p.rfind('/'); slash != std::string_view::npos && slash >= prefix.size();
+         slash = p.rfind('/', slash - 1)) {
+      std::string_view above = p.substr(0, slash);
+      if (candidates.count(above) > 0) excluded.insert(above);
+      if (candidate && trees.count(above) > 0) excluded.insert(p);
     }
-    if (!in_tree) chosen.push_back(i);
   }
-  if (chosen.size() < kMinViewFiles) return;
-  for (size_t i : chosen) {
-    files->push_back({paths[i].substr(prefix.size()), *names[i], thunk.inputs[i].executable});
+  if (candidates.size() - excluded.size() < kMinViewFiles) return;
+  for (size_t i = 0; i < n; ++i) {
+    if (!candidates.count(paths[i]) || excluded.count(paths[i])) continue;
+    files->push_back({paths[i].substr(prefix.size()), thunk.inputs[i].name, thunk.inputs[i].executable});
     (*in_view)[i] = true;
   }
   std::sort(files->begin(), files->end(), [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; });

@@ -22,7 +22,7 @@ std::string ViewKey(const std::vector<ViewFile>& files) {
   for (const ViewFile& f : files) {
     // Paths hold no NUL (thunk validation), so the fields cannot run together.
     h.Update(f.executable ? "x " : "f ");
-    h.Update(f.name.object().str());
+    h.Update(f.name);
     h.Update(" ");
     h.Update(f.path);
     h.Update(std::string_view("\0", 1));
@@ -44,11 +44,11 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
         return Status::FromErrno("mkdir " + tmp + "/" + dir, errno);
       }
     }
-    auto blob_or = store->MaterializeFile(f.name, f.executable);
-    if (!blob_or.ok()) return blob_or.status().Prefix("input " + f.path);
-    const std::string& blob = *blob_or;
-    if (linkat(AT_FDCWD, blob.c_str(), root, f.path.c_str(), 0) != 0) {
-      if (errno == EMLINK) return Status::Unavailable(blob + " is at the file system's hard link limit");
+    auto name = Name::Parse(f.name);
+    auto blob = name.ok() ? store->MaterializeFile(*name, f.executable) : Result<std::string>(name.status());
+    if (!blob.ok()) return blob.status().Prefix("input " + f.path);
+    if (linkat(AT_FDCWD, blob->c_str(), root, f.path.c_str(), 0) != 0) {
+      if (errno == EMLINK) return Status::Unavailable(*blob + " is at the file system's hard link limit");
       return Status::FromErrno("link " + tmp + "/" + f.path, errno);
     }
   }

@@ -21,7 +21,7 @@ constexpr size_t kMinViewFiles = 8;
 
 struct ViewFile {
   std::string path;  ///< clean relative path inside the view
-  Name name;         ///< a value
+  std::string name;  ///< a value's name
   bool executable = false;
 };
 
