@@ -5,6 +5,7 @@ change the store through them, and several gg processes must be able to make
 the same view at once."""
 import os
 import subprocess
+import time
 
 from ggtest import GG, GGTestCase
 
@@ -86,6 +87,22 @@ class InputViewTest(GGTestCase):
         self.assertEqual(self.views(), [])
         again = self.sh_thunk("cat d1/f1.h > out", inputs=inputs)
         self.assertEqual(self.cat(self.force(again).stdout.strip()), f"content {rel}\n")
+
+    def test_gc_never_removes_a_view_under_a_running_thunk(self):
+        inputs = self.files(20)
+        t = self.sh_thunk("sleep 3; find . -type f ! -name out | wc -l > out; cat d1/f1.h >> out", inputs=inputs)
+        force = subprocess.Popen([GG, "force", t], cwd=self.dir, env=self.env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        for _ in range(100):
+            if self.views():
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)  # the sandbox has mounted it (the gc must keep it: see InputViewTest.GcKeepsAViewARunHolds)
+        self.gg("gc")
+        out, err = force.communicate(timeout=120)
+        self.assertEqual(force.returncode, 0, err)
+        self.assertEqual(self.cat(out.strip()), "20\ncontent d1/f1.h\n")
+        self.assertIn("1 input views", self.gg("gc").stdout)
 
     def test_few_inputs_are_mounted_one_by_one(self):
         inputs = self.files(3)

@@ -207,13 +207,15 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   };
   // Many files below the work dir: one overlay layer instead of a mount each.
   std::vector<bool> in_view(thunk.inputs.size());
+  std::shared_ptr<UniqueFd> lease;  // held until the run ends
   if (hermetic && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
     std::vector<ViewFile> files;
     PlanView(thunk, spec.workdir, &files, &in_view);
     if (!files.empty()) {
-      auto view = MaterializeView(store_, files);
+      auto view = LeaseView(store_, files);
       if (view.ok()) {
-        spec.workdir_view = *view;
+        spec.workdir_view = view->path;
+        lease = std::make_shared<UniqueFd>(std::move(view->fd));
         // Its directories are made on the work dir's tmpfs, owned by the
         // program, as mounted inputs' directories are.
         std::string prefix = spec.workdir == "/" ? "" : spec.workdir;
@@ -271,7 +273,7 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   }
 
   LocalStore* store = store_;
-  auto on_done = [store, thunk, scratch, hermetic, nested, slots = slots_,
+  auto on_done = [store, thunk, scratch, hermetic, nested, lease, slots = slots_,
                   done = std::move(done)](const sandbox::Outcome& o) {
     ExecResult r;
     std::string work = scratch + "/work";

@@ -1,6 +1,7 @@
 #include "sandbox/input_view.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,7 +9,6 @@
 #include <cstdio>
 #include <set>
 
-#include "core/beneath.h"
 #include "core/path_util.h"
 #include "core/sha256.h"
 
@@ -89,17 +89,44 @@ Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFil
   return fail(Status::Io("cannot publish " + tmp));
 }
 
+Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    GG_ASSIGN_OR_RETURN(std::string path, MaterializeView(store, files));
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid() && errno != ENOENT) return Status::FromErrno("cannot open the input view " + path, errno);
+    // Held exclusively only by a gg gc removing it: wait, then see again.
+    if (fd.valid() && flock(fd.get(), LOCK_SH | LOCK_NB) == 0) {
+      // Still the view at that path (gc renames a view before it lets go)?
+      struct stat held {}, named {};
+      if (fstat(fd.get(), &held) == 0 && stat(path.c_str(), &named) == 0 && held.st_ino == named.st_ino &&
+          held.st_dev == named.st_dev) {
+        return ViewLease{std::move(path), std::move(fd)};
+      }
+    }
+    usleep(2000);
+  }
+  return Status::Unavailable("the input view for these inputs kept being removed while gg tried to use it "
+                             "(is a gg gc running on this store?)");
+}
+
 Result<size_t> RemoveViews(LocalStore* store) {
   std::string views = ViewsDir(store->dir());
-  std::string away = store->TempDir() + "/gc-views." + UniqueSuffix();
-  if (rename(views.c_str(), away.c_str()) != 0) {
-    if (errno == ENOENT) return size_t{0};
-    return Status::FromErrno("cannot remove the input views in " + views, errno);
+  struct stat st {};
+  if (stat(views.c_str(), &st) != 0 && errno == ENOENT) return size_t{0};
+  GG_ASSIGN_OR_RETURN(std::vector<std::string> entries, ListDirectory(views));
+  size_t removed = 0;
+  for (const std::string& e : entries) {
+    std::string path = views + "/" + e;
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    // In use by a run (or gone already): kept.
+    if (!fd.valid() || flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    std::string away = store->TempDir() + "/gc-view." + UniqueSuffix();
+    if (rename(path.c_str(), away.c_str()) != 0) return Status::FromErrno("cannot remove the input view " + path, errno);
+    fd = UniqueFd();
+    GG_RETURN_IF_ERROR(RemoveTree(away));
+    removed++;
   }
-  auto entries = ListDirectory(away);
-  size_t n = entries.ok() ? entries->size() : 0;
-  GG_RETURN_IF_ERROR(RemoveTree(away));
-  return n;
+  return removed;
 }
 
 }  // namespace gg

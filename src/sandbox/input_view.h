@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/beneath.h"
 #include "core/local_store.h"
 #include "gg/name.h"
 #include "gg/status.h"
@@ -40,8 +41,19 @@ std::string ViewKey(const std::vector<ViewFile>& files);
 /// one by one).
 Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files);
 
-/// Removes every view (gg gc): each is renamed into tmp/ and deleted, so a
-/// view is always whole or absent. Returns how many.
+/// A view held for one run: its directory open with a shared flock(2),
+/// which gg gc respects, so a view is never removed under a running thunk.
+struct ViewLease {
+  std::string path;
+  UniqueFd fd;
+};
+
+/// MaterializeView, then the lease on it (retried while a gg gc is removing
+/// that view at the same moment).
+Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files);
+
+/// Removes every view no run holds (gg gc): each is renamed into tmp/ and
+/// deleted, so a view is always whole or absent. Returns how many.
 Result<size_t> RemoveViews(LocalStore* store);
 
 }  // namespace gg

@@ -123,6 +123,25 @@ TEST_F(InputViewTest, ProcessesMakingTheSameViewsAtOnceAllSeeThemWhole) {
   }
 }
 
+TEST_F(InputViewTest, GcKeepsAViewARunHolds) {
+  auto files = Files(10);
+  auto lease = LeaseView(store_.get(), files);
+  ASSERT_TRUE(lease.ok()) << lease.status().message();
+  auto other = LeaseView(store_.get(), Files(10, 100));
+  ASSERT_TRUE(other.ok());
+  other->fd = UniqueFd();  // that run ended
+  auto removed = RemoveViews(store_.get());
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_TRUE(fs::exists(lease->path + "/" + files[0].path));
+  EXPECT_FALSE(fs::exists(other->path));
+  lease->fd = UniqueFd();
+  removed = RemoveViews(store_.get());
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_FALSE(fs::exists(lease->path));
+}
+
 TEST_F(InputViewTest, AMissingBlobNamesTheInput) {
   auto files = Files(3);
   files[1].name = Name::ForContent("not stored").str();
