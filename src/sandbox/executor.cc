@@ -115,7 +115,7 @@ bool OverlaySafe(const std::string& path) { return path.find_first_of(",:\\") ==
 void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
               std::vector<bool>* in_view) {
   size_t n = thunk.inputs.size();
-  std::string prefix = workdir == "/" ? "/" : workdir + "/";
+  std::string prefix = workdir + "/";
   std::vector<std::string> paths(n);
   std::unordered_set<std::string_view> trees, candidates, excluded;
   for (size_t i = 0; i < n; ++i) {
@@ -208,7 +208,8 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   // Many files below the work dir: one overlay layer instead of a mount each.
   std::vector<bool> in_view(thunk.inputs.size());
   std::shared_ptr<UniqueFd> lease;  // held until the run ends
-  if (hermetic && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
+  // (Not for a work dir at /, which /dev, /proc and /tmp are mounted in.)
+  if (hermetic && spec.workdir != "/" && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
     std::vector<ViewFile> files;
     PlanView(thunk, spec.workdir, &files, &in_view);
     if (!files.empty()) {
@@ -218,14 +219,13 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
         lease = std::make_shared<UniqueFd>(std::move(view->fd));
         // Its directories are made on the work dir's tmpfs, owned by the
         // program, as mounted inputs' directories are.
-        std::string prefix = spec.workdir == "/" ? "" : spec.workdir;
         std::set<std::string> dirs;
         for (const ViewFile& f : files) {
           for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
             dirs.insert(f.path.substr(0, slash));
           }
         }
-        for (const std::string& d : dirs) spec.mounts.push_back({"", prefix + "/" + d, true, true});
+        for (const std::string& d : dirs) spec.mounts.push_back({"", spec.workdir + "/" + d, true, true});
       } else if (view.status().code() == Status::Code::kUnavailable) {
         in_view.assign(in_view.size(), false);  // a blob at the link limit: mount them one by one
       } else {
