@@ -39,7 +39,8 @@ std::string ReadTail(const std::string& path) {
 // Moves the declared outputs from the work directory into the store. The
 // program shaped that directory, so nothing in it is followed: see
 // LocalStore::AdoptFileAt.
-ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& work) {
+ExecResult Collect(LocalStore* store, const std::vector<std::string>& outputs, const std::string& workdir,
+                   const std::string& work) {
   ExecResult r;
   r.kind = ExecResult::Kind::kOk;
   UniqueFd dir(open(work.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -48,7 +49,7 @@ ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& wor
     r.message = "cannot open the work directory " + work + ": " + std::strerror(errno);
     return r;
   }
-  for (const auto& tag : thunk.outputs) {
+  for (const auto& tag : outputs) {
     bool executable = false;
     auto name = store->AdoptFileAt(dir.get(), tag, "output '" + tag + "'", &executable);
     if (!name.ok()) {
@@ -56,7 +57,7 @@ ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& wor
       bool program_fault = code == Status::Code::kNotFound || code == Status::Code::kInvalid;
       r.kind = program_fault ? ExecResult::Kind::kMissingOutput : ExecResult::Kind::kSetupFailed;
       r.message = program_fault ? "the program exited 0 but left no regular file for output '" + tag + "' in " +
-                                      thunk.effective_workdir() + ": " + name.status().message()
+                                      workdir + ": " + name.status().message()
                                 : "cannot store output '" + tag + "': " + name.status().message();
       return r;
     }
@@ -141,7 +142,8 @@ void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFi
     files->push_back({paths[i].substr(prefix.size()), thunk.inputs[i].name, thunk.inputs[i].executable});
     (*in_view)[i] = true;
   }
-  std::sort(files->begin(), files->end(), [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; });
+  auto by_path = [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; };
+  if (!std::is_sorted(files->begin(), files->end(), by_path)) std::sort(files->begin(), files->end(), by_path);
 }
 
 }  // namespace
@@ -273,7 +275,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   }
 
   LocalStore* store = store_;
-  auto on_done = [store, thunk, scratch, hermetic, nested, lease, slots = slots_,
+  // What the callback needs of the thunk, not the thunk: a copy of one with
+  // thousands of inputs was a visible part of its start-up.
+  auto on_done = [store, outputs = thunk.outputs, workdir = spec.workdir, timeout_ms = thunk.timeout_ms, scratch,
+                  hermetic, nested, lease, slots = slots_,
                   done = std::move(done)](const sandbox::Outcome& o) {
     ExecResult r;
     std::string work = scratch + "/work";
@@ -287,9 +292,9 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
           std::string why = nul == std::string::npos ? "" : o.error.substr(nul + 1);
           r.kind = ExecResult::Kind::kMissingOutput;
           r.message = "the program exited 0 but left no regular file for output '" + tag + "' in " +
-                      thunk.effective_workdir() + ": " + why;
+                      workdir + ": " + why;
         } else if (o.exit_code == 0) {
-          r = Collect(store, thunk, work);
+          r = Collect(store, outputs, workdir, work);
         } else {
           r.kind = ExecResult::Kind::kNonzeroExit;
           r.message = "the program exited with status " + std::to_string(o.exit_code) + LimitHint(o);
@@ -301,7 +306,7 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
         break;
       case sandbox::Outcome::Kind::kTimedOut:
         r.kind = ExecResult::Kind::kTimedOut;
-        r.message = "the program ran past the thunk's timeout of " + std::to_string(thunk.timeout_ms / 1000.0) +
+        r.message = "the program ran past the thunk's timeout of " + std::to_string(timeout_ms / 1000.0) +
                     " s and was killed";
         break;
       case sandbox::Outcome::Kind::kSetupFailed:
