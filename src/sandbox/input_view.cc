@@ -82,7 +82,7 @@ Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFil
       RemoveTree(tmp);
       return final_dir;
     }
-    // views/ is made on first use, and gg gc removes it whole.
+    // views/ is made on first use.
     if (err != ENOENT || attempt > 0) return fail(Status::FromErrno("cannot rename " + tmp + " to " + final_dir, err));
     if (Status s = MakeDirs(views); !s.ok()) return fail(s);
   }
