@@ -11,11 +11,14 @@
 #   overhead:COUNT        COUNT trivial thunks (echo > out), -j 2 (bench/overhead.sh)
 #   sleep:COUNT:SECS      COUNT thunks each sleeping SECS, -j COUNT (bench/sleep_1000.sh)
 #   inputs:COUNT:N,N,...  COUNT trivial thunks with N inputs in their work dir, -j 1
-#                         (bench/sandbox_inputs.sh)
+#                         (bench/sandbox_inputs.sh): the same inputs, so after
+#                         the first thunk their input view is made already
+#   distinct:COUNT:N,N,...  the same, but each thunk's N inputs differ from the
+#                         others' in one file: each is a first use (its own view)
 # Every round forces into a fresh copy of a store made once per build, so
 # nothing is memoized and neither build's objects help the other.
 set -eu
-[ $# -ge 2 ] || { sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 2; }
 before=$(realpath "$1")
 after=$(realpath "$2")
 rounds=${3:-5}
@@ -36,7 +39,7 @@ template() {
   GG_DIR=$dir/.gg "$gg" init >/dev/null
   bb=$(GG_DIR=$dir/.gg "$gg" collect /usr/bin/busybox)
   : > "$dir/targets"
-  if [ "$kind" = inputs ]; then
+  if [ "$kind" = inputs ] || [ "$kind" = distinct ]; then
     (cd "$work/src" && head -n "$arg" "$work/paths" | tr '\n' '\0' | GG_DIR=$dir/.gg xargs -0 "$gg" collect) \
       > "$dir/names"
     head -n "$arg" "$work/paths" | paste -d= "$dir/names" - | sed 's/^/-v\n/' > "$dir/args"
@@ -47,6 +50,13 @@ template() {
       overhead) GG_DIR=$dir/.gg "$gg" create-thunk -e "$bb=/bin/sh" -o out "$bb" sh -c "echo $k > out" ;;
       sleep) GG_DIR=$dir/.gg "$gg" create-thunk -e "$bb=/bin/sh" -o out "$bb" sh -c "sleep $arg; echo $k > out" ;;
       inputs) tr '\n' '\0' < "$dir/args" | GG_DIR=$dir/.gg xargs -0 -s 1900000 sh -c \
+          '"$0" create-thunk "$@" -e "'"$bb"'=/bin/sh" -o out "'"$bb"'" sh -c "echo '"$arg $k"' > out"' "$gg" ;;
+      distinct)
+        # The last of the N inputs is this thunk's own file.
+        echo "$k" > "$dir/own"
+        own=$(GG_DIR=$dir/.gg "$gg" collect "$dir/own")
+        head -n $((2 * arg - 2)) "$dir/args" | { cat; printf -- '-v\n%s=own.h\n' "$own"; } | tr '\n' '\0' |
+          GG_DIR=$dir/.gg xargs -0 -s 1900000 sh -c \
           '"$0" create-thunk "$@" -e "'"$bb"'=/bin/sh" -o out "'"$bb"'" sh -c "echo '"$arg $k"' > out"' "$gg" ;;
     esac
     k=$((k + 1))
@@ -79,6 +89,8 @@ for w in $workloads; do
     overhead) sizes=-; jobs=2; label="$count trivial thunks, -j 2" ;;
     sleep) sizes=${rest#*:}; jobs=$count; label="$count thunks sleeping $sizes s, -j $count" ;;
     inputs) make_sources; sizes=$(echo "${rest#*:}" | tr , ' '); jobs=1; label="$count trivial thunks, -j 1" ;;
+    distinct) make_sources; sizes=$(echo "${rest#*:}" | tr , ' '); jobs=1
+      label="$count trivial thunks, -j 1, each with its own inputs (first use)" ;;
     *) echo "unknown workload $w" >&2; exit 2 ;;
   esac
   for arg in $sizes; do
@@ -98,7 +110,7 @@ for w in $workloads; do
       r=$((r + 1))
     done
     title=$label
-    [ "$kind" = inputs ] && title="$label, $arg inputs each"
+    case $kind in inputs | distinct) title="$label, $arg inputs each" ;; esac
     echo "$title (median of $rounds; per thunk):"
     for b in before after; do
       wall=$(cut -d' ' -f1 "$work/$name.$b.times" | median)

@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "core/byte_size.h"
 #include "core/tree.h"
+#include "sandbox/input_view.h"
 #include "gg/thunk.h"
 
 namespace gg::cli {
@@ -22,7 +23,9 @@ constexpr char kUsage[] =
     "Drops what nothing refers to: values and trees that no stored thunk uses\n"
     "and no reduction names as an output, their executable copies and\n"
     "materialized trees, reductions of thunks whose outputs are gone, and\n"
-    "scratch files left by gg processes that are no longer running.\n"
+    "scratch files left by gg processes that are no longer running. Input\n"
+    "views (a sandbox's many inputs as one directory of links) that no\n"
+    "running thunk holds are dropped too, and made again when next needed.\n"
     "Thunks and the outputs they reduced to are kept.\n\n"
     "  --max-size SIZE   then evict the least recently used objects (and the\n"
     "                    trees holding them) until the store holds at most SIZE\n"
@@ -113,6 +116,10 @@ int GcMain(int argc, char** argv) {
   if (!store) return kExitError;
   Gc gc(store.get());
 
+  // Input views first: their hard links would keep removed blobs' space.
+  auto views = RemoveViews(store.get());
+  if (!views.ok()) gc.Error(views.status());
+
   auto listed = store->ListObjects();
   if (!listed.ok()) return Fail(listed.status());
   std::vector<LocalStore::ObjectInfo> objects = std::move(*listed);
@@ -182,9 +189,10 @@ int GcMain(int argc, char** argv) {
   if (!scratch.ok()) gc.Error(scratch.status());
 
   std::string lru = evicted ? ", " + std::to_string(evicted) + " of them least recently used" : "";
-  std::printf("gg gc: removed %zu objects (%s)%s, %zu stale reductions, %zu scratch files; the store holds %s\n",
+  std::printf("gg gc: removed %zu objects (%s)%s, %zu stale reductions, %zu scratch files, %zu input views; the "
+              "store holds %s\n",
               gc.objects, Bytes(gc.freed).c_str(), lru.c_str(), gc.reductions_dropped, scratch.ok() ? *scratch : 0,
-              Bytes(total).c_str());
+              views.ok() ? *views : 0, Bytes(total).c_str());
   for (const auto& e : gc.errors) std::fprintf(stderr, "gg gc: %s\n", e.c_str());
   if (!gc.errors.empty()) {
     std::fprintf(stderr, "gg gc: %zu error%s (above); what could be removed was\n", gc.errors.size(),

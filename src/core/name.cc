@@ -1,5 +1,7 @@
 #include "gg/name.h"
 
+#include <array>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/sha256.h"
@@ -13,14 +15,16 @@ constexpr char kAlphabet[] =
 constexpr size_t kHashChars = 43;  // 256 bits / 6, rounded up
 constexpr size_t kMinSizeDigits = 8;
 
-int DecodeChar(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '.') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
+// A table: names are parsed for every input of every thunk read, and a
+// branch per character was most of a large thunk's parse.
+constexpr auto kDecode = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+  return t;
+}();
+
+int DecodeChar(char c) { return kDecode[static_cast<uint8_t>(c)]; }
 
 std::string EncodeHash(const Sha256& h) {
   std::string out;

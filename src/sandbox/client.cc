@@ -50,6 +50,9 @@ Status Validate(const Spec& s) {
     if (!IsCleanAbsolute(*p)) return Status::Invalid("sandbox spec: not a clean absolute path: '" + *p + "'");
   }
   if (s.exe.empty() || s.argv.empty()) return Status::Invalid("sandbox spec: no exe or argv");
+  if (!s.workdir_view.empty() && !IsCleanAbsolute(s.workdir_view)) {
+    return Status::Invalid("sandbox spec: not a clean absolute path: '" + s.workdir_view + "'");
+  }
   for (const Mount& m : s.mounts) {
     bool host_ok = m.mkdir_only || (!m.host_path.empty() && m.host_path[0] == '/');
     if (!host_ok || !IsCleanAbsolute(m.sandbox_path) ||

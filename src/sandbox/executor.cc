@@ -4,14 +4,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <future>
+#include <set>
+#include <unordered_set>
 
 #include "core/beneath.h"
 #include "core/byte_size.h"
 #include "core/path_util.h"
 #include "core/tree.h"
+#include "sandbox/input_view.h"
 
 namespace gg {
 namespace {
@@ -35,7 +39,8 @@ std::string ReadTail(const std::string& path) {
 // Moves the declared outputs from the work directory into the store. The
 // program shaped that directory, so nothing in it is followed: see
 // LocalStore::AdoptFileAt.
-ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& work) {
+ExecResult Collect(LocalStore* store, const std::vector<std::string>& outputs, const std::string& workdir,
+                   const std::string& work) {
   ExecResult r;
   r.kind = ExecResult::Kind::kOk;
   UniqueFd dir(open(work.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -44,7 +49,7 @@ ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& wor
     r.message = "cannot open the work directory " + work + ": " + std::strerror(errno);
     return r;
   }
-  for (const auto& tag : thunk.outputs) {
+  for (const auto& tag : outputs) {
     bool executable = false;
     auto name = store->AdoptFileAt(dir.get(), tag, "output '" + tag + "'", &executable);
     if (!name.ok()) {
@@ -52,7 +57,7 @@ ExecResult Collect(LocalStore* store, const Thunk& thunk, const std::string& wor
       bool program_fault = code == Status::Code::kNotFound || code == Status::Code::kInvalid;
       r.kind = program_fault ? ExecResult::Kind::kMissingOutput : ExecResult::Kind::kSetupFailed;
       r.message = program_fault ? "the program exited 0 but left no regular file for output '" + tag + "' in " +
-                                      thunk.effective_workdir() + ": " + name.status().message()
+                                      workdir + ": " + name.status().message()
                                 : "cannot store output '" + tag + "': " + name.status().message();
       return r;
     }
@@ -97,6 +102,48 @@ std::string LimitHint(const sandbox::Outcome& o) {
 
 sandbox::Limits ToSandbox(const ThunkLimits& l) {
   return {l.memory_bytes, l.processes, l.tmp_bytes, l.file_bytes, l.workdir_bytes};
+}
+
+/// Overlay options cannot carry these characters in a layer's path.
+bool OverlaySafe(const std::string& path) { return path.find_first_of(",:\\") == std::string::npos; }
+
+/// The inputs to show through one input view (input_view.h): the values
+/// below the work dir, except any inside a tree input (the tree is mounted
+/// over the view's directory) or with another input below it (the mount
+/// then fails as before, naming the path). Fills `files` (sorted by path)
+/// and marks them in `in_view`; none if too few to be worth a view. Names
+/// were checked when the thunk was read: only their type letter is looked at.
+void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
+              std::vector<bool>* in_view) {
+  size_t n = thunk.inputs.size();
+  std::string prefix = workdir + "/";
+  std::vector<std::string> paths(n);
+  std::unordered_set<std::string_view> trees, candidates, excluded;
+  for (size_t i = 0; i < n; ++i) {
+    paths[i] = thunk.SandboxPath(thunk.inputs[i]);
+    char type = thunk.inputs[i].name.empty() ? '\0' : thunk.inputs[i].name[0];
+    if (type == static_cast<char>(ObjectType::kTree)) trees.insert(paths[i]);
+    if (type == static_cast<char>(ObjectType::kValue) && paths[i].starts_with(prefix)) candidates.insert(paths[i]);
+  }
+  if (candidates.size() < kMinViewFiles || trees.count(workdir) > 0) return;
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view p = paths[i];
+    bool candidate = candidates.count(p) > 0;
+    for (size_t slash = p.rfind('/'); slash != std::string_view::npos && slash >= prefix.size();
+         slash = p.rfind('/', slash - 1)) {
+      std::string_view above = p.substr(0, slash);
+      if (candidates.count(above) > 0) excluded.insert(above);
+      if (candidate && trees.count(above) > 0) excluded.insert(p);
+    }
+  }
+  if (candidates.size() - excluded.size() < kMinViewFiles) return;
+  for (size_t i = 0; i < n; ++i) {
+    if (!candidates.count(paths[i]) || excluded.count(paths[i])) continue;
+    files->push_back({paths[i].substr(prefix.size()), thunk.inputs[i].name, thunk.inputs[i].executable});
+    (*in_view)[i] = true;
+  }
+  auto by_path = [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; };
+  if (!std::is_sorted(files->begin(), files->end(), by_path)) std::sort(files->begin(), files->end(), by_path);
 }
 
 }  // namespace
@@ -160,7 +207,37 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     RemoveTree(scratch);
     return s;
   };
-  for (const auto& in : thunk.inputs) {
+  // Many files below the work dir: one overlay layer instead of a mount each.
+  std::vector<bool> in_view(thunk.inputs.size());
+  std::shared_ptr<UniqueFd> lease;  // held until the run ends
+  // (Not for a work dir at /, which /dev, /proc and /tmp are mounted in.)
+  if (hermetic && spec.workdir != "/" && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
+    std::vector<ViewFile> files;
+    PlanView(thunk, spec.workdir, &files, &in_view);
+    if (!files.empty()) {
+      auto view = LeaseView(store_, files);
+      if (view.ok()) {
+        spec.workdir_view = view->path;
+        lease = std::make_shared<UniqueFd>(std::move(view->fd));
+        // Its directories are made on the work dir's tmpfs, owned by the
+        // program, as mounted inputs' directories are.
+        std::set<std::string> dirs;
+        for (const ViewFile& f : files) {
+          for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
+            dirs.insert(f.path.substr(0, slash));
+          }
+        }
+        for (const std::string& d : dirs) spec.mounts.push_back({"", spec.workdir + "/" + d, true, true});
+      } else if (view.status().code() == Status::Code::kUnavailable) {
+        in_view.assign(in_view.size(), false);  // a blob at the link limit: mount them one by one
+      } else {
+        return fail(view.status());
+      }
+    }
+  }
+  for (size_t i = 0; i < thunk.inputs.size(); ++i) {
+    if (in_view[i]) continue;
+    const auto& in = thunk.inputs[i];
     auto name = Name::Parse(in.name);
     if (!name.ok()) return fail(name.status());
     if (name->is_thunk()) {
@@ -198,7 +275,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   }
 
   LocalStore* store = store_;
-  auto on_done = [store, thunk, scratch, hermetic, nested, slots = slots_,
+  // What the callback needs of the thunk, not the thunk: a copy of one with
+  // thousands of inputs was a visible part of its start-up.
+  auto on_done = [store, outputs = thunk.outputs, workdir = spec.workdir, timeout_ms = thunk.timeout_ms, scratch,
+                  hermetic, nested, lease, slots = slots_,
                   done = std::move(done)](const sandbox::Outcome& o) {
     ExecResult r;
     std::string work = scratch + "/work";
@@ -212,9 +292,9 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
           std::string why = nul == std::string::npos ? "" : o.error.substr(nul + 1);
           r.kind = ExecResult::Kind::kMissingOutput;
           r.message = "the program exited 0 but left no regular file for output '" + tag + "' in " +
-                      thunk.effective_workdir() + ": " + why;
+                      workdir + ": " + why;
         } else if (o.exit_code == 0) {
-          r = Collect(store, thunk, work);
+          r = Collect(store, outputs, workdir, work);
         } else {
           r.kind = ExecResult::Kind::kNonzeroExit;
           r.message = "the program exited with status " + std::to_string(o.exit_code) + LimitHint(o);
@@ -226,7 +306,7 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
         break;
       case sandbox::Outcome::Kind::kTimedOut:
         r.kind = ExecResult::Kind::kTimedOut;
-        r.message = "the program ran past the thunk's timeout of " + std::to_string(thunk.timeout_ms / 1000.0) +
+        r.message = "the program ran past the thunk's timeout of " + std::to_string(timeout_ms / 1000.0) +
                     " s and was killed";
         break;
       case sandbox::Outcome::Kind::kSetupFailed:

@@ -108,6 +108,8 @@ void RunFallback(const Prepared& p, int fd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   CloseAllExcept(fd);
 
+  // The executor sends input views to hermetic servers only.
+  if (!s.workdir_view.empty()) FailSetup(fd, "an input view needs namespaces (unavailable: %s)", p.fallback_why.c_str());
   for (const Mount& m : s.mounts) {
     std::string to = HostPathFor(s, m.sandbox_path);
     if (to.empty()) {

@@ -252,25 +252,33 @@ void MountOne(int fd, int rootfd, const MountStep& m, bool create) {
 /// created in the host work dir (an inode on the host file system per
 /// input per run: once half of a build's CPU). Instead their mount points
 /// go on a tmpfs, and an overlay puts the host work dir on top of it as the
-/// writable layer: the host sees only what the program writes. Returns
-/// false if it had to bind the host work dir directly (no overlayfs), so
-/// the mount points must then be created there.
+/// writable layer: the host sees only what the program writes. An input
+/// view is a second lower layer below that tmpfs: its files need no mount
+/// each, and its directories (made on the tmpfs too, owned by the program)
+/// stay writable. Returns false if it had to bind the host work dir
+/// directly (no overlayfs), so the mount points must then be created there.
 bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t first) {
   const Spec& s = p.spec;
   const MountStep& w = p.steps[first];
   size_t wlen = std::strlen(w.sandbox);
-  bool inputs_below = false;
+  bool view = !s.workdir_view.empty();
+  bool inputs_below = view;
   for (size_t i = first + 1; i < p.steps.size() && !inputs_below; ++i) {
     inputs_below = UnderWorkdir(p.steps[i].sandbox, w.sandbox, wlen);
   }
   int target = MountPoint(fd, rootfd, w, true);
   bool overlaid = false;
-  char opts[3 * PATH_MAX + 64];
+  char opts[4 * PATH_MAX + 64];
   rp.Set(w.sandbox);
-  int n = std::snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", rp.get(),
-                        p.work_layer.c_str(), p.work_ovl.c_str());
+  int n = std::snprintf(opts, sizeof opts, "lowerdir=%s%s%s,upperdir=%s,workdir=%s,userxattr", rp.get(),
+                        view ? ":" : "", s.workdir_view.c_str(), p.work_layer.c_str(), p.work_ovl.c_str());
   bool plain = std::strpbrk(rp.get(), ",:\\") == nullptr &&
-               std::strpbrk(s.work_host_dir.c_str(), ",:\\") == nullptr;
+               std::strpbrk(s.work_host_dir.c_str(), ",:\\") == nullptr &&
+               std::strpbrk(s.workdir_view.c_str(), ",:\\") == nullptr;
+  if (view && (!plain || n < 0 || static_cast<size_t>(n) >= sizeof opts)) {
+    FailSetup(fd, "the input view %s cannot be an overlay layer at %s (a path holds ',', ':' or '\\', or is "
+              "too long)", s.workdir_view.c_str(), w.sandbox);
+  }
   if (inputs_below && plain && n > 0 && static_cast<size_t>(n) < sizeof opts) {
     // The skeleton: owned by the program's uid, which may then create files
     // beside its inputs (the overlay copies such directories up).
@@ -296,6 +304,7 @@ bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t fi
       FailSetup(fd, "mkdir %s: %s", p.work_ovl.c_str(), strerror(errno));
     }
     overlaid = mount("overlay", rp.get(), "overlay", MS_NOSUID | MS_NODEV, opts) == 0;
+    if (!overlaid && view) FailSetup(fd, "mount the overlay of the input view at %s: %s", w.sandbox, strerror(errno));
     if (!overlaid && umount2(rp.get(), MNT_DETACH) != 0) {
       FailSetup(fd, "unmount the mount-point tmpfs at %s: %s", w.sandbox, strerror(errno));
     }

@@ -64,6 +64,12 @@ struct Spec {
   std::string work_host_dir;  ///< host directory mounted read-write at `workdir`
   std::string workdir;        ///< absolute path of the working directory inside
   std::vector<Mount> mounts;  ///< read-only inputs; may lie under `workdir`
+  /// Optional host directory whose files appear below `workdir`, read-only
+  /// and copied up if changed (an input view: input_view.h): the lower layer
+  /// of the work dir's overlay, one mount for any number of files. Each of
+  /// its directories must also be a `mkdir_only` mount, so the program may
+  /// write beside the files as it may beside mounted inputs.
+  std::string workdir_view;
   std::string exe;            ///< sandbox path of the program to execute
   std::vector<std::string> argv;
   std::vector<std::string> env;  ///< "NAME=VALUE"; nothing else is inherited

@@ -79,6 +79,7 @@ void EncodeSpec(const Spec& s, Writer& w) {
   w.U64(s.limits.file_bytes);
   w.U64(s.limits.workdir_bytes);
   Strings(s.outputs, w);
+  w.Str(s.workdir_view);
 }
 
 bool DecodeSpec(std::string_view data, Spec* s) {
@@ -109,6 +110,7 @@ bool DecodeSpec(std::string_view data, Spec* s) {
   s->limits.file_bytes = r.U64();
   s->limits.workdir_bytes = r.U64();
   if (!Strings(r, &s->outputs)) return false;
+  s->workdir_view = r.Str();
   return !r.failed() && r.done();
 }
 

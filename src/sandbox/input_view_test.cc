@@ -1,0 +1,155 @@
+#include "sandbox/input_view.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "core/path_util.h"
+
+namespace gg {
+namespace {
+
+namespace fs = std::filesystem;
+
+class InputViewTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gg-view-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    ASSERT_TRUE(LocalStore::Init(dir_ + "/.gg").ok());
+    auto s = LocalStore::Open(dir_ + "/.gg");
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+  }
+  void TearDown() override { RemoveTree(dir_); }
+
+  /// `n` files in a few directories, the i-th holding "file i".
+  std::vector<ViewFile> Files(int n, int first = 0) {
+    std::vector<ViewFile> files;
+    for (int i = first; i < first + n; ++i) {
+      auto name = store_->Put("file " + std::to_string(i) + "\n");
+      EXPECT_TRUE(name.ok());
+      std::string path = (i % 3 ? "d" + std::to_string(i % 3) + "/sub/" : "") + "f" + std::to_string(i);
+      files.push_back({path, name->str(), i % 5 == 0});
+    }
+    std::sort(files.begin(), files.end(), [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; });
+    return files;
+  }
+
+  std::string dir_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_F(InputViewTest, HoldsExactlyItsFilesReadOnlyWithTheirModes) {
+  auto files = Files(20);
+  auto view = MaterializeView(store_.get(), files);
+  ASSERT_TRUE(view.ok()) << view.status().message();
+  size_t seen = 0;
+  for (const auto& e : fs::recursive_directory_iterator(*view)) {
+    if (e.is_directory()) continue;
+    seen++;
+  }
+  EXPECT_EQ(seen, files.size());
+  for (const ViewFile& f : files) {
+    std::string path = *view + "/" + f.path;
+    struct stat st {};
+    ASSERT_EQ(lstat(path.c_str(), &st), 0) << path;
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, f.executable ? 0555u : 0444u) << f.path;
+    std::string i = f.path.substr(f.path.rfind('f') + 1);
+    EXPECT_EQ(Slurp(path), "file " + i + "\n");
+  }
+  // The same set again is the same view; a different mode is another.
+  auto again = MaterializeView(store_.get(), files);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *view);
+  files[0].executable = !files[0].executable;
+  EXPECT_NE(ViewKey(files), fs::path(*view).filename().string());
+}
+
+TEST_F(InputViewTest, ProcessesMakingTheSameViewsAtOnceAllSeeThemWhole) {
+  // Eight processes, each making the same two overlapping views in turn,
+  // from scratch, many times: every one must get a whole view.
+  auto a = Files(300);
+  auto b = Files(300, 150);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<pid_t> pids;
+    for (int p = 0; p < 8; ++p) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        auto store = LocalStore::Open(dir_ + "/.gg");
+        if (!store.ok()) _exit(2);
+        for (const auto* files : p % 2 ? std::vector{&a, &b} : std::vector{&b, &a}) {
+          auto view = MaterializeView(store->get(), *files);
+          if (!view.ok()) _exit(3);
+          for (const ViewFile& f : *files) {
+            if (access((*view + "/" + f.path).c_str(), R_OK) != 0) _exit(4);
+          }
+        }
+        _exit(0);
+      }
+      pids.push_back(pid);
+    }
+    for (pid_t pid : pids) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    }
+    auto views = ListDirectory(ViewsDir(store_->dir()));
+    ASSERT_TRUE(views.ok());
+    EXPECT_EQ(views->size(), 2u);
+    // Losers dropped their copies.
+    auto tmp = ListDirectory(store_->TempDir());
+    ASSERT_TRUE(tmp.ok());
+    for (const auto& e : *tmp) EXPECT_FALSE(e.starts_with("view.")) << e;
+    auto removed = RemoveViews(store_.get());
+    ASSERT_TRUE(removed.ok());
+    EXPECT_EQ(*removed, 2u);
+  }
+}
+
+TEST_F(InputViewTest, GcKeepsAViewARunHolds) {
+  auto files = Files(10);
+  auto lease = LeaseView(store_.get(), files);
+  ASSERT_TRUE(lease.ok()) << lease.status().message();
+  auto other = LeaseView(store_.get(), Files(10, 100));
+  ASSERT_TRUE(other.ok());
+  other->fd = UniqueFd();  // that run ended
+  auto removed = RemoveViews(store_.get());
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_TRUE(fs::exists(lease->path + "/" + files[0].path));
+  EXPECT_FALSE(fs::exists(other->path));
+  lease->fd = UniqueFd();
+  removed = RemoveViews(store_.get());
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_FALSE(fs::exists(lease->path));
+}
+
+TEST_F(InputViewTest, AMissingBlobNamesTheInput) {
+  auto files = Files(3);
+  files[1].name = Name::ForContent("not stored").str();
+  auto view = MaterializeView(store_.get(), files);
+  ASSERT_FALSE(view.ok());
+  EXPECT_NE(view.status().message().find("input " + files[1].path), std::string::npos) << view.status().message();
+  EXPECT_FALSE(fs::exists(ViewsDir(store_->dir()) + "/" + ViewKey(files)));
+}
+
+}  // namespace
+}  // namespace gg
