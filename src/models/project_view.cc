@@ -370,7 +370,15 @@ Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std
     if (n == "." || n == "..") continue;
     // Build products need no lstat when the directory says what they are
     // (the objects of a build are a third of its work dir).
-    if ((de->d_type == DT_REG || de->d_type == DT_DIR) && IsBuildProduct(n, de->d_type == DT_DIR)) continue;
+    // A symlink named like one (zlib's libz.so -> libz.so.1.2.13) too: in an
+    // expanded dir it is shown as what it leads to, a placeholder or the
+    // forced output depending on when the model ran, so the links that see
+    // it would differ between identical builds. A link that reads it gets it
+    // from link_inputs.cc.
+    if ((de->d_type == DT_REG || de->d_type == DT_DIR || de->d_type == DT_LNK) &&
+        IsBuildProduct(n, de->d_type == DT_DIR)) {
+      continue;
+    }
     names.push_back(std::move(n));
   }
   closedir(dp);
@@ -401,6 +409,7 @@ Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std
         d->settled &= e.sub->settled;
       }
     } else if (S_ISLNK(st.st_mode)) {
+      if (IsBuildProduct(n, false)) continue;
       e.kind = Kind::kLink;
     } else if (S_ISREG(st.st_mode)) {
       if (IsBuildProduct(n, false)) continue;
