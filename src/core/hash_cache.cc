@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "core/path_util.h"
 #include "core/sha256.h"
@@ -33,22 +35,33 @@ void HashCache::Load() {
   loaded_ = true;
   auto content = ReadFile(path_);
   if (!content.ok()) return;
+  // Parsed by hand (no sscanf, no copy per line): a store's log holds tens
+  // of thousands of lines after a toolchain capture, and every process that
+  // hashes (each model server, gg build) loads it.
   const std::string& s = *content;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t nl = s.find('\n', pos);
-    if (nl == std::string::npos) break;  // torn last line
-    std::string line = s.substr(pos, nl - pos);
-    pos = nl + 1;
+  const char* p = s.data();
+  const char* end = p + s.size();
+  entries_.reserve(s.size() / 96);
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    if (nl == nullptr) break;  // torn last line
     Key k{};
-    char name[160];
-    unsigned long long dev, ino, size;
-    long long mt, ct;
-    if (std::sscanf(line.c_str(), "%llu %llu %llu %lld %lld %159s", &dev, &ino, &size, &mt, &ct, name) != 6) {
-      continue;
-    }
-    k = Key{dev, ino, size, mt, ct};
-    if (Name::Parse(name).ok()) entries_[k] = name;
+    const char* q = p;
+    bool ok = true;
+    auto field = [&](auto& value) {
+      if (!ok) return;
+      auto r = std::from_chars(q, nl, value);
+      ok = r.ec == std::errc() && r.ptr < nl && *r.ptr == ' ';
+      q = r.ptr + 1;
+    };
+    field(k.dev);
+    field(k.ino);
+    field(k.size);
+    field(k.mtime_ns);
+    field(k.ctime_ns);
+    // The name is checked where it is used (Lookup parses it).
+    if (ok && q < nl && nl - q < 160 && std::memchr(q, ' ', nl - q) == nullptr) entries_[k].assign(q, nl);
+    p = nl + 1;
   }
 }
 

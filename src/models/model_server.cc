@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "models/gcc_command.h"
+#include "models/project_view.h"
 #include "models/tool_models.h"
 
 namespace gg::models {
@@ -129,6 +130,8 @@ int ServeModels(const std::string& session_dir, int listen_fd) {
     std::fprintf(stderr, "gg-model-server: %s\n", store.status().message().c_str());
     return 1;
   }
+  // Each view lists again only what changed since the last (project_view.h).
+  (void)EnableListingCache();
   for (;;) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {

@@ -202,15 +202,22 @@ void PlaceholderGuard::HandleEvent(int fd, pid_t pid) {
     close(fd);
   };
   if (pid == self_ || IsGg(pid)) return allow();
+  // A file that is no placeholder raises no more events until it is written
+  // (an ignore mark on its inode, cleared by the kernel on modification;
+  // a placeholder written by renaming is another inode): a build's Python
+  // runs open the same modules again and again, and each event makes the
+  // opener wait for this thread, long on a loaded machine.
+  auto allow_from_now_on = [&] {
+    (void)fanotify_mark(fan_fd_, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_PERM, fd, nullptr);
+    allow();
+  };
   struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-      static_cast<size_t>(st.st_size) > kMaxPlaceholder) {
-    return allow();
-  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return allow();
+  if (st.st_size == 0 || static_cast<size_t>(st.st_size) > kMaxPlaceholder) return allow_from_now_on();
   char content[kMaxPlaceholder + 1];
   ssize_t n = pread(fd, content, sizeof content, 0);
   auto target = n > 0 ? ParsePlaceholder({content, static_cast<size_t>(n)}) : std::nullopt;
-  if (!target) return allow();
+  if (!target) return allow_from_now_on();
   InodeKey key{st.st_dev, st.st_ino};
   std::lock_guard<std::mutex> l(mu_);
   auto it = pending_.find(key);

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -356,12 +358,19 @@ void HashKey(Sha256Hasher& h, const StatKey& k) {
   h.Update(std::string_view(reinterpret_cast<const char*>(v), sizeof v));
 }
 
-// Lists `dir`'s entries (and, with `recurse`, everything below it) and
-// digests their names and stat keys. Reads no file.
-Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std::string>& exclude, bool recurse,
-                                      int64_t settled_before) {
-  auto d = std::make_unique<DirScan>();
-  d->path = dir;
+// One entry of a directory as a view may show it, decided by name, type and
+// mode alone (build products, built programs and special files are left
+// out): what a readdir and an lstat tell.
+struct Listed {
+  std::string name;
+  Kind kind = Kind::kFile;
+  StatKey key;
+  bool linked = false;  // a file with other hard links: written through them, it raises no event here
+};
+
+// Lists `dir` afresh: a readdir and an lstat (relative to the directory) per
+// entry the view may show, sorted by name.
+Result<std::vector<Listed>> ListAfresh(const std::string& dir) {
   DIR* dp = opendir(dir.c_str());
   if (dp == nullptr) return Status::FromErrno("cannot list " + dir, errno);
   std::vector<std::string> names;
@@ -369,27 +378,222 @@ Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std
     std::string n = de->d_name;
     if (n == "." || n == "..") continue;
     // Build products need no lstat when the directory says what they are
-    // (the objects of a build are a third of its work dir).
-    if ((de->d_type == DT_REG || de->d_type == DT_DIR) && IsBuildProduct(n, de->d_type == DT_DIR)) continue;
-    names.push_back(std::move(n));
-  }
-  closedir(dp);
-  std::sort(names.begin(), names.end());
-  Sha256Hasher h;
-  h.Update(kRecordMagic);
-  for (auto& n : names) {
-    std::string full = dir == "/" ? "/" + n : dir + "/" + n;
-    if (exclude.count(full)) {
-      d->excluded.push_back(n);
+    // (the objects of a build are a third of its work dir). A symlink named
+    // like one (zlib's libz.so -> libz.so.1.2.13) too: in an expanded dir it
+    // is shown as what it leads to, a placeholder or the forced output
+    // depending on when the model ran, so the links that see it would differ
+    // between identical builds. A link that reads it gets it from
+    // link_inputs.cc.
+    if ((de->d_type == DT_REG || de->d_type == DT_DIR || de->d_type == DT_LNK) &&
+        IsBuildProduct(n, de->d_type == DT_DIR)) {
       continue;
     }
+    names.push_back(std::move(n));
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<Listed> out;
+  out.reserve(names.size());
+  for (auto& n : names) {
     struct stat st {};
-    if (lstat(full.c_str(), &st) != 0) continue;
-    Entry e;
+    if (fstatat(dirfd(dp), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    Listed e;
     e.key = KeyOf(st);
     if (S_ISDIR(st.st_mode)) {
       if (IsBuildProduct(n, true)) continue;
       e.kind = Kind::kDir;
+    } else if (S_ISLNK(st.st_mode)) {
+      if (IsBuildProduct(n, false)) continue;
+      e.kind = Kind::kLink;
+    } else if (S_ISREG(st.st_mode)) {
+      if (IsBuildProduct(n, false)) continue;
+      if ((st.st_mode & 0111) && !IsSourceName(n)) continue;  // built programs, scripts run later
+      e.kind = Kind::kFile;
+      e.linked = st.st_nlink > 1;
+    } else {
+      continue;
+    }
+    e.name = std::move(n);
+    out.push_back(std::move(e));
+  }
+  closedir(dp);
+  return out;
+}
+
+bool IsLocalFilesystem(const std::string& dir) {
+  struct statfs fs {};
+  if (statfs(dir.c_str(), &fs) != 0) return false;
+  switch (static_cast<uint64_t>(fs.f_type)) {
+    case 0xEF53:      // ext2/3/4
+    case 0x58465342:  // xfs
+    case 0x9123683E:  // btrfs
+    case 0x01021994:  // tmpfs
+    case 0xF2F52010:  // f2fs
+    case 0x794C7630:  // overlayfs
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Listings kept between views, in a model server (EnableListingCache). A
+// server answers every compile of a build, and with `-I.` from the top
+// directory (CPython) every view lists the whole tree again: a readdir and
+// an lstat per entry, ~30 ms of system time a call. So the server watches
+// each directory it lists (inotify, added before the listing is taken) and
+// lists it again only after an event in it: an entry created, deleted,
+// renamed, written, closed after writing, or its metadata changed (mode,
+// times, link count). The events are read before each view; every write
+// the build made before it ran the command has raised its event by then
+// (fsnotify is synchronous in the system call). As a second check the
+// directory's own stat key must still be the listing's (a directory moved
+// away and another in its place), and files with other hard links are
+// lstat'ed every time. A queue overflow drops every listing. Not seen
+// without an event, so not covered: a file written through a shared mapping
+// after its descriptor was closed, and a file hard-linked from outside the
+// directory after it was listed and then written through that other name;
+// local filesystems only (a network filesystem's other clients raise no
+// events here).
+class ListingCache {
+ public:
+  ~ListingCache() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool Start() {
+    fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    return fd_ >= 0;
+  }
+
+  // Applies the events raised since the last call.
+  void Refresh() {
+    alignas(inotify_event) char buf[64 * 1024];
+    for (;;) {
+      ssize_t n = read(fd_, buf, sizeof buf);
+      if (n <= 0) return;  // EAGAIN: no more (an error: the next listing check still stats the dir)
+      for (char* p = buf; p < buf + n;) {
+        auto* ev = reinterpret_cast<inotify_event*>(p);
+        p += sizeof(inotify_event) + ev->len;
+        if (ev->mask & IN_Q_OVERFLOW) {
+          for (auto& [path, l] : by_path_) l.valid = false;
+          ++stats_.overflows;
+          continue;
+        }
+        auto it = paths_of_wd_.find(ev->wd);
+        if (it == paths_of_wd_.end()) continue;
+        for (const auto& path : it->second) {
+          auto l = by_path_.find(path);
+          if (l == by_path_.end() || l->second.wd != ev->wd) continue;
+          if (ev->mask & IN_IGNORED) by_path_.erase(l);
+          else l->second.valid = false;
+        }
+        if (ev->mask & IN_IGNORED) paths_of_wd_.erase(it);
+      }
+    }
+  }
+
+  // The listing of `dir`: the kept one while no event invalidated it, else
+  // afresh (and kept, on a local filesystem).
+  Result<std::shared_ptr<const std::vector<Listed>>> List(const std::string& dir) {
+    struct stat st {};
+    auto it = by_path_.find(dir);
+    if (it != by_path_.end() && it->second.valid && lstat(dir.c_str(), &st) == 0 &&
+        KeyOf(st) == it->second.dir_key && Relinked(dir, &it->second)) {
+      ++stats_.reused;
+      return std::shared_ptr<const std::vector<Listed>>(it->second.entries);
+    }
+    ++stats_.listed;
+    if (lstat(dir.c_str(), &st) != 0 || !IsLocal(st.st_dev, dir)) return Unkept(dir);
+    int wd = inotify_add_watch(fd_, dir.c_str(),
+                               IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+                                   IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW);
+    if (wd < 0 || lstat(dir.c_str(), &st) != 0) {
+      if (it != by_path_.end()) by_path_.erase(it);
+      return Unkept(dir);  // no watch (the limit, or gone)
+    }
+    GG_ASSIGN_OR_RETURN(auto entries, Afresh(dir));
+    auto& paths = paths_of_wd_[wd];
+    if (std::find(paths.begin(), paths.end(), dir) == paths.end()) paths.push_back(dir);
+    by_path_[dir] = Listing{wd, KeyOf(st), true, entries};
+    return std::shared_ptr<const std::vector<Listed>>(entries);
+  }
+
+  ListingCacheStats stats() const { return stats_; }
+
+ private:
+  struct Listing {
+    int wd = -1;
+    StatKey dir_key;  // the directory's own when listed
+    bool valid = false;
+    std::shared_ptr<std::vector<Listed>> entries;
+  };
+
+  static Result<std::shared_ptr<std::vector<Listed>>> Afresh(const std::string& dir) {
+    GG_ASSIGN_OR_RETURN(auto entries, ListAfresh(dir));
+    return std::make_shared<std::vector<Listed>>(std::move(entries));
+  }
+
+  static Result<std::shared_ptr<const std::vector<Listed>>> Unkept(const std::string& dir) {
+    GG_ASSIGN_OR_RETURN(auto entries, ListAfresh(dir));
+    return std::make_shared<const std::vector<Listed>>(std::move(entries));
+  }
+
+  // Network filesystems' other clients raise no events here.
+  bool IsLocal(dev_t dev, const std::string& dir) {
+    auto it = local_.find(dev);
+    if (it == local_.end()) it = local_.emplace(dev, IsLocalFilesystem(dir)).first;
+    return it->second;
+  }
+
+  // Refreshes the stat keys of files with other hard links; false if one
+  // is gone or no longer a regular file (list afresh).
+  static bool Relinked(const std::string& dir, Listing* l) {
+    for (auto& e : *l->entries) {
+      if (!e.linked) continue;
+      struct stat st {};
+      std::string full = dir == "/" ? "/" + e.name : dir + "/" + e.name;
+      if (lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ((st.st_mode & 0111) && !IsSourceName(e.name))) {
+        return false;
+      }
+      e.key = KeyOf(st);
+    }
+    return true;
+  }
+
+  int fd_ = -1;
+  std::map<std::string, Listing> by_path_;
+  std::map<int, std::vector<std::string>> paths_of_wd_;
+  std::map<dev_t, bool> local_;
+  ListingCacheStats stats_;
+};
+
+// Set in a model server (one call at a time: no lock).
+std::unique_ptr<ListingCache> g_listings;
+bool g_listings_suspended = false;
+
+// Lists `dir`'s entries (and, with `recurse`, everything below it) and
+// digests their names and stat keys. Reads no file.
+Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std::string>& exclude, bool recurse,
+                                      int64_t settled_before) {
+  auto d = std::make_unique<DirScan>();
+  d->path = dir;
+  std::shared_ptr<const std::vector<Listed>> listed;
+  if (g_listings && !g_listings_suspended) {
+    GG_ASSIGN_OR_RETURN(listed, g_listings->List(dir));
+  } else {
+    GG_ASSIGN_OR_RETURN(auto fresh, ListAfresh(dir));
+    listed = std::make_shared<const std::vector<Listed>>(std::move(fresh));
+  }
+  Sha256Hasher h;
+  h.Update(kRecordMagic);
+  for (const auto& l : *listed) {
+    std::string full = dir == "/" ? "/" + l.name : dir + "/" + l.name;
+    if (exclude.count(full)) {
+      d->excluded.push_back(l.name);
+      continue;
+    }
+    Entry e;
+    e.key = l.key;
+    e.kind = l.kind;
+    if (e.kind == Kind::kDir) {
       e.settled = true;  // a dir stands for what is in it, digested below
       if (recurse) {
         auto sub = Scan(full, exclude, true, settled_before);
@@ -400,28 +604,19 @@ Result<std::unique_ptr<DirScan>> Scan(const std::string& dir, const std::set<std
         e.sub = std::move(*sub);
         d->settled &= e.sub->settled;
       }
-    } else if (S_ISLNK(st.st_mode)) {
-      e.kind = Kind::kLink;
-    } else if (S_ISREG(st.st_mode)) {
-      if (IsBuildProduct(n, false)) continue;
-      if ((st.st_mode & 0111) && !IsSourceName(n)) continue;  // built programs, scripts run later
-      e.kind = Kind::kFile;
     } else {
-      continue;
-    }
-    if (e.kind != Kind::kDir) {
       e.settled = std::max(e.key.mtime_ns, e.key.ctime_ns) < settled_before;
       d->settled &= e.settled;
     }
     h.Update(std::string_view(reinterpret_cast<const char*>(&e.kind), 1));
-    h.Update(n);
+    h.Update(l.name);
     h.Update(std::string_view("\0", 1));
     if (e.kind == Kind::kDir) {
       if (e.sub) h.Update(std::string_view(reinterpret_cast<const char*>(e.sub->digest.data()), 32));
     } else {
       HashKey(h, e.key);
     }
-    e.name = std::move(n);
+    e.name = l.name;
     d->entries.push_back(std::move(e));
   }
   d->digest = h.Finish();
@@ -663,7 +858,21 @@ ViewCacheStats GetViewCacheStats() {
 
 void SetViewSettleTime(std::chrono::nanoseconds t) { g_settle_ns = t.count(); }
 
+bool EnableListingCache() {
+  auto cache = std::make_unique<ListingCache>();
+  if (!cache->Start()) return false;
+  g_listings = std::move(cache);
+  return true;
+}
+
+void DisableListingCache() { g_listings.reset(); }
+
+void SuspendListingCache(bool suspended) { g_listings_suspended = suspended; }
+
+ListingCacheStats GetListingCacheStats() { return g_listings ? g_listings->stats() : ListingCacheStats{}; }
+
 Result<std::vector<ThunkInput>> BuildView(LocalStore* store, const ViewRequest& request) {
+  if (g_listings && !g_listings_suspended) g_listings->Refresh();
   ViewRequest r = request;
   // Each needed dir is shown through the root holding it, or as its own root.
   std::set<std::string> tops;

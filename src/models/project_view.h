@@ -48,6 +48,24 @@ struct ViewCacheStats {
 };
 ViewCacheStats GetViewCacheStats();
 
+/// Keeps each directory's listing between views in this process, watched
+/// with inotify, so that a view lists again only the directories with an
+/// event since (project_view.cc, ListingCache, says what that covers). For a
+/// long-lived process that builds many views: the model server. False if
+/// inotify is unavailable (views then list afresh, as without it).
+bool EnableListingCache();
+void DisableListingCache();
+/// Tests: while suspended, views list afresh (the kept listings and their
+/// events wait).
+void SuspendListingCache(bool suspended);
+
+struct ListingCacheStats {
+  int reused = 0;     ///< directory listings answered from the cache
+  int listed = 0;     ///< directories listed afresh
+  int overflows = 0;  ///< event queue overflows (every listing dropped)
+};
+ListingCacheStats GetListingCacheStats();
+
 /// Files changed less than this long before a view is built are read afresh
 /// and not recorded: within a filesystem's timestamp granularity a rewrite
 /// can leave the stat key unchanged. Default 2 s; tests lower it.

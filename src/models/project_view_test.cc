@@ -21,7 +21,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ProjectViewTest : public ::testing::Test {
+// Each test runs twice: listing afresh for every view, and with the
+// listings kept between views (a model server's ListingCache), which must
+// see every change a fresh listing sees.
+class ProjectViewTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(LocalStore::Init(dir_.path() + "/.gg").ok());
@@ -35,8 +38,14 @@ class ProjectViewTest : public ::testing::Test {
     Write("build/Makefile", "all:\n");
     // Every file settled from the start; the racy-window test sets its own.
     SetViewSettleTime(0ns);
+    if (GetParam()) {
+      ASSERT_TRUE(EnableListingCache());
+    }
   }
-  void TearDown() override { SetViewSettleTime(2s); }
+  void TearDown() override {
+    SetViewSettleTime(2s);
+    DisableListingCache();
+  }
 
   void Write(const std::string& rel, const std::string& content) {
     std::string p = root_ + "/" + rel;
@@ -104,7 +113,7 @@ class ProjectViewTest : public ::testing::Test {
   std::string root_;
 };
 
-TEST_F(ProjectViewTest, SecondViewComesFromTheCacheAndMatches) {
+TEST_P(ProjectViewTest, SecondViewComesFromTheCacheAndMatches) {
   auto first = View();
   auto before = GetViewCacheStats();
   auto second = View();
@@ -127,7 +136,7 @@ TEST_F(ProjectViewTest, SecondViewComesFromTheCacheAndMatches) {
   EXPECT_EQ(paths, (std::vector<std::string>{"lib.h", "sub", "sub/deep.h"}));
 }
 
-TEST_F(ProjectViewTest, InPlaceEditWithMtimeRestoredChangesTheTree) {
+TEST_P(ProjectViewTest, InPlaceEditWithMtimeRestoredChangesTheTree) {
   auto first = View();
   std::string include = TreeAt(first, "include");
   std::string src = TreeAt(first, "src");
@@ -150,7 +159,7 @@ TEST_F(ProjectViewTest, InPlaceEditWithMtimeRestoredChangesTheTree) {
   }
 }
 
-TEST_F(ProjectViewTest, EditInsideTheRacyWindowIsSeen) {
+TEST_P(ProjectViewTest, EditInsideTheRacyWindowIsSeen) {
   // With the default window the files just written are not trusted by stat:
   // an edit within the same timestamp tick must still be seen.
   SetViewSettleTime(2s);
@@ -160,7 +169,7 @@ TEST_F(ProjectViewTest, EditInsideTheRacyWindowIsSeen) {
   EXPECT_NE(TreeAt(second, "include"), TreeAt(first, "include"));
 }
 
-TEST_F(ProjectViewTest, NewFileChangesTheTreeAndPlaceholdersAndProductsDoNot) {
+TEST_P(ProjectViewTest, NewFileChangesTheTreeAndPlaceholdersAndProductsDoNot) {
   auto first = View();
   Write("include/sub/gen.o", "object");
   ASSERT_TRUE(WritePlaceholder(root_ + "/include/sub/made.h", Name::ForContent("x")).ok());
@@ -175,7 +184,7 @@ TEST_F(ProjectViewTest, NewFileChangesTheTreeAndPlaceholdersAndProductsDoNot) {
   EXPECT_EQ(TreeAt(View(), "include"), TreeAt(first, "include"));
 }
 
-TEST_F(ProjectViewTest, ExpandedDirFilesFollowEdits) {
+TEST_P(ProjectViewTest, ExpandedDirFilesFollowEdits) {
   auto first = View();
   auto find = [&](const std::vector<ThunkInput>& v) {
     for (const auto& in : v) {
@@ -189,7 +198,7 @@ TEST_F(ProjectViewTest, ExpandedDirFilesFollowEdits) {
   EXPECT_NE(find(View()), find(first));
 }
 
-TEST_F(ProjectViewTest, DamagedRecordsAreIgnored) {
+TEST_P(ProjectViewTest, DamagedRecordsAreIgnored) {
   auto first = View();
   auto records = RecordFiles();
   ASSERT_GE(records.size(), 4u);  // build, src, include, include/sub
@@ -229,7 +238,7 @@ TEST_F(ProjectViewTest, DamagedRecordsAreIgnored) {
   EXPECT_EQ(after.trees_built, before.trees_built);
 }
 
-TEST_F(ProjectViewTest, OddNamesRoundTrip) {
+TEST_P(ProjectViewTest, OddNamesRoundTrip) {
   Write("include/with space%and\nnewline.h", "x\n");
   ASSERT_EQ(symlink("-", (root_ + "/include/dash-link").c_str()), 0);
   auto first = View();
@@ -254,6 +263,68 @@ TEST_F(ProjectViewTest, OddNamesRoundTrip) {
   EXPECT_EQ(after.files_hashed, before.files_hashed);
   EXPECT_EQ(TreeAt(third, "include"), TreeAt(first, "include"));
 }
+
+// With the listings kept: a second view lists nothing again, and after each
+// change below it equals a view listed afresh, so no change is missed.
+TEST_P(ProjectViewTest, KeptListingsSeeEveryChange) {
+  if (!GetParam()) GTEST_SKIP() << "listings kept only";
+  ScratchDir outside;
+  ASSERT_EQ(link((root_ + "/include/lib.h").c_str(), (outside.path() + "/lib.h").c_str()), 0);
+  auto first = View();
+  auto before = GetListingCacheStats();
+  auto second = View();
+  auto after = GetListingCacheStats();
+  EXPECT_EQ(after.listed, before.listed);
+  EXPECT_GT(after.reused, before.reused);
+  EXPECT_EQ(TreeAt(second, "include"), TreeAt(first, "include"));
+
+  auto same_as_fresh = [&](const std::string& what) {
+    auto kept = View();
+    SuspendListingCache(true);
+    auto fresh = View();
+    SuspendListingCache(false);
+    ASSERT_EQ(kept.size(), fresh.size()) << what;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      EXPECT_EQ(kept[i].path, fresh[i].path) << what;
+      EXPECT_EQ(kept[i].name, fresh[i].name) << what << ": " << kept[i].path;
+    }
+  };
+  std::string include = TreeAt(View(), "include");
+  // A new header in a search dir (it may shadow one found later in the path).
+  Write("include/sub/lib.h", "int shadow(void);\n");
+  same_as_fresh("new file");
+  EXPECT_NE(TreeAt(View(), "include"), include);
+  // An edit in place, same size, mtime restored.
+  std::this_thread::sleep_for(20ms);
+  EditInPlaceKeepingMtime("include/sub/lib.h", "int shadoW(void);\n");
+  same_as_fresh("edit in place");
+  // chmod.
+  ASSERT_EQ(chmod((root_ + "/include/sub/lib.h").c_str(), 0600), 0);
+  same_as_fresh("chmod");
+  // A directory renamed away and another made in its place.
+  ASSERT_EQ(rename((root_ + "/include/sub").c_str(), (root_ + "/include/old").c_str()), 0);
+  Write("include/sub/deep.h", "#define DEEP 3\n");
+  same_as_fresh("directory replaced");
+  // Removed.
+  ASSERT_EQ(unlink((root_ + "/include/old/lib.h").c_str()), 0);
+  same_as_fresh("removed");
+  // A file with a second hard link outside, written through that one (no
+  // event in the watched directory).
+  std::this_thread::sleep_for(20ms);
+  {
+    int fd = open((outside.path() + "/lib.h").c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(pwrite(fd, "long", 4, 0), 4);
+    close(fd);
+  }
+  same_as_fresh("written through another link");
+  // Source dirs in the work dir (expanded): a new file there.
+  Write("build/config.h", "#define X 1\n");
+  same_as_fresh("new file in the work dir");
+}
+
+INSTANTIATE_TEST_SUITE_P(Listings, ProjectViewTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Kept" : "Afresh"; });
 
 }  // namespace
 }  // namespace gg::models
