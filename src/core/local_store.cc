@@ -307,7 +307,13 @@ Result<Name> LocalStore::AdoptFileAt(int dirfd, const std::string& rel, const st
       unlink(dest.c_str());
       return Status::Invalid(what + " was replaced while it was being stored");
     }
-    if (static_cast<uint64_t>(moved.st_size) == name.size()) hash_cache_.Remember(moved, name);
+    // Known to every process from now on (only the ctime changed since the
+    // hash: fchmod and rename; nothing can write there since the sandbox's
+    // processes are gone, and a write would have moved the mtime).
+    if (moved.st_size == st.st_size && moved.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+        moved.st_mtim.tv_nsec == st.st_mtim.tv_nsec) {
+      hash_cache_.Remember(moved, name);
+    }
   }
   return name;
 }
