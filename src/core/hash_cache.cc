@@ -72,6 +72,7 @@ bool HashCache::ReadNewLines() {
   size_t last_nl = std::string_view(buf.data(), got).rfind('\n');
   if (last_nl == std::string_view::npos) return false;
   std::string_view s(buf.data(), last_nl + 1);
+  entries_.reserve(entries_.size() + s.size() / 100);  // lines are ~130 bytes: no rehash while reading
   for (size_t pos = 0; pos < s.size();) {
     size_t nl = s.find('\n', pos);
     ParseLine(s.substr(pos, nl - pos));
