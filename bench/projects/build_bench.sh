@@ -12,7 +12,9 @@
 #              rebuild, everything memoized")
 #   infer:     `gg infer` alone: CPU as a fraction of the plain build's
 # Targets (issue 9): cold <= 1.1x wall and <= 1.15x CPU, memoized <= 1.0x,
-# infer CPU <= 10%. With BENCH_ALL=1 also ccache cold and distcc.
+# infer CPU <= 10%. With BENCH_ALL=1 also ccache cold and distcc; with
+# BENCH_COLD=1 only the plain and the cold builds (a quick check of the
+# cold targets on a loaded machine).
 # usage: bench/projects/build_bench.sh PACKAGE
 #   PACKAGE: zlib openssh fmtlib python3.11 (and hello lua5.4 jq sqlite3 curl)
 # Needs root (gg infer's mount namespace), dpkg-dev, ccache, bc, GNU time,
@@ -113,9 +115,19 @@ printf 'all: hello hello2\nhello: hello.c\n\t$(CC) -O2 -o $@ hello.c\nhello2: he
 (cd "$work/hello" && m first_build $GG build -j2 -- make)
 load0=$(cut -d' ' -f1 /proc/loadavg)
 m plain $MAKE
-m plain_again $MAKE
+[ "${BENCH_COLD:-}" = 1 ] || m plain_again $MAKE
 clean
 m cold $GG build -j2 -- $MAKE
+if [ "${BENCH_COLD:-}" = 1 ]; then
+  load1=$(cut -d' ' -f1 /proc/loadavg)
+  echo "== $pkg ($(nproc) cores, load $load0..$load1; wall s / cpu s; BENCH_COLD=1: cold only)"
+  printf '  plain %s %s | gg cold %s %s | ratio wall %s (target <= 1.1) cpu %s (target <= 1.15)\n' \
+    "$(wall plain)" "$(cpu plain)" "$(wall cold)" "$(cpu cold)" \
+    "$(ratio "$(wall cold)" "$(wall plain)")" "$(ratio "$(cpu cold)" "$(cpu plain)")"
+  sed "s/^/  cold: /" "$work/cold.summary"
+  [ -f "$work/failed.log" ] && { echo "  FAILED steps (see /tmp/gg-build-bench-failed.log):"; grep '^==' "$work/failed.log"; }
+  exit 0
+fi
 m nochange $GG build -j2 -- $MAKE
 clean
 m infer $GG infer $MAKE

@@ -21,6 +21,7 @@ struct Coordinator::Node {
   Name name;
   State state = State::kNew;
   std::optional<Thunk> thunk;
+  Name thunk_name;  // of the bytes `thunk` was read from (a substitute's when substituted)
   std::vector<Node*> deps;
   std::vector<Node*> dependents;
   int pending = 0;
@@ -143,6 +144,7 @@ Status Coordinator::Expand(Node* n) {
   auto thunk = Thunk::Parse(*content);
   if (!thunk.ok()) return thunk.status().Prefix("thunk " + to_run.str());
   n->thunk = std::move(*thunk);
+  n->thunk_name = to_run;
   n->estimate = durations_.Estimate(n->thunk->function, 1.0);
   n->state = Node::State::kWaiting;
   for (const Name& dep : n->thunk->ThunkDependencies()) {
@@ -274,7 +276,11 @@ Status Coordinator::StartReady() {
 
     // Replace each thunk input by the value it reduced to.
     n->resolved = *n->thunk;
+    bool replaced = false;
     for (auto& in : n->resolved.inputs) {
+      // Only a thunk's output is replaced (names of values and trees, most
+      // inputs, start with another letter).
+      if (!in.name.starts_with(static_cast<char>(ObjectType::kThunk))) continue;
       auto name = Name::Parse(in.name);
       if (!name.ok() || !name->is_thunk()) continue;
       Node* d = nodes_.at(name->object().str()).get();
@@ -284,12 +290,15 @@ Status Coordinator::StartReady() {
                                d->name.str() + ", which has no such output");
       }
       in.name = out->name.str();
+      replaced = true;
       for (auto& a : n->resolved.args) {
         std::string from = "@{GG:" + name->str() + "}";
         for (size_t p; (p = a.find(from)) != std::string::npos;) a.replace(p, from.size(), "@{GG:" + in.name + "}");
       }
     }
-    n->resolved_name = n->resolved.name();
+    // Unchanged, it is the thunk read from the store: no need to serialize
+    // and hash it again (a compile's thunk lists hundreds of inputs).
+    n->resolved_name = replaced ? n->resolved.name() : n->thunk_name;
     if (n->resolved_name != n->name) {
       // The same work under another name: a change upstream that left this
       // thunk's inputs unchanged re-runs nothing.
@@ -502,6 +511,7 @@ Status Coordinator::RunInsteadOfSubstitute(Node* n) {
   auto thunk = Thunk::Parse(*content);
   if (!thunk.ok()) return thunk.status().Prefix("thunk " + n->name.str());
   n->thunk = std::move(*thunk);
+  n->thunk_name = n->name;
   n->substituted = false;
   n->attempts = 0;
   n->duplicated = false;

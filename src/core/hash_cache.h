@@ -1,7 +1,10 @@
 // Remembers the names of files already hashed, keyed by what changes when a
 // file is written (device, inode, size, mtime and ctime, in nanoseconds), so
 // re-hashing an unchanged file costs one stat. Kept as an append-only log in
-// .gg/hashcache; a torn last line is ignored. See docs/store_format.md.
+// .gg/hashcache, shared by every gg process of the store: a process reads it
+// on first use and, on a miss, the lines other processes appended since (a
+// blob a model or a sandbox run wrote is then known without reading it). A
+// torn last line is ignored. See docs/store_format.md.
 #pragma once
 
 #include <sys/stat.h>
@@ -9,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "gg/name.h"
@@ -38,16 +42,21 @@ class HashCache {
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
-    size_t operator()(const Key& k) const { return k.ino * 1000003u ^ k.dev ^ (k.mtime_ns << 1) ^ k.size; }
+    size_t operator()(const Key& k) const;
   };
   static Key KeyOf(const struct stat& st);
-  void Load();  ///< once, with mu_ held
+  /// Reads the lines appended since the last read (all of them the first
+  /// time), with mu_ held; false if there were none.
+  bool ReadNewLines();
+  void ParseLine(std::string_view line);
+  std::optional<Name> Find(const Key& k) const;
 
   std::string path_;
   int fd_ = -1;
   std::mutex mu_;
   bool loaded_ = false;
-  std::unordered_map<Key, std::string, KeyHash> entries_;
+  uint64_t read_upto_ = 0;  ///< bytes of the log parsed (whole lines)
+  std::unordered_map<Key, Name, KeyHash> entries_;
 };
 
 }  // namespace gg

@@ -114,12 +114,35 @@ Status LocalStore::MissingError(const Name& name) const {
 }
 
 Result<std::string> LocalStore::Get(const Name& name) {
-  auto content = ReadFile(BlobPath(name));
-  if (!content.ok()) {
-    if (content.status().code() == Status::Code::kNotFound) return MissingError(name);
-    return content.status();
+  std::string path = BlobPath(name);
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return MissingError(name);
+    return Status::FromErrno("cannot open " + path, errno);
   }
-  if (Name::ForContent(*content) != name.object()) {
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
+  std::string content(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  for (;;) {
+    if (got == content.size()) content.resize(content.size() + 4096);  // grew: read to the end
+    ssize_t n = read(fd.get(), content.data() + got, content.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno("cannot read " + path, errno);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  content.resize(got);
+  // A blob this or another gg process wrote or checked, unchanged since
+  // (hash_cache.h), is not hashed again: models write the thunks the
+  // coordinator reads.
+  struct stat after {};
+  if (got == static_cast<size_t>(st.st_size) && fstat(fd.get(), &after) == 0 &&
+      after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+      after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec) {
+    if (auto known = hash_cache_.Lookup(st); known && *known == name.object()) return content;
+  }
+  if (Name::ForContent(content) != name.object()) {
     return Status::Corrupt("object " + name.object().str() + " in " + dir_ +
                            "/blobs does not match its name (the file was changed or damaged); "
                            "delete it and collect or pull it again");
@@ -129,14 +152,24 @@ Result<std::string> LocalStore::Get(const Name& name) {
 
 Status LocalStore::PutNamed(const Name& name, std::string_view content) {
   if (Has(name)) return Status::Ok();
-  return WriteObject(BlobPath(name), content, 0444);
+  return WriteObject(BlobPath(name), name, content, 0444);
 }
 
-Status LocalStore::WriteObject(const std::string& path, std::string_view content, int mode) {
+void LocalStore::RememberWritten(const std::string& path, const Name& name) {
+  // Stat after the rename (it changes the ctime): the inode just published
+  // holds exactly the bytes hashed, so no process needs to read it to know.
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == name.size()) {
+    hash_cache_.Remember(st, name);
+  }
+}
+
+Status LocalStore::WriteObject(const std::string& path, const Name& name, std::string_view content, int mode) {
   std::string tmp = TempDir() + "/put." + UniqueSuffix();
   GG_RETURN_IF_ERROR(WriteFileAtomic(tmp, content, mode));
   auto published = PublishNoReplace(AT_FDCWD, tmp, path, false);
   if (!published.ok()) unlink(tmp.c_str());
+  if (published.ok() && *published) RememberWritten(path, name);
   return published.status();
 }
 
@@ -201,6 +234,7 @@ Result<Name> LocalStore::CopyInFd(int in, const std::string& path, uint64_t max_
     unlink(tmp.c_str());
     return published.status().Prefix("cannot store " + path);
   }
+  if (*published) RememberWritten(BlobPath(name), name);
   return name;
 }
 
@@ -273,6 +307,13 @@ Result<Name> LocalStore::AdoptFileAt(int dirfd, const std::string& rel, const st
       unlink(dest.c_str());
       return Status::Invalid(what + " was replaced while it was being stored");
     }
+    // Known to every process from now on (only the ctime changed since the
+    // hash: fchmod and rename; nothing can write there since the sandbox's
+    // processes are gone, and a write would have moved the mtime).
+    if (moved.st_size == st.st_size && moved.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+        moved.st_mtim.tv_nsec == st.st_mtim.tv_nsec) {
+      hash_cache_.Remember(moved, name);
+    }
   }
   return name;
 }
@@ -310,7 +351,7 @@ Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executabl
       unlink(xpath.c_str());
     }
     GG_ASSIGN_OR_RETURN(std::string content, Get(name));
-    GG_RETURN_IF_ERROR(WriteObject(xpath, content, 0555));
+    GG_RETURN_IF_ERROR(WriteObject(xpath, name, content, 0555));
   }
   return Status::Corrupt("the executable copy " + xpath + " keeps changing after gg writes it; "
                          "something else is writing into the store");

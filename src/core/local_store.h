@@ -88,7 +88,10 @@ class LocalStore {
   Result<Name> CopyIn(const std::string& path, uint64_t max_bytes = 0);
   Result<Name> CopyInFd(int fd, const std::string& what, uint64_t max_bytes = 0);
   /// Writes an object file at `path` unless one is there already.
-  Status WriteObject(const std::string& path, std::string_view content, int mode);
+  Status WriteObject(const std::string& path, const Name& name, std::string_view content, int mode);
+  /// Records in the hash cache that the object file at `path`, just
+  /// published by this process, holds `name`.
+  void RememberWritten(const std::string& path, const Name& name);
 
   std::string dir_;
   ReductionStore reductions_;

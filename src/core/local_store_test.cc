@@ -76,6 +76,28 @@ TEST_F(LocalStoreTest, PutFileLeavesNoTemporaryFiles) {
   EXPECT_EQ(*again, *n);
 }
 
+TEST_F(LocalStoreTest, ObjectsWrittenAreKnownToOtherProcessesWithoutReading) {
+  // Another gg process on the same store (a model, the coordinator) must not
+  // hash again what this one wrote: put, copied in, or adopted from a work dir.
+  std::string f = dir_.path() + "/input", out = dir_.path() + "/out";
+  ASSERT_TRUE(WriteFileAtomic(f, "copied in").ok());
+  ASSERT_TRUE(WriteFileAtomic(out, "adopted").ok());
+  auto put = store_->Put("put");
+  auto copied = store_->PutFile(f);
+  auto adopted = store_->AdoptFile(out);
+  ASSERT_TRUE(put.ok() && copied.ok() && adopted.ok());
+  auto other = LocalStore::Open(dir_.path() + "/.gg");
+  ASSERT_TRUE(other.ok());
+  for (const Name& n : {*put, *copied, *adopted}) {
+    struct stat st {};
+    ASSERT_EQ(stat(store_->BlobPath(n).c_str(), &st), 0);
+    EXPECT_EQ((*other)->hash_cache().Lookup(st), n.object());
+    auto content = (*other)->Get(n);
+    ASSERT_TRUE(content.ok());
+    EXPECT_EQ(Name::ForContent(*content), n.object());
+  }
+}
+
 TEST_F(LocalStoreTest, ExecutableTwinHasExecMode) {
   auto n = store_->Put("#!/bin/sh\necho hi\n");
   ASSERT_TRUE(n.ok());
