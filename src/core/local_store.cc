@@ -115,32 +115,23 @@ Status LocalStore::MissingError(const Name& name) const {
 
 Result<std::string> LocalStore::Get(const Name& name) {
   std::string path = BlobPath(name);
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return MissingError(name);
-    return Status::FromErrno("cannot open " + path, errno);
+  struct stat before {};
+  bool stat_ok = stat(path.c_str(), &before) == 0;
+  auto read = ReadFile(path);
+  if (!read.ok()) {
+    if (read.status().code() == Status::Code::kNotFound) return MissingError(name);
+    return read.status();
   }
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
-  std::string content(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  for (;;) {
-    if (got == content.size()) content.resize(content.size() + 4096);  // grew: read to the end
-    ssize_t n = read(fd.get(), content.data() + got, content.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno("cannot read " + path, errno);
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  content.resize(got);
+  std::string content = std::move(*read);
   // A blob this or another gg process wrote or checked, unchanged since
   // (hash_cache.h), is not hashed again: models write the thunks the
   // coordinator reads.
   struct stat after {};
-  if (got == static_cast<size_t>(st.st_size) && fstat(fd.get(), &after) == 0 &&
-      after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
-      after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec) {
-    if (auto known = hash_cache_.Lookup(st); known && *known == name.object()) return content;
+  if (stat_ok && content.size() == static_cast<size_t>(before.st_size) && stat(path.c_str(), &after) == 0 &&
+      after.st_ino == before.st_ino && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+      after.st_mtim.tv_nsec == before.st_mtim.tv_nsec && after.st_ctim.tv_sec == before.st_ctim.tv_sec &&
+      after.st_ctim.tv_nsec == before.st_ctim.tv_nsec) {
+    if (auto known = hash_cache_.Lookup(before); known && *known == name.object()) return content;
   }
   if (Name::ForContent(content) != name.object()) {
     return Status::Corrupt("object " + name.object().str() + " in " + dir_ +

@@ -18,12 +18,13 @@ class LazyServer : public sandbox::Server {
     if (server_) server_->Kill(id);  // no server: nothing was launched
   }
   bool hermetic() const override {
-    auto s = const_cast<LazyServer*>(this)->Started();
+    auto s = Started();
     return s.ok() && (*s)->hermetic();
   }
 
  private:
-  Result<sandbox::Server*> Started() {
+  // Const: asking whether runs are hermetic starts the server too.
+  Result<sandbox::Server*> Started() const {
     std::lock_guard<std::mutex> l(mu_);
     if (!server_ && start_error_.ok()) {
       auto s = sandbox::Server::Start(options_);
@@ -35,9 +36,9 @@ class LazyServer : public sandbox::Server {
   }
 
   sandbox::Options options_;
-  std::mutex mu_;
-  std::unique_ptr<sandbox::Server> server_;
-  Status start_error_ = Status::Ok();
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<sandbox::Server> server_;
+  mutable Status start_error_ = Status::Ok();
 };
 
 }  // namespace
