@@ -183,6 +183,20 @@ CMAKE_CHECKS = {
 }
 
 
+# Autoconf's and libtool's checks compile conftest.c in the build directory
+# with stderr piped into a file they read (libtool's boilerplate and
+# "-c -o" checks): the answer is in the compiler's messages, not its exit
+# status, and an early "exit 0" with no message would be silently wrong.
+CONFTEST_CHECK = {
+    "Makefile": "config.h:\n"
+                "\tprintf 'int main(void) { int gg_unused; return 0; }\\n' > conftest.c\n"
+                "\t$(CC) -Wall -c conftest.c -o conftest.o 2>&1 >/dev/null | grep -c gg_unused > conftest.n || true\n"
+                "\techo \"#define WARNED $$(cat conftest.n)\" > config.h\n"
+                "\trm -f conftest*\n"
+                "clean:\n\trm -f config.h\n",
+}
+
+
 # One build that changes what its later compiles see, in the middle of the
 # build: the model servers keep directory listings between calls
 # (docs/models.md, "The model server"), so each compile must still see what
@@ -374,6 +388,13 @@ class BuildGuardTest(ProjectBuildCase):
         with open(os.path.join(self.src, "build", "config.h")) as f:
             self.assertEqual(f.read(), "#define HAVE_STDIO 1\n#define HAVE_NOPE 0\n#define HAVE_UNDECLARED 0\n")
         self.assertEqual(self.run_in(self.src, "build/prog").stdout, "1 0 0\n")
+
+    def test_autoconf_checks_see_the_compilers_messages(self):
+        self.write_project(CONFTEST_CHECK)
+        out = self.build_and_compare(["config.h"], ["make"], ["make", "clean"])
+        with open(os.path.join(self.src, "config.h")) as f:
+            self.assertEqual(f.read(), "#define WARNED 2\n")
+        self.assertIn("a configure check (conftest)", out)
 
     def test_a_failing_check_found_late_stops_the_build_then_runs_for_real(self):
         self.write_project(LATE_CHECK)

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "models/gcc_command.h"
 #include "models/project_view.h"
@@ -57,6 +58,22 @@ bool InConfigureCheck(const std::string& cwd) {
   return false;
 }
 
+// Autoconf's and libtool's checks compile `conftest.c` (or .cc, .rc...) into
+// `conftest`/`conftest.o` in the build directory itself, often with stderr
+// piped into a file they compare (`2>&1 >/dev/null | sed 1d >conftest.err`):
+// they want the compiler's exact exit status and messages, so they run for real.
+bool IsAutoconfCheck(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "-o" && i + 1 < args.size()) a = args[++i];
+    else if (a.starts_with("-o")) a.remove_prefix(2);
+    else if (a.starts_with("-")) continue;
+    size_t slash = a.rfind('/');
+    if (a.substr(slash == std::string_view::npos ? 0 : slash + 1).starts_with("conftest")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRequest& request) {
@@ -91,8 +108,10 @@ ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRe
   using Stderr = ModelRequest::Stderr;
   const bool wants_status = request.stderr_to == Stderr::kDiscarded || InConfigureCheck(request.cwd);
   s.log_thunks = !wants_status;
+  const bool compiler = kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind);
   if (request.stderr_to == Stderr::kCaptured) r = ModelResult{"its stderr goes to a file the build may read", {}};
-  else if (kind == "cc" || kind == "cxx" || Toolchain::IsClang(kind)) r = ModelGcc(store, s, kind, args, argv0);
+  else if (compiler && IsAutoconfCheck(args)) r = ModelResult{"a configure check (conftest)", {}};
+  else if (compiler) r = ModelGcc(store, s, kind, args, argv0);
   else if (kind == "ar") r = ModelAr(store, s, args);
   else if (kind == "ranlib" || kind == "strip") r = ModelInPlace(store, s, kind, args);
   s.log_thunks = true;
