@@ -197,6 +197,25 @@ CONFTEST_CHECK = {
 }
 
 
+# Programs that take a file's size from stat() without opening it, each on
+# an object of its own still being computed (the guard acts at open; the
+# stat guard preloaded into the build's programs opens a placeholder it
+# stats). Each object differs (-DN), so none is forced by another's reader.
+STAT_READERS = {
+    "s.c": "int gg_stat_readers(void) { return N * 3; }\n",
+    "Makefile": "".join(f"o/{n}.o: s.c\n\t@mkdir -p $(@D)\n\t$(CC) -O2 -DN={i} -c s.c -o o/{n}.o\n"
+                        for i, n in enumerate(["du", "stat", "ls", "test", "py", "tar/t"]))
+                + "sizes.txt: o/du.o o/stat.o o/ls.o o/test.o o/py.o\n"
+                  "\tdu -b o/du.o | cut -f1 > $@\n"
+                  "\tstat -c %s o/stat.o >> $@\n"
+                  "\tls -l o/ls.o | awk '{print $$5}' >> $@\n"
+                  "\tif [ $$(stat -c %s s.c) -lt 200 ] && find o/test.o -size -200c | grep -q .; then echo small; else echo big; fi >> $@\n"
+                  "\tpython3 -c 'import os; print(os.path.getsize(\"o/py.o\"))' >> $@\n"
+                  "o.tar: o/tar/t.o\n\ttar --mtime=@0 --owner=0 --group=0 --sort=name -cf $@ o/tar\n"
+                  "clean:\n\trm -rf o sizes.txt o.tar\n",
+}
+
+
 # One build that changes what its later compiles see, in the middle of the
 # build: the model servers keep directory listings between calls
 # (docs/models.md, "The model server"), so each compile must still see what
@@ -395,6 +414,16 @@ class BuildGuardTest(ProjectBuildCase):
         with open(os.path.join(self.src, "config.h")) as f:
             self.assertEqual(f.read(), "#define WARNED 2\n")
         self.assertIn("a configure check (conftest)", out)
+
+    def test_programs_that_stat_before_they_read_see_the_real_size(self):
+        self.write_project(STAT_READERS)
+        out = self.build_and_compare(["sizes.txt", "o.tar"], ["make", "-j2", "sizes.txt", "o.tar"],
+                                     ["make", "clean"])
+        with open(os.path.join(self.src, "sizes.txt")) as f:
+            sizes = f.read().split()
+        self.assertEqual(sizes[3], "big", sizes)
+        self.assertGreater(min(int(n) for i, n in enumerate(sizes) if i != 3), 500, sizes)
+        self.assertIn("placeholders read by the build forced first", out)
 
     def test_a_failing_check_found_late_stops_the_build_then_runs_for_real(self):
         self.write_project(LATE_CHECK)

@@ -357,6 +357,8 @@ int BuildMain(int argc, char** argv) {
     }
     guard = std::move(*g);
     options.in_namespace = [p = guard.get()] { return p->AttachInNamespace(); };
+    // The guard acts when a placeholder is opened; this makes a stat() open it.
+    options.preload = DirName(options.model_exe) + "/libgg-stat-guard.so";
   } else {
     std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
   }

@@ -1,6 +1,7 @@
 #include "core/placeholder.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/path_util.h"
@@ -34,7 +35,9 @@ Result<std::optional<Name>> ReadPlaceholder(const std::string& path) {
 }
 
 Status WritePlaceholder(const std::string& path, const Name& target, int mode) {
-  return WriteFileAtomic(path, PlaceholderContent(target), mode);
+  // The sticky bit, which no output of a build has, tells a placeholder by
+  // its stat() alone (models/stat_guard.c).
+  return WriteFileAtomic(path, PlaceholderContent(target), mode | S_ISVTX);
 }
 
 }  // namespace gg

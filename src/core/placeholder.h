@@ -17,7 +17,8 @@ std::string PlaceholderContent(const Name& target);
 std::optional<Name> ParsePlaceholder(std::string_view content);
 /// Reads `path` and returns its target, or nullopt if it is not a placeholder.
 Result<std::optional<Name>> ReadPlaceholder(const std::string& path);
-/// Writes a placeholder atomically, with `mode` (the output's future mode).
+/// Writes a placeholder atomically, with `mode` (the output's future mode)
+/// plus the sticky bit, which marks placeholders to stat().
 Status WritePlaceholder(const std::string& path, const Name& target, int mode = 0644);
 
 }  // namespace gg

@@ -182,6 +182,9 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + "/toolchain", tc.Serialize()));
   std::string model = RealPath(options.model_exe);
   std::string server_exe = DirName(options.model_exe) + "/gg-model-server";
+  if (!options.preload.empty() && access(options.preload.c_str(), R_OK) != 0) {
+    return Status::NotFound(options.preload + " not found (built beside gg-model)");
+  }
   if (access(server_exe.c_str(), X_OK) != 0) {
     return Status::NotFound("gg-model-server not found at " + server_exe + " (built beside gg-model)");
   }
@@ -254,6 +257,10 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     // run it with stderr in a file of its own, which makes the command run
     // for real. Disabled, ccache execs the compiler as it was called.
     setenv("CCACHE_DISABLE", "1", 1);
+    if (!options.preload.empty()) {
+      const char* others = getenv("LD_PRELOAD");
+      setenv("LD_PRELOAD", (options.preload + (others && *others ? std::string(":") + others : "")).c_str(), 1);
+    }
     std::vector<char*> argv;
     for (const auto& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

@@ -26,6 +26,9 @@ struct InferOptions {
   /// the forked child: system calls only); false stops with exit 126.
   /// `gg build` attaches the placeholder guard here.
   std::function<bool()> in_namespace;
+  /// A library put first in the build's $LD_PRELOAD (`gg build`: the stat
+  /// guard beside gg-model, stat_guard.c).
+  std::string preload;
 };
 
 struct InferResult {
