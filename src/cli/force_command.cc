@@ -2,6 +2,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "cli/command.h"
 #include "cli/force_flags.h"
@@ -17,7 +20,10 @@ constexpr char kUsage[] =
     "                [--max-attempts N] [--no-download] TARGET...\n\n"
     "Computes each TARGET: a placeholder file (replaced by the output's content,\n"
     "with its mode), a thunk name (the output's name is printed), or @FILE, a file\n"
-    "listing targets one per line. Thunks already reduced are never run again.\n\n";
+    "listing targets one per line. Thunks already reduced are never run again.\n"
+    "@- reads that listing from standard input as it is written: each target starts\n"
+    "as soon as its line arrives, while the writer still stores later ones (gg\n"
+    "stops at end of input, once all are done; outputs are printed in order).\n\n";
 constexpr char kUsageEnd[] =
     "  --no-download      leave the targets' outputs in the shared store\n\n"
     "Exit status: 0 done, 1 a thunk failed, 2 usage, 3 other error, 130 interrupted.\n";
@@ -58,6 +64,81 @@ Status AddTarget(const std::string& arg, std::vector<Target>* out) {
   return Status::Ok();
 }
 
+/// Targets read from standard input (`@-`) while the force runs: each is
+/// handed to the coordinator as soon as its line arrives.
+class StdinTargets {
+ public:
+  explicit StdinTargets(Coordinator* coordinator) : coordinator_(coordinator) {}
+  ~StdinTargets() {
+    // After a failed force the writer may still hold standard input open:
+    // do not wait for it.
+    if (thread_.joinable()) thread_.detach();
+  }
+  void Start() {
+    thread_ = std::thread([this] { Read(); });
+  }
+  /// After a successful force (so the reader has seen the end of input).
+  Status Finish(std::vector<Target>* targets) {
+    thread_.join();
+    std::lock_guard<std::mutex> l(mu_);
+    targets->insert(targets->end(), read_.begin(), read_.end());
+    return status_;
+  }
+
+ private:
+  void Read() {
+    char* line = nullptr;
+    size_t capacity = 0;
+    ssize_t n;
+    Status status = Status::Ok();
+    while (status.ok() && (n = getline(&line, &capacity, stdin)) > 0) {
+      std::string arg(line, static_cast<size_t>(n));
+      if (arg.back() == '\n') arg.pop_back();
+      if (arg.empty()) continue;
+      std::vector<Target> one;
+      status = arg.starts_with("@") ? Status::Invalid("a listing on standard input cannot name another (" + arg + ")")
+                                    : AddTarget(arg, &one);
+      if (!status.ok()) break;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        read_.push_back(one[0]);
+      }
+      coordinator_->AddTargets({one[0].name});
+    }
+    if (status.ok() && ferror(stdin)) status = Status::Io("cannot read the targets on standard input");
+    std::free(line);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      status_ = status.Prefix("@-");
+    }
+    // On a bad line too: the force then ends once what was given is done,
+    // and fails with this status.
+    coordinator_->EndTargets();
+  }
+
+  Coordinator* coordinator_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Target> read_;
+  Status status_ = Status::Ok();
+};
+
+/// The output `target` stands for, from the reductions this force saw.
+Result<ReductionOutput> OutputOf(const Name& target, const std::map<std::string, Reduction>& done,
+                                 LocalStore* store) {
+  if (!target.is_thunk()) {
+    if (!store->Has(target)) return Status::NotFound("target " + target.str() + " is not in the store");
+    return ReductionOutput{"", target, false};
+  }
+  auto it = done.find(target.object().str());
+  if (it == done.end()) return Status::NotFound("target " + target.str() + " was not forced");
+  const ReductionOutput* out = it->second.Find(target.tag());
+  if (out == nullptr) {
+    return Status::NotFound("thunk " + target.object().str() + " has no output tagged '" + target.tag() + "'");
+  }
+  return *out;
+}
+
 }  // namespace
 
 int ForceMain(int argc, char** argv) {
@@ -95,7 +176,12 @@ int ForceMain(int argc, char** argv) {
     std::fprintf(stderr, "gg: force needs at least one TARGET\n%s", Usage().c_str());
     return kExitUsage;
   }
+  bool from_stdin = false;
   for (const auto& t : target_args) {
+    if (t == "@-") {
+      from_stdin = true;
+      continue;
+    }
     if (Status s = AddTarget(t, &targets); !s.ok()) return Fail(s);
   }
   if (!download) {
@@ -112,11 +198,32 @@ int ForceMain(int argc, char** argv) {
 
   std::vector<Name> names;
   for (const auto& t : targets) names.push_back(t.name);
+  std::map<std::string, Reduction> done;  // of streamed targets' thunks, by name
+  if (from_stdin) {
+    options.open_ended = true;
+    options.on_done = [&done](const Name& thunk, const Reduction& r) { done[thunk.str()] = r; };
+  }
   Coordinator coordinator(store.get(), options);
+  StdinTargets streamed(&coordinator);
+  if (from_stdin) streamed.Start();
   auto outputs = coordinator.Force(names);
   if (!outputs.ok()) {
     int rc = Fail(outputs.status());
     return options.interrupted->load() ? kExitInterrupted : rc;
+  }
+  if (from_stdin) {
+    size_t given = targets.size();
+    if (Status s = streamed.Finish(&targets); !s.ok()) return Fail(s);
+    std::vector<Name> missing;
+    for (size_t i = given; i < targets.size(); ++i) {
+      auto out = OutputOf(targets[i].name, done, store.get());
+      if (!out.ok()) return Fail(out.status());
+      outputs->push_back(*out);
+      if (options.shared != nullptr && options.download && !store->Has(out->name)) missing.push_back(out->name);
+    }
+    if (!missing.empty()) {
+      if (Status s = options.shared->FetchOutputs(*store, missing); !s.ok()) return Fail(s.Prefix("shared store"));
+    }
   }
   if (isatty(STDERR_FILENO)) {
     const ForceStats& st = coordinator.stats();
