@@ -135,7 +135,7 @@ def main():
             # Its stored chunks (the clip's size again) would otherwise crowd
             # the page cache for the runs after it.
             shutil.rmtree(os.path.dirname(env["GG_DIR"]))
-            return seconds, cpu, float(re.search(r"forced in (\S+) s", stdout).group(1))
+            return seconds, cpu
 
         chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
         batch = ["--batch", str(opts.batch)]
@@ -144,7 +144,7 @@ def main():
             pairs.append((*vpxenc(1, f"vpxenc --threads=1, round {r}"),
                           *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2")))
         vpxenc(2, "vpxenc --threads=2 (whole clip)")
-        _, j1_cpu, _ = pipeline("gg state -j 1", *batch, "-j", "1")
+        _, j1_cpu = pipeline("gg state -j 1", *batch, "-j", "1")
         pipeline("gg vpxenc chunks -j 2", "--mode", "vpxenc", "-j", "2")
 
         secret = os.path.join(work, "secret")
@@ -166,14 +166,11 @@ def main():
             if "round" not in label:
                 print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x  "
                       f"(CPU {cpu / seq_cpu:.2f}x of it)")
-        # "Forcing only": the clip's chunks already in the store, as
-        # ExCamera's were in S3 before its timings began.
-        for r, (s, s_cpu, g, g_cpu, forced) in enumerate(pairs, 1):
+        for r, (s, s_cpu, g, g_cpu) in enumerate(pairs, 1):
             print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
-                  f"(CPU {g_cpu / s_cpu:.2f}x of it); forcing only (chunks stored already): {s / forced:.2f}x")
-        print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _, _ in pairs):.2f}x  "
-              f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu, _ in pairs):.2f}x); "
-              f"forcing only {statistics.median(s / f for s, _, _, _, f in pairs):.2f}x")
+                  f"(CPU {g_cpu / s_cpu:.2f}x of it)")
+        print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _ in pairs):.2f}x  "
+              f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu in pairs):.2f}x)")
         seq_cpus = [p[1] for p in pairs]
         print(f"per-chunk overhead in CPU (gg -j 1 less sequential vpxenc, per chunk): "
               f"{(j1_cpu - statistics.median(seq_cpus)) / chunks * 1000:.0f} ms "
