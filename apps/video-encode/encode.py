@@ -228,11 +228,11 @@ def vpxenc_settings(args: argparse.Namespace) -> list[str]:
 
 # --- checking and measuring -----------------------------------------------------------------------
 
-def cpu_seconds() -> float:
-    """User + system time of this process and of every process it waited
-    for (gg, its sandboxes and the programs in them)."""
+def cpu_seconds() -> tuple[float, float]:
+    """User + system time of this process (Python, storing the chunks) and
+    of every process it waited for (gg, its sandboxes and their programs)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def decoded_digests(ivf: str, video: Y4m) -> list[str]:
@@ -326,11 +326,12 @@ def main(argv: list[str]) -> int:
         final, recons = names[pipeline.chunks], names[pipeline.chunks + 1:]
         store.copy_out(final, args.output)
         # CPU from this process's start (Python's own start-up included).
-        encoded, cpu = time.monotonic() - began, cpu_seconds()
+        encoded, (own, children) = time.monotonic() - began, cpu_seconds()
         print(f"{args.output}: {video.frames} frames in {pipeline.chunks} chunks of {args.chunk_frames} "
               f"({args.mode}{f', batches of {args.batch}' if args.mode == 'state' else ''}), "
               f"encoded in {encoded:.2f} s (chunks stored in {pipeline.stored - began:.2f} s while the first "
-              f"encoded, forced in {took:.2f} s; {cpu:.2f} CPU-s here, remote workers not counted)")
+              f"encoded, forced in {took:.2f} s; {own + children:.2f} CPU-s here: {own:.2f} in Python storing "
+              f"the chunks, {children:.2f} in gg and its thunks, remote workers not counted)")
 
         checking = time.monotonic()
         decoded = decoded_digests(args.output, video)
