@@ -2,6 +2,7 @@
 """apps/video-encode against vpxenc, in one run.
 
     bench/video_bench.py [--frames N] [--size WxH] [--chunk-frames N] [--batch K] [--workers W] [--rounds R]
+                         [--pairs-only]
 
 Encodes one clip (ffmpeg's mandelbrot source: motion everywhere) six ways:
 a sequential single-threaded vpxenc, the gg pipeline at -j 2 and -j 1
@@ -82,6 +83,14 @@ def tree_cpu(roots):
     return total
 
 
+def report_pairs(pairs):
+    for r, (s, s_cpu, g, g_cpu) in enumerate(pairs, 1):
+        print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
+              f"(CPU {g_cpu / s_cpu:.2f}x of it)")
+    print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _ in pairs):.2f}x  "
+          f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu in pairs):.2f}x)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=480)
@@ -92,6 +101,8 @@ def main():
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=3, help="sequential vpxenc / gg -j 2 pairs (default 3)")
+    ap.add_argument("--pairs-only", action="store_true",
+                    help="only those pairs (to repeat the main ratio on a busy machine)")
     opts = ap.parse_args()
     work = tempfile.mkdtemp(prefix="gg-video-bench.")
     procs = []
@@ -146,6 +157,9 @@ def main():
         for r in range(2, opts.rounds + 1):
             pairs.append((*vpxenc(1, f"vpxenc --threads=1, round {r}"),
                           *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2")[:2]))
+        if opts.pairs_only:
+            report_pairs(pairs)
+            return
         vpxenc(2, "vpxenc --threads=2 (whole clip)")
         _, _, j1_storing, j1_thunks = pipeline("gg state -j 1", *batch, "-j", "1")
         pipeline("gg vpxenc chunks -j 2", "--mode", "vpxenc", "-j", "2")
@@ -169,11 +183,7 @@ def main():
             if "round" not in label:
                 print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x  "
                       f"(CPU {cpu / seq_cpu:.2f}x of it)")
-        for r, (s, s_cpu, g, g_cpu) in enumerate(pairs, 1):
-            print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
-                  f"(CPU {g_cpu / s_cpu:.2f}x of it)")
-        print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _ in pairs):.2f}x  "
-              f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu in pairs):.2f}x)")
+        report_pairs(pairs)
         seq_cpus = [p[1] for p in pairs]
         print(f"per-chunk overhead in CPU (gg and its thunks at -j 1 less sequential vpxenc, per chunk): "
               f"{(j1_thunks - statistics.median(seq_cpus)) / chunks * 1000:.0f} ms; per clip, Python storing "
