@@ -14,7 +14,7 @@ import sys
 
 TYPE_CHECKING = False  # typing is not imported at run time: thunks written in Python start faster
 if TYPE_CHECKING:
-    from typing import Iterable, Iterator
+    from typing import Iterable, Iterator, Sequence
 
 from .errors import ForceError, NotFoundError
 from .store import Store

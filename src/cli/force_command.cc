@@ -1,9 +1,11 @@
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include "cli/command.h"
@@ -71,8 +73,9 @@ class StdinTargets {
   explicit StdinTargets(Coordinator* coordinator) : coordinator_(coordinator) {}
   ~StdinTargets() {
     // After a failed force the writer may still hold standard input open:
-    // do not wait for it.
-    if (thread_.joinable()) thread_.detach();
+    // the reader stops at its next poll rather than wait for the end.
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
   }
   void Start() {
     thread_ = std::thread([this] { Read(); });
@@ -80,45 +83,51 @@ class StdinTargets {
   /// After a successful force (so the reader has seen the end of input).
   Status Finish(std::vector<Target>* targets) {
     thread_.join();
-    std::lock_guard<std::mutex> l(mu_);
     targets->insert(targets->end(), read_.begin(), read_.end());
     return status_;
   }
 
  private:
   void Read() {
-    char* line = nullptr;
-    size_t capacity = 0;
-    ssize_t n;
     Status status = Status::Ok();
-    while (status.ok() && (n = getline(&line, &capacity, stdin)) > 0) {
-      std::string arg(line, static_cast<size_t>(n));
-      if (arg.back() == '\n') arg.pop_back();
-      if (arg.empty()) continue;
-      std::vector<Target> one;
-      status = arg.starts_with("@") ? Status::Invalid("a listing on standard input cannot name another (" + arg + ")")
-                                    : AddTarget(arg, &one);
-      if (!status.ok()) break;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        read_.push_back(one[0]);
+    std::string pending;
+    char buf[4096];
+    while (status.ok() && !stop_) {
+      pollfd p{STDIN_FILENO, POLLIN, 0};
+      int ready = poll(&p, 1, 100);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) continue;
+      ssize_t n = ready < 0 ? -1 : read(STDIN_FILENO, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) status = Status::FromErrno("cannot read the targets on standard input", errno);
+      if (n <= 0) break;
+      pending.append(buf, static_cast<size_t>(n));
+      size_t start = 0;
+      for (size_t nl; status.ok() && (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+        status = Take(pending.substr(start, nl - start));
       }
-      coordinator_->AddTargets({one[0].name});
+      pending.erase(0, start);
     }
-    if (status.ok() && ferror(stdin)) status = Status::Io("cannot read the targets on standard input");
-    std::free(line);
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      status_ = status.Prefix("@-");
-    }
+    if (status.ok() && !stop_ && !pending.empty()) status = Take(pending);  // a last line without its newline
+    status_ = status.Prefix("@-");
     // On a bad line too: the force then ends once what was given is done,
     // and fails with this status.
     coordinator_->EndTargets();
   }
 
+  Status Take(const std::string& arg) {
+    if (arg.empty()) return Status::Ok();
+    if (arg.starts_with("@")) return Status::Invalid("a listing on standard input cannot name another (" + arg + ")");
+    size_t before = read_.size();
+    GG_RETURN_IF_ERROR(AddTarget(arg, &read_));
+    coordinator_->AddTargets({read_[before].name});
+    return Status::Ok();
+  }
+
   Coordinator* coordinator_;
   std::thread thread_;
-  std::mutex mu_;
+  std::atomic<bool> stop_ = false;
+  // Written by the reader thread only; read after it is joined.
   std::vector<Target> read_;
   Status status_ = Status::Ok();
 };
