@@ -2,6 +2,7 @@
 """apps/video-encode against vpxenc, in one run.
 
     bench/video_bench.py [--frames N] [--size WxH] [--chunk-frames N] [--batch K] [--workers W] [--rounds R]
+                         [--pairs-only]
 
 Encodes one clip (ffmpeg's mandelbrot source: motion everywhere) six ways:
 a sequential single-threaded vpxenc, the gg pipeline at -j 2 and -j 1
@@ -10,8 +11,9 @@ a sequential single-threaded vpxenc, the gg pipeline at -j 2 and -j 1
 wall time, the CPU time (user + system of every process involved, workers'
 included; less swayed by a loaded machine than wall time, though cache
 contention inflates it too),
-bitrate and SSIM of each, the speed-ups, and the per-chunk overhead of the
-pipeline in CPU (its -j 1 CPU time less the sequential encode's, per chunk).
+bitrate and SSIM of each, the speed-ups, and the pipeline's overhead in CPU:
+per chunk (gg and its thunks at -j 1 less the sequential encode, per chunk)
+and per clip (the app's own process: Python, hashing and writing the chunks).
 Each gg run starts from an empty store; its time is the whole command's
 (Python's start-up, storing the chunks, forcing, copying the result out)
 less the checks the app makes afterwards (decoding, SSIM, PSNR).
@@ -81,6 +83,14 @@ def tree_cpu(roots):
     return total
 
 
+def report_pairs(pairs):
+    for r, (s, s_cpu, g, g_cpu) in enumerate(pairs, 1):
+        print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
+              f"(CPU {g_cpu / s_cpu:.2f}x of it)")
+    print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _ in pairs):.2f}x  "
+          f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu in pairs):.2f}x)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=480)
@@ -91,6 +101,8 @@ def main():
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=3, help="sequential vpxenc / gg -j 2 pairs (default 3)")
+    ap.add_argument("--pairs-only", action="store_true",
+                    help="only those pairs (to repeat the main ratio on a busy machine)")
     opts = ap.parse_args()
     work = tempfile.mkdtemp(prefix="gg-video-bench.")
     procs = []
@@ -130,21 +142,26 @@ def main():
             # forcing, copying out) but not the app's decoding and SSIM/PSNR
             # checks afterwards; CPU likewise (the app counts its own).
             seconds = wall - float(re.search(r"checked in (\S+) s", stdout).group(1))
-            cpu = float(re.search(r"encoded in \S+ s .*; (\S+) CPU-s", stdout).group(1))
+            m = re.search(r"encoded in \S+ s .*; (\S+) CPU-s here: (\S+) in Python storing the chunks, (\S+) in gg",
+                          stdout)
+            cpu, storing, thunks = (float(x) for x in m.groups())
             report(label, seconds, cpu + extra_cpu() - before, out)
             # Its stored chunks (the clip's size again) would otherwise crowd
             # the page cache for the runs after it.
             shutil.rmtree(os.path.dirname(env["GG_DIR"]))
-            return seconds, cpu, float(re.search(r"forced in (\S+) s", stdout).group(1))
+            return seconds, cpu, storing, thunks
 
         chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
         batch = ["--batch", str(opts.batch)]
-        pairs = [(seq, seq_cpu, *pipeline("gg state -j 2", *batch, "-j", "2"))]
+        pairs = [(seq, seq_cpu, *pipeline("gg state -j 2", *batch, "-j", "2")[:2])]
         for r in range(2, opts.rounds + 1):
             pairs.append((*vpxenc(1, f"vpxenc --threads=1, round {r}"),
-                          *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2")))
+                          *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2")[:2]))
+        if opts.pairs_only:
+            report_pairs(pairs)
+            return
         vpxenc(2, "vpxenc --threads=2 (whole clip)")
-        _, j1_cpu, _ = pipeline("gg state -j 1", *batch, "-j", "1")
+        _, _, j1_storing, j1_thunks = pipeline("gg state -j 1", *batch, "-j", "1")
         pipeline("gg vpxenc chunks -j 2", "--mode", "vpxenc", "-j", "2")
 
         secret = os.path.join(work, "secret")
@@ -166,17 +183,11 @@ def main():
             if "round" not in label:
                 print(f"speed-up of {label:40s} over sequential vpxenc: {seq / seconds:.2f}x  "
                       f"(CPU {cpu / seq_cpu:.2f}x of it)")
-        # "Forcing only": the clip's chunks already in the store, as
-        # ExCamera's were in S3 before its timings began.
-        for r, (s, s_cpu, g, g_cpu, forced) in enumerate(pairs, 1):
-            print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
-                  f"(CPU {g_cpu / s_cpu:.2f}x of it); forcing only (chunks stored already): {s / forced:.2f}x")
-        print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _, _ in pairs):.2f}x  "
-              f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu, _ in pairs):.2f}x); "
-              f"forcing only {statistics.median(s / f for s, _, _, _, f in pairs):.2f}x")
+        report_pairs(pairs)
         seq_cpus = [p[1] for p in pairs]
-        print(f"per-chunk overhead in CPU (gg -j 1 less sequential vpxenc, per chunk): "
-              f"{(j1_cpu - statistics.median(seq_cpus)) / chunks * 1000:.0f} ms "
+        print(f"per-chunk overhead in CPU (gg and its thunks at -j 1 less sequential vpxenc, per chunk): "
+              f"{(j1_thunks - statistics.median(seq_cpus)) / chunks * 1000:.0f} ms; per clip, Python storing "
+              f"the chunks: {j1_storing:.2f} CPU-s "
               f"(the sequential vpxenc took {min(seq_cpus):.2f}-{max(seq_cpus):.2f} CPU-s in this run)")
     finally:
         for p in procs:

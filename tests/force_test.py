@@ -169,6 +169,16 @@ class ForceTest(GGTestCase):
         outs = self.force("@" + listing, args=["-j", "8"]).stdout.split()
         self.assertEqual([self.cat(o) for o in outs], [f"{i}\n" for i in range(40)])
 
+    def test_targets_on_stdin_are_forced_in_order_and_a_bad_line_fails(self):
+        thunks = [self.sh_thunk(f"echo {i} > out") for i in range(3)]
+        # Given on the command line and on standard input (the last line
+        # without its newline): all printed, in that order.
+        p = self.gg("force", thunks[0], "@-", input=thunks[1] + "\n\n" + thunks[2])
+        self.assertEqual([self.cat(o) for o in p.stdout.split()], ["0\n", "1\n", "2\n"])
+        p = self.gg("force", "@-", input=thunks[1] + "\nnot-a-name\n", check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("@-: 'not-a-name' is neither", p.stderr)
+
     def test_trace_is_chrome_trace_json(self):
         t = self.sh_thunk("echo > out")
         trace = os.path.join(self.dir, "trace.json")

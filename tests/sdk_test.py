@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from ggtest import BUILD, BUSYBOX, GG, GGTestCase, ROOT
@@ -84,6 +85,44 @@ class PythonForceTest(GGTestCase):
         self.assertEqual(self.store.get(out[1]), b"two\n")
         self.assertEqual(self.store.output(b), b"one\ntwo\n")
         self.assertEqual(self.store.reduced_to(gg.with_tag(a, "side")), out[1])
+
+    def test_streamed_targets_start_before_the_rest_are_stored(self):
+        # A generator's first thunk must be done before it yields the second
+        # (which depends on it): possible only if gg starts each target as
+        # it arrives. Then a value, a tagged output, and the order kept.
+        a = self.store.put_thunk(self.sh("echo one > out; echo two > side", ["out", "side"]))
+
+        def targets():
+            yield a
+            deadline = time.monotonic() + 60
+            while self.store.reduced_to(a) is None:
+                self.assertLess(time.monotonic(), deadline, "gg did not start the first target while streaming")
+                time.sleep(0.01)
+            yield self.store.put_thunk(self.sh("cat a > out; echo three >> out").add_input(a, "a"))
+            yield self.store.put(b"a value")
+            yield gg.with_tag(a, "side")
+
+        out = gg.force(self.store, targets(), jobs=2)
+        self.assertEqual([self.store.get(n) for n in out], [b"one\n", b"one\nthree\n", b"a value", b"two\n"])
+        self.assertEqual(gg.force(self.store, iter([])), [])
+
+    def test_streamed_force_fails_with_the_thunks_stderr_and_stops_on_a_raising_generator(self):
+        bad = self.store.put_thunk(self.sh("echo 'chunk 3 is damaged' >&2; exit 4"))
+        with self.assertRaises(gg.ForceError) as e:
+            gg.force(self.store, iter([bad]))
+        self.assertIn("chunk 3 is damaged", str(e.exception))
+
+        slow = self.store.put_thunk(self.sh("sleep 30; echo > out"))
+
+        def targets():
+            yield slow
+            raise RuntimeError("the input is truncated")
+
+        start = time.monotonic()
+        with self.assertRaises(RuntimeError):
+            gg.force(self.store, targets())
+        self.assertLess(time.monotonic() - start, 20, "gg was not stopped when the generator failed")
+        self.assertIsNone(self.store.reduced_to(slow))
 
     def test_failed_force_carries_the_thunks_stderr(self):
         t = self.store.put_thunk(self.sh("echo 'frame 7 is damaged' >&2; exit 4"))

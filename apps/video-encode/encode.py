@@ -28,6 +28,10 @@ import sys
 import tempfile
 import time
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 try:
@@ -102,13 +106,26 @@ class Pipeline:
         self.chunks = (video.frames + args.chunk_frames - 1) // args.chunk_frames
         self.settings = ["--cq-level", str(args.cq_level), "--cpu-used", str(args.cpu_used),
                          "--target-bitrate", str(args.target_bitrate)]
+        self.vpxenc: list[gg.Input] | None = None  # its program's inputs, once a thunk needs them
+        self.stored = 0.0  # when the last chunk was stored (time.monotonic)
 
     def vpx_thunk(self, args: list[str], outputs: list[str]) -> gg.Thunk:
         return gg.Thunk(args=["gg-vpx", *args], outputs=outputs).set_function(self.vpx, GG_VPX)
 
-    def split(self) -> list[str]:
+    def store_order(self) -> list[int]:
+        """The chunks in the order they are stored: the first of every batch
+        first (each can start encoding at once), then the second of each
+        (needed only once the first is encoded), and so on. Each chunk's
+        predecessor in its batch comes before it. (Plain vpxenc chunks:
+        in order.)"""
+        batch = self.args.batch if self.args.mode == "state" else 1
+        return sorted(range(self.chunks), key=lambda i: (i % batch, i))
+
+    def split(self) -> Iterator[tuple[int, str]]:
         """Stores each chunk of N frames as its own Y4M (the input's header
-        line, then the frames, byte for byte what `gg-vpx split` writes).
+        line, then the frames, byte for byte what `gg-vpx split` writes) and
+        yields (index, name) in store_order(), each as soon as it is stored
+        (so its encoding can start while later chunks are stored).
         The whole input is never stored, and no thunk copies it again: each
         byte is hashed from the mapped input and written once, in one pass
         (each MB written while it is in the cache from hashing it), and gg
@@ -132,53 +149,66 @@ class Pipeline:
                      "re-create it with ffmpeg")
             return self.store.put_parts([header, data], one_pass=one_pass)
 
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
         try:
             # Whether the first chunk was stored already (this input stored
             # before: the rest most likely are too) decides how the chunks
             # after the second are put; a wrong guess costs time, never
             # correctness. (Older than a second: file times are coarse.)
             before = time.time_ns() - 1_000_000_000
-            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                first = [pool.submit(put_chunk, 0, False)]
-                if self.chunks > 1:
-                    first.append(pool.submit(put_chunk, 1, True))
-                names = [f.result() for f in first]
-                blob = os.path.join(self.store.dir, "blobs", gg.object_of(names[0]))
-                again = os.stat(blob).st_mtime_ns < before
-                return names + list(pool.map(lambda i: put_chunk(i, not again), range(2, self.chunks)))
+            order = self.store_order()
+            chunks = [pool.submit(put_chunk, order[0], False)]
+            if self.chunks > 1:
+                chunks.append(pool.submit(put_chunk, order[1], True))
+            first = chunks[0].result()
+            again = os.stat(os.path.join(self.store.dir, "blobs", gg.object_of(first))).st_mtime_ns < before
+            chunks += [pool.submit(put_chunk, i, not again) for i in order[2:]]
+            for i, chunk in zip(order, chunks):
+                yield i, chunk.result()
         finally:
+            # Also when the consumer stops early (gg failed): what has not
+            # started is dropped, what runs is waited for (it reads `view`).
+            pool.shutdown(wait=True, cancel_futures=True)
             view.release()
             mapped.close()
 
-    def encode_state(self, split: list[str]) -> tuple[list[str], list[str]]:
-        """Chunks in batches of K: the first of a batch from a key frame, each
-        other from its predecessor's end state. Returns the chunks' streams
-        and their reconstruction digests."""
-        streams, recons = [], []
-        previous = None
-        for i in range(self.chunks):
-            args = ["encode", "in.y4m", "out.ivf", "--state-out", "state", "--recon", "recon", *self.settings]
-            t = self.vpx_thunk(args, ["out.ivf", "state", "recon"])
-            t.add_input(split[i], "in.y4m")
-            if i % self.args.batch != 0:
-                t.args[-len(self.settings):-len(self.settings)] = ["--state-in", "prev.state"]
-                t.add_input(gg.with_tag(previous, "state"), "prev.state")
-            previous = self.store.put_thunk(t)
-            streams.append(previous)
-            recons.append(gg.with_tag(previous, "recon"))
-        return streams, recons
+    def encode_state(self, i: int, chunk: str, previous: str | None) -> str:
+        """Chunk i's encode thunk: the first of a batch of K from a key
+        frame, each other from its predecessor's (`previous`) end state.
+        Its outputs: the stream, the end state, the reconstruction digests."""
+        args = ["encode", "in.y4m", "out.ivf", "--state-out", "state", "--recon", "recon", *self.settings]
+        t = self.vpx_thunk(args, ["out.ivf", "state", "recon"])
+        t.add_input(chunk, "in.y4m")
+        if i % self.args.batch != 0:
+            t.args[-len(self.settings):-len(self.settings)] = ["--state-in", "prev.state"]
+            t.add_input(gg.with_tag(previous, "state"), "prev.state")  # type: ignore[arg-type]
+        return self.store.put_thunk(t)
 
-    def encode_vpxenc(self, split: list[str]) -> list[str]:
-        vpxenc = gg.program_inputs(self.store, shutil.which("vpxenc") or fail("vpxenc is not installed (vpx-tools)"))
-        streams = []
-        for i in range(self.chunks):
-            t = gg.Thunk(args=["vpxenc", *vpxenc_settings(self.args), "--ivf", "-o", "out.ivf", "in.y4m"],
-                         outputs=["out.ivf"])
-            t.function = vpxenc[0].name
-            t.inputs = list(vpxenc)
-            t.add_input(split[i], "in.y4m")
-            streams.append(self.store.put_thunk(t))
-        return streams
+    def encode_vpxenc(self, chunk: str) -> str:
+        if self.vpxenc is None:
+            self.vpxenc = gg.program_inputs(self.store, shutil.which("vpxenc") or fail("vpxenc is not installed (vpx-tools)"))
+        t = gg.Thunk(args=["vpxenc", *vpxenc_settings(self.args), "--ivf", "-o", "out.ivf", "in.y4m"],
+                     outputs=["out.ivf"])
+        t.function = self.vpxenc[0].name
+        t.inputs = list(self.vpxenc)
+        t.add_input(chunk, "in.y4m")
+        return self.store.put_thunk(t)
+
+    def targets(self) -> Iterator[str]:
+        """The job for gg, streamed: each chunk's encode thunk as soon as
+        its chunk is stored, then the stitch and (state mode) each chunk's
+        reconstruction digests."""
+        streams: list[str] = [""] * self.chunks
+        for i, chunk in self.split():
+            if self.args.mode == "state":
+                streams[i] = self.encode_state(i, chunk, streams[i - 1] if i else None)
+            else:
+                streams[i] = self.encode_vpxenc(chunk)
+            yield streams[i]
+        self.stored = time.monotonic()
+        yield self.stitch(streams)
+        if self.args.mode == "state":
+            yield from (gg.with_tag(s, "recon") for s in streams)
 
     def stitch(self, streams: list[str]) -> str:
         t = self.vpx_thunk(["stitch", "out.ivf", *[f"{i:03d}.ivf" for i in range(len(streams))]], ["out.ivf"])
@@ -198,11 +228,11 @@ def vpxenc_settings(args: argparse.Namespace) -> list[str]:
 
 # --- checking and measuring -----------------------------------------------------------------------
 
-def cpu_seconds() -> float:
-    """User + system time of this process and of every process it waited
-    for (gg, its sandboxes and the programs in them)."""
+def cpu_seconds() -> tuple[float, float]:
+    """User + system time of this process (Python, storing the chunks) and
+    of every process it waited for (gg, its sandboxes and their programs)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def decoded_digests(ivf: str, video: Y4m) -> list[str]:
@@ -288,31 +318,27 @@ def main(argv: list[str]) -> int:
             fail(f"{args.input} has no frames")
         began = time.monotonic()
         pipeline = Pipeline(store, args, video, source)
-        split = pipeline.split()
-        stored = time.monotonic() - began
-        if args.mode == "state":
-            streams, recons = pipeline.encode_state(split)
-        else:
-            streams, recons = pipeline.encode_vpxenc(split), []
-        final = pipeline.stitch(streams)
-        start = time.monotonic()
-        names = store.force([final, *recons], jobs=args.jobs, engines=args.engine, storage=args.storage,
+        # The chunks are stored while the first ones encode: gg starts each
+        # encode thunk as soon as it is written.
+        names = store.force(pipeline.targets(), jobs=args.jobs, engines=args.engine, storage=args.storage,
                             trace=args.trace, secret_file=args.secret_file, progress=sys.stderr.isatty())
-        took = time.monotonic() - start
-        store.copy_out(names[0], args.output)
+        took = time.monotonic() - began
+        final, recons = names[pipeline.chunks], names[pipeline.chunks + 1:]
+        store.copy_out(final, args.output)
         # CPU from this process's start (Python's own start-up included).
-        encoded, cpu = time.monotonic() - began, cpu_seconds()
+        encoded, (own, children) = time.monotonic() - began, cpu_seconds()
         print(f"{args.output}: {video.frames} frames in {pipeline.chunks} chunks of {args.chunk_frames} "
               f"({args.mode}{f', batches of {args.batch}' if args.mode == 'state' else ''}), "
-              f"encoded in {encoded:.2f} s (chunks stored in {stored:.2f} s, forced in {took:.2f} s; "
-              f"{cpu:.2f} CPU-s here, remote workers not counted)")
+              f"encoded in {encoded:.2f} s (chunks stored in {pipeline.stored - began:.2f} s while the first "
+              f"encoded, forced in {took:.2f} s; {own + children:.2f} CPU-s here: {own:.2f} in Python storing "
+              f"the chunks, {children:.2f} in gg and its thunks, remote workers not counted)")
 
         checking = time.monotonic()
         decoded = decoded_digests(args.output, video)
         if len(decoded) != video.frames:
             fail(f"{args.output} decodes to {len(decoded)} frames, the input has {video.frames}")
         if recons and not args.no_verify:
-            expected = b"".join(store.get(n) for n in names[1:]).decode().split()
+            expected = b"".join(store.get(n) for n in recons).decode().split()
             bad = [i for i, (a, b) in enumerate(zip(decoded, expected)) if a != b]
             if bad or len(expected) != len(decoded):
                 fail(f"{args.output}: decoded frames differ from the encoder's reconstruction "

@@ -14,7 +14,7 @@ import sys
 
 TYPE_CHECKING = False  # typing is not imported at run time: thunks written in Python start faster
 if TYPE_CHECKING:
-    from typing import Sequence
+    from typing import Iterable, Iterator, Sequence
 
 from .errors import ForceError, NotFoundError
 from .store import Store
@@ -34,13 +34,19 @@ def gg_binary() -> str:
                         "or set GG_BINARY to its path")
 
 
-def force(store: Store, targets: Sequence[str] | str, *, jobs: int | None = None,
+def force(store: Store, targets: Iterable[str] | str, *, jobs: int | None = None,
           engines: Sequence[str] = (), storage: str | None = None, trace: str | None = None,
           straggler_seconds: float | None = None, max_attempts: int | None = None,
           progress: bool = False, timeout: float | None = None,
           secret_file: str | None = None) -> list[str]:
     """Forces each target (a thunk name, maybe ``#tag``, or a value name) and
     returns the value name each stands for, in order.
+
+    `targets` may be an iterator (a generator): gg then starts each target
+    as soon as it is yielded (``gg force @-``), while the generator still
+    stores the ones after it, so storing a job's inputs and running its
+    first thunks overlap. If the generator raises, gg is stopped and the
+    exception passes on.
 
     jobs: thunks at once on the local engine (``-j``); engines: as after
     ``gg force --engine`` (``local``, ``remote=HOST:PORT``, ``lambda=F`` ...);
@@ -53,8 +59,9 @@ def force(store: Store, targets: Sequence[str] | str, *, jobs: int | None = None
     import subprocess  # here, not at the top: thunks written in Python import gg and start faster
     import tempfile
 
-    names = [targets] if isinstance(targets, str) else list(targets)
-    if not names:
+    streamed = hasattr(targets, "__next__")  # an iterator: its names are not all known yet
+    names: list[str] = [] if streamed else [targets] if isinstance(targets, str) else list(targets)
+    if not names and not streamed:
         return []
     args = [gg_binary(), "force"]
     if jobs is not None:
@@ -72,6 +79,8 @@ def force(store: Store, targets: Sequence[str] | str, *, jobs: int | None = None
     if max_attempts is not None:
         args += ["--max-attempts", str(max_attempts)]
     env = dict(os.environ, GG_DIR=store.dir)
+    if streamed:
+        return _force_streamed(args + ["@-"], env, targets, progress, timeout)  # type: ignore[arg-type]
     with tempfile.NamedTemporaryFile("w", dir=os.path.join(store.dir, "tmp"), prefix="targets.",
                                      suffix=".txt") as listing:
         listing.write("".join(n + "\n" for n in names))
@@ -82,14 +91,61 @@ def force(store: Store, targets: Sequence[str] | str, *, jobs: int | None = None
                                stderr=None if progress else subprocess.PIPE, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise ForceError(f"forcing {len(names)} target(s) took longer than {timeout} s") from None
-    stderr = p.stderr or ""
-    if p.returncode != 0:
+    return _outputs(len(names), p.returncode, p.stdout, p.stderr or "", progress)
+
+
+def _force_streamed(args: list[str], env: dict[str, str], targets: Iterator[str], progress: bool,
+                    timeout: float | None) -> list[str]:
+    """gg force reading its targets from a pipe as `targets` yields them.
+    Its output goes to files, not pipes, so nothing it writes can block it
+    while this process is busy producing targets."""
+    import subprocess
+    import tempfile
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=out,
+                             stderr=None if progress else err, text=True)
+        count = 0
+        try:
+            try:
+                for name in targets:
+                    if "\n" in name or not name:
+                        raise ValueError(f"not a target name: {name!r}")
+                    count += 1
+                    p.stdin.write(name + "\n")  # type: ignore[union-attr]
+                    p.stdin.flush()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass  # gg stopped (a thunk failed): its own message says why
+            finally:
+                try:
+                    p.stdin.close()  # type: ignore[union-attr]
+                except BrokenPipeError:
+                    pass
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            p.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise ForceError(f"forcing {count} target(s) took longer than {timeout} s") from None
+        except BaseException:
+            p.terminate()  # gg cancels its running thunks and records the finished ones
+            p.wait()
+            raise
+        out.seek(0)
+        err.seek(0)
+        return _outputs(count, p.returncode, out.read(), err.read(), progress)
+
+
+def _outputs(count: int, returncode: int, stdout: str, stderr: str, progress: bool) -> list[str]:
+    if returncode != 0:
         detail = stderr.strip() or "(see the output above)"
-        raise ForceError(f"gg force failed (exit {p.returncode}):\n{detail}", stderr, p.returncode)
-    outputs = p.stdout.split()
-    if len(outputs) != len(names):
-        raise ForceError(f"gg force printed {len(outputs)} names for {len(names)} targets:\n{p.stdout}{stderr}",
-                         stderr, p.returncode)
+        raise ForceError(f"gg force failed (exit {returncode}):\n{detail}", stderr, returncode)
+    outputs = stdout.split()
+    if len(outputs) != count:
+        raise ForceError(f"gg force printed {len(outputs)} names for {count} targets:\n{stdout}{stderr}",
+                         stderr, returncode)
     if stderr and not progress:
         sys.stderr.write(stderr)  # warnings (e.g. the sandbox fallback) are the user's to see
     return outputs

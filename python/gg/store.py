@@ -306,7 +306,7 @@ class Store:
             f.write(content)
         os.rename(tmp, path)
 
-    def force(self, targets: Sequence[str] | str, **options: object) -> list[str]:
+    def force(self, targets: Iterable[str] | str, **options: object) -> list[str]:
         """Forces targets in this store: see gg.force."""
         from .force import force
         return force(self, targets, **options)  # type: ignore[arg-type]
