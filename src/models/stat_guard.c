@@ -21,9 +21,12 @@ static int active = 1;
 
 // Build drivers only compare a placeholder's times, which are right; forcing
 // on their stats would make make wait for every compile it has started.
+// rm, mv, ln, touch and chmod stat for a file's type or times, never its
+// size (`rm -f x.o` before a compile would otherwise wait for the old x.o).
 // gg's own programs read placeholders as placeholders.
 __attribute__((constructor)) static void Init(void) {
-  static const char* const kExempt[] = {"make", "gmake", "ninja", "samu", "gg", "gg-model-server"};
+  static const char* const kExempt[] = {"make", "gmake", "ninja", "samu", "rm", "mv", "ln", "touch", "chmod",
+                                        "gg", "gg-model-server"};
   for (size_t i = 0; i < sizeof kExempt / sizeof kExempt[0]; ++i) {
     if (strcmp(program_invocation_short_name, kExempt[i]) == 0) active = 0;
   }
