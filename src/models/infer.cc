@@ -9,12 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -262,14 +263,21 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     _exit(127);
   }
   // Hands each placeholder's target to the caller as the models write it.
-  std::atomic<bool> build_done{false};
+  // The end of the build wakes the tail at once (a sleep would add up to
+  // its length to every gg build).
+  std::mutex tail_mu;
+  std::condition_variable tail_cv;
+  bool build_done = false;
   off_t log_offset = 0;
   std::thread tail;
   if (options.on_thunk) {
     tail = std::thread([&] {
-      while (!build_done.load()) {
+      std::unique_lock<std::mutex> l(tail_mu);
+      while (!build_done) {
+        l.unlock();
         ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        l.lock();
+        tail_cv.wait_for(l, std::chrono::milliseconds(20), [&] { return build_done; });
       }
     });
   }
@@ -278,7 +286,11 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   }
   stop_servers();
   if (tail.joinable()) {
-    build_done = true;
+    {
+      std::lock_guard<std::mutex> l(tail_mu);
+      build_done = true;
+    }
+    tail_cv.notify_all();
     tail.join();
     ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
   }
