@@ -362,12 +362,11 @@ std::string StatKey(const std::string& path) {
   return std::to_string(st.st_ino) + " " + std::to_string(st.st_size) + " " + ns(st.st_mtim) + " " + ns(st.st_ctim);
 }
 
-// `gcc -print-search-dirs`, from the store when this driver (same inode,
-// size, times) with the same $GCC_EXEC_PREFIX, $COMPILER_PATH and
-// $LIBRARY_PATH printed it before and its install directory is unchanged
-// (a specs file added there changes its times): a fork and exec of gcc
-// less on every gg build. What it prints depends on nothing else.
-Result<std::string> SearchDirs(LocalStore* store, const std::string& cc) {
+}  // namespace
+
+// Kept because it is a fork and exec of gcc on every gg build otherwise; a
+// specs file added to the install dir changes the dir's times.
+Result<std::string> GccSearchDirs(LocalStore* store, const std::string& cc) {
   std::string key = "gg-search-dirs 1\n" + cc + " " + StatKey(cc) + "\n";
   for (const char* v : {"GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH"}) {
     const char* val = getenv(v);
@@ -402,8 +401,6 @@ Result<std::string> SearchDirs(LocalStore* store, const std::string& cc) {
   }
   return dirs;
 }
-
-}  // namespace
 
 Result<std::vector<ThunkInput>> Toolchain::InputsWith(LocalStore* store, const std::vector<std::string>& extra,
                                                      const std::string& kind) const {
@@ -527,7 +524,7 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
   }
   if (!t.tools.count("cc")) return Status::NotFound("no gcc in $PATH: nothing to model");
   std::string install;
-  GG_ASSIGN_OR_RETURN(std::string dirs, SearchDirs(store, t.tools["cc"]));
+  GG_ASSIGN_OR_RETURN(std::string dirs, GccSearchDirs(store, t.tools["cc"]));
   for (const auto& line : Lines(dirs)) {
     if (line.starts_with("install: ")) install = Lexical(line.substr(9));
     if (!line.starts_with("libraries: =")) continue;
