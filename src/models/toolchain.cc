@@ -366,7 +366,7 @@ std::string StatKey(const std::string& path) {
 
 // Kept because it is a fork and exec of gcc on every gg build otherwise; a
 // specs file added to the install dir changes the dir's times.
-Result<std::string> GccSearchDirs(LocalStore* store, const std::string& cc) {
+Result<std::string> GccSearchDirs(LocalStore* store, const std::string& cc, bool refresh) {
   std::string key = "gg-search-dirs 1\n" + cc + " " + StatKey(cc) + "\n";
   for (const char* v : {"GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH"}) {
     const char* val = getenv(v);
@@ -380,7 +380,7 @@ Result<std::string> GccSearchDirs(LocalStore* store, const std::string& cc) {
     }
     return "";
   };
-  if (auto text = ReadFile(cache); text.ok()) {
+  if (auto text = refresh ? Result<std::string>(Status::NotFound(cache)) : ReadFile(cache); text.ok()) {
     // "<key>install-stat <stat key>\n<output>"
     std::string stat_line = "install-stat ";
     if (text->starts_with(key + stat_line)) {
@@ -524,7 +524,7 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
   }
   if (!t.tools.count("cc")) return Status::NotFound("no gcc in $PATH: nothing to model");
   std::string install;
-  GG_ASSIGN_OR_RETURN(std::string dirs, GccSearchDirs(store, t.tools["cc"]));
+  GG_ASSIGN_OR_RETURN(std::string dirs, GccSearchDirs(store, t.tools["cc"], refresh));
   for (const auto& line : Lines(dirs)) {
     if (line.starts_with("install: ")) install = Lexical(line.substr(9));
     if (!line.starts_with("libraries: =")) continue;

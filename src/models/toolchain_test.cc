@@ -66,6 +66,9 @@ TEST_F(SearchDirsTest, AskedOnceWhileNothingItDependsOnChanges) {
   ASSERT_TRUE(upgraded.ok());
   EXPECT_EQ(Runs(), 4u);
   EXPECT_NE(upgraded->find("programs: =/new/"), std::string::npos);
+
+  ASSERT_TRUE(GccSearchDirs(store_.get(), cc_, /*refresh=*/true).ok());  // gg infer --refresh-toolchain
+  EXPECT_EQ(Runs(), 5u);
 }
 
 }  // namespace
