@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/path_util.h"
@@ -21,12 +23,20 @@ HashCache::~HashCache() {
   if (fd_ >= 0) close(fd_);
 }
 
-size_t HashCache::KeyHash::operator()(const Key& k) const {
+uint32_t HashCache::HashOf(const Key& k) {
   // Inodes of one directory are near each other and mtimes share their high
-  // bits: mix, so that chains stay short.
-  uint64_t h = k.ino * 0x9e3779b97f4a7c15ULL;
-  h ^= (static_cast<uint64_t>(k.mtime_ns) + k.dev + (k.size << 20)) * 0xc2b2ae3d27d4eb4fULL;
-  return static_cast<size_t>(h ^ (h >> 29));
+  // bits: every field goes through a full mix (murmur3's finalizer), so that
+  // probe runs stay short.
+  auto mix = [](uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+  };
+  uint64_t h = mix(k.ino ^ mix(static_cast<uint64_t>(k.mtime_ns) ^ mix(k.size + k.dev)));
+  h ^= static_cast<uint64_t>(k.ctime_ns);
+  return static_cast<uint32_t>(mix(h));
 }
 
 HashCache::Key HashCache::KeyOf(const struct stat& st) {
@@ -36,10 +46,11 @@ HashCache::Key HashCache::KeyOf(const struct stat& st) {
              static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
-void HashCache::ParseLine(std::string_view line) {
-  // "<dev> <inode> <size> <mtime-ns> <ctime-ns> <name>"; anything else is skipped.
-  const char* p = line.data();
-  const char* end = p + line.size();
+std::optional<std::pair<HashCache::Key, size_t>> HashCache::ParseKey(size_t pos) const {
+  // "<dev> <inode> <size> <mtime-ns> <ctime-ns> <name>\n"; anything else is skipped.
+  const char* begin = text_.data();
+  const char* p = begin + pos;
+  const char* end = begin + text_.size();
   uint64_t u[3];
   int64_t s[2];
   auto field = [&](auto* v) {
@@ -48,66 +59,144 @@ void HashCache::ParseLine(std::string_view line) {
     p = q + 1;
     return true;
   };
-  if (!field(&u[0]) || !field(&u[1]) || !field(&u[2]) || !field(&s[0]) || !field(&s[1])) return;
-  auto name = Name::Parse(std::string_view(p, end - p));
-  if (name.ok()) entries_.insert_or_assign(Key{u[0], u[1], u[2], s[0], s[1]}, std::move(*name));
+  if (!field(&u[0]) || !field(&u[1]) || !field(&u[2]) || !field(&s[0]) || !field(&s[1])) return std::nullopt;
+  if (p == end || *p == '\n') return std::nullopt;
+  return std::pair{Key{u[0], u[1], u[2], s[0], s[1]}, static_cast<size_t>(p - begin)};
+}
+
+void HashCache::Rehash(size_t capacity) {
+  // Every slot moves by its hash alone: keys in the index are distinct.
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(capacity, Slot{0, 0});
+  size_t mask = capacity - 1;
+  for (const Slot& s : old) {
+    if (s.line == 0) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].line != 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void HashCache::Insert(const Key& k, uint32_t hash, size_t line) {
+  if ((used_ + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(1024, slots_.size() * 2));
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.line == 0) {
+      s = Slot{hash, static_cast<uint32_t>(line + 1)};
+      ++used_;
+      return;
+    }
+    if (s.hash == hash && ParseKey(s.line - 1)->first == k) {
+      s.line = static_cast<uint32_t>(line + 1);  // a later line wins
+      return;
+    }
+  }
+}
+
+void HashCache::IndexLines(size_t pos) {
+  // Lines are ~130 bytes: grow once up front rather than while indexing.
+  size_t want = std::max<size_t>(1024, slots_.size());
+  while (want < (used_ + (text_.size() - pos) / 120 + 1) * 2) want *= 2;
+  if (want > slots_.size()) Rehash(want);
+  // The index is larger than the caches: each line's slot is prefetched a
+  // few lines before it is filled, so the misses overlap (in order: a later
+  // line still wins).
+  constexpr size_t kAhead = 8;
+  struct Parsed {
+    Key key;
+    uint32_t hash;
+    size_t pos;
+  } ahead[kAhead];
+  size_t parsed_lines = 0;
+  while (pos < text_.size()) {
+    size_t nl = text_.find('\n', pos);
+    if (nl == std::string::npos) break;
+    // Offsets are 32 bits: past 4 GiB of log, lines are not indexed (misses: files are hashed again).
+    if (nl >= UINT32_MAX) break;
+    if (auto parsed = ParseKey(pos); parsed && parsed->second < nl) {
+      uint32_t hash = HashOf(parsed->first);
+      __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+      Parsed& slot = ahead[parsed_lines++ % kAhead];
+      if (parsed_lines > kAhead) Insert(slot.key, slot.hash, slot.pos);
+      slot = Parsed{parsed->first, hash, pos};
+    }
+    pos = nl + 1;
+  }
+  for (size_t i = parsed_lines > kAhead ? parsed_lines - kAhead : 0; i < parsed_lines; ++i) {
+    const Parsed& p = ahead[i % kAhead];
+    Insert(p.key, p.hash, p.pos);
+  }
 }
 
 bool HashCache::ReadNewLines() {
   // Read on first use: a process that never hashes (a model answered from
-  // the view cache) does not pay for parsing the whole log.
+  // the view cache) does not pay for reading the log.
   loaded_ = true;
   if (fd_ < 0) return false;
   struct stat st {};
   if (fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) <= read_upto_) return false;
-  std::string buf(static_cast<size_t>(st.st_size) - read_upto_, '\0');
+  // Read straight into text_: only the numbers of each line are parsed now,
+  // a name only when it is looked up.
+  size_t start = text_.size();
+  text_.resize(start + static_cast<size_t>(st.st_size - read_upto_));
   size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = pread(fd_, buf.data() + got, buf.size() - got, static_cast<off_t>(read_upto_ + got));
+  while (start + got < text_.size()) {
+    ssize_t n = pread(fd_, text_.data() + start + got, text_.size() - start - got,
+                      static_cast<off_t>(read_upto_ + got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
   // Whole lines only: a line being appended now is read next time.
-  size_t last_nl = std::string_view(buf.data(), got).rfind('\n');
-  if (last_nl == std::string_view::npos) return false;
-  std::string_view s(buf.data(), last_nl + 1);
-  entries_.reserve(entries_.size() + s.size() / 100);  // lines are ~130 bytes: no rehash while reading
-  for (size_t pos = 0; pos < s.size();) {
-    size_t nl = s.find('\n', pos);
-    ParseLine(s.substr(pos, nl - pos));
-    pos = nl + 1;
+  size_t last_nl = std::string_view(text_.data() + start, got).rfind('\n');
+  if (last_nl == std::string_view::npos) {
+    text_.resize(start);
+    return false;
   }
+  text_.resize(start + last_nl + 1);
   read_upto_ += last_nl + 1;
+  IndexLines(start);
   return true;
 }
 
 std::optional<Name> HashCache::Find(const Key& k) const {
-  auto it = entries_.find(k);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second;
+  if (slots_.empty()) return std::nullopt;
+  uint32_t hash = HashOf(k);
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask; slots_[i].line != 0; i = (i + 1) & mask) {
+    if (slots_[i].hash != hash) continue;
+    auto parsed = ParseKey(slots_[i].line - 1);
+    if (!parsed || !(parsed->first == k)) continue;
+    size_t name_end = text_.find('\n', parsed->second);
+    auto name = Name::Parse(std::string_view(text_).substr(parsed->second, name_end - parsed->second));
+    // A line whose name does not parse is no answer: the file is hashed.
+    if (!name.ok()) return std::nullopt;
+    return *name;
+  }
+  return std::nullopt;
 }
 
 void HashCache::Remember(const struct stat& st, const Name& name) {
   Key k = KeyOf(st);
   Name object = name.object();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!loaded_) ReadNewLines();
-    auto [it, inserted] = entries_.try_emplace(k, object);
-    if (!inserted) {
-      if (it->second == object) return;
-      it->second = object;
-    }
-  }
-  if (fd_ < 0) return;
   char line[256];
   int n = std::snprintf(line, sizeof line, "%llu %llu %llu %lld %lld %s\n",
                         static_cast<unsigned long long>(k.dev), static_cast<unsigned long long>(k.ino),
                         static_cast<unsigned long long>(k.size), static_cast<long long>(k.mtime_ns),
                         static_cast<long long>(k.ctime_ns), object.str().c_str());
+  if (n <= 0 || n >= static_cast<int>(sizeof line)) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!loaded_) ReadNewLines();
+    if (Find(k) == object) return;
+    size_t pos = text_.size();
+    text_.append(line, static_cast<size_t>(n));
+    IndexLines(pos);
+  }
+  if (fd_ < 0) return;
   // One write with O_APPEND: lines from concurrent gg processes do not interleave.
-  if (n > 0 && n < static_cast<int>(sizeof line)) (void)!write(fd_, line, n);
+  (void)!write(fd_, line, n);
 }
 
 std::optional<Name> HashCache::Lookup(const struct stat& st) {

@@ -13,7 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "gg/name.h"
 #include "gg/status.h"
@@ -41,14 +42,26 @@ class HashCache {
     int64_t mtime_ns, ctime_ns;
     bool operator==(const Key&) const = default;
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const;
+  /// One slot of the open-addressing index: the key's hash and where its
+  /// line starts in text_, plus one (0: empty). The line itself is the
+  /// entry: a load parses only the numbers, a hit its one name.
+  struct Slot {
+    uint32_t hash;
+    uint32_t line;
   };
   static Key KeyOf(const struct stat& st);
+  static uint32_t HashOf(const Key& k);
+  /// The key of the line starting at `pos` of text_, and where its name
+  /// starts; nullopt if it is not a hash cache line.
+  std::optional<std::pair<Key, size_t>> ParseKey(size_t pos) const;
   /// Reads the lines appended since the last read (all of them the first
   /// time), with mu_ held; false if there were none.
   bool ReadNewLines();
-  void ParseLine(std::string_view line);
+  /// Indexes the whole lines of text_ from `pos` on; later lines win.
+  void IndexLines(size_t pos);
+  void Insert(const Key& k, uint32_t hash, size_t line);
+  /// Moves the index into `capacity` slots (a power of two).
+  void Rehash(size_t capacity);
   std::optional<Name> Find(const Key& k) const;
 
   std::string path_;
@@ -56,7 +69,9 @@ class HashCache {
   std::mutex mu_;
   bool loaded_ = false;
   uint64_t read_upto_ = 0;  ///< bytes of the log parsed (whole lines)
-  std::unordered_map<Key, Name, KeyHash> entries_;
+  std::string text_;        ///< the log's lines read so far, and those this process appended
+  std::vector<Slot> slots_; ///< a power of two long, at most half full
+  size_t used_ = 0;
 };
 
 }  // namespace gg

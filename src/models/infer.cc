@@ -1,6 +1,7 @@
 #include "models/infer.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -9,12 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -104,6 +106,71 @@ Result<pid_t> StartServer(const std::string& exe, const std::string& session_dir
   }
   return pid;
 }
+
+// Starts the model servers on the listening socket once a connection waits
+// on it, and stops them: shutting the socket down wakes every accept(),
+// and each server then exits.
+class ModelServers {
+ public:
+  ModelServers(std::string exe, std::string session_dir, int listen_fd, int count)
+      : exe_(std::move(exe)), session_dir_(std::move(session_dir)), listen_fd_(listen_fd), count_(count) {}
+  ~ModelServers() { Stop(); }
+
+  Status StartOnFirstCall() {
+    if (pipe2(wake_, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
+    starter_ = std::thread([this] {
+      struct pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      while (poll(fds, 2, -1) < 0 && errno == EINTR) {
+      }
+      if (!(fds[0].revents & POLLIN)) return;  // stopped before any call
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopping_) return;
+      for (int i = 0; i < count_; ++i) {
+        auto pid = StartServer(exe_, session_dir_, listen_fd_);
+        if (!pid.ok()) {
+          // The callers waiting would wait for ever: they get a closed
+          // connection instead, and the build fails naming the server.
+          std::fprintf(stderr, "gg infer: cannot start the model server: %s\n", pid.status().message().c_str());
+          if (pids_.empty()) shutdown(listen_fd_, SHUT_RDWR);
+          break;
+        }
+        pids_.push_back(*pid);
+      }
+    });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    if (starter_.joinable()) {
+      char one = 1;
+      (void)!write(wake_[1], &one, 1);
+      starter_.join();
+    }
+    for (int fd : wake_) {
+      if (fd >= 0) close(fd);
+    }
+    shutdown(listen_fd_, SHUT_RDWR);
+    for (pid_t p : pids_) {
+      while (waitpid(p, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    pids_.clear();
+  }
+
+ private:
+  std::string exe_, session_dir_;
+  int listen_fd_, count_;
+  int wake_[2] = {-1, -1};
+  std::thread starter_;
+  std::mutex mu_;
+  bool stopping_ = false;  ///< no server starts from now on
+  std::vector<pid_t> pids_;
+};
 
 }  // namespace
 
@@ -199,24 +266,11 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   GG_RETURN_IF_ERROR(Listen(&sock));
   int servers = options.model_servers > 0 ? options.model_servers
                                           : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
-  std::vector<pid_t> server_pids;
-  auto stop_servers = [&] {
-    // Wakes every accept(): each server then exits.
-    shutdown(sock.fd, SHUT_RDWR);
-    for (pid_t p : server_pids) {
-      while (waitpid(p, nullptr, 0) < 0 && errno == EINTR) {
-      }
-    }
-    server_pids.clear();
-  };
-  for (int i = 0; i < servers; ++i) {
-    auto pid = StartServer(server_exe, session_dir, sock.fd);
-    if (!pid.ok()) {
-      stop_servers();
-      return pid.status();
-    }
-    server_pids.push_back(*pid);
-  }
+  // The servers start at the first model call (a connection waiting on the
+  // socket): a build with nothing to redo runs no model and starts none.
+  ModelServers model_servers(server_exe, session_dir, sock.fd, servers);
+  GG_RETURN_IF_ERROR(model_servers.StartOnFirstCall());
+  auto stop_servers = [&] { model_servers.Stop(); };
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -269,14 +323,21 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     _exit(127);
   }
   // Hands each placeholder's target to the caller as the models write it.
-  std::atomic<bool> build_done{false};
+  // The end of the build wakes the tail at once (a sleep would add up to
+  // its length to every gg build).
+  std::mutex tail_mu;
+  std::condition_variable tail_cv;
+  bool build_done = false;
   off_t log_offset = 0;
   std::thread tail;
   if (options.on_thunk) {
     tail = std::thread([&] {
-      while (!build_done.load()) {
+      std::unique_lock<std::mutex> l(tail_mu);
+      while (!build_done) {
+        l.unlock();
         ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        l.lock();
+        tail_cv.wait_for(l, std::chrono::milliseconds(20), [&] { return build_done; });
       }
     });
   }
@@ -285,7 +346,11 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   }
   stop_servers();
   if (tail.joinable()) {
-    build_done = true;
+    {
+      std::lock_guard<std::mutex> l(tail_mu);
+      build_done = true;
+    }
+    tail_cv.notify_all();
     tail.join();
     ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
   }

@@ -352,6 +352,56 @@ Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_
   return c->out;
 }
 
+namespace {
+
+// "<ino> <size> <mtime-ns> <ctime-ns>" of `path`, or "-" if it cannot be stat'ed.
+std::string StatKey(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return "-";
+  auto ns = [](const timespec& t) { return std::to_string(t.tv_sec * 1000000000LL + t.tv_nsec); };
+  return std::to_string(st.st_ino) + " " + std::to_string(st.st_size) + " " + ns(st.st_mtim) + " " + ns(st.st_ctim);
+}
+
+}  // namespace
+
+// Kept because it is a fork and exec of gcc on every gg build otherwise; a
+// specs file added to the install dir changes the dir's times.
+Result<std::string> GccSearchDirs(LocalStore* store, const std::string& cc, bool refresh) {
+  std::string key = "gg-search-dirs 1\n" + cc + " " + StatKey(cc) + "\n";
+  for (const char* v : {"GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH"}) {
+    const char* val = getenv(v);
+    key += std::string(v) + (val ? "=" + std::string(val) : " unset") + "\n";
+  }
+  std::string cache = store->dir() + "/models/search-dirs-" + Name::ForContent(key).str().substr(1, 20);
+  std::string install_prefix = "install: ";
+  auto install_of = [&](const std::string& dirs) -> std::string {
+    for (const auto& line : Lines(dirs)) {
+      if (line.starts_with(install_prefix)) return Lexical(line.substr(install_prefix.size()));
+    }
+    return "";
+  };
+  if (auto text = refresh ? Result<std::string>(Status::NotFound(cache)) : ReadFile(cache); text.ok()) {
+    // "<key>install-stat <stat key>\n<output>"
+    std::string stat_line = "install-stat ";
+    if (text->starts_with(key + stat_line)) {
+      size_t nl = text->find('\n', key.size());
+      if (nl != std::string::npos) {
+        std::string output = text->substr(nl + 1);
+        std::string recorded = text->substr(key.size() + stat_line.size(), nl - key.size() - stat_line.size());
+        std::string install = install_of(output);
+        if (!install.empty() && recorded == StatKey(install)) return output;
+      }
+    }
+  }
+  GG_ASSIGN_OR_RETURN(std::string dirs, RunCapture({cc, "-print-search-dirs"}));
+  std::string install = install_of(dirs);
+  if (!install.empty()) {
+    // Best effort: without it, the next build asks gcc again.
+    if (MakeDirs(DirName(cache)).ok()) (void)WriteFileAtomic(cache, key + "install-stat " + StatKey(install) + "\n" + dirs);
+  }
+  return dirs;
+}
+
 Result<std::vector<ThunkInput>> Toolchain::InputsWith(LocalStore* store, const std::vector<std::string>& extra,
                                                      const std::string& kind) const {
   const std::vector<ThunkInput>& base = InputsFor(kind);
@@ -474,7 +524,7 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
   }
   if (!t.tools.count("cc")) return Status::NotFound("no gcc in $PATH: nothing to model");
   std::string install;
-  GG_ASSIGN_OR_RETURN(std::string dirs, RunCapture({t.tools["cc"], "-print-search-dirs"}));
+  GG_ASSIGN_OR_RETURN(std::string dirs, GccSearchDirs(store, t.tools["cc"], refresh));
   for (const auto& line : Lines(dirs)) {
     if (line.starts_with("install: ")) install = Lexical(line.substr(9));
     if (!line.starts_with("libraries: =")) continue;

@@ -65,6 +65,12 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh = false);
 /// capture; others, e.g. a build dir's, as single files).
 Result<std::vector<ThunkInput>> SharedLibraryInputs(LocalStore* store, const std::string& binary);
 
+/// `cc -print-search-dirs`, kept in the store's models/ and reused while the
+/// driver (inode, size, times), $GCC_EXEC_PREFIX, $COMPILER_PATH,
+/// $LIBRARY_PATH and the install directory it names (its times) are
+/// unchanged: what the output depends on. `refresh` asks gcc again.
+Result<std::string> GccSearchDirs(LocalStore* store, const std::string& cc, bool refresh = false);
+
 /// Runs argv (no shell) and returns its stdout+stderr; fails on exit != 0
 /// unless `allow_failure`.
 Result<std::string> RunCapture(const std::vector<std::string>& argv, bool allow_failure = false);
