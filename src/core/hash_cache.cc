@@ -120,15 +120,20 @@ std::optional<Name> HashCache::Lookup(const struct stat& st) {
   return std::nullopt;
 }
 
-Result<Name> HashCache::Hash(const std::string& path, uint64_t max_bytes) {
+Result<Name> HashCache::Hash(const std::string& path, uint64_t max_bytes, struct stat* hashed) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
   Key k = KeyOf(st);
+  if (hashed != nullptr) *hashed = st;
   if (auto cached = Lookup(st)) return *cached;
   GG_ASSIGN_OR_RETURN(Name name, HashFile(path, max_bytes));
   struct stat after {};
   // Only remember content that did not change while we read it.
-  if (stat(path.c_str(), &after) == 0 && KeyOf(after) == k) Remember(st, name);
+  if (stat(path.c_str(), &after) == 0 && KeyOf(after) == k) {
+    Remember(st, name);
+  } else if (hashed != nullptr) {
+    *hashed = {};
+  }
   return name;
 }
 

@@ -29,7 +29,9 @@ class HashCache {
   HashCache& operator=(const HashCache&) = delete;
 
   /// The name of the file's content, hashing only when the file changed.
-  Result<Name> Hash(const std::string& path, uint64_t max_bytes = 0);
+  /// `*hashed` (if given) is the file's stat that name is known for, or all
+  /// zero when the file changed while it was read.
+  Result<Name> Hash(const std::string& path, uint64_t max_bytes = 0, struct stat* hashed = nullptr);
   /// The remembered name of the file `st` describes, without reading it.
   std::optional<Name> Lookup(const struct stat& st);
   /// Records that the file described by `st` has the content `name`.

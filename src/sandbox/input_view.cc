@@ -45,12 +45,14 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
       }
     }
     auto name = Name::Parse(f.name);
-    auto blob = name.ok() ? store->MaterializeFile(*name, f.executable) : Result<std::string>(name.status());
+    struct stat verified {};
+    auto blob = name.ok() ? store->MaterializeFile(*name, f.executable, &verified) : Result<std::string>(name.status());
     if (!blob.ok()) return blob.status().Prefix("input " + f.path);
     if (linkat(AT_FDCWD, blob->c_str(), root, f.path.c_str(), 0) != 0) {
       if (errno == EMLINK) return Status::Unavailable(*blob + " is at the file system's hard link limit");
       return Status::FromErrno("link " + tmp + "/" + f.path, errno);
     }
+    store->NoteLinked(*name, verified, root, f.path);
   }
   return Status::Ok();
 }
