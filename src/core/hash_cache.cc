@@ -88,26 +88,34 @@ std::optional<Name> HashCache::Find(const Key& k) const {
   return it->second;
 }
 
-void HashCache::Remember(const struct stat& st, const Name& name) {
-  Key k = KeyOf(st);
-  Name object = name.object();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!loaded_) ReadNewLines();
-    auto [it, inserted] = entries_.try_emplace(k, object);
-    if (!inserted) {
-      if (it->second == object) return;
-      it->second = object;
-    }
+void HashCache::Add(const Key& k, const Name& object, std::string* log) {
+  auto [it, inserted] = entries_.try_emplace(k, object);
+  if (!inserted) {
+    if (it->second == object) return;
+    it->second = object;
   }
-  if (fd_ < 0) return;
   char line[256];
   int n = std::snprintf(line, sizeof line, "%llu %llu %llu %lld %lld %s\n",
                         static_cast<unsigned long long>(k.dev), static_cast<unsigned long long>(k.ino),
                         static_cast<unsigned long long>(k.size), static_cast<long long>(k.mtime_ns),
                         static_cast<long long>(k.ctime_ns), object.str().c_str());
-  // One write with O_APPEND: lines from concurrent gg processes do not interleave.
-  if (n > 0 && n < static_cast<int>(sizeof line)) (void)!write(fd_, line, n);
+  if (n > 0 && n < static_cast<int>(sizeof line)) log->append(line, n);
+}
+
+void HashCache::Remember(const struct stat& st, const Name& name) {
+  RememberAll({Known{st, name}});
+}
+
+void HashCache::RememberAll(const std::vector<Known>& files) {
+  std::string log;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!loaded_) ReadNewLines();
+    for (const Known& f : files) Add(KeyOf(f.st), f.name.object(), &log);
+  }
+  // One write with O_APPEND: lines from concurrent gg processes do not
+  // interleave (a reader takes whole lines only).
+  if (fd_ >= 0 && !log.empty()) (void)!write(fd_, log.data(), log.size());
 }
 
 std::optional<Name> HashCache::Lookup(const struct stat& st) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "gg/name.h"
 #include "gg/status.h"
@@ -36,6 +37,14 @@ class HashCache {
   std::optional<Name> Lookup(const struct stat& st);
   /// Records that the file described by `st` has the content `name`.
   void Remember(const struct stat& st, const Name& name);
+  /// A file and its content's name.
+  struct Known {
+    struct stat st;
+    Name name;
+  };
+  /// Remember for many files, with one write to the log (a view or tree
+  /// links thousands of blobs at once).
+  void RememberAll(const std::vector<Known>& files);
 
  private:
   struct Key {
@@ -47,6 +56,8 @@ class HashCache {
     size_t operator()(const Key& k) const;
   };
   static Key KeyOf(const struct stat& st);
+  /// Adds the entry with mu_ held; appends its log line to `log` if it is new.
+  void Add(const Key& k, const Name& object, std::string* log);
   /// Reads the lines appended since the last read (all of them the first
   /// time), with mu_ held; false if there were none.
   bool ReadNewLines();

@@ -351,14 +351,15 @@ Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executabl
                          "something else is writing into the store");
 }
 
-void LocalStore::NoteLinked(const Name& name, const struct stat& verified, int dirfd, const std::string& path) {
+void LocalStore::NoteLinked(const Name& name, const struct stat& verified, int dirfd, const std::string& path,
+                            std::vector<HashCache::Known>* learned) {
   struct stat st {};
   if (verified.st_ino == 0 || fstatat(dirfd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
   // The same inode, its size and mtime as verified (a write moves the
   // mtime): only the link's ctime is new. AdoptFileAt reasons the same way.
   if (st.st_dev == verified.st_dev && st.st_ino == verified.st_ino && st.st_size == verified.st_size &&
       st.st_mtim.tv_sec == verified.st_mtim.tv_sec && st.st_mtim.tv_nsec == verified.st_mtim.tv_nsec) {
-    hash_cache_.Remember(st, name);
+    learned->push_back({st, name});
   }
 }
 
@@ -398,6 +399,7 @@ Result<std::string> LocalStore::MaterializeTree(const Name& tree_name) {
   if (!root.valid()) return fail(Status::FromErrno("cannot open " + tmp, errno));
   std::string parent_path = "";
   UniqueFd parent(fcntl(root.get(), F_DUPFD_CLOEXEC, 0));
+  std::vector<HashCache::Known> learned;
   for (const auto& e : tree.entries) {
     size_t slash = e.path.rfind('/');
     std::string dir = slash == std::string::npos ? "" : e.path.substr(0, slash);
@@ -428,12 +430,13 @@ Result<std::string> LocalStore::MaterializeTree(const Name& tree_name) {
           if (errno != EMLINK) return fail(Status::FromErrno("link " + p, errno));
           if (Status s = CopyFileAt(*src, parent.get(), base, e.executable ? 0555 : 0444); !s.ok()) return fail(s);
         } else {
-          NoteLinked(e.name, verified, parent.get(), base);
+          NoteLinked(e.name, verified, parent.get(), base, &learned);
         }
         break;
       }
     }
   }
+  hash_cache_.RememberAll(learned);
   // Published whole or not at all, never over another process's copy.
   auto published = PublishNoReplace(AT_FDCWD, tmp, final_dir, true);
   if (!published.ok() || !*published) RemoveTree(tmp);

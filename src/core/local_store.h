@@ -59,9 +59,12 @@ class LocalStore {
   Result<std::string> MaterializeFile(const Name& name, bool executable, struct stat* verified = nullptr);
   /// After a hard link to a blob from MaterializeFile was made as `path`
   /// below `dirfd`: the link moved only the inode's ctime, so the hash cache
-  /// learns the new one, and the next view or tree with that blob need not
-  /// read it again (unless the blob changed since it was verified).
-  void NoteLinked(const Name& name, const struct stat& verified, int dirfd, const std::string& path);
+  /// is to learn the new one (appended to `learned`, for one
+  /// hash_cache().RememberAll once all links are made), and the next view or
+  /// tree with that blob need not read it again. Nothing if the blob changed
+  /// since it was verified.
+  void NoteLinked(const Name& name, const struct stat& verified, int dirfd, const std::string& path,
+                  std::vector<HashCache::Known>* learned);
   /// Writes a verified copy of an object to `path` (replacing what is there,
   /// atomically), with mode 0777 or 0666 less the umask.
   Status CopyOut(const Name& name, const std::string& path, bool executable);

@@ -36,6 +36,7 @@ namespace {
 /// writes there, and it makes no symlink, so relative paths stay inside).
 Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vector<ViewFile>& files) {
   std::set<std::string> dirs;
+  std::vector<HashCache::Known> learned;
   for (const ViewFile& f : files) {
     for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
       std::string dir = f.path.substr(0, slash);
@@ -52,8 +53,9 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
       if (errno == EMLINK) return Status::Unavailable(*blob + " is at the file system's hard link limit");
       return Status::FromErrno("link " + tmp + "/" + f.path, errno);
     }
-    store->NoteLinked(*name, verified, root, f.path);
+    store->NoteLinked(*name, verified, root, f.path, &learned);
   }
+  store->hash_cache().RememberAll(learned);
   return Status::Ok();
 }
 
