@@ -177,26 +177,34 @@ std::optional<Name> HashCache::Find(const Key& k) const {
   return std::nullopt;
 }
 
-void HashCache::Remember(const struct stat& st, const Name& name) {
-  Key k = KeyOf(st);
-  Name object = name.object();
+void HashCache::Add(const Key& k, const Name& object, std::string* log) {
+  if (Find(k) == object) return;
   char line[256];
   int n = std::snprintf(line, sizeof line, "%llu %llu %llu %lld %lld %s\n",
                         static_cast<unsigned long long>(k.dev), static_cast<unsigned long long>(k.ino),
                         static_cast<unsigned long long>(k.size), static_cast<long long>(k.mtime_ns),
                         static_cast<long long>(k.ctime_ns), object.str().c_str());
   if (n <= 0 || n >= static_cast<int>(sizeof line)) return;
+  size_t pos = text_.size();
+  text_.append(line, static_cast<size_t>(n));
+  IndexLines(pos);
+  log->append(line, static_cast<size_t>(n));
+}
+
+void HashCache::Remember(const struct stat& st, const Name& name) {
+  RememberAll({Known{st, name}});
+}
+
+void HashCache::RememberAll(const std::vector<Known>& files) {
+  std::string log;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!loaded_) ReadNewLines();
-    if (Find(k) == object) return;
-    size_t pos = text_.size();
-    text_.append(line, static_cast<size_t>(n));
-    IndexLines(pos);
+    for (const Known& f : files) Add(KeyOf(f.st), f.name.object(), &log);
   }
-  if (fd_ < 0) return;
-  // One write with O_APPEND: lines from concurrent gg processes do not interleave.
-  (void)!write(fd_, line, n);
+  // One write with O_APPEND: lines from concurrent gg processes do not
+  // interleave (a reader takes whole lines only).
+  if (fd_ >= 0 && !log.empty()) (void)!write(fd_, log.data(), log.size());
 }
 
 std::optional<Name> HashCache::Lookup(const struct stat& st) {
@@ -209,15 +217,20 @@ std::optional<Name> HashCache::Lookup(const struct stat& st) {
   return std::nullopt;
 }
 
-Result<Name> HashCache::Hash(const std::string& path, uint64_t max_bytes) {
+Result<Name> HashCache::Hash(const std::string& path, uint64_t max_bytes, struct stat* hashed) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
   Key k = KeyOf(st);
+  if (hashed != nullptr) *hashed = st;
   if (auto cached = Lookup(st)) return *cached;
   GG_ASSIGN_OR_RETURN(Name name, HashFile(path, max_bytes));
   struct stat after {};
   // Only remember content that did not change while we read it.
-  if (stat(path.c_str(), &after) == 0 && KeyOf(after) == k) Remember(st, name);
+  if (stat(path.c_str(), &after) == 0 && KeyOf(after) == k) {
+    Remember(st, name);
+  } else if (hashed != nullptr) {
+    *hashed = {};
+  }
   return name;
 }
 

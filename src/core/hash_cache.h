@@ -30,11 +30,21 @@ class HashCache {
   HashCache& operator=(const HashCache&) = delete;
 
   /// The name of the file's content, hashing only when the file changed.
-  Result<Name> Hash(const std::string& path, uint64_t max_bytes = 0);
+  /// `*hashed` (if given) is the file's stat that name is known for, or all
+  /// zero when the file changed while it was read.
+  Result<Name> Hash(const std::string& path, uint64_t max_bytes = 0, struct stat* hashed = nullptr);
   /// The remembered name of the file `st` describes, without reading it.
   std::optional<Name> Lookup(const struct stat& st);
   /// Records that the file described by `st` has the content `name`.
   void Remember(const struct stat& st, const Name& name);
+  /// A file and its content's name.
+  struct Known {
+    struct stat st;
+    Name name;
+  };
+  /// Remember for many files, with one write to the log (a view or tree
+  /// links thousands of blobs at once).
+  void RememberAll(const std::vector<Known>& files);
 
  private:
   struct Key {
@@ -54,6 +64,8 @@ class HashCache {
   /// The key of the line starting at `pos` of text_, and where its name
   /// starts; nullopt if it is not a hash cache line.
   std::optional<std::pair<Key, size_t>> ParseKey(size_t pos) const;
+  /// Adds the entry with mu_ held; appends its log line to `log` if it is new.
+  void Add(const Key& k, const Name& object, std::string* log);
   /// Reads the lines appended since the last read (all of them the first
   /// time), with mu_ held; false if there were none.
   bool ReadNewLines();

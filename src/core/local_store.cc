@@ -309,9 +309,9 @@ Result<Name> LocalStore::AdoptFileAt(int dirfd, const std::string& rel, const st
   return name;
 }
 
-Status LocalStore::Verify(const Name& name) {
+Status LocalStore::Verify(const Name& name, struct stat* verified) {
   std::string path = BlobPath(name);
-  auto actual = hash_cache_.Hash(path);
+  auto actual = hash_cache_.Hash(path, 0, verified);
   if (!actual.ok()) {
     if (access(path.c_str(), F_OK) != 0) return MissingError(name);
     return actual.status();
@@ -324,9 +324,12 @@ Status LocalStore::Verify(const Name& name) {
   return Status::Ok();
 }
 
-Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executable) {
+Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executable, struct stat* verified) {
+  if (!executable) {
+    GG_RETURN_IF_ERROR(Verify(name, verified));
+    return BlobPath(name);
+  }
   GG_RETURN_IF_ERROR(Verify(name));
-  if (!executable) return BlobPath(name);
   // Executables get their own copy with mode 0555: a blob's mode is shared by
   // every hard link to it, so it cannot serve as both. The copy is checked
   // like a blob (through the hash cache: one stat while its inode, size,
@@ -334,7 +337,7 @@ Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executabl
   // is what a reduction will be recorded for.
   std::string xpath = dir_ + "/blobs-x/" + name.object().str();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto actual = hash_cache_.Hash(xpath);
+    auto actual = hash_cache_.Hash(xpath, 0, verified);
     if (actual.ok() && *actual == name.object()) return xpath;
     if (actual.ok()) {
       // Changed since the store made it: drop it and make it again.
@@ -346,6 +349,18 @@ Result<std::string> LocalStore::MaterializeFile(const Name& name, bool executabl
   }
   return Status::Corrupt("the executable copy " + xpath + " keeps changing after gg writes it; "
                          "something else is writing into the store");
+}
+
+void LocalStore::NoteLinked(const Name& name, const struct stat& verified, int dirfd, const std::string& path,
+                            std::vector<HashCache::Known>* learned) {
+  struct stat st {};
+  if (verified.st_ino == 0 || fstatat(dirfd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  // The same inode, its size and mtime as verified (a write moves the
+  // mtime): only the link's ctime is new. AdoptFileAt reasons the same way.
+  if (st.st_dev == verified.st_dev && st.st_ino == verified.st_ino && st.st_size == verified.st_size &&
+      st.st_mtim.tv_sec == verified.st_mtim.tv_sec && st.st_mtim.tv_nsec == verified.st_mtim.tv_nsec) {
+    learned->push_back({st, name});
+  }
 }
 
 Status LocalStore::CopyOut(const Name& name, const std::string& path, bool executable) {
@@ -384,6 +399,7 @@ Result<std::string> LocalStore::MaterializeTree(const Name& tree_name) {
   if (!root.valid()) return fail(Status::FromErrno("cannot open " + tmp, errno));
   std::string parent_path = "";
   UniqueFd parent(fcntl(root.get(), F_DUPFD_CLOEXEC, 0));
+  std::vector<HashCache::Known> learned;
   for (const auto& e : tree.entries) {
     size_t slash = e.path.rfind('/');
     std::string dir = slash == std::string::npos ? "" : e.path.substr(0, slash);
@@ -405,18 +421,22 @@ Result<std::string> LocalStore::MaterializeTree(const Name& tree_name) {
         }
         break;
       case TreeEntry::Kind::kFile: {
-        auto src = MaterializeFile(e.name, e.executable);
+        struct stat verified {};
+        auto src = MaterializeFile(e.name, e.executable, &verified);
         if (!src.ok()) return fail(src.status());
         // A hard link costs no copy; the tree is mounted read-only anyway. An
         // inode at the filesystem's link limit gets a copy instead.
         if (linkat(AT_FDCWD, src->c_str(), parent.get(), base.c_str(), 0) != 0) {
           if (errno != EMLINK) return fail(Status::FromErrno("link " + p, errno));
           if (Status s = CopyFileAt(*src, parent.get(), base, e.executable ? 0555 : 0444); !s.ok()) return fail(s);
+        } else {
+          NoteLinked(e.name, verified, parent.get(), base, &learned);
         }
         break;
       }
     }
   }
+  hash_cache_.RememberAll(learned);
   // Published whole or not at all, never over another process's copy.
   auto published = PublishNoReplace(AT_FDCWD, tmp, final_dir, true);
   if (!published.ok() || !*published) RemoveTree(tmp);

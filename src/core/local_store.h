@@ -53,9 +53,18 @@ class LocalStore {
 
   /// Checks a blob against its name (through the hash cache, so this is one
   /// stat for a blob already verified and unchanged since).
-  Status Verify(const Name& name);
-  /// Path of a verified blob, with mode 0444 (0555 if `executable`).
-  Result<std::string> MaterializeFile(const Name& name, bool executable);
+  Status Verify(const Name& name, struct stat* verified = nullptr);
+  /// Path of a verified blob, with mode 0444 (0555 if `executable`);
+  /// `*verified` (if given) is the stat it was verified at.
+  Result<std::string> MaterializeFile(const Name& name, bool executable, struct stat* verified = nullptr);
+  /// After a hard link to a blob from MaterializeFile was made as `path`
+  /// below `dirfd`: the link moved only the inode's ctime, so the hash cache
+  /// is to learn the new one (appended to `learned`, for one
+  /// hash_cache().RememberAll once all links are made), and the next view or
+  /// tree with that blob need not read it again. Nothing if the blob changed
+  /// since it was verified.
+  void NoteLinked(const Name& name, const struct stat& verified, int dirfd, const std::string& path,
+                  std::vector<HashCache::Known>* learned);
   /// Writes a verified copy of an object to `path` (replacing what is there,
   /// atomically), with mode 0777 or 0666 less the umask.
   Status CopyOut(const Name& name, const std::string& path, bool executable);

@@ -79,6 +79,43 @@ TEST(ThunkTest, ValidationCatchesBadThunks) {
   EXPECT_FALSE(t.Validate().ok());
 }
 
+TEST(ThunkTest, TwoInputsAtOnePlaceAreRefusedHoweverSpelled) {
+  std::string v = Name::ForContent("v").str();
+  auto with = [&](std::string workdir, std::vector<std::string> paths) {
+    Thunk t = Sample();
+    t.workdir = std::move(workdir);
+    for (auto& p : paths) t.inputs.push_back({v, std::move(p), false});
+    return t.Validate();
+  };
+  // A relative path and the absolute one under the work dir are one place.
+  Status s = with("", {"a/b.h", "/work/a/b.h"});
+  EXPECT_NE(s.message().find("two inputs share the path '/work/a/b.h'"), std::string::npos) << s.message();
+  EXPECT_FALSE(with("/src", {"/src/x", "x"}).ok());
+  EXPECT_FALSE(with("", {"/opt/x", "/opt/x"}).ok());
+  // Not the same place: outside the work dir, or a sibling sharing its prefix.
+  EXPECT_TRUE(with("", {"x", "/x", "/workx", "/work2/x", "/work", "w/x", "w"}).ok()) << with("", {"x"}).message();
+  EXPECT_TRUE(with("/src", {"/work/x", "x"}).ok());
+  // Many inputs, out of order, with the duplicate last.
+  std::vector<std::string> many;
+  for (int i = 999; i >= 0; --i) many.push_back("d" + std::to_string(i % 10) + "/f" + std::to_string(i) + ".h");
+  EXPECT_TRUE(with("", many).ok());
+  many.push_back("/work/d3/f503.h");
+  s = with("", many);
+  EXPECT_NE(s.message().find("'/work/d3/f503.h'"), std::string::npos) << s.message();
+}
+
+TEST(ThunkTest, ParseKeepsEveryField) {
+  // Parse reads the message on an arena and copies each string out.
+  Thunk t = Sample();
+  t.workdir = "/src";
+  t.env.push_back("B=2");
+  for (int i = 0; i < 100; ++i) t.inputs.push_back({Name::ForContent(std::to_string(i)).str(), "i/" + std::to_string(i), i % 2 == 0});
+  auto back = Thunk::Parse(t.Serialize());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(back->Serialize(), t.Serialize());
+}
+
 TEST(ThunkTest, ValidationRefusesWhatTheKernelWouldBend) {
   Thunk t = Sample();
   t.args.push_back(std::string("a\0b", 3));

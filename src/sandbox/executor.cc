@@ -9,10 +9,10 @@
 #include <cstring>
 #include <future>
 #include <set>
-#include <unordered_set>
 
 #include "core/beneath.h"
 #include "core/byte_size.h"
+#include "core/path_index.h"
 #include "core/path_util.h"
 #include "core/tree.h"
 #include "sandbox/input_view.h"
@@ -115,35 +115,66 @@ bool OverlaySafe(const std::string& path) { return path.find_first_of(",:\\") ==
 /// were checked when the thunk was read: only their type letter is looked at.
 void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
               std::vector<bool>* in_view) {
-  size_t n = thunk.inputs.size();
-  std::string prefix = workdir + "/";
-  std::vector<std::string> paths(n);
-  std::unordered_set<std::string_view> trees, candidates, excluded;
-  for (size_t i = 0; i < n; ++i) {
-    paths[i] = thunk.SandboxPath(thunk.inputs[i]);
+  // The inputs below the work dir, by their path relative to it (a view
+  // into the thunk: no string or set node is made per input; every run of a
+  // thunk with thousands of inputs does this).
+  struct Below {
+    std::string_view rel;
+    char type;
+    size_t index;
+    bool excluded = false;
+  };
+  std::vector<Below> below;
+  below.reserve(thunk.inputs.size());
+  size_t candidates = 0;
+  for (size_t i = 0; i < thunk.inputs.size(); ++i) {
+    std::string_view p = thunk.inputs[i].path;
     char type = thunk.inputs[i].name.empty() ? '\0' : thunk.inputs[i].name[0];
-    if (type == static_cast<char>(ObjectType::kTree)) trees.insert(paths[i]);
-    if (type == static_cast<char>(ObjectType::kValue) && paths[i].starts_with(prefix)) candidates.insert(paths[i]);
+    if (p.starts_with('/')) {
+      if (p.size() <= workdir.size() + 1 || !p.starts_with(workdir) || p[workdir.size()] != '/') {
+        // A tree at the work dir itself hides everything below it.
+        if (type == static_cast<char>(ObjectType::kTree) && p == workdir) return;
+        continue;
+      }
+      p.remove_prefix(workdir.size() + 1);
+    }
+    below.push_back({p, type, i});
+    if (type == static_cast<char>(ObjectType::kValue)) candidates++;
   }
-  if (candidates.size() < kMinViewFiles || trees.count(workdir) > 0) return;
-  for (size_t i = 0; i < n; ++i) {
-    std::string_view p = paths[i];
-    bool candidate = candidates.count(p) > 0;
-    for (size_t slash = p.rfind('/'); slash != std::string_view::npos && slash >= prefix.size();
-         slash = p.rfind('/', slash - 1)) {
-      std::string_view above = p.substr(0, slash);
-      if (candidates.count(above) > 0) excluded.insert(above);
-      if (candidate && trees.count(above) > 0) excluded.insert(p);
+  if (candidates < kMinViewFiles) return;
+  // Paths are distinct (thunk validation).
+  PathIndex index(below.size());
+  for (size_t k = 0; k < below.size(); ++k) index.Insert(below[k].rel, k);
+  auto at = [&](std::string_view p) -> Below* {
+    const size_t* k = index.Get(p);
+    return k == nullptr ? nullptr : &below[*k];
+  };
+  for (Below& b : below) {
+    bool candidate = b.type == static_cast<char>(ObjectType::kValue);
+    for (size_t slash = b.rel.rfind('/'); slash != std::string_view::npos && slash > 0;
+         slash = b.rel.rfind('/', slash - 1)) {
+      Below* above = at(b.rel.substr(0, slash));
+      if (above == nullptr) continue;
+      if (above->type == static_cast<char>(ObjectType::kValue) && !above->excluded) {
+        above->excluded = true;
+        candidates--;
+      }
+      if (candidate && above->type == static_cast<char>(ObjectType::kTree) && !b.excluded) {
+        b.excluded = true;
+        candidates--;
+      }
     }
   }
-  if (candidates.size() - excluded.size() < kMinViewFiles) return;
-  for (size_t i = 0; i < n; ++i) {
-    if (!candidates.count(paths[i]) || excluded.count(paths[i])) continue;
-    files->push_back({paths[i].substr(prefix.size()), thunk.inputs[i].name, thunk.inputs[i].executable});
-    (*in_view)[i] = true;
+  if (candidates < kMinViewFiles) return;
+  files->reserve(candidates);
+  for (const Below& b : below) {
+    if (b.type != static_cast<char>(ObjectType::kValue) || b.excluded) continue;
+    const ThunkInput& in = thunk.inputs[b.index];
+    files->push_back({std::string(b.rel), in.name, in.executable});
+    (*in_view)[b.index] = true;
   }
   auto by_path = [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; };
-  if (!std::is_sorted(files->begin(), files->end(), by_path)) std::sort(files->begin(), files->end(), by_path);
+  if (!std::is_sorted(files->begin(), files->end(), by_path)) std::stable_sort(files->begin(), files->end(), by_path);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ namespace {
 /// writes there, and it makes no symlink, so relative paths stay inside).
 Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vector<ViewFile>& files) {
   std::set<std::string> dirs;
+  std::vector<HashCache::Known> learned;
   for (const ViewFile& f : files) {
     for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
       std::string dir = f.path.substr(0, slash);
@@ -45,13 +46,16 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
       }
     }
     auto name = Name::Parse(f.name);
-    auto blob = name.ok() ? store->MaterializeFile(*name, f.executable) : Result<std::string>(name.status());
+    struct stat verified {};
+    auto blob = name.ok() ? store->MaterializeFile(*name, f.executable, &verified) : Result<std::string>(name.status());
     if (!blob.ok()) return blob.status().Prefix("input " + f.path);
     if (linkat(AT_FDCWD, blob->c_str(), root, f.path.c_str(), 0) != 0) {
       if (errno == EMLINK) return Status::Unavailable(*blob + " is at the file system's hard link limit");
       return Status::FromErrno("link " + tmp + "/" + f.path, errno);
     }
+    store->NoteLinked(*name, verified, root, f.path, &learned);
   }
+  store->hash_cache().RememberAll(learned);
   return Status::Ok();
 }
 
