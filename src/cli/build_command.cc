@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "core/diagnostics.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
+#include "models/force_service.h"
 #include "models/infer.h"
 #include "models/known_failures.h"
 #include "models/leftover_placeholders.h"
@@ -360,6 +362,13 @@ int BuildMain(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
   }
+  // gg-model's own forces (a command that wants its real exit status, a
+  // tool run for real on a placeholder) go through the early force too, so
+  // a thunk it runs already is not run a second time beside it.
+  auto force_service = models::ForceService::Start(
+      store.get(), [e = early.get()](const std::vector<Name>& targets) { return e->ForceNow(targets); });
+  if (!force_service.ok()) return Fail(force_service.status());
+  setenv(models::kForceSocketEnv, (*force_service)->socket_path().c_str(), 1);
   std::vector<Name> emitted;  // every target the models answered for, in order
   options.on_thunk = [&early, &emitted](const Name& target) {
     emitted.push_back(target);
@@ -368,6 +377,8 @@ int BuildMain(int argc, char** argv) {
   auto inferred = models::RunInfer(store.get(), options);
   auto force_start = std::chrono::steady_clock::now();  // the rest of the forcing: what infer did not hide
   early->Finish(!inferred.ok() || inferred->exit_code != 0 || interrupted->load());
+  (*force_service)->Stop();
+  unsetenv(models::kForceSocketEnv);
   bool guard_denied = false;
   if (guard) {
     guard->Stop();

@@ -88,9 +88,51 @@ bool IsPlaceholderFile(const std::string& path) {
   return n > 0 && std::string_view(buf, n).starts_with("#!/bin/sh\n# gg-placeholder ");
 }
 
-// `gg force` on placeholder files, keeping the build's stdout clean; its
-// exit status.
-int RunForce(const std::vector<std::string>& paths) {
+// A connected socket to `path`, or -1 with errno set.
+int Connect(const char* path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (std::strlen(path) >= sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+// Under `gg build`: the placeholders forced through its own force
+// (force_service.h), which waits for a thunk it runs already instead of
+// running it a second time beside it. False: not forced there.
+bool ForceThroughBuild(const std::vector<std::string>& paths) {
+  const char* socket_path = getenv(kForceSocketEnv);
+  if (!socket_path) return false;
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) return false;
+  ForceRequest req;
+  for (const auto& p : paths) req.paths.push_back(p.starts_with("/") ? p : std::string(cwd) + "/" + p);
+  int fd = Connect(socket_path);
+  if (fd < 0) return false;
+  auto answer = WriteFrame(fd, Encode(req)) ? ReadFrame(fd, 16) : std::nullopt;
+  close(fd);
+  return answer && answer->size() == 1 && static_cast<ForceAnswer>((*answer)[0]) == ForceAnswer::kForced;
+}
+
+// Forces placeholder files (through gg build's force, else `gg force`,
+// keeping the build's stdout clean); 0, or `gg force`'s exit status.
+int RunForce(const std::vector<std::string>& all) {
+  if (ForceThroughBuild(all)) return 0;
+  std::vector<std::string> paths;  // what gg build's force may have done in part
+  for (const auto& p : all) {
+    if (IsPlaceholderFile(p)) paths.push_back(p);
+  }
+  if (paths.empty()) return 0;
   const char* gg = getenv(kGgExeEnv);
   if (!gg) Die(std::string("no $") + kGgExeEnv);
   std::vector<std::string> argv = {gg, "force"};
@@ -129,12 +171,8 @@ ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char**
   for (char** e = environ; *e; ++e) req.env.push_back(*e);
   const char* build_stderr = getenv(kBuildStderrEnv);
   req.stderr_to = StderrOf(2, build_stderr ? build_stderr : "");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (std::strlen(socket_path) >= sizeof addr.sun_path) Die(std::string("socket path too long: ") + socket_path);
-  std::strcpy(addr.sun_path, socket_path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  int fd = Connect(socket_path);
+  if (fd < 0) {
     Die(std::string("cannot reach the model server at ") + socket_path + ": " + std::strerror(errno) +
         " (did gg infer stop?)");
   }

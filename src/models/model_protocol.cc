@@ -129,6 +129,20 @@ std::optional<ModelReply> DecodeReply(std::string_view frame) {
   return r;
 }
 
+std::string Encode(const ForceRequest& r) {
+  std::string out;
+  PutList(&out, r.paths);
+  return out;
+}
+
+std::optional<ForceRequest> DecodeForceRequest(std::string_view frame) {
+  Reader in{frame};
+  ForceRequest r;
+  r.paths = in.List();
+  if (!in.ok || !in.in.empty()) return std::nullopt;
+  return r;
+}
+
 bool WriteFrame(int fd, const std::string& payload) {
   std::string frame;
   PutU32(&frame, static_cast<uint32_t>(payload.size()));
