@@ -4,13 +4,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <set>
 
+#include "coordinator/coordinator.h"
 #include "core/placeholder.h"
+#include "engines/local_engine.h"
+#include "gg/thunk.h"
 
 namespace gg::models {
 
-Result<std::unique_ptr<ForceService>> ForceService::Start(LocalStore* store, Force force) {
-  std::unique_ptr<ForceService> s(new ForceService(store, std::move(force)));
+ForceService::ForceService(LocalStore* store, Options options) : store_(store), options_(std::move(options)) {}
+
+Result<std::unique_ptr<ForceService>> ForceService::Start(LocalStore* store, Options options) {
+  std::unique_ptr<ForceService> s(new ForceService(store, std::move(options)));
   GG_RETURN_IF_ERROR(Listen("gg-force", &s->sock_));
   s->acceptor_ = std::thread([p = s.get()] { p->Serve(); });
   return s;
@@ -42,37 +48,94 @@ void ForceService::Serve() {
     requests_.emplace_back([this, fd] {
       auto frame = ReadFrame(fd);
       auto request = frame ? DecodeForceRequest(*frame) : std::nullopt;
-      ForceAnswer a = request ? Answer(*request) : ForceAnswer::kNotHere;
-      (void)WriteFrame(fd, std::string(1, static_cast<char>(a)));
+      ForceReply reply = request ? Answer(*request) : ForceReply{};
+      (void)WriteFrame(fd, Encode(reply));
       close(fd);
     });
   }
 }
 
-ForceAnswer ForceService::Answer(const ForceRequest& request) {
+std::vector<Name> ForceService::HandedOverBelow(const std::vector<Name>& targets) {
+  std::vector<Name> found;
+  std::set<Name> seen;
+  std::vector<Name> todo = targets;
+  while (!todo.empty()) {
+    Name n = todo.back().object();
+    todo.pop_back();
+    if (!seen.insert(n).second) continue;
+    auto bytes = store_->Get(n);
+    auto thunk = bytes.ok() ? Thunk::Parse(*bytes) : Result<Thunk>(bytes.status());
+    if (!thunk.ok()) continue;  // the coordinator will say what is wrong
+    for (const Name& dep : thunk->ThunkDependencies()) {
+      if (options_.handed_over(dep.object())) found.push_back(dep);
+      else todo.push_back(dep);
+    }
+  }
+  return found;
+}
+
+ForceReply ForceService::Answer(const ForceRequest& request) {
   std::vector<std::string> paths;
   std::vector<Name> targets;
   for (const auto& p : request.paths) {
     auto target = ReadPlaceholder(p);
-    if (!target.ok()) return ForceAnswer::kNotHere;
+    if (!target.ok()) return {ForceReply::Kind::kNotHere, target.status().message()};
     if (!target->has_value()) continue;  // forced meanwhile (the guard, another request)
     // A placeholder of another store (a gg build inside the build) is not
     // this force's to compute.
-    if (!store_->Has((*target)->object())) return ForceAnswer::kNotHere;
+    if (!store_->Has((*target)->object())) return {ForceReply::Kind::kNotHere, p + ": not this store's thunk"};
     paths.push_back(p);
     targets.push_back(**target);
   }
-  if (targets.empty()) return ForceAnswer::kForced;
-  auto outputs = force_(targets);
-  if (!outputs || outputs->size() != targets.size()) return ForceAnswer::kNotHere;
+  // Through the build's force: the targets it has, and what the others need
+  // of what it has (zlib's ranlib thunk is the waiting command's own; the
+  // archive and the compiles below it are the build's).
+  std::vector<Name> shared, own;
+  std::vector<size_t> shared_at, own_at;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    bool handed = options_.handed_over(targets[i].object());
+    (handed ? shared : own).push_back(targets[i]);
+    (handed ? shared_at : own_at).push_back(i);
+  }
+  std::vector<Name> through_build = shared;
+  if (!own.empty()) {
+    for (const Name& n : HandedOverBelow(own)) through_build.push_back(n);
+  }
+  std::vector<ReductionOutput> outputs(targets.size());
+  if (!through_build.empty()) {
+    auto done = options_.force(through_build);
+    if (!done) return {ForceReply::Kind::kNotHere, "gg build's force has stopped"};
+    for (size_t i = 0; i < shared.size(); ++i) outputs[shared_at[i]] = (*done)[i];
+  }
+  if (!own.empty()) {
+    std::unique_lock<std::mutex> l(engine_mu_);
+    if (!engine_) {
+      auto engine = LocalEngine::Create(store_, options_.jobs);
+      if (!engine.ok()) return {ForceReply::Kind::kNotHere, engine.status().message()};
+      engine_ = std::move(*engine);
+    }
+    l.unlock();
+    ForceOptions fo;
+    fo.engines.push_back(engine_.get());
+    fo.interrupted = options_.interrupted;
+    fo.progress_out = nullptr;  // the build's output owns the terminal
+    Coordinator coordinator(store_, fo);
+    auto done = coordinator.Force(own);
+    if (!done.ok()) {
+      bool failed = done.status().code() == Status::Code::kFailed || done.status().code() == Status::Code::kTimeout;
+      return {failed ? ForceReply::Kind::kFailed : ForceReply::Kind::kNotHere, done.status().message()};
+    }
+    for (size_t i = 0; i < own.size(); ++i) outputs[own_at[i]] = (*done)[i];
+  }
   for (size_t i = 0; i < paths.size(); ++i) {
     // Written already by whoever else forced it (the guard writes into the
     // placeholder's inode): the same bytes.
     auto still = ReadPlaceholder(paths[i]);
     if (still.ok() && !still->has_value()) continue;
-    if (!store_->CopyOut((*outputs)[i].name, paths[i], (*outputs)[i].executable).ok()) return ForceAnswer::kNotHere;
+    Status s = store_->CopyOut(outputs[i].name, paths[i], outputs[i].executable);
+    if (!s.ok()) return {ForceReply::Kind::kNotHere, s.message()};
   }
-  return ForceAnswer::kForced;
+  return {ForceReply::Kind::kForced, ""};
 }
 
 }  // namespace gg::models

@@ -1,13 +1,14 @@
 // gg build's force service: the build's own processes (gg-model) force
-// placeholders through gg build's running force instead of a `gg force` of
-// their own. A command that must know its real exit status (stderr to
-// /dev/null: zlib's `ranlib libz.a >/dev/null 2>&1`), a tool that runs for
-// real on a placeholder (nm, readelf) and a just-linked program run by the
-// shell wait for their thunks; a second coordinator beside gg build's would
-// run again the thunks gg build is already running (zlib: 5 to 10 of its 34
-// compiles ran twice, at random). See docs/models.md.
+// placeholders through gg build instead of a `gg force` of their own. A
+// command that must know its real exit status (stderr to /dev/null: zlib's
+// `ranlib libz.a >/dev/null 2>&1`), a tool that runs for real on a
+// placeholder (nm, readelf) and a just-linked program run by the shell wait
+// for their thunks; a second coordinator beside gg build's ran again the
+// thunks gg build was running already (zlib: 5 to 10 of its 34 compiles
+// ran twice, at random). See docs/models.md, "Where gg-model's forces run".
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,16 +23,28 @@
 #include "models/listen_socket.h"
 #include "models/model_protocol.h"
 
+namespace gg {
+class LocalEngine;
+}
+
 namespace gg::models {
 
 class ForceService {
  public:
-  /// Forces targets through the build's force: their outputs, or nullopt
-  /// when it could not (a thunk failed, the force stopped).
-  using Force = std::function<std::optional<std::vector<ReductionOutput>>(const std::vector<Name>&)>;
+  struct Options {
+    /// Forces targets through the build's running force (which stops at its
+    /// first failure): their outputs, or nullopt when it could not.
+    std::function<std::optional<std::vector<ReductionOutput>>(const std::vector<Name>&)> force;
+    /// Whether the build's force has `thunk` (the models handed it over):
+    /// only those go through it, so a command's own thunk that fails (a
+    /// check the build branches on) fails that command, not gg build's force.
+    std::function<bool(const Name& thunk)> handed_over;
+    int jobs = 1;  ///< thunks at once on this service's own engine
+    const std::atomic<bool>* interrupted = nullptr;
+  };
 
   /// Listens on a new socket (socket_path()) and answers on threads of its own.
-  static Result<std::unique_ptr<ForceService>> Start(LocalStore* store, Force force);
+  static Result<std::unique_ptr<ForceService>> Start(LocalStore* store, Options options);
   ~ForceService();
 
   /// For kForceSocketEnv (model_protocol.h).
@@ -42,22 +55,29 @@ class ForceService {
   void Stop();
 
   /// What a request gets: each path's placeholder forced and replaced by its
-  /// output, or kNotHere (nothing written) if any is not this store's or
-  /// could not be forced. A path that is no placeholder any more (forced
-  /// meanwhile) counts as done.
-  ForceAnswer Answer(const ForceRequest& request);
+  /// output (a path that is no placeholder any more was forced meanwhile).
+  /// Thunks the build's force has are forced there, with what the others
+  /// need of them; the others (the waiting command's own) then run on an
+  /// engine of the service's own, finding the rest memoized. kFailed (with
+  /// the error) when one of those fails; kNotHere, nothing written, when
+  /// any is another store's or the build's force could not.
+  ForceReply Answer(const ForceRequest& request);
 
  private:
-  ForceService(LocalStore* store, Force force) : store_(store), force_(std::move(force)) {}
+  ForceService(LocalStore* store, Options options);
   void Serve();
+  /// The thunks below `targets` the build's force has (not looking below them).
+  std::vector<Name> HandedOverBelow(const std::vector<Name>& targets);
 
   LocalStore* store_;
-  Force force_;
+  Options options_;
   ListenSocket sock_;
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<std::thread> requests_;
   bool stopped_ = false;
+  std::mutex engine_mu_;
+  std::unique_ptr<LocalEngine> engine_;  ///< made at its first use
 };
 
 }  // namespace gg::models

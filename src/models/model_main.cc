@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,28 +108,35 @@ int Connect(const char* path) {
   return fd;
 }
 
-// Under `gg build`: the placeholders forced through its own force
-// (force_service.h), which waits for a thunk it runs already instead of
-// running it a second time beside it. False: not forced there.
-bool ForceThroughBuild(const std::vector<std::string>& paths) {
+// Under `gg build`: the placeholders forced through it (force_service.h),
+// which waits for a thunk its force runs already instead of running it a
+// second time beside it. nullopt: no gg build, or it could not.
+std::optional<ForceReply> ForceThroughBuild(const std::vector<std::string>& paths) {
   const char* socket_path = getenv(kForceSocketEnv);
-  if (!socket_path) return false;
+  if (!socket_path) return std::nullopt;
   char cwd[PATH_MAX];
-  if (!getcwd(cwd, sizeof cwd)) return false;
+  if (!getcwd(cwd, sizeof cwd)) return std::nullopt;
   ForceRequest req;
   for (const auto& p : paths) req.paths.push_back(p.starts_with("/") ? p : std::string(cwd) + "/" + p);
   int fd = Connect(socket_path);
-  if (fd < 0) return false;
-  auto answer = WriteFrame(fd, Encode(req)) ? ReadFrame(fd, 16) : std::nullopt;
+  if (fd < 0) return std::nullopt;
+  auto frame = WriteFrame(fd, Encode(req)) ? ReadFrame(fd) : std::nullopt;
   close(fd);
-  return answer && answer->size() == 1 && static_cast<ForceAnswer>((*answer)[0]) == ForceAnswer::kForced;
+  auto reply = frame ? DecodeForceReply(*frame) : std::nullopt;
+  if (!reply || reply->kind == ForceReply::Kind::kNotHere) return std::nullopt;
+  return reply;
 }
 
-// Forces placeholder files (through gg build's force, else `gg force`,
-// keeping the build's stdout clean); 0, or `gg force`'s exit status.
+// Forces placeholder files (through gg build, else `gg force`, keeping the
+// build's stdout clean): 0, 1 if a thunk failed (as `gg force`), or `gg
+// force`'s exit status.
 int RunForce(const std::vector<std::string>& all) {
-  if (ForceThroughBuild(all)) return 0;
-  std::vector<std::string> paths;  // what gg build's force may have done in part
+  if (auto reply = ForceThroughBuild(all)) {
+    if (reply->kind == ForceReply::Kind::kForced) return 0;
+    std::fprintf(stderr, "gg: %s\n", reply->message.c_str());
+    return 1;
+  }
+  std::vector<std::string> paths;  // what gg build may have forced in part
   for (const auto& p : all) {
     if (IsPlaceholderFile(p)) paths.push_back(p);
   }

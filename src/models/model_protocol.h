@@ -80,10 +80,15 @@ inline constexpr char kForceSocketEnv[] = "GG_BUILD_FORCE_SOCKET";
 struct ForceRequest {
   std::vector<std::string> paths;
 };
-enum class ForceAnswer : uint8_t {
-  kForced = 1,   ///< each placeholder holds its real output now
-  kNotHere = 2,  ///< not forced here (a thunk failed, the force has stopped, another
-                 ///< store's placeholder): force them yourself (`gg force` says why)
+struct ForceReply {
+  enum class Kind : uint8_t {
+    kForced = 1,   ///< each placeholder holds its real output now
+    kNotHere = 2,  ///< not forced here (another store's placeholder, gg build's force has
+                   ///< stopped): force them yourself, with `gg force`
+    kFailed = 3,   ///< a thunk failed (`message` says which and why): the command's answer
+  };
+  Kind kind = Kind::kNotHere;
+  std::string message;
 };
 
 std::string Encode(const ModelRequest& r);
@@ -93,6 +98,8 @@ std::optional<ModelRequest> DecodeRequest(std::string_view frame);
 std::optional<ModelReply> DecodeReply(std::string_view frame);
 std::string Encode(const ForceRequest& r);
 std::optional<ForceRequest> DecodeForceRequest(std::string_view frame);
+std::string Encode(const ForceReply& r);
+std::optional<ForceReply> DecodeForceReply(std::string_view frame);
 
 /// Writes `payload` with its length in front; false on a write error.
 bool WriteFrame(int fd, const std::string& payload);
