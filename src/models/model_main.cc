@@ -136,9 +136,9 @@ int RunForce(const std::vector<std::string>& all) {
     std::fprintf(stderr, "gg: %s\n", reply->message.c_str());
     return 1;
   }
-  std::vector<std::string> paths;  // what gg build may have forced in part
+  std::vector<std::string> paths;  // less what gg build forced before it stopped
   for (const auto& p : all) {
-    if (IsPlaceholderFile(p)) paths.push_back(p);
+    if (IsPlaceholderFile(p) || access(p.c_str(), F_OK) != 0) paths.push_back(p);
   }
   if (paths.empty()) return 0;
   const char* gg = getenv(kGgExeEnv);
