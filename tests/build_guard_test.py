@@ -216,9 +216,9 @@ CHANGES_PRODUCTS = ["a1.o", "b.o", "c.o", "d.o", "e.o"]
 # the archive. Each compile takes a while, so they are still running when
 # the waits start.
 def _heavy_source(n):
-    body = "".join(f"int f{n}_{i}(int x) {{ int s = 0; for (int k = 0; k < x; ++k) s += (k * {i}) ^ (s >> 3); "
+    return "".join(f"int f{n}_{i}(int x) {{ int s = 0; for (int k = 0; k < x; ++k) s += (k * {i}) ^ (s >> 3); "
                    f"return s; }}\n" for i in range(150))
-    return body
+
 
 WAITS = {
     **{f"w{n}.c": _heavy_source(n) for n in range(4)},
