@@ -243,6 +243,27 @@ CHANGES = {
 CHANGES_PRODUCTS = ["a1.o", "b.o", "c.o", "d.o", "e.o"]
 
 
+# Commands of the build that wait for their thunks while gg build's own force
+# runs the same ones: zlib's `ranlib libz.a >/dev/null 2>&1` (a discarded
+# stderr: the real exit status is waited for) and nm, which runs for real on
+# the archive. Each compile takes a while, so they are still running when
+# the waits start.
+def _heavy_source(n):
+    return "".join(f"int f{n}_{i}(int x) {{ int s = 0; for (int k = 0; k < x; ++k) s += (k * {i}) ^ (s >> 3); "
+                   f"return s; }}\n" for i in range(150))
+
+
+WAITS = {
+    **{f"w{n}.c": _heavy_source(n) for n in range(4)},
+    "Makefile": "OBJS = w0.o w1.o w2.o w3.o\n"
+                "all: syms.txt\n"
+                "%.o: %.c\n\t$(CC) -O2 -c -o $@ $<\n"
+                "libw.a: $(OBJS)\n\tar rc $@ $(OBJS)\n\t-@(ranlib $@ || true) >/dev/null 2>&1\n"
+                "syms.txt: libw.a\n\tnm libw.a | grep -c ' T f' > $@\n"
+                "clean:\n\trm -f *.o libw.a syms.txt\n",
+}
+
+
 def placeholders_under(root):
     found = []
     for d, dirs, files in os.walk(root):
@@ -347,6 +368,22 @@ class BuildGuardTest(ProjectBuildCase):
         # returns: the guard waits for the run gg build has started, and
         # starts no second one beside it (every run is logged for gg explain;
         # the class shares one store, so only this build's runs count).
+        with open(identities) as f:
+            f.seek(before)
+            runs = collections.Counter(line.split()[2] for line in f)
+        self.assertEqual([t for t, n in runs.items() if n > 1], [], out)
+
+    def test_commands_that_wait_for_their_thunks_run_none_twice(self):
+        # gg-model's forces go through gg build's own force (force_service.h):
+        # a thunk it runs already is waited for. A `gg force` of their own ran
+        # the compiles a second time beside it.
+        self.write_project(WAITS)
+        identities = os.path.join(self.env["GG_DIR"], "identities")
+        before = os.path.getsize(identities) if os.path.exists(identities) else 0
+        out = self.build_and_compare(["w0.o", "w3.o", "libw.a", "syms.txt"], ["make", "-j2"], ["make", "clean"])
+        with open(os.path.join(self.src, "syms.txt")) as f:
+            self.assertEqual(f.read(), "600\n")
+        self.assertRegex(out, r"nm libw.a +\[nm: no model for nm\]")
         with open(identities) as f:
             f.seek(before)
             runs = collections.Counter(line.split()[2] for line in f)

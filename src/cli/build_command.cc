@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "core/diagnostics.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
+#include "models/force_service.h"
 #include "models/infer.h"
 #include "models/known_failures.h"
 #include "models/leftover_placeholders.h"
@@ -112,9 +114,15 @@ class EarlyForce {
   void Add(const Name& target) {
     {
       std::lock_guard<std::mutex> l(mu_);
+      added_.insert(target.object().str());
       StartLocked();
     }
     coordinator_->AddTargets({target});
+  }
+  /// Whether the infer thread handed `thunk` over (the force service).
+  bool Has(const Name& thunk) {
+    std::lock_guard<std::mutex> l(mu_);
+    return added_.contains(thunk.object().str());
   }
   /// From the placeholder guard: `targets`' outputs once this force has them
   /// (a thunk already running is waited for, not run again; the reader may
@@ -173,6 +181,7 @@ class EarlyForce {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Reduction> done_;  ///< every thunk done so far, by name
+  std::set<std::string> added_;            ///< every target Add() was given, by name
   bool started_ = false;                   ///< Force() runs on thread_
   bool finishing_ = false;                 ///< Finish() was called
   bool stopped_ = false;                   ///< Force() has returned
@@ -362,6 +371,18 @@ int BuildMain(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "gg: --unguarded: programs of the build that read a placeholder will read the placeholder\n");
   }
+  // gg-model's own forces (a command that wants its real exit status, a
+  // tool run for real on a placeholder) go through the early force too where
+  // it has the thunks, so a thunk it runs already is not run a second time
+  // beside it (force_service.h).
+  models::ForceService::Options fso;
+  fso.force = [e = early.get()](const std::vector<Name>& targets) { return e->ForceNow(targets); };
+  fso.handed_over = [e = early.get()](const Name& thunk) { return e->Has(thunk); };
+  fso.jobs = jobs;
+  fso.interrupted = interrupted;
+  auto force_service = models::ForceService::Start(store.get(), fso);
+  if (!force_service.ok()) return Fail(force_service.status());
+  setenv(models::kForceSocketEnv, (*force_service)->socket_path().c_str(), 1);
   std::vector<Name> emitted;  // every target the models answered for, in order
   options.on_thunk = [&early, &emitted](const Name& target) {
     emitted.push_back(target);
@@ -370,6 +391,8 @@ int BuildMain(int argc, char** argv) {
   auto inferred = models::RunInfer(store.get(), options);
   auto force_start = std::chrono::steady_clock::now();  // the rest of the forcing: what infer did not hide
   early->Finish(!inferred.ok() || inferred->exit_code != 0 || interrupted->load());
+  (*force_service)->Stop();
+  unsetenv(models::kForceSocketEnv);
   bool guard_denied = false;
   if (guard) {
     guard->Stop();

@@ -6,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include <thread>
 
 #include "core/path_util.h"
+#include "models/listen_socket.h"
 #include "models/model_server.h"
 #include "models/session.h"
 #include "models/toolchain.h"
@@ -60,38 +60,6 @@ void ReadNewThunks(const std::string& log, off_t* offset, const std::function<vo
     auto name = Name::Parse(line.substr(0, line.find('\t')));
     if (name.ok()) on_thunk(*name);
   }
-}
-
-// The model servers' listening socket, in a private directory of its own
-// (a unix socket path must be short; the store's may not be).
-struct ServerSocket {
-  std::string dir, path;
-  int fd = -1;
-  ~ServerSocket() {
-    if (fd >= 0) close(fd);
-    if (!dir.empty()) (void)RemoveTree(dir);
-  }
-};
-
-Status Listen(ServerSocket* sock) {
-  const char* tmp = getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/gg-model.XXXXXX";
-  if (!mkdtemp(tmpl.data())) return Status::FromErrno("mkdtemp " + tmpl, errno);
-  sock->dir = tmpl;
-  sock->path = tmpl + "/sock";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (sock->path.size() >= sizeof addr.sun_path) {
-    return Status::Invalid("socket path " + sock->path + " is too long: set TMPDIR to a shorter directory");
-  }
-  std::strcpy(addr.sun_path, sock->path.c_str());
-  sock->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock->fd < 0) return Status::FromErrno("socket", errno);
-  if (bind(sock->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return Status::FromErrno("bind " + sock->path, errno);
-  }
-  if (listen(sock->fd, 256) != 0) return Status::FromErrno("listen " + sock->path, errno);
-  return Status::Ok();
 }
 
 // Starts one model server on the listening socket (as its fd 3).
@@ -262,8 +230,8 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     real_tools += path + "\t" + kr.second + "\t" + (Toolchain::IsClang(kr.first) ? tc.clang_resource_dir : "") + "\n";
   }
   GG_RETURN_IF_ERROR(WriteFileAtomic(session_dir + kRealToolsFile, real_tools));
-  ServerSocket sock;
-  GG_RETURN_IF_ERROR(Listen(&sock));
+  ListenSocket sock;
+  GG_RETURN_IF_ERROR(Listen("gg-model", &sock));
   int servers = options.model_servers > 0 ? options.model_servers
                                           : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   // The servers start at the first model call (a connection waiting on the

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,9 +89,58 @@ bool IsPlaceholderFile(const std::string& path) {
   return n > 0 && std::string_view(buf, n).starts_with("#!/bin/sh\n# gg-placeholder ");
 }
 
-// `gg force` on placeholder files, keeping the build's stdout clean; its
-// exit status.
-int RunForce(const std::vector<std::string>& paths) {
+// A connected socket to `path`, or -1 with errno set.
+int Connect(const char* path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (std::strlen(path) >= sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+// Under `gg build`: the placeholders forced through it (force_service.h),
+// which waits for a thunk its force runs already instead of running it a
+// second time beside it. nullopt: no gg build, or it could not.
+std::optional<ForceReply> ForceThroughBuild(const std::vector<std::string>& paths) {
+  const char* socket_path = getenv(kForceSocketEnv);
+  if (!socket_path) return std::nullopt;
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) return std::nullopt;
+  ForceRequest req;
+  for (const auto& p : paths) req.paths.push_back(p.starts_with("/") ? p : std::string(cwd) + "/" + p);
+  int fd = Connect(socket_path);
+  if (fd < 0) return std::nullopt;
+  auto frame = WriteFrame(fd, Encode(req)) ? ReadFrame(fd) : std::nullopt;
+  close(fd);
+  auto reply = frame ? DecodeForceReply(*frame) : std::nullopt;
+  if (!reply || reply->kind == ForceReply::Kind::kNotHere) return std::nullopt;
+  return reply;
+}
+
+// Forces placeholder files (through gg build, else `gg force`, keeping the
+// build's stdout clean): 0, 1 if a thunk failed (as `gg force`), or `gg
+// force`'s exit status.
+int RunForce(const std::vector<std::string>& all) {
+  if (auto reply = ForceThroughBuild(all)) {
+    if (reply->kind == ForceReply::Kind::kForced) return 0;
+    std::fprintf(stderr, "gg: %s\n", reply->message.c_str());
+    return 1;
+  }
+  std::vector<std::string> paths;  // less what gg build forced before it stopped
+  for (const auto& p : all) {
+    if (IsPlaceholderFile(p) || access(p.c_str(), F_OK) != 0) paths.push_back(p);
+  }
+  if (paths.empty()) return 0;
   const char* gg = getenv(kGgExeEnv);
   if (!gg) Die(std::string("no $") + kGgExeEnv);
   std::vector<std::string> argv = {gg, "force"};
@@ -129,12 +179,8 @@ ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char**
   for (char** e = environ; *e; ++e) req.env.push_back(*e);
   const char* build_stderr = getenv(kBuildStderrEnv);
   req.stderr_to = StderrOf(2, build_stderr ? build_stderr : "");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (std::strlen(socket_path) >= sizeof addr.sun_path) Die(std::string("socket path too long: ") + socket_path);
-  std::strcpy(addr.sun_path, socket_path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  int fd = Connect(socket_path);
+  if (fd < 0) {
     Die(std::string("cannot reach the model server at ") + socket_path + ": " + std::strerror(errno) +
         " (did gg infer stop?)");
   }

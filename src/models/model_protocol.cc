@@ -129,6 +129,37 @@ std::optional<ModelReply> DecodeReply(std::string_view frame) {
   return r;
 }
 
+std::string Encode(const ForceRequest& r) {
+  std::string out;
+  PutList(&out, r.paths);
+  return out;
+}
+
+std::optional<ForceRequest> DecodeForceRequest(std::string_view frame) {
+  Reader in{frame};
+  ForceRequest r;
+  r.paths = in.List();
+  if (!in.ok || !in.in.empty()) return std::nullopt;
+  return r;
+}
+
+std::string Encode(const ForceReply& r) {
+  std::string out(1, static_cast<char>(r.kind));
+  PutString(&out, r.message);
+  return out;
+}
+
+std::optional<ForceReply> DecodeForceReply(std::string_view frame) {
+  Reader in{frame};
+  ForceReply r;
+  uint8_t kind = in.U8();
+  if (kind < 1 || kind > 3) return std::nullopt;
+  r.kind = static_cast<ForceReply::Kind>(kind);
+  r.message = in.String();
+  if (!in.ok || !in.in.empty()) return std::nullopt;
+  return r;
+}
+
 bool WriteFrame(int fd, const std::string& payload) {
   std::string frame;
   PutU32(&frame, static_cast<uint32_t>(payload.size()));

@@ -70,11 +70,36 @@ struct ModelReply {
   std::string message;  ///< kError: what went wrong; kLocal: why not modelled
 };
 
+/// Environment variable: `gg build`'s force service (force_service.h), for
+/// gg-model's forces while the build runs.
+inline constexpr char kForceSocketEnv[] = "GG_BUILD_FORCE_SOCKET";
+
+/// gg-model to `gg build`'s force service: force these placeholders
+/// (absolute paths) through the build's own force. One request and one
+/// answer per connection.
+struct ForceRequest {
+  std::vector<std::string> paths;
+};
+struct ForceReply {
+  enum class Kind : uint8_t {
+    kForced = 1,   ///< each placeholder holds its real output now
+    kNotHere = 2,  ///< not forced here (another store's placeholder, gg build's force has
+                   ///< stopped): force them yourself, with `gg force`
+    kFailed = 3,   ///< a thunk failed (`message` says which and why): the command's answer
+  };
+  Kind kind = Kind::kNotHere;
+  std::string message;
+};
+
 std::string Encode(const ModelRequest& r);
 std::string Encode(const ModelReply& r);
 /// nullopt when the bytes are not one whole, well-formed message.
 std::optional<ModelRequest> DecodeRequest(std::string_view frame);
 std::optional<ModelReply> DecodeReply(std::string_view frame);
+std::string Encode(const ForceRequest& r);
+std::optional<ForceRequest> DecodeForceRequest(std::string_view frame);
+std::string Encode(const ForceReply& r);
+std::optional<ForceReply> DecodeForceReply(std::string_view frame);
 
 /// Writes `payload` with its length in front; false on a write error.
 bool WriteFrame(int fd, const std::string& payload);

@@ -67,6 +67,16 @@ TEST(ModelProtocol, ReplyRoundTrips) {
   EXPECT_EQ(back->message, r.message);
 }
 
+TEST(ModelProtocol, ForceRequestRoundTrips) {
+  ForceRequest r{{"/src/zlib/libz.a", "/src/a b.o", ""}};
+  auto back = DecodeForceRequest(Encode(r));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->paths, r.paths);
+  std::string bytes = Encode(r);
+  for (size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(DecodeForceRequest(bytes.substr(0, n)).has_value()) << n;
+  EXPECT_FALSE(DecodeForceRequest(bytes + "x").has_value());
+}
+
 TEST(ModelProtocol, TruncatedOrPaddedMessagesAreRejected) {
   ModelRequest r;
   r.argv = {"gcc", "-c", "x.c"};
