@@ -6,7 +6,10 @@ plainly, cleaned, built with gg and compared byte for byte."""
 import collections
 import os
 import re
+import signal
+import subprocess
 import tempfile
+import time
 import unittest
 
 from models_test import GG, ProjectBuildCase
@@ -461,6 +464,35 @@ class BuildGuardTest(ProjectBuildCase):
         self.assertEqual(sizes[3], "big", sizes)
         self.assertGreater(min(int(n) for i, n in enumerate(sizes) if i != 3), 500, sizes)
         self.assertIn("placeholders read by the build forced first", out)
+
+    def test_a_sigterm_to_gg_build_stops_the_build(self):
+        # A script or a CI timeout signals gg alone, not the build's processes.
+        self.write_project({"Makefile": "all:\n\tsh -c 'touch started; sleep 313; touch finished'\n"})
+        p = subprocess.Popen([GG, "build", "--", "make"], cwd=self.src, env=self.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        started = os.path.join(self.src, "started")
+        deadline = time.monotonic() + 120
+        while not os.path.exists(started) and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(started), p.stderr.read() if p.poll() is not None else "")
+        p.send_signal(signal.SIGTERM)
+        try:
+            err = p.communicate(timeout=60)[1]
+        except subprocess.TimeoutExpired:
+            p.kill()
+            self.fail("gg build still ran 60 s after SIGTERM")
+        self.assertEqual(p.returncode, 130, err)
+        sleeping = [d for d in os.listdir("/proc") if d.isdigit() and self.cmdline(d) == b"sleep\x00313\x00"]
+        self.assertEqual(sleeping, [], "the build's sleep outlived gg build")
+        self.assertFalse(os.path.exists(os.path.join(self.src, "finished")))
+
+    @staticmethod
+    def cmdline(pid):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
 
     def test_a_failing_check_found_late_stops_the_build_then_runs_for_real(self):
         self.write_project(LATE_CHECK)

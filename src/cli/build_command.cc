@@ -341,6 +341,7 @@ int BuildMain(int argc, char** argv) {
   if (!setup.ok()) return Fail(setup.status());
   const ForceOptions& force_options = (*setup)->options;
   const std::atomic<bool>* interrupted = force_options.interrupted;
+  options.interrupted = interrupted;
   std::vector<std::string> dirs = {AbsolutePath(".")};
   for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
   // Before the guard, which forces through it (and is destroyed first).
@@ -404,7 +405,7 @@ int BuildMain(int argc, char** argv) {
     return rc;
   }
   models::PrintLocalSummary(*inferred, stderr);
-  if (inferred->exit_code != 0) {
+  if (inferred->exit_code != 0 && !interrupted->load()) {
     std::fprintf(stderr, "gg: the build command failed (exit %d)\n", inferred->exit_code);
     CleanUpAfterFailure(store.get(), dirs);
     return inferred->exit_code;

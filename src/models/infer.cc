@@ -6,10 +6,12 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -139,6 +141,40 @@ class ModelServers {
   bool stopping_ = false;  ///< no server starts from now on
   std::vector<pid_t> pids_;
 };
+
+// Waits for the build command; on an interrupt, stops every process of the
+// build (all of them share its mount namespace) with SIGTERM. A SIGTERM to
+// gg alone, from a script or a CI timeout, had left the build running; a
+// terminal's ^C reaches the build's processes by itself.
+void WaitForBuild(pid_t pid, const std::atomic<bool>* interrupted, int* status) {
+  auto mount_ns = [](const std::string& proc) {
+    std::error_code ec;
+    return std::filesystem::read_symlink("/proc/" + proc + "/ns/mnt", ec).string();
+  };
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  bool stopped = false;
+  while (true) {
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      (void)poll(&p, 1, 100);
+    }
+    pid_t w = waitpid(pid, status, pidfd >= 0 ? WNOHANG : 0);
+    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (stopped || interrupted == nullptr || !interrupted->load()) continue;
+    stopped = true;
+    kill(pid, SIGTERM);
+    // Read now, not at the start: the child unshares after the fork.
+    std::string ns = mount_ns(std::to_string(pid));
+    if (ns.empty() || ns == mount_ns("self")) continue;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+      std::string name = e.path().filename();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (mount_ns(name) == ns) kill(std::stoi(name), SIGTERM);
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+}
 
 }  // namespace
 
@@ -310,8 +346,7 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     });
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  WaitForBuild(pid, options.interrupted, &status);
   stop_servers();
   if (tail.joinable()) {
     {

@@ -3,6 +3,7 @@
 // tool (so absolute compiler paths, as CMake writes them, reach it too).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct InferOptions {
   /// A library put first in the build's $LD_PRELOAD (`gg build`: the stat
   /// guard beside gg-model, stat_guard.c).
   std::string preload;
+  /// Set by a SIGINT or SIGTERM to gg: the build's processes are stopped.
+  const std::atomic<bool>* interrupted = nullptr;
 };
 
 struct InferResult {
