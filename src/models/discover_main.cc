@@ -15,11 +15,12 @@
 // COMPILE (a substitute for the discovery thunk, coordinator/substitute.h):
 //   --compile [--compile-deps FILE [--sunpro]] [--read FILE]...
 // also runs the compile thunk's command here and moves each of its outputs
-// TAG to .gg-tail/TAG. With --reads the preprocessor runs first and the
-// compile reads its text, as the compile thunk does; otherwise the compile
-// runs instead of the preprocessor and FILE is the complete list of what it
-// read (the command's own -MD file, or with --sunpro the one gcc writes for
-// $SUNPRO_DEPENDENCIES, which leaves out the sources: --read adds them).
+// TAG to .gg-tail/TAG. With --compile-deps the compile runs instead of the
+// preprocessor and FILE is the complete list of what it read (the command's
+// own -MD file, or with --sunpro the one gcc writes for
+// $SUNPRO_DEPENDENCIES, which leaves out the sources: --read adds them);
+// otherwise the preprocessor runs first, as the discovery thunk does, and
+// then the compile (with --reads, on the preprocessor's text).
 // When the run might not give the compile thunk's bytes (discovery.h:
 // CombinedCompileHazard) it exits 3 without claiming anything, and the
 // discovery thunk runs on its own.
@@ -120,14 +121,15 @@ int main(int argc, char** argv) {
   const std::string output = argv[2], list = argv[4];
   const bool dep_file = std::string(argv[3]) != "--reads";
   const bool dep_stdout = std::string(argv[3]) == "--deps-stdout";
-  if (compile.on && dep_file && compile.deps.empty()) return Fail("--compile without --reads needs --compile-deps");
   auto bytes = gg::ReadFile(argv[1]);
   if (!bytes.ok()) return Fail(bytes.status().message());
   auto tmpl = gg::models::CompileTemplate::Parse(*bytes);
   if (!tmpl.ok()) return Fail(std::string(argv[1]) + ": " + tmpl.status().message());
 
   std::vector<std::string> read;
-  if (compile.on && dep_file) {
+  // The compile's own list when it has one; otherwise the preprocessor first.
+  const bool compile_lists = compile.on && dep_file && !compile.deps.empty();
+  if (compile_lists) {
     // One run: the compile itself, listing what it read.
     int rc = Run(tmpl->compile.args, "", compile.sunpro ? compile.deps : "");
     if (rc != 0) return rc < 0 ? Fail("cannot run the compiler: " + std::string(strerror(errno))) : rc;
@@ -176,7 +178,7 @@ int main(int argc, char** argv) {
   auto completed = gg::models::CompleteCompile(*tmpl, read, host);
   if (!completed.ok()) return Fail(completed.status().message());
   if (!hazard.empty()) return Decline(hazard_file, hazard);
-  if (compile.on && !dep_file) {
+  if (compile.on && !compile_lists) {
     int rc = Run(tmpl->compile.args, "");
     if (rc != 0) return rc < 0 ? Fail("cannot run the compiler: " + std::string(strerror(errno))) : rc;
   }

@@ -132,11 +132,13 @@ std::string PreprocessedExtension(const std::string& kind, const GccCommand& c) 
 }
 
 // gg-discover's options that make a discovery thunk's substitute compile too
-// (discover_main.cc), or none when its compile cannot list every file it
-// reads: the preprocessed-text form (`text`: that file's name) always can;
-// otherwise the command's own -MD file (one source: gcc writes each source's
+// (discover_main.cc). Where the compile can list every file it reads, it runs
+// alone: the command's own -MD file (one source: gcc writes each source's
 // list over the last one's), or $SUNPRO_DEPENDENCIES when it asks for no
-// list (-MMD leaves out system headers, which may be the project's own).
+// list. Otherwise (the preprocessed-text form, -MMD, which leaves out system
+// headers that may be the project's own, -MM, -MG, several sources with -MD)
+// the discovery's own preprocessor runs first in the same sandbox: a second
+// preprocessing, still cheaper than a second sandbox.
 std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::string& text, const std::string& cwd) {
   if (!text.empty()) return {"--compile"};
   // -MT, -MQ, -MF and -MP name the list's target, file and phony rules:
@@ -161,7 +163,7 @@ std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::str
       }
     } else consider(a);
   }
-  if (partial || (full && c.inputs.size() != 1) || (full && c.outputs.size() < 2)) return {};
+  if (partial || (full && c.inputs.size() != 1) || (full && c.outputs.size() < 2)) return {"--compile"};
   std::vector<std::string> args = {"--compile", "--compile-deps"};
   if (full) {
     args.push_back(c.outputs[1]);  // the dependency file (ParseGccCommand)
