@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -162,9 +163,10 @@ void WaitForBuild(pid_t pid, const std::atomic<bool>* interrupted, int* status) 
     if (w == pid || (w < 0 && errno != EINTR)) break;
     if (stopped || interrupted == nullptr || !interrupted->load()) continue;
     stopped = true;
-    kill(pid, SIGTERM);
-    // Read now, not at the start: the child unshares after the fork.
+    // Read now, not at the start (the child unshares after the fork), and
+    // before the signal: a child that has exited has no namespace to read.
     std::string ns = mount_ns(std::to_string(pid));
+    kill(pid, SIGTERM);
     if (ns.empty() || ns == mount_ns("self")) continue;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
@@ -326,35 +328,44 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     std::fprintf(stderr, "gg infer: cannot run %s: %s\n", argv[0], std::strerror(errno));
     _exit(127);
   }
-  // Hands each placeholder's target to the caller as the models write it.
-  // The end of the build wakes the tail at once (a sleep would add up to
-  // its length to every gg build).
-  std::mutex tail_mu;
-  std::condition_variable tail_cv;
-  bool build_done = false;
+  // Hands each placeholder's target to the caller as the models write it:
+  // woken by inotify when the log grows (a 20 ms poll had delayed each
+  // thunk's start by 10 ms on average, which a recipe that reads its own
+  // output at once, as Kbuild's fixdep does, waits out every time), and by
+  // `stop` at the end of the build. The timeout only backs up inotify.
+  int stop[2] = {-1, -1};
+  std::atomic<bool> done{false};
   off_t log_offset = 0;
   std::thread tail;
   if (options.on_thunk) {
-    tail = std::thread([&] {
-      std::unique_lock<std::mutex> l(tail_mu);
-      while (!build_done) {
-        l.unlock();
+    if (pipe2(stop, O_CLOEXEC) != 0) stop[0] = stop[1] = -1;  // `done` and the timeout then
+    int watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (watch >= 0 && inotify_add_watch(watch, session_dir.c_str(), IN_MODIFY | IN_CREATE) < 0) {
+      close(watch);
+      watch = -1;
+    }
+    tail = std::thread([&, watch] {
+      pollfd fds[2] = {{stop[0], POLLIN, 0}, {watch, POLLIN, 0}};
+      while (true) {
         ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
-        l.lock();
-        tail_cv.wait_for(l, std::chrono::milliseconds(20), [&] { return build_done; });
+        if (poll(fds, 2, watch >= 0 ? 200 : 20) < 0 && errno != EINTR) break;
+        if (fds[0].revents != 0 || done) break;
+        char events[4096];
+        while (watch >= 0 && read(watch, events, sizeof events) > 0) {
+        }
       }
+      if (watch >= 0) close(watch);
     });
   }
   int status = 0;
   WaitForBuild(pid, options.interrupted, &status);
   stop_servers();
   if (tail.joinable()) {
-    {
-      std::lock_guard<std::mutex> l(tail_mu);
-      build_done = true;
-    }
-    tail_cv.notify_all();
+    done = true;
+    if (stop[1] >= 0) (void)!write(stop[1], "x", 1);
     tail.join();
+    if (stop[0] >= 0) close(stop[0]);
+    if (stop[1] >= 0) close(stop[1]);
     ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
   }
   InferResult r;
