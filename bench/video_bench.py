@@ -14,6 +14,8 @@ contention inflates it too),
 bitrate and SSIM of each, the speed-ups, and the pipeline's overhead in CPU:
 per chunk (gg and its thunks at -j 1 less the sequential encode, per chunk)
 and per clip (the app's own process: Python, hashing and writing the chunks).
+Under each gg -j 2 run, its timeline from gg's trace: when the first encode
+started, each slot's encodes and idle time, the stitch.
 Each gg run starts from an empty store; its time is the whole command's
 (Python's start-up, storing the chunks, forcing, copying the result out)
 less the checks the app makes afterwards (decoding, SSIM, PSNR).
