@@ -95,7 +95,7 @@ def timeline(trace, started, seconds):
         t = json.load(f)
     base = float(t["otherData"]["start_unix"]) - started
     runs = sorted((base + e["ts"] / 1e6, base + (e["ts"] + e["dur"]) / 1e6, e["tid"] % 100000,
-                   e["args"].get("command", "").split(" ")[1])
+                   (e["args"].get("command", "").split(" ") + [""])[1])
                   for e in t["traceEvents"] if e.get("ph") == "X" and e["cat"] == "running")
     encodes = [r for r in runs if r[3] == "encode"]
     stitch = [r for r in runs if r[3] == "stitch"]
