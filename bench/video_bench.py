@@ -14,6 +14,8 @@ contention inflates it too),
 bitrate and SSIM of each, the speed-ups, and the pipeline's overhead in CPU:
 per chunk (gg and its thunks at -j 1 less the sequential encode, per chunk)
 and per clip (the app's own process: Python, hashing and writing the chunks).
+Under each gg -j 2 run, its timeline from gg's trace: when the first encode
+started, each slot's encodes and idle time, the stitch.
 Each gg run starts from an empty store; its time is the whole command's
 (Python's start-up, storing the chunks, forcing, copying the result out)
 less the checks the app makes afterwards (decoding, SSIM, PSNR).
@@ -27,6 +29,7 @@ in a session of its own, so where the kernel shares the CPU by session
 sequential vpxenc, alone in the benchmark's session, gets one.)
 """
 import argparse
+import json
 import os
 import re
 import resource
@@ -83,6 +86,35 @@ def tree_cpu(roots):
     return total
 
 
+def timeline(trace, started, seconds):
+    """Where a run's wall time went, from gg's trace (times in seconds from
+    the app's start): when gg began forcing and the first encode started,
+    each slot's encodes, the idle time a slot had while work was left or
+    at the end, the stitch, and what followed until the command ended."""
+    with open(trace) as f:
+        t = json.load(f)
+    base = float(t["otherData"]["start_unix"]) - started
+    runs = sorted((base + e["ts"] / 1e6, base + (e["ts"] + e["dur"]) / 1e6, e["tid"] % 100000,
+                   (e["args"].get("command", "").split(" ") + [""])[1])
+                  for e in t["traceEvents"] if e.get("ph") == "X" and e["cat"] == "running")
+    encodes = [r for r in runs if r[3] == "encode"]
+    stitch = [r for r in runs if r[3] == "stitch"]
+    if not encodes or not stitch:
+        return "no encodes in the trace (memoized?)"
+    first, last = min(r[0] for r in encodes), max(r[1] for r in encodes)
+    busy = sum(r[1] - r[0] for r in encodes)
+    slots = sorted({r[2] for r in encodes})
+    ends = {s: max(r[1] for r in encodes if r[2] == s) for s in slots}
+    per_slot = ", ".join(f"slot {s}: {sum(1 for r in encodes if r[2] == s)} encodes "
+                         f"{sum(r[1] - r[0] for r in encodes if r[2] == s):.2f} s, done at {ends[s]:.2f}"
+                         for s in slots)
+    idle = sum(last - first - sum(r[1] - r[0] for r in encodes if r[2] == s) for s in slots)
+    return (f"  timeline (s from the app's start): gg forcing at {base:.2f}, first encode at {first:.2f}, "
+            f"last encode done at {last:.2f} ({per_slot}; encodes {busy:.2f} s in all, {busy / len(slots):.2f} "
+            f"per slot; slots idle {idle:.2f} s between the first encode's start and the last's end), "
+            f"stitch {stitch[0][0]:.2f}-{stitch[0][1]:.2f}, command done at {seconds:.2f}")
+
+
 def report_pairs(pairs):
     for r, (s, s_cpu, g, g_cpu) in enumerate(pairs, 1):
         print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
@@ -130,12 +162,16 @@ def main():
 
         seq, seq_cpu = vpxenc(1, "vpxenc --threads=1 (whole clip)")
 
-        def pipeline(label, *args, extra_cpu=lambda: 0.0):
+        def pipeline(label, *args, extra_cpu=lambda: 0.0, trace=False):
             env = dict(os.environ, GG_DIR=os.path.join(work, label.replace(" ", "_"), ".gg"), GG_BINARY=GG,
                        GG_BUILD_DIR=BUILD)
             os.makedirs(env["GG_DIR"])
             out = os.path.join(work, label.replace(" ", "_") + ".ivf")
             before = extra_cpu()
+            trace_file = os.path.join(work, "trace.json")
+            if trace:
+                args += ("--trace", trace_file)
+            started = time.time()
             wall, _, stdout = timed([*APP, clip, "-o", out, "--chunk-frames", str(opts.chunk_frames), "--no-verify",
                                      *args], env=env)
             # The whole command (Python's start-up, storing the chunks,
@@ -146,6 +182,8 @@ def main():
                           stdout)
             cpu, storing, thunks = (float(x) for x in m.groups())
             report(label, seconds, cpu + extra_cpu() - before, out)
+            if trace:
+                print(timeline(trace_file, started, seconds), flush=True)
             # Its stored chunks (the clip's size again) would otherwise crowd
             # the page cache for the runs after it.
             shutil.rmtree(os.path.dirname(env["GG_DIR"]))
@@ -153,10 +191,10 @@ def main():
 
         chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
         batch = ["--batch", str(opts.batch)]
-        pairs = [(seq, seq_cpu, *pipeline("gg state -j 2", *batch, "-j", "2")[:2])]
+        pairs = [(seq, seq_cpu, *pipeline("gg state -j 2", *batch, "-j", "2", trace=True)[:2])]
         for r in range(2, opts.rounds + 1):
             pairs.append((*vpxenc(1, f"vpxenc --threads=1, round {r}"),
-                          *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2")[:2]))
+                          *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2", trace=True)[:2]))
         if opts.pairs_only:
             report_pairs(pairs)
             return

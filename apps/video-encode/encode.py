@@ -155,9 +155,12 @@ class Pipeline:
             # before: the rest most likely are too) decides how the chunks
             # after the second are put; a wrong guess costs time, never
             # correctness. (Older than a second: file times are coarse.)
+            # The first two are written in one pass either way: the first
+            # encodes wait for them, and a blob stored already keeps its
+            # old time (the new copy is dropped), which tells.
             before = time.time_ns() - 1_000_000_000
             order = self.store_order()
-            chunks = [pool.submit(put_chunk, order[0], False)]
+            chunks = [pool.submit(put_chunk, order[0], True)]
             if self.chunks > 1:
                 chunks.append(pool.submit(put_chunk, order[1], True))
             first = chunks[0].result()

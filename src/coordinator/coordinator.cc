@@ -668,7 +668,8 @@ void Coordinator::EndTargets() {
 
 Result<std::vector<ReductionOutput>> Coordinator::Force(const std::vector<Name>& targets) {
   start_ = Now();
-  start_unix_ = static_cast<double>(std::time(nullptr));
+  // To the microsecond: a trace's times are placed against other clocks by it.
+  start_unix_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::vector<Node*> target_nodes;
   for (const Name& t : targets) {
     if (t.is_thunk()) {
