@@ -24,8 +24,6 @@ constexpr auto kDecode = [] {
   return t;
 }();
 
-int DecodeChar(char c) { return kDecode[static_cast<uint8_t>(c)]; }
-
 std::string EncodeHash(const Sha256& h) {
   std::string out;
   out.reserve(kHashChars);
@@ -44,21 +42,29 @@ std::string EncodeHash(const Sha256& h) {
 }
 
 bool DecodeHash(std::string_view text, Sha256* h) {
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t i = 0;
-  for (char c : text) {
-    int v = DecodeChar(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (i < h->size()) (*h)[i++] = static_cast<uint8_t>(acc >> bits);
-    }
+  // 43 characters: ten groups of four (three bytes each), then three for
+  // the last two bytes and two bits that must be zero, so that each hash
+  // has one spelling. A group at a time: every input name of every thunk
+  // read is decoded here.
+  static_assert(kHashChars == 43 && sizeof(Sha256) == 32);
+  if (text.size() != kHashChars) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (int g = 0; g < 10; ++g, p += 4) {
+    int a = kDecode[p[0]], b = kDecode[p[1]], c = kDecode[p[2]], d = kDecode[p[3]];
+    if ((a | b | c | d) < 0) return false;
+    uint32_t v = static_cast<uint32_t>(a) << 18 | static_cast<uint32_t>(b) << 12 | static_cast<uint32_t>(c) << 6 |
+                 static_cast<uint32_t>(d);
+    (*h)[3 * g] = static_cast<uint8_t>(v >> 16);
+    (*h)[3 * g + 1] = static_cast<uint8_t>(v >> 8);
+    (*h)[3 * g + 2] = static_cast<uint8_t>(v);
   }
-  // The 2 trailing bits must be zero, so that each hash has one spelling.
-  return i == h->size() && (acc & ((1u << bits) - 1)) == 0;
+  int a = kDecode[p[0]], b = kDecode[p[1]], c = kDecode[p[2]];
+  if ((a | b | c) < 0) return false;
+  uint32_t v = static_cast<uint32_t>(a) << 12 | static_cast<uint32_t>(b) << 6 | static_cast<uint32_t>(c);
+  if ((v & 3) != 0) return false;
+  (*h)[30] = static_cast<uint8_t>(v >> 10);
+  (*h)[31] = static_cast<uint8_t>(v >> 2);
+  return true;
 }
 
 }  // namespace

@@ -19,14 +19,24 @@ std::string ViewsDir(const std::string& store_dir) { return store_dir + "/views"
 std::string ViewKey(const std::vector<ViewFile>& files) {
   Sha256Hasher h;
   h.Update("gg input view 1\n");
+  // Gathered into one buffer: four small updates per file, every run of a
+  // thunk with thousands of inputs, cost more than the hashing.
+  std::string buf;
+  constexpr size_t kChunk = 64 * 1024;
+  buf.reserve(kChunk + 4096);
   for (const ViewFile& f : files) {
     // Paths hold no NUL (thunk validation), so the fields cannot run together.
-    h.Update(f.executable ? "x " : "f ");
-    h.Update(f.name);
-    h.Update(" ");
-    h.Update(f.path);
-    h.Update(std::string_view("\0", 1));
+    buf += f.executable ? "x " : "f ";
+    buf += f.name;
+    buf += ' ';
+    buf += f.path;
+    buf += '\0';
+    if (buf.size() >= kChunk) {
+      h.Update(buf);
+      buf.clear();
+    }
   }
+  h.Update(buf);
   return HexOf(h.Finish());
 }
 
@@ -38,8 +48,9 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
   std::set<std::string> dirs;
   std::vector<HashCache::Known> learned;
   for (const ViewFile& f : files) {
-    for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
-      std::string dir = f.path.substr(0, slash);
+    std::string path(f.path);
+    for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      std::string dir = path.substr(0, slash);
       if (!dirs.insert(dir).second) continue;
       if (mkdirat(root, dir.c_str(), 0755) != 0 && errno != EEXIST) {
         return Status::FromErrno("mkdir " + tmp + "/" + dir, errno);
@@ -48,12 +59,12 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
     auto name = Name::Parse(f.name);
     struct stat verified {};
     auto blob = name.ok() ? store->MaterializeFile(*name, f.executable, &verified) : Result<std::string>(name.status());
-    if (!blob.ok()) return blob.status().Prefix("input " + f.path);
-    if (linkat(AT_FDCWD, blob->c_str(), root, f.path.c_str(), 0) != 0) {
+    if (!blob.ok()) return blob.status().Prefix("input " + path);
+    if (linkat(AT_FDCWD, blob->c_str(), root, path.c_str(), 0) != 0) {
       if (errno == EMLINK) return Status::Unavailable(*blob + " is at the file system's hard link limit");
-      return Status::FromErrno("link " + tmp + "/" + f.path, errno);
+      return Status::FromErrno("link " + tmp + "/" + path, errno);
     }
-    store->NoteLinked(*name, verified, root, f.path, &learned);
+    store->NoteLinked(*name, verified, root, path, &learned);
   }
   store->hash_cache().RememberAll(learned);
   return Status::Ok();
