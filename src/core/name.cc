@@ -94,34 +94,54 @@ std::string Name::str() const {
   return out;
 }
 
-Result<Name> Name::Parse(std::string_view text) {
-  auto bad = [&](const std::string& why) {
-    return Status::Invalid("'" + std::string(text) + "' is not an object name: " + why);
-  };
-  std::string tag;
+namespace {
+
+/// What is wrong with `text` as a name, or nullptr; fills in its parts.
+const char* Problem(std::string_view text, char* type, Sha256* h, uint64_t* size, std::string_view* tag) {
+  *tag = {};
   if (auto hash_pos = text.find('#'); hash_pos != std::string_view::npos) {
-    tag = std::string(text.substr(hash_pos + 1));
+    *tag = text.substr(hash_pos + 1);
     text = text.substr(0, hash_pos);
-    if (tag.empty()) return bad("empty tag after '#'");
+    if (tag->empty()) return "empty tag after '#'";
   }
-  if (text.size() < 1 + kHashChars + kMinSizeDigits) return bad("too short");
+  if (text.size() < 1 + kHashChars + kMinSizeDigits) return "too short";
   char t = text[0];
-  if (t != 'V' && t != 'T' && t != 'D') return bad("type letter must be V, T or D");
-  if (!tag.empty() && t != 'T') return bad("only thunk names take a #tag");
-  Sha256 h{};
-  if (!DecodeHash(text.substr(1, kHashChars), &h)) return bad("bad hash characters");
+  if (t != 'V' && t != 'T' && t != 'D') return "type letter must be V, T or D";
+  if (!tag->empty() && t != 'T') return "only thunk names take a #tag";
+  if (!DecodeHash(text.substr(1, kHashChars), h)) return "bad hash characters";
   std::string_view size_hex = text.substr(1 + kHashChars);
-  if (size_hex.size() > 16) return bad("size has more than 16 hex digits");
-  if (size_hex.size() > kMinSizeDigits && size_hex[0] == '0') {
-    return bad("size has leading zeros beyond 8 digits");
-  }
-  uint64_t size = 0;
+  if (size_hex.size() > 16) return "size has more than 16 hex digits";
+  if (size_hex.size() > kMinSizeDigits && size_hex[0] == '0') return "size has leading zeros beyond 8 digits";
+  uint64_t v = 0;
   for (char c : size_hex) {
-    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (v < 0) return bad("size must be lower-case hex");
-    size = (size << 4) | static_cast<uint64_t>(v);
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return "size must be lower-case hex";
+    v = (v << 4) | static_cast<uint64_t>(d);
   }
-  return Name(static_cast<ObjectType>(t), h, size, std::move(tag));
+  *type = t;
+  *size = v;
+  return nullptr;
+}
+
+}  // namespace
+
+Result<Name> Name::Parse(std::string_view text) {
+  char type;
+  Sha256 h{};
+  uint64_t size = 0;
+  std::string_view tag;
+  if (const char* why = Problem(text, &type, &h, &size, &tag)) {
+    return Status::Invalid("'" + std::string(text) + "' is not an object name: " + why);
+  }
+  return Name(static_cast<ObjectType>(type), h, size, std::string(tag));
+}
+
+bool Name::Valid(std::string_view text) {
+  char type;
+  Sha256 h;
+  uint64_t size;
+  std::string_view tag;
+  return Problem(text, &type, &h, &size, &tag) == nullptr;
 }
 
 }  // namespace gg

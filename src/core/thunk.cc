@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "core/gg.pb.h"
@@ -305,19 +306,35 @@ Status Thunk::Validate() const {
   // cannot equal an absolute one elsewhere). No string is built per input:
   // every force checks this.
   std::string_view below = wd;
-  PathIndex seen(inputs.size());
+  auto place = [&](std::string_view p) {
+    if (p.size() > below.size() + 1 && p.starts_with(below) && p[below.size()] == '/') p.remove_prefix(below.size() + 1);
+    return p;
+  };
+  // Inputs in order of their places (relative and absolute ones each, as
+  // gg writes them) cannot share one: an index of the places is made only
+  // from the first input out of that order.
+  std::optional<PathIndex> seen;
+  std::string_view last_relative, last_absolute;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ThunkInput& in = inputs[i];
-    auto n = Name::Parse(in.name);
-    if (!n.ok()) return n.status();
+    if (!Name::Valid(in.name)) return Name::Parse(in.name).status();
     if (in.path.empty()) return Status::Invalid("input " + in.name + " has no path");
     std::string_view p = in.path;
     if (IsCleanAbsolutePath(p) && p != "/") {
-      if (p.size() > below.size() + 1 && p.starts_with(below) && p[below.size()] == '/') p.remove_prefix(below.size() + 1);
+      p = place(p);
     } else if (!IsCleanRelativePath(p)) {
       return Status::Invalid("input path '" + in.path + "' must be a clean relative path or an absolute path other than /");
     }
-    if (seen.Insert(p, i) != i) return Status::Invalid("two inputs share the path '" + in.path + "'");
+    if (!seen) {
+      std::string_view& last = p.starts_with('/') ? last_absolute : last_relative;
+      if (last.empty() || last < p) {
+        last = p;
+        continue;
+      }
+      seen.emplace(inputs.size());
+      for (size_t k = 0; k < i; ++k) seen->Insert(place(inputs[k].path), k);
+    }
+    if (seen->Insert(p, i) != i) return Status::Invalid("two inputs share the path '" + in.path + "'");
   }
   const ThunkInput* fn = FunctionInput();
   if (fn == nullptr) {

@@ -106,6 +106,20 @@ TEST(ThunkTest, TwoInputsAtOnePlaceAreRefusedHoweverSpelled) {
   many.push_back("/work/d3/f503.h");
   s = with("", many);
   EXPECT_NE(s.message().find("'/work/d3/f503.h'"), std::string::npos) << s.message();
+  // In order (no index is made unless one is out of it): a duplicate next
+  // to its twin, an earlier place again later, or spelled absolute.
+  std::vector<std::string> sorted;
+  for (int i = 0; i < 1000; ++i) sorted.push_back("e/" + std::to_string(1000 + i));
+  sorted.push_back("/opt/a");
+  sorted.push_back("/opt/b");
+  EXPECT_TRUE(with("", sorted).ok());
+  for (auto [at, twin] : {std::pair{500, "e/1500"}, std::pair{1000, "e/1000"}, std::pair{1002, "e/1999"},
+                          std::pair{1002, "/work/e/1007"}, std::pair{1001, "/opt/a"}, std::pair{3, "/opt/b"}}) {
+    auto dup = sorted;
+    dup.insert(dup.begin() + at, twin);
+    s = with("", dup);
+    EXPECT_NE(s.message().find(std::string("two inputs share the path")), std::string::npos) << twin << " at " << at;
+  }
 }
 
 TEST(ThunkTest, ParseKeepsEveryField) {
