@@ -20,19 +20,24 @@ bb=$("$GG" collect /usr/bin/busybox)
 (cd "$work/src" && tr '\n' '\0' < "$work/paths" | xargs -0 "$GG" collect) > "$work/names"
 paste -d= "$work/names" "$work/paths" | sed 's/^/-v\n/' > "$work/all_args"
 now() { date +%s.%N; }
+# make_thunks FILE LABEL: COUNT thunks with the inputs in $work/args, each
+# writing "LABEL K" (so all differ), their names in FILE.
+make_thunks() {
+  : > "$1"
+  k=0
+  while [ $k -lt "$count" ]; do
+    tr '\n' '\0' < "$work/args" |
+      xargs -0 -s 1900000 sh -c '"$0" create-thunk "$@" -e "'"$bb"'=/bin/sh" -o out "'"$bb"'" sh -c "echo '"$2 $k"' > out"' "$GG" \
+      >> "$1"
+    k=$((k + 1))
+  done
+}
 base=""
 cpu_base=""
 echo "$count thunks forced one at a time (-j 1), inputs under the work dir:"
 for n in 10 1000 10000; do
   head -n $((2 * n)) "$work/all_args" > "$work/args"
-  : > "$work/targets"
-  k=0
-  while [ $k -lt "$count" ]; do
-    tr '\n' '\0' < "$work/args" |
-      xargs -0 -s 1900000 sh -c '"$0" create-thunk "$@" -e "'"$bb"'=/bin/sh" -o out "'"$bb"'" sh -c "echo '"$n $k"' > out"' "$GG" \
-      >> "$work/targets"
-    k=$((k + 1))
-  done
+  make_thunks "$work/targets" "$n"
   t0=$(now)
   "$GG" force -j 1 "@$work/targets" > /dev/null
   t1=$(now)
@@ -40,14 +45,7 @@ for n in 10 1000 10000; do
   [ -n "$base" ] || base=$ms
   # CPU with the input view made (by the first thunk above): COUNT more
   # thunks of the same inputs, user + system time of gg and all it waited for.
-  : > "$work/more"
-  k=0
-  while [ $k -lt "$count" ]; do
-    tr '\n' '\0' < "$work/args" |
-      xargs -0 -s 1900000 sh -c '"$0" create-thunk "$@" -e "'"$bb"'=/bin/sh" -o out "'"$bb"'" sh -c "echo '"$n more $k"' > out"' "$GG" \
-      >> "$work/more"
-    k=$((k + 1))
-  done
+  make_thunks "$work/more" "$n more"
   cpu=$(python3 -c '
 import resource, subprocess, sys
 subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
