@@ -2,7 +2,8 @@
 # Sandbox start-up against the number of inputs (issue 9, item 2): COUNT
 # trivial thunks, each with 10, 1,000 and 10,000 distinct small inputs in its
 # working directory (as a compile's headers are), forced one at a time.
-# Prints the per-thunk time for each size and its ratio to the 10-input one.
+# Prints the per-thunk time for each size and its ratio to the 10-input one,
+# and the CPU per thunk of COUNT more such thunks once the input view exists.
 # Usage: bench/sandbox_inputs.sh [COUNT]   (GG=path/to/gg to compare builds)
 # Two gg builds on this workload, interleaved, with CPU per thunk: bench/compare_builds.sh.
 set -eu
@@ -19,22 +20,38 @@ bb=$("$GG" collect /usr/bin/busybox)
 (cd "$work/src" && tr '\n' '\0' < "$work/paths" | xargs -0 "$GG" collect) > "$work/names"
 paste -d= "$work/names" "$work/paths" | sed 's/^/-v\n/' > "$work/all_args"
 now() { date +%s.%N; }
-base=""
-echo "$count thunks forced one at a time (-j 1), inputs under the work dir:"
-for n in 10 1000 10000; do
-  head -n $((2 * n)) "$work/all_args" > "$work/args"
-  : > "$work/targets"
+# make_thunks FILE LABEL: COUNT thunks with the inputs in $work/args, each
+# writing "LABEL K" (so all differ), their names in FILE.
+make_thunks() {
+  : > "$1"
   k=0
   while [ $k -lt "$count" ]; do
     tr '\n' '\0' < "$work/args" |
-      xargs -0 -s 1900000 sh -c '"$0" create-thunk "$@" -e "'"$bb"'=/bin/sh" -o out "'"$bb"'" sh -c "echo '"$n $k"' > out"' "$GG" \
-      >> "$work/targets"
+      xargs -0 -s 1900000 sh -c '"$0" create-thunk "$@" -e "'"$bb"'=/bin/sh" -o out "'"$bb"'" sh -c "echo '"$2 $k"' > out"' "$GG" \
+      >> "$1"
     k=$((k + 1))
   done
+}
+base=""
+cpu_base=""
+echo "$count thunks forced one at a time (-j 1), inputs under the work dir:"
+for n in 10 1000 10000; do
+  head -n $((2 * n)) "$work/all_args" > "$work/args"
+  make_thunks "$work/targets" "$n"
   t0=$(now)
   "$GG" force -j 1 "@$work/targets" > /dev/null
   t1=$(now)
   ms=$(echo "($t1 - $t0) * 1000 / $count" | bc -l)
   [ -n "$base" ] || base=$ms
-  printf "  %6d inputs: %8.2f ms per thunk (%.2fx the 10-input thunk)\n" "$n" "$ms" "$(echo "$ms / $base" | bc -l)"
+  # CPU with the input view made (by the first thunk above): COUNT more
+  # thunks of the same inputs, user + system time of gg and all it waited for.
+  make_thunks "$work/more" "$n more"
+  cpu=$(python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.2f" % ((r.ru_utime + r.ru_stime) * 1000 / int(sys.argv[1])))' "$count" "$GG" force -j 1 "@$work/more")
+  [ -n "$cpu_base" ] || cpu_base=$cpu
+  printf "  %6d inputs: %8.2f ms per thunk (%.2fx the 10-input thunk); CPU with the view made %6.2f ms (%.2fx)\n" \
+    "$n" "$ms" "$(echo "$ms / $base" | bc -l)" "$cpu" "$(echo "$cpu / $cpu_base" | bc -l)"
 done

@@ -32,6 +32,9 @@ class Name {
 
   /// Parses "V<hash><size>" or "T<hash><size>#tag"; explains what is wrong.
   static Result<Name> Parse(std::string_view text);
+  /// Whether Parse(text) would succeed, without making the name (every
+  /// input of every thunk read is checked).
+  static bool Valid(std::string_view text);
   /// The name of `content`, typed by its magic header.
   static Name ForContent(std::string_view content);
   /// The type a content's header implies.

@@ -20,7 +20,8 @@ struct Coordinator::Node {
   enum class State { kNew, kWaiting, kReady, kRunning, kDone };
   Name name;
   State state = State::kNew;
-  std::optional<Thunk> thunk;
+  // Shared, never copied: a compile's thunk lists thousands of inputs.
+  std::shared_ptr<const Thunk> thunk;
   Name thunk_name;  // of the bytes `thunk` was read from (a substitute's when substituted)
   std::vector<Node*> deps;
   std::vector<Node*> dependents;
@@ -36,7 +37,7 @@ struct Coordinator::Node {
   double ready_time = 0;
   double fetch_start = 0;  // of the latest launch
   Name resolved_name;
-  Thunk resolved;
+  std::shared_ptr<const Thunk> resolved;  // `thunk` itself when it has no thunk inputs
   /// Running a substitute (substitute.h) in this thunk's place; on its
   /// failure the thunk itself runs.
   bool substituted = false;
@@ -143,7 +144,7 @@ Status Coordinator::Expand(Node* n) {
   }
   auto thunk = Thunk::Parse(*content);
   if (!thunk.ok()) return thunk.status().Prefix("thunk " + to_run.str());
-  n->thunk = std::move(*thunk);
+  n->thunk = std::make_shared<const Thunk>(std::move(*thunk));
   n->thunk_name = to_run;
   n->estimate = durations_.Estimate(n->thunk->function, 1.0);
   n->state = Node::State::kWaiting;
@@ -218,7 +219,7 @@ Status Coordinator::MarkDone(Node* first, const Reduction& final_reduction) {
     for (Node* d : n->dependents) {
       if (d->tail_target == n) {
         work.emplace_back(d, r);
-      } else if (--d->pending == 0 && d->state == Node::State::kWaiting && d->thunk.has_value()) {
+      } else if (--d->pending == 0 && d->state == Node::State::kWaiting && d->thunk != nullptr) {
         MakeReady(d);
       }
     }
@@ -241,7 +242,7 @@ Status Coordinator::WaitOnTail(Node* n, const Name& tail) {
 }
 
 Status Coordinator::ThunkFailure(Node* n, const ExecResult& r) const {
-  const Thunk& t = n->resolved.args.empty() ? *n->thunk : n->resolved;
+  const Thunk& t = n->resolved ? *n->resolved : *n->thunk;
   std::string msg = "thunk " + n->name.str() + " failed: " + r.message + "\n  command:";
   msg += " " + ShellCommand(t.args) + "\n";
   if (r.kind == ExecResult::Kind::kNonzeroExit) msg += "  exit status: " + std::to_string(r.exit_code) + "\n";
@@ -275,9 +276,10 @@ Status Coordinator::StartReady() {
     if (n->state != Node::State::kReady) continue;
 
     // Replace each thunk input by the value it reduced to.
-    n->resolved = *n->thunk;
-    bool replaced = false;
-    for (auto& in : n->resolved.inputs) {
+    // Replaced in a copy, made only for a thunk that has such inputs.
+    std::shared_ptr<Thunk> copy;
+    for (size_t i = 0; i < n->thunk->inputs.size(); ++i) {
+      const ThunkInput& in = n->thunk->inputs[i];
       // Only a thunk's output is replaced (names of values and trees, most
       // inputs, start with another letter).
       if (!in.name.starts_with(static_cast<char>(ObjectType::kThunk))) continue;
@@ -289,16 +291,18 @@ Status Coordinator::StartReady() {
         return Status::Invalid("thunk " + n->name.str() + " wants output '" + name->tag() + "' of thunk " +
                                d->name.str() + ", which has no such output");
       }
-      in.name = out->name.str();
-      replaced = true;
-      for (auto& a : n->resolved.args) {
+      if (!copy) copy = std::make_shared<Thunk>(*n->thunk);
+      ThunkInput& resolved = copy->inputs[i];
+      resolved.name = out->name.str();
+      for (auto& a : copy->args) {
         std::string from = "@{GG:" + name->str() + "}";
-        for (size_t p; (p = a.find(from)) != std::string::npos;) a.replace(p, from.size(), "@{GG:" + in.name + "}");
+        for (size_t p; (p = a.find(from)) != std::string::npos;) a.replace(p, from.size(), "@{GG:" + resolved.name + "}");
       }
     }
+    n->resolved = copy ? std::shared_ptr<const Thunk>(std::move(copy)) : n->thunk;
     // Unchanged, it is the thunk read from the store: no need to serialize
     // and hash it again (a compile's thunk lists hundreds of inputs).
-    n->resolved_name = replaced ? n->resolved.name() : n->thunk_name;
+    n->resolved_name = n->resolved != n->thunk ? n->resolved->name() : n->thunk_name;
     if (n->resolved_name != n->name) {
       // The same work under another name: a change upstream that left this
       // thunk's inputs unchanged re-runs nothing.
@@ -319,10 +323,10 @@ Status Coordinator::StartReady() {
         }
         continue;
       }
-      GG_RETURN_IF_ERROR(store_->Put(n->resolved.Serialize()).status());
+      GG_RETURN_IF_ERROR(store_->Put(n->resolved->Serialize()).status());
     }
     n->fetch_start = Now();
-    GG_RETURN_IF_ERROR(EnsureLocal(n->resolved));
+    GG_RETURN_IF_ERROR(EnsureLocal(*n->resolved));
     bool launched = false;
     GG_RETURN_IF_ERROR(Launch(n, false, &launched));
     if (!launched) return Status::Ok();  // it went back to the queue; wait for room
@@ -422,7 +426,7 @@ Status Coordinator::HandleCompletion(uint64_t job_id, ExecResult r) {
   if (r.ok()) {
     for (uint64_t other : n->jobs) running_.at(other)->engine->Cancel(other);
     if (n->thunk) durations_.Add(n->thunk->function, r.reduction.seconds);
-    GG_RETURN_IF_ERROR(RecordRun(n->resolved, n->resolved_name, r.reduction));
+    GG_RETURN_IF_ERROR(RecordRun(*n->resolved, n->resolved_name, r.reduction));
     if (!r.stderr_tail.empty()) {
       // Advisory (gg build shows it): a failure to keep it fails nothing.
       (void)RecordDiagnostics(*store_, n->name, r.stderr_tail);
@@ -510,12 +514,12 @@ Status Coordinator::RunInsteadOfSubstitute(Node* n) {
   if (!content.ok()) return content.status().Prefix("cannot load thunk " + n->name.str());
   auto thunk = Thunk::Parse(*content);
   if (!thunk.ok()) return thunk.status().Prefix("thunk " + n->name.str());
-  n->thunk = std::move(*thunk);
+  n->thunk = std::make_shared<const Thunk>(std::move(*thunk));
   n->thunk_name = n->name;
   n->substituted = false;
   n->attempts = 0;
   n->duplicated = false;
-  n->resolved = Thunk{};
+  n->resolved.reset();
   stats_.retries++;
   MakeReady(n);
   return Status::Ok();
@@ -523,7 +527,7 @@ Status Coordinator::RunInsteadOfSubstitute(Node* n) {
 
 void Coordinator::TraceRun(const Running& run, const ExecResult& r) {
   const Node* n = run.node;
-  const Thunk* t = !n->resolved.args.empty() ? &n->resolved : n->thunk ? &*n->thunk : nullptr;
+  const Thunk* t = n->resolved ? n->resolved.get() : n->thunk.get();
   std::string function = t != nullptr && !t->args.empty() ? t->args[0] : "";
   function = function.substr(function.rfind('/') + 1);
   std::string label = (function.empty() ? "" : function + " ") + n->name.str().substr(0, 12);

@@ -147,7 +147,7 @@ class BudgetedEngine : public FakeEngine {
       : FakeEngine(sim, std::move(name), capacity), budget_(budget) {}
   Status Accepts(const Job& job) const override {
     std::vector<Name> inputs;
-    for (const auto& in : job.thunk.inputs) inputs.push_back(Name::Parse(in.name).value().object());
+    for (const auto& in : job.thunk->inputs) inputs.push_back(Name::Parse(in.name).value().object());
     return budget_.Check(inputs);
   }
 
@@ -157,7 +157,7 @@ class BudgetedEngine : public FakeEngine {
 
 Status Sim::Submit(FakeEngine* engine, const Job& job, Engine::Callback done) {
   std::lock_guard<std::mutex> l(mu_);
-  const std::string& label = job.thunk.args.at(1);
+  const std::string& label = job.thunk->args.at(1);
   submitted_.push_back(label);
   int run = ++runs_[label];
   Behavior b = script_(label, run);

@@ -24,8 +24,6 @@ constexpr auto kDecode = [] {
   return t;
 }();
 
-int DecodeChar(char c) { return kDecode[static_cast<uint8_t>(c)]; }
-
 std::string EncodeHash(const Sha256& h) {
   std::string out;
   out.reserve(kHashChars);
@@ -44,21 +42,29 @@ std::string EncodeHash(const Sha256& h) {
 }
 
 bool DecodeHash(std::string_view text, Sha256* h) {
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t i = 0;
-  for (char c : text) {
-    int v = DecodeChar(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (i < h->size()) (*h)[i++] = static_cast<uint8_t>(acc >> bits);
-    }
+  // 43 characters: ten groups of four (three bytes each), then three for
+  // the last two bytes and two bits that must be zero, so that each hash
+  // has one spelling. A group at a time: every input name of every thunk
+  // read is decoded here.
+  static_assert(kHashChars == 43 && sizeof(Sha256) == 32);
+  if (text.size() != kHashChars) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (int g = 0; g < 10; ++g, p += 4) {
+    int a = kDecode[p[0]], b = kDecode[p[1]], c = kDecode[p[2]], d = kDecode[p[3]];
+    if ((a | b | c | d) < 0) return false;
+    uint32_t v = static_cast<uint32_t>(a) << 18 | static_cast<uint32_t>(b) << 12 | static_cast<uint32_t>(c) << 6 |
+                 static_cast<uint32_t>(d);
+    (*h)[3 * g] = static_cast<uint8_t>(v >> 16);
+    (*h)[3 * g + 1] = static_cast<uint8_t>(v >> 8);
+    (*h)[3 * g + 2] = static_cast<uint8_t>(v);
   }
-  // The 2 trailing bits must be zero, so that each hash has one spelling.
-  return i == h->size() && (acc & ((1u << bits) - 1)) == 0;
+  int a = kDecode[p[0]], b = kDecode[p[1]], c = kDecode[p[2]];
+  if ((a | b | c) < 0) return false;
+  uint32_t v = static_cast<uint32_t>(a) << 12 | static_cast<uint32_t>(b) << 6 | static_cast<uint32_t>(c);
+  if ((v & 3) != 0) return false;
+  (*h)[30] = static_cast<uint8_t>(v >> 10);
+  (*h)[31] = static_cast<uint8_t>(v >> 2);
+  return true;
 }
 
 }  // namespace
@@ -88,34 +94,54 @@ std::string Name::str() const {
   return out;
 }
 
-Result<Name> Name::Parse(std::string_view text) {
-  auto bad = [&](const std::string& why) {
-    return Status::Invalid("'" + std::string(text) + "' is not an object name: " + why);
-  };
-  std::string tag;
+namespace {
+
+/// What is wrong with `text` as a name, or nullptr; fills in its parts.
+const char* Problem(std::string_view text, char* type, Sha256* h, uint64_t* size, std::string_view* tag) {
+  *tag = {};
   if (auto hash_pos = text.find('#'); hash_pos != std::string_view::npos) {
-    tag = std::string(text.substr(hash_pos + 1));
+    *tag = text.substr(hash_pos + 1);
     text = text.substr(0, hash_pos);
-    if (tag.empty()) return bad("empty tag after '#'");
+    if (tag->empty()) return "empty tag after '#'";
   }
-  if (text.size() < 1 + kHashChars + kMinSizeDigits) return bad("too short");
+  if (text.size() < 1 + kHashChars + kMinSizeDigits) return "too short";
   char t = text[0];
-  if (t != 'V' && t != 'T' && t != 'D') return bad("type letter must be V, T or D");
-  if (!tag.empty() && t != 'T') return bad("only thunk names take a #tag");
-  Sha256 h{};
-  if (!DecodeHash(text.substr(1, kHashChars), &h)) return bad("bad hash characters");
+  if (t != 'V' && t != 'T' && t != 'D') return "type letter must be V, T or D";
+  if (!tag->empty() && t != 'T') return "only thunk names take a #tag";
+  if (!DecodeHash(text.substr(1, kHashChars), h)) return "bad hash characters";
   std::string_view size_hex = text.substr(1 + kHashChars);
-  if (size_hex.size() > 16) return bad("size has more than 16 hex digits");
-  if (size_hex.size() > kMinSizeDigits && size_hex[0] == '0') {
-    return bad("size has leading zeros beyond 8 digits");
-  }
-  uint64_t size = 0;
+  if (size_hex.size() > 16) return "size has more than 16 hex digits";
+  if (size_hex.size() > kMinSizeDigits && size_hex[0] == '0') return "size has leading zeros beyond 8 digits";
+  uint64_t v = 0;
   for (char c : size_hex) {
-    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (v < 0) return bad("size must be lower-case hex");
-    size = (size << 4) | static_cast<uint64_t>(v);
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return "size must be lower-case hex";
+    v = (v << 4) | static_cast<uint64_t>(d);
   }
-  return Name(static_cast<ObjectType>(t), h, size, std::move(tag));
+  *type = t;
+  *size = v;
+  return nullptr;
+}
+
+}  // namespace
+
+Result<Name> Name::Parse(std::string_view text) {
+  char type;
+  Sha256 h{};
+  uint64_t size = 0;
+  std::string_view tag;
+  if (const char* why = Problem(text, &type, &h, &size, &tag)) {
+    return Status::Invalid("'" + std::string(text) + "' is not an object name: " + why);
+  }
+  return Name(static_cast<ObjectType>(type), h, size, std::string(tag));
+}
+
+bool Name::Valid(std::string_view text) {
+  char type;
+  Sha256 h;
+  uint64_t size;
+  std::string_view tag;
+  return Problem(text, &type, &h, &size, &tag) == nullptr;
 }
 
 }  // namespace gg

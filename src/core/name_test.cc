@@ -30,6 +30,32 @@ TEST(NameTest, KnownHashEncoding) {
   EXPECT_EQ(n.str(), "V47DEQpj8HBSa._TImW.5JCeuQeRkm5NMpJWZG3hSuFU00000000");
 }
 
+TEST(NameTest, EveryHashRoundTripsAndEachSpellingIsUnique) {
+  // Hashes are decoded four characters at a time: every byte position, and
+  // the two bits past the last byte, which must be zero.
+  for (int i = 0; i < 2000; ++i) {
+    Name n = Name::ForContent("content " + std::to_string(i));
+    auto parsed = Name::Parse(n.str());
+    ASSERT_TRUE(parsed.ok()) << n.str();
+    EXPECT_EQ(*parsed, n);
+  }
+  std::string good = Name::ForContent("x").str();
+  for (size_t pos = 1; pos <= 43; ++pos) {
+    std::string bad = good;
+    bad[pos] = '-';  // not in the alphabet
+    EXPECT_FALSE(Name::Parse(bad).ok()) << pos;
+  }
+  // The last hash character carries 4 bits of the hash and 2 zero bits:
+  // of the 64 characters, the 16 with those bits clear are valid there.
+  int accepted = 0;
+  for (char c : std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._")) {
+    std::string other = good;
+    other[43] = c;
+    accepted += Name::Parse(other).ok();
+  }
+  EXPECT_EQ(accepted, 16);
+}
+
 TEST(NameTest, ThunkContentGetsThunkType) {
   std::string content(kThunkMagic);
   content += "rest";

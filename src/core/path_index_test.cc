@@ -13,24 +13,22 @@ TEST(PathIndexTest, FindsWhatWasInsertedAndReportsTheFirstOfTwo) {
   PathIndex index(paths.size() + 1);
   for (size_t i = 0; i < paths.size(); ++i) EXPECT_EQ(index.Insert(paths[i], i), i);
   for (size_t i = 0; i < paths.size(); ++i) {
-    const size_t* at = index.Get(paths[i]);
-    ASSERT_NE(at, nullptr) << paths[i];
-    EXPECT_EQ(*at, i);
+    EXPECT_EQ(index.Get(paths[i]), i) << paths[i];
   }
-  EXPECT_EQ(index.Get("d1"), nullptr);
-  EXPECT_EQ(index.Get("d1/f1.h/"), nullptr);
-  EXPECT_EQ(index.Get(""), nullptr);
+  EXPECT_EQ(index.Get("d1"), PathIndex::kAbsent);
+  EXPECT_EQ(index.Get("d1/f1.h/"), PathIndex::kAbsent);
+  EXPECT_EQ(index.Get(""), PathIndex::kAbsent);
   std::string again = "d7/f7.h";  // another string, the same path
   EXPECT_EQ(index.Insert(again, 99999), 7u);
-  EXPECT_EQ(*index.Get("d7/f7.h"), 7u);
+  EXPECT_EQ(index.Get("d7/f7.h"), 7u);
 }
 
 TEST(PathIndexTest, EmptyAndTiny) {
   PathIndex none(0);
-  EXPECT_EQ(none.Get("x"), nullptr);
+  EXPECT_EQ(none.Get("x"), PathIndex::kAbsent);
   EXPECT_EQ(none.Insert("x", 3), 3u);
-  EXPECT_EQ(*none.Get("x"), 3u);
-  EXPECT_EQ(none.Get("y"), nullptr);
+  EXPECT_EQ(none.Get("x"), 3u);
+  EXPECT_EQ(none.Get("y"), PathIndex::kAbsent);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "gg/thunk.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "core/gg.pb.h"
@@ -40,32 +42,167 @@ std::string Thunk::Serialize() const {
   return out;
 }
 
-Result<Thunk> Thunk::Parse(std::string_view bytes) {
-  if (!bytes.starts_with(kThunkMagic)) {
-    return Status::Corrupt("not a thunk: the thunk magic header is missing");
+namespace {
+
+/// Reads the thunk message straight into `t` (wire format: docs/thunk_format.md,
+/// core/gg.proto) without protobuf's message objects: every force reads each
+/// thunk it runs, and for a compile's thousands of inputs the generic parse
+/// and the copy out of its messages were most of the coordinator's time.
+/// Reads only what gg writes: the known fields with their wire types, no
+/// limits, strings in ASCII. Returns false, leaving the rest to protobuf's
+/// parser (which then decides, exactly as before), on anything else: an
+/// unknown field, another wire type, a limits message, a string protobuf
+/// would check as UTF-8, or bytes that do not parse.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view bytes)
+      : p_(reinterpret_cast<const uint8_t*>(bytes.data())), end_(p_ + bytes.size()) {}
+  bool done() const { return p_ == end_; }
+  bool Varint(uint64_t* v) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return false;
+      uint8_t b = *p_++;
+      r |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        *v = r;
+        return true;
+      }
+    }
+    return false;  // more than 10 bytes
   }
-  bytes.remove_prefix(kThunkMagic.size());
-  // On an arena in one block: a compile's thunk has thousands of inputs, and
-  // a message and two strings allocated and freed for each was most of the
-  // parse (every force reads each thunk it runs).
+  /// A length-delimited field's bytes, if all ASCII.
+  bool Ascii(std::string_view* out) {
+    uint64_t n;
+    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
+    const uint8_t* s = p_;
+    p_ += n;
+    uint8_t high = 0;
+    for (uint64_t i = 0; i < n; ++i) high |= s[i];
+    if (high & 0x80) return false;
+    *out = std::string_view(reinterpret_cast<const char*>(s), n);
+    return true;
+  }
+  /// Skips a field of wire type 0 or 2; false on any other.
+  bool Skip(uint64_t key) {
+    uint64_t v;
+    if ((key & 7) == 0) return Varint(&v);
+    std::string_view s;
+    return (key & 7) == 2 && Bytes(&s);
+  }
+  bool Bytes(std::string_view* out) {
+    uint64_t n;
+    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
+    *out = std::string_view(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+constexpr uint64_t kVarint = 0, kLength = 2;
+
+bool ParseInput(std::string_view bytes, ThunkInput* in) {
+  WireReader r(bytes);
+  while (!r.done()) {
+    uint64_t key, v;
+    std::string_view s;
+    if (!r.Varint(&key)) return false;
+    switch (key) {
+      case 1 << 3 | kLength:
+        if (!r.Ascii(&s)) return false;
+        in->name.assign(s);
+        break;
+      case 2 << 3 | kLength:
+        if (!r.Ascii(&s)) return false;
+        in->path.assign(s);
+        break;
+      case 3 << 3 | kVarint:
+        if (!r.Varint(&v)) return false;
+        in->executable = v != 0;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/// How many inputs the message lists (room is made for them at once: a
+/// vector grown input by input moved each one several times).
+size_t CountInputs(std::string_view bytes) {
+  WireReader r(bytes);
+  size_t n = 0;
+  uint64_t key;
+  while (!r.done() && r.Varint(&key) && r.Skip(key)) n += key == (5 << 3 | kLength);
+  return n;
+}
+
+bool ParseWritten(std::string_view bytes, Thunk* t, uint32_t* version) {
+  t->inputs.reserve(CountInputs(bytes));
+  WireReader r(bytes);
+  std::string workdir;
+  while (!r.done()) {
+    uint64_t key, v;
+    std::string_view s;
+    if (!r.Varint(&key)) return false;
+    switch (key) {
+      case 1 << 3 | kVarint:
+        if (!r.Varint(&v)) return false;
+        *version = static_cast<uint32_t>(v);
+        break;
+      case 2 << 3 | kLength:
+        if (!r.Ascii(&s)) return false;
+        t->function.assign(s);
+        break;
+      case 3 << 3 | kLength:
+        if (!r.Ascii(&s)) return false;
+        t->args.emplace_back(s);
+        break;
+      case 4 << 3 | kLength:
+        if (!r.Ascii(&s)) return false;
+        t->env.emplace_back(s);
+        break;
+      case 5 << 3 | kLength:
+        if (!r.Bytes(&s) || !ParseInput(s, &t->inputs.emplace_back())) return false;
+        break;
+      case 6 << 3 | kLength:
+        if (!r.Ascii(&s)) return false;
+        t->outputs.emplace_back(s);
+        break;
+      case 7 << 3 | kVarint:
+        if (!r.Varint(&v)) return false;
+        t->timeout_ms = v;
+        break;
+      case 8 << 3 | kLength:
+        if (!r.Ascii(&s)) return false;
+        workdir.assign(s);
+        break;
+      default:
+        return false;
+    }
+  }
+  t->workdir = workdir.empty() ? std::string(kDefaultWorkdir) : std::move(workdir);
+  return true;
+}
+
+/// The same through protobuf's parser, for whatever ParseWritten leaves.
+Result<Thunk> ParseGeneric(std::string_view bytes, uint32_t* version, bool* empty_limits) {
+  // On an arena in one block: a message and two strings allocated and
+  // freed for each input made up most of the parse.
   google::protobuf::ArenaOptions arena_options;
   // ~3x the wire size, measured; no more at once for a thunk of one huge string.
   arena_options.start_block_size = std::min<size_t>(3 * bytes.size() + 4096, size_t{16} << 20);
   arena_options.max_block_size = arena_options.start_block_size;
   google::protobuf::Arena arena(arena_options);
   proto::Thunk& p = *google::protobuf::Arena::CreateMessage<proto::Thunk>(&arena);
-  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX) || !p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status::Corrupt("malformed thunk: the protobuf message does not parse");
   }
-  if (p.version() == 0) {
-    return Status::Corrupt(bytes.empty() ? "malformed thunk: the body after the magic header is empty"
-                                         : "malformed thunk: it has no format version (truncated or not written by gg)");
-  }
-  if (p.version() != kThunkFormatVersion) {
-    return Status::Corrupt("thunk format version " + std::to_string(p.version()) +
-                           " is not supported (this gg reads version " +
-                           std::to_string(kThunkFormatVersion) + "); upgrade gg");
-  }
+  *version = p.version();
   Thunk t;
   t.function = p.function();
   t.args.assign(p.args().begin(), p.args().end());
@@ -77,10 +214,37 @@ Result<Thunk> Thunk::Parse(std::string_view bytes) {
   t.workdir = p.workdir().empty() ? std::string(kDefaultWorkdir) : p.workdir();
   if (p.has_limits()) {
     t.limits = LimitsFromProto(p.limits());
-    // An empty message would give the same thunk a second name.
-    if (!t.limits.any()) return Status::Corrupt("malformed thunk: its limits message sets no limit");
+    *empty_limits = !t.limits.any();
   }
-  if (Status s = t.Validate(); !s.ok()) return Status::Corrupt("malformed thunk: " + s.message());
+  return t;
+}
+
+}  // namespace
+
+Result<Thunk> Thunk::Parse(std::string_view bytes) {
+  if (!bytes.starts_with(kThunkMagic)) {
+    return Status::Corrupt("not a thunk: the thunk magic header is missing");
+  }
+  bytes.remove_prefix(kThunkMagic.size());
+  uint32_t version = 0;
+  bool empty_limits = false;
+  Thunk t;
+  if (!ParseWritten(bytes, &t, &version)) {
+    version = 0;
+    GG_ASSIGN_OR_RETURN(t, ParseGeneric(bytes, &version, &empty_limits));
+  }
+  if (version == 0) {
+    return Status::Corrupt(bytes.empty() ? "malformed thunk: the body after the magic header is empty"
+                                         : "malformed thunk: it has no format version (truncated or not written by gg)");
+  }
+  if (version != kThunkFormatVersion) {
+    return Status::Corrupt("thunk format version " + std::to_string(version) +
+                           " is not supported (this gg reads version " +
+                           std::to_string(kThunkFormatVersion) + "); upgrade gg");
+  }
+  // An empty limits message would give the same thunk a second name.
+  if (empty_limits) return Status::Corrupt("malformed thunk: its limits message sets no limit");
+  if (Status st = t.Validate(); !st.ok()) return Status::Corrupt("malformed thunk: " + st.message());
   return t;
 }
 
@@ -142,19 +306,35 @@ Status Thunk::Validate() const {
   // cannot equal an absolute one elsewhere). No string is built per input:
   // every force checks this.
   std::string_view below = wd;
-  PathIndex seen(inputs.size());
+  auto place = [&](std::string_view p) {
+    if (p.size() > below.size() + 1 && p.starts_with(below) && p[below.size()] == '/') p.remove_prefix(below.size() + 1);
+    return p;
+  };
+  // Inputs in order of their places (relative and absolute ones each, as
+  // gg writes them) cannot share one: an index of the places is made only
+  // from the first input out of that order.
+  std::optional<PathIndex> seen;
+  std::string_view last_relative, last_absolute;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ThunkInput& in = inputs[i];
-    auto n = Name::Parse(in.name);
-    if (!n.ok()) return n.status();
+    if (!Name::Valid(in.name)) return Name::Parse(in.name).status();
     if (in.path.empty()) return Status::Invalid("input " + in.name + " has no path");
     std::string_view p = in.path;
     if (IsCleanAbsolutePath(p) && p != "/") {
-      if (p.size() > below.size() + 1 && p.starts_with(below) && p[below.size()] == '/') p.remove_prefix(below.size() + 1);
+      p = place(p);
     } else if (!IsCleanRelativePath(p)) {
       return Status::Invalid("input path '" + in.path + "' must be a clean relative path or an absolute path other than /");
     }
-    if (seen.Insert(p, i) != i) return Status::Invalid("two inputs share the path '" + in.path + "'");
+    if (!seen) {
+      std::string_view& last = p.starts_with('/') ? last_absolute : last_relative;
+      if (last.empty() || last < p) {
+        last = p;
+        continue;
+      }
+      seen.emplace(inputs.size());
+      for (size_t k = 0; k < i; ++k) seen->Insert(place(inputs[k].path), k);
+    }
+    if (seen->Insert(p, i) != i) return Status::Invalid("two inputs share the path '" + in.path + "'");
   }
   const ThunkInput* fn = FunctionInput();
   if (fn == nullptr) {

@@ -2,8 +2,12 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
+
+#include "core/gg.pb.h"
+#include "core/limits_codec.h"
 
 namespace gg {
 namespace {
@@ -102,10 +106,24 @@ TEST(ThunkTest, TwoInputsAtOnePlaceAreRefusedHoweverSpelled) {
   many.push_back("/work/d3/f503.h");
   s = with("", many);
   EXPECT_NE(s.message().find("'/work/d3/f503.h'"), std::string::npos) << s.message();
+  // In order (no index is made unless one is out of it): a duplicate next
+  // to its twin, an earlier place again later, or spelled absolute.
+  std::vector<std::string> sorted;
+  for (int i = 0; i < 1000; ++i) sorted.push_back("e/" + std::to_string(1000 + i));
+  sorted.push_back("/opt/a");
+  sorted.push_back("/opt/b");
+  EXPECT_TRUE(with("", sorted).ok());
+  for (auto [at, twin] : {std::pair{500, "e/1500"}, std::pair{1000, "e/1000"}, std::pair{1002, "e/1999"},
+                          std::pair{1002, "/work/e/1007"}, std::pair{1001, "/opt/a"}, std::pair{3, "/opt/b"}}) {
+    auto dup = sorted;
+    dup.insert(dup.begin() + at, twin);
+    s = with("", dup);
+    EXPECT_NE(s.message().find(std::string("two inputs share the path")), std::string::npos) << twin << " at " << at;
+  }
 }
 
 TEST(ThunkTest, ParseKeepsEveryField) {
-  // Parse reads the message on an arena and copies each string out.
+  // Parse reads the message's bytes straight into the thunk's strings.
   Thunk t = Sample();
   t.workdir = "/src";
   t.env.push_back("B=2");
@@ -114,6 +132,93 @@ TEST(ThunkTest, ParseKeepsEveryField) {
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(*back, t);
   EXPECT_EQ(back->Serialize(), t.Serialize());
+}
+
+/// Thunk::Parse as it was, through protobuf's messages only: the direct
+/// reader must accept and reject exactly what this does.
+Result<Thunk> ReferenceParse(std::string_view bytes) {
+  if (!bytes.starts_with(kThunkMagic)) return Status::Corrupt("no magic");
+  bytes.remove_prefix(kThunkMagic.size());
+  proto::Thunk p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return Status::Corrupt("does not parse");
+  if (p.version() != kThunkFormatVersion) return Status::Corrupt("version");
+  Thunk t;
+  t.function = p.function();
+  t.args.assign(p.args().begin(), p.args().end());
+  t.env.assign(p.env().begin(), p.env().end());
+  for (const auto& pi : p.inputs()) t.inputs.push_back({pi.name(), pi.path(), pi.executable()});
+  t.outputs.assign(p.outputs().begin(), p.outputs().end());
+  t.timeout_ms = p.timeout_ms();
+  t.workdir = p.workdir().empty() ? std::string(kDefaultWorkdir) : p.workdir();
+  if (p.has_limits()) {
+    t.limits = LimitsFromProto(p.limits());
+    if (!t.limits.any()) return Status::Corrupt("empty limits");
+  }
+  if (Status s = t.Validate(); !s.ok()) return Status::Corrupt(s.message());
+  return t;
+}
+
+void ExpectSameAsReference(const std::string& bytes, const std::string& what) {
+  auto got = Thunk::Parse(bytes);
+  auto want = ReferenceParse(bytes);
+  ASSERT_EQ(got.ok(), want.ok()) << what << ": " << (got.ok() ? want.status() : got.status()).message();
+  if (got.ok()) {
+    EXPECT_EQ(*got, *want) << what;
+  }
+}
+
+std::string Varint(uint64_t v) {
+  std::string out;
+  for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+std::string Field(int number, const std::string& bytes) { return Varint(number << 3 | 2) + Varint(bytes.size()) + bytes; }
+
+TEST(ThunkTest, DirectReaderAgreesWithProtobufOnAnyBytes) {
+  // Thunk::Parse reads what gg writes itself and leaves anything else
+  // (unknown fields, other wire types, limits, non-ASCII strings) to
+  // protobuf: a hostile thunk gets exactly the old answers.
+  Thunk t = Sample();
+  for (int i = 0; i < 20; ++i) t.inputs.push_back({Name::ForContent(std::to_string(i)).str(), "i/" + std::to_string(i), i % 3 == 0});
+  std::string good = t.Serialize();
+  ExpectSameAsReference(good, "as written");
+  Thunk limited = t;
+  limited.limits.processes = 7;
+  ExpectSameAsReference(limited.Serialize(), "with limits");
+  Thunk utf8 = t;
+  utf8.args.push_back("caf\xc3\xa9");
+  ExpectSameAsReference(utf8.Serialize(), "UTF-8 argument");
+  std::string bad_utf8 = good + Field(3, "\xff\xfe");
+  ExpectSameAsReference(bad_utf8, "invalid UTF-8 argument");
+  ExpectSameAsReference(good + Varint(15 << 3) + Varint(1), "an unknown varint field");
+  ExpectSameAsReference(good + Field(2, Name::ForContent("other").str()), "the function given twice");
+  ExpectSameAsReference(good + Varint(1 << 3) + Varint(uint64_t{1} << 32 | 1), "version 2^32 + 1");
+  ExpectSameAsReference(good + Varint(3 << 3) + Varint(1), "args as a varint");
+  ExpectSameAsReference(good + Field(5, Varint(3 << 3) + Varint(300)), "an input with only an executable bit");
+  ExpectSameAsReference(std::string(kThunkMagic) + Field(5, Field(1, t.inputs[0].name) + Field(2, "x")) +
+                            good.substr(kThunkMagic.size()),
+                        "an input before the version");
+  // Random damage: flipped bytes, truncations, spliced copies.
+  std::mt19937 rng(42);
+  for (int round = 0; round < 3000; ++round) {
+    std::string b = good;
+    switch (round % 3) {
+      case 0:
+        for (int k = 0; k < 1 + round % 4; ++k) b[kThunkMagic.size() + rng() % (b.size() - kThunkMagic.size())] ^= 1 << (rng() % 8);
+        break;
+      case 1:
+        b.resize(kThunkMagic.size() + rng() % (b.size() - kThunkMagic.size()));
+        break;
+      case 2: {
+        size_t from = kThunkMagic.size() + rng() % (b.size() - kThunkMagic.size());
+        b.insert(kThunkMagic.size() + rng() % (b.size() - kThunkMagic.size()), b.substr(from, rng() % 40));
+        break;
+      }
+    }
+    ExpectSameAsReference(b, "round " + std::to_string(round));
+    if (HasFatalFailure()) return;
+  }
 }
 
 TEST(ThunkTest, ValidationRefusesWhatTheKernelWouldBend) {

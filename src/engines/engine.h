@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,9 @@ namespace gg {
 struct Job {
   uint64_t id = 0;
   Name name;     ///< the resolved thunk's name
-  Thunk thunk;
+  /// Shared with the coordinator, never copied: a compile's thunk lists
+  /// thousands of inputs.
+  std::shared_ptr<const Thunk> thunk;
   /// The force's limits (gg force --limit-*): for those the thunk leaves 0.
   ThunkLimits limits;
 };

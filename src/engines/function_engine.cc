@@ -129,7 +129,7 @@ FunctionEngine::~FunctionEngine() {
 }
 
 Status FunctionEngine::Accepts(const Job& job) const {
-  return target_.budget.Check(closures_.Of(job.thunk));
+  return target_.budget.Check(closures_.Of(*job.thunk));
 }
 
 Status FunctionEngine::Submit(const Job& job, Callback done) {
@@ -191,12 +191,12 @@ void FunctionEngine::Loop() {
 }
 
 ExecResult FunctionEngine::Run(const Job& job) {
-  std::vector<Name> inputs = closures_.Of(job.thunk);
+  std::vector<Name> inputs = closures_.Of(*job.thunk);
   if (Status s = shared_->Upload(*store_, inputs); !s.ok()) {
     return Failure(ExecResult::Kind::kSetupFailed, target_.engine_name + ": cannot upload the thunk's inputs to " +
                                                        shared_->storage().uri() + ": " + s.message());
   }
-  std::string payload = lambda::EventToJson(job.thunk.Serialize(), inputs, storage_uri_);
+  std::string payload = lambda::EventToJson(job.thunk->Serialize(), inputs, storage_uri_);
   if (payload.size() > target_.max_payload) {
     return Failure(ExecResult::Kind::kSetupFailed,
                    target_.engine_name + ": the request would be " + std::to_string(payload.size()) +

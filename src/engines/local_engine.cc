@@ -61,7 +61,7 @@ Status LocalEngine::Submit(const Job& job, Callback done) {
   uint64_t job_id = job.id;
   // Not holding mu_ across Start: the sandbox client's thread may be inside a
   // callback that needs it while Start waits for that thread.
-  auto id = executor_.Start(job.thunk, [this, job_id, done = std::move(done)](ExecResult r) {
+  auto id = executor_.Start(*job.thunk, [this, job_id, done = std::move(done)](ExecResult r) {
     {
       std::lock_guard<std::mutex> l(mu_);
       if (closing_) return;  // the coordinator is gone; nobody is listening

@@ -367,14 +367,14 @@ void RemoteEngine::Lost(Worker* w, const std::string& why) {
 
 Status RemoteEngine::Accepts(const Job& job) const {
   uint64_t total = 0;
-  for (const Name& n : closures_.Of(job.thunk)) total += n.size();
+  for (const Name& n : closures_.Of(*job.thunk)) total += n.size();
   if (total <= max_input_bytes_) return Status::Ok();
   return Status::Invalid("its inputs (" + std::to_string(total) + " bytes) are too large to ship to workers (over " +
                          std::to_string(max_input_bytes_) + ")");
 }
 
 Status RemoteEngine::Submit(const Job& job, Callback done) {
-  std::vector<Name> inputs = closures_.Of(job.thunk);
+  std::vector<Name> inputs = closures_.Of(*job.thunk);
   std::string thunk_name = job.name.str();
   std::lock_guard<std::mutex> lock(mu_);
   Worker* best = nullptr;
@@ -397,7 +397,7 @@ Status RemoteEngine::Submit(const Job& job, Callback done) {
   if (best == nullptr) return Status::Unavailable("no remote worker has a free slot");
   Worker::Outgoing item;
   item.job = job.id;
-  item.thunk = job.thunk.Serialize();
+  item.thunk = job.thunk->Serialize();
   item.limits = job.limits;
   for (const Name& n : inputs) {
     if (best->has.insert(n.str()).second) item.objects.push_back(n);

@@ -8,7 +8,6 @@
 #include <csignal>
 #include <cstring>
 #include <future>
-#include <set>
 
 #include "core/beneath.h"
 #include "core/byte_size.h"
@@ -107,17 +106,44 @@ sandbox::Limits ToSandbox(const ThunkLimits& l) {
 /// Overlay options cannot carry these characters in a layer's path.
 bool OverlaySafe(const std::string& path) { return path.find_first_of(",:\\") == std::string::npos; }
 
+/// The distinct directories above `paths` (clean relative paths), each
+/// after its parent. Consecutive paths in one directory, the common case,
+/// cost a comparison each: only a new directory is looked up.
+std::vector<std::string_view> DirsAbove(const std::vector<std::string_view>& paths) {
+  std::vector<std::string_view> dirs;
+  std::string_view last;
+  bool any = false;
+  for (std::string_view p : paths) {
+    size_t slash = p.rfind('/');
+    if (slash == std::string_view::npos) continue;
+    std::string_view dir = p.substr(0, slash);
+    if (any && dir == last) continue;
+    any = true;
+    last = dir;
+    // Its ancestors, top down; duplicates are dropped below.
+    for (size_t s = dir.find('/'); s != std::string_view::npos; s = dir.find('/', s + 1)) dirs.push_back(dir.substr(0, s));
+    dirs.push_back(dir);
+  }
+  PathIndex seen(dirs.size());
+  size_t kept = 0;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    if (seen.Insert(dirs[i], i) == i) dirs[kept++] = dirs[i];
+  }
+  dirs.resize(kept);
+  return dirs;
+}
+
 /// The inputs to show through one input view (input_view.h): the values
 /// below the work dir, except any inside a tree input (the tree is mounted
 /// over the view's directory) or with another input below it (the mount
 /// then fails as before, naming the path). Fills `files` (sorted by path)
-/// and marks them in `in_view`; none if too few to be worth a view. Names
-/// were checked when the thunk was read: only their type letter is looked at.
+/// and `dirs` (the directories they are in, sorted) and marks them in
+/// `in_view`; none if too few to be worth a view. Names were checked when
+/// the thunk was read: only their type letter is looked at. Every run of a
+/// thunk with thousands of inputs does this: no string is made per input.
 void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
-              std::vector<bool>* in_view) {
-  // The inputs below the work dir, by their path relative to it (a view
-  // into the thunk: no string or set node is made per input; every run of a
-  // thunk with thousands of inputs does this).
+              std::vector<std::string_view>* dirs, std::vector<bool>* in_view) {
+  // The inputs below the work dir, by their path relative to it.
   struct Below {
     std::string_view rel;
     char type;
@@ -142,39 +168,57 @@ void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFi
     if (type == static_cast<char>(ObjectType::kValue)) candidates++;
   }
   if (candidates < kMinViewFiles) return;
-  // Paths are distinct (thunk validation).
-  PathIndex index(below.size());
-  for (size_t k = 0; k < below.size(); ++k) index.Insert(below[k].rel, k);
-  auto at = [&](std::string_view p) -> Below* {
-    const size_t* k = index.Get(p);
-    return k == nullptr ? nullptr : &below[*k];
-  };
-  for (Below& b : below) {
-    bool candidate = b.type == static_cast<char>(ObjectType::kValue);
-    for (size_t slash = b.rel.rfind('/'); slash != std::string_view::npos && slash > 0;
-         slash = b.rel.rfind('/', slash - 1)) {
-      Below* above = at(b.rel.substr(0, slash));
-      if (above == nullptr) continue;
-      if (above->type == static_cast<char>(ObjectType::kValue) && !above->excluded) {
-        above->excluded = true;
-        candidates--;
-      }
-      if (candidate && above->type == static_cast<char>(ObjectType::kTree) && !b.excluded) {
-        b.excluded = true;
-        candidates--;
+  std::vector<std::string_view> paths;
+  paths.reserve(below.size());
+  for (const Below& b : below) paths.push_back(b.rel);
+  // An input above another is one of the directories above the inputs:
+  // with none (a compile's headers), every value is in the view, and the
+  // index holds the directories, not the inputs.
+  std::vector<std::string_view> all_dirs = DirsAbove(paths);
+  PathIndex dir_index(all_dirs.size());
+  for (size_t k = 0; k < all_dirs.size(); ++k) dir_index.Insert(all_dirs[k], k);
+  bool nested = false;
+  for (const Below& b : below) nested = nested || dir_index.Get(b.rel) != PathIndex::kAbsent;
+  if (nested) {
+    // Paths are distinct (thunk validation).
+    PathIndex index(below.size());
+    for (size_t k = 0; k < below.size(); ++k) index.Insert(below[k].rel, k);
+    for (Below& b : below) {
+      bool candidate = b.type == static_cast<char>(ObjectType::kValue);
+      for (size_t slash = b.rel.rfind('/'); slash != std::string_view::npos && slash > 0;
+           slash = b.rel.rfind('/', slash - 1)) {
+        size_t k = index.Get(b.rel.substr(0, slash));
+        if (k == PathIndex::kAbsent) continue;
+        Below* above = &below[k];
+        if (above->type == static_cast<char>(ObjectType::kValue) && !above->excluded) {
+          above->excluded = true;
+          candidates--;
+        }
+        if (candidate && above->type == static_cast<char>(ObjectType::kTree) && !b.excluded) {
+          b.excluded = true;
+          candidates--;
+        }
       }
     }
+    if (candidates < kMinViewFiles) return;
   }
-  if (candidates < kMinViewFiles) return;
   files->reserve(candidates);
   for (const Below& b : below) {
     if (b.type != static_cast<char>(ObjectType::kValue) || b.excluded) continue;
     const ThunkInput& in = thunk.inputs[b.index];
-    files->push_back({std::string(b.rel), in.name, in.executable});
+    files->push_back({b.rel, in.name, in.executable});
     (*in_view)[b.index] = true;
   }
   auto by_path = [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; };
   if (!std::is_sorted(files->begin(), files->end(), by_path)) std::stable_sort(files->begin(), files->end(), by_path);
+  if (files->size() == below.size()) {
+    *dirs = std::move(all_dirs);
+  } else {
+    paths.clear();
+    for (const ViewFile& f : *files) paths.push_back(f.path);
+    *dirs = DirsAbove(paths);
+  }
+  std::sort(dirs->begin(), dirs->end());
 }
 
 }  // namespace
@@ -244,7 +288,8 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   // (Not for a work dir at /, which /dev, /proc and /tmp are mounted in.)
   if (hermetic && spec.workdir != "/" && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
     std::vector<ViewFile> files;
-    PlanView(thunk, spec.workdir, &files, &in_view);
+    std::vector<std::string_view> dirs;
+    PlanView(thunk, spec.workdir, &files, &dirs, &in_view);
     if (!files.empty()) {
       auto view = LeaseView(store_, files);
       if (view.ok()) {
@@ -252,13 +297,7 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
         lease = std::make_shared<UniqueFd>(std::move(view->fd));
         // Its directories are made on the work dir's tmpfs, owned by the
         // program, as mounted inputs' directories are.
-        std::set<std::string> dirs;
-        for (const ViewFile& f : files) {
-          for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
-            dirs.insert(f.path.substr(0, slash));
-          }
-        }
-        for (const std::string& d : dirs) spec.mounts.push_back({"", spec.workdir + "/" + d, true, true});
+        for (std::string_view d : dirs) spec.mounts.push_back({"", spec.workdir + "/" + std::string(d), true, true});
       } else if (view.status().code() == Status::Code::kUnavailable) {
         in_view.assign(in_view.size(), false);  // a blob at the link limit: mount them one by one
       } else {

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <deque>
+#include <mutex>
 #include <set>
 
 #include "core/path_util.h"
@@ -17,17 +19,41 @@ namespace gg {
 std::string ViewsDir(const std::string& store_dir) { return store_dir + "/views"; }
 
 std::string ViewKey(const std::vector<ViewFile>& files) {
-  Sha256Hasher h;
-  h.Update("gg input view 1\n");
+  // What is hashed, gathered in one buffer. Paths hold no NUL (thunk
+  // validation), so the fields cannot run together.
+  std::string text = "gg input view 1\n";
+  size_t size = text.size();
+  for (const ViewFile& f : files) size += 4 + f.name.size() + f.path.size();
+  text.reserve(size);
   for (const ViewFile& f : files) {
-    // Paths hold no NUL (thunk validation), so the fields cannot run together.
-    h.Update(f.executable ? "x " : "f ");
-    h.Update(f.name);
-    h.Update(" ");
-    h.Update(f.path);
-    h.Update(std::string_view("\0", 1));
+    text += f.executable ? "x " : "f ";
+    text += f.name;
+    text += ' ';
+    text += f.path;
+    text += '\0';
   }
-  return HexOf(h.Finish());
+  // The last few sets and their keys: the thunks of one build directory
+  // mostly list the same headers, and comparing the bytes costs a tenth of
+  // hashing them (every run of a thunk with thousands of inputs asks).
+  struct Known {
+    std::string text, key;
+  };
+  static std::mutex mu;
+  static std::deque<Known> known;
+  constexpr size_t kKnown = 4, kMaxText = 16 << 20;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    for (const Known& k : known) {
+      if (k.text == text) return k.key;
+    }
+  }
+  std::string key = HexOf(HashBytes(text));
+  if (text.size() <= kMaxText) {
+    std::lock_guard<std::mutex> l(mu);
+    if (known.size() == kKnown) known.pop_front();
+    known.push_back({std::move(text), key});
+  }
+  return key;
 }
 
 namespace {
@@ -38,8 +64,9 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
   std::set<std::string> dirs;
   std::vector<HashCache::Known> learned;
   for (const ViewFile& f : files) {
-    for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
-      std::string dir = f.path.substr(0, slash);
+    std::string path(f.path);
+    for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      std::string dir = path.substr(0, slash);
       if (!dirs.insert(dir).second) continue;
       if (mkdirat(root, dir.c_str(), 0755) != 0 && errno != EEXIST) {
         return Status::FromErrno("mkdir " + tmp + "/" + dir, errno);
@@ -48,12 +75,12 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
     auto name = Name::Parse(f.name);
     struct stat verified {};
     auto blob = name.ok() ? store->MaterializeFile(*name, f.executable, &verified) : Result<std::string>(name.status());
-    if (!blob.ok()) return blob.status().Prefix("input " + f.path);
-    if (linkat(AT_FDCWD, blob->c_str(), root, f.path.c_str(), 0) != 0) {
+    if (!blob.ok()) return blob.status().Prefix("input " + path);
+    if (linkat(AT_FDCWD, blob->c_str(), root, path.c_str(), 0) != 0) {
       if (errno == EMLINK) return Status::Unavailable(*blob + " is at the file system's hard link limit");
-      return Status::FromErrno("link " + tmp + "/" + f.path, errno);
+      return Status::FromErrno("link " + tmp + "/" + path, errno);
     }
-    store->NoteLinked(*name, verified, root, f.path, &learned);
+    store->NoteLinked(*name, verified, root, path, &learned);
   }
   store->hash_cache().RememberAll(learned);
   return Status::Ok();

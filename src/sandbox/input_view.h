@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/beneath.h"
@@ -20,9 +21,11 @@ namespace gg {
 /// A thunk's file inputs grouped into one view: fewer are cheaper as mounts.
 constexpr size_t kMinViewFiles = 8;
 
+/// Views into the thunk's own strings: a run plans a view for every input
+/// below the work dir, and copying each name was a visible part of it.
 struct ViewFile {
-  std::string path;  ///< clean relative path inside the view
-  std::string name;  ///< a value's name
+  std::string_view path;  ///< clean relative path inside the view
+  std::string_view name;  ///< a value's name
   bool executable = false;
 };
 

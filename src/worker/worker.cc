@@ -120,7 +120,7 @@ class Worker {
       failure.message = "this worker refuses the force's limits: " + s.message();
       return Finish(job_id, std::move(failure));
     }
-    Job job{job_id, Name::ForContent(run.thunk()), std::move(*thunk), limits};
+    Job job{job_id, Name::ForContent(run.thunk()), std::make_shared<const Thunk>(std::move(*thunk)), limits};
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_.insert(job_id);
@@ -129,7 +129,7 @@ class Worker {
     if (!s.ok()) {
       // A corrupt or missing cached input: drop the bad copies so the
       // coordinator's retry sends them again.
-      for (const auto& in : job.thunk.inputs) {
+      for (const auto& in : job.thunk->inputs) {
         auto n = Name::Parse(in.name);
         if (n.ok() && store_->Verify(*n).code() == Status::Code::kCorrupt) unlink(store_->BlobPath(*n).c_str());
       }
