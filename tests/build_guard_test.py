@@ -219,6 +219,19 @@ STAT_READERS = {
 }
 
 
+# Readers of one large placeholder started every 2 ms while its thunk runs
+# and finishes: the ones that opened it while gg wrote the real bytes into
+# it saw it empty or half written, with exit 0 (libjpeg-turbo's tests:
+# "libturbojpeg.so.0: file too short"; here `wc -c` gave 8 sizes of 500).
+MANY_READERS = {
+    "big.c": "char gg_big[48 << 20] = {1};\n",
+    "Makefile": "big.o: big.c\n\t$(CC) -O2 -c big.c -o big.o\n"
+                "sizes.txt: big.o\n"
+                "\tfor i in $$(seq 1 500); do (wc -c < big.o >> sizes.raw) & sleep 0.002; done; wait\n"
+                "\tsort sizes.raw | uniq -c | sed 's/^ *//' > $@\n"
+                "clean:\n\trm -f big.o sizes.raw sizes.txt\n",
+}
+
 # One build that changes what its later compiles see, in the middle of the
 # build: the model servers keep directory listings between calls
 # (docs/models.md, "The model server"), so each compile must still see what
@@ -464,6 +477,12 @@ class BuildGuardTest(ProjectBuildCase):
         self.assertEqual(sizes[3], "big", sizes)
         self.assertGreater(min(int(n) for i, n in enumerate(sizes) if i != 3), 500, sizes)
         self.assertIn("placeholders read by the build forced first", out)
+
+    def test_readers_that_open_a_placeholder_while_it_is_written_wait(self):
+        self.write_project(MANY_READERS)
+        self.build_and_compare(["big.o", "sizes.txt"], ["make", "sizes.txt"], ["make", "clean"])
+        with open(os.path.join(self.src, "sizes.txt")) as f:
+            self.assertRegex(f.read(), r"^500 5\d{7}\n$")
 
     def test_a_sigterm_to_gg_build_stops_the_build(self):
         # A script or a CI timeout signals gg alone, not the build's processes.

@@ -213,18 +213,24 @@ void PlaceholderGuard::HandleEvent(int fd, pid_t pid) {
   };
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return allow();
+  InodeKey key{st.st_dev, st.st_ino};
+  {
+    // Being forced, or written into right now (empty, then half written,
+    // which the checks below would let through): wait with the others.
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = pending_.find(key);
+    if (it != pending_.end()) {
+      it->second.event_fds.push_back(fd);
+      return;
+    }
+  }
   if (st.st_size == 0 || static_cast<size_t>(st.st_size) > kMaxPlaceholder) return allow_from_now_on();
   char content[kMaxPlaceholder + 1];
   ssize_t n = pread(fd, content, sizeof content, 0);
   auto target = n > 0 ? ParsePlaceholder({content, static_cast<size_t>(n)}) : std::nullopt;
   if (!target) return allow_from_now_on();
-  InodeKey key{st.st_dev, st.st_ino};
+  // Only this thread adds to pending_: the key is still absent.
   std::lock_guard<std::mutex> l(mu_);
-  auto it = pending_.find(key);
-  if (it != pending_.end()) {
-    it->second.event_fds.push_back(fd);
-    return;
-  }
   pending_[key] = Pending{*target, FdPath(fd), DescribeProcess(pid), {fd}};
   queue_.push_back(key);
   cv_.notify_one();
