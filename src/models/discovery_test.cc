@@ -141,6 +141,14 @@ TEST(HasIncludeCandidates, NamesOnConditionalAndDefineLinesOnly) {
             (std::vector<std::string>{"b/c.h", "d.h", "i.h"}));
 }
 
+TEST(HasIncludeCandidates, LogicalLinesDecideWhatIsADirective) {
+  // Code continued onto a line that looks like a directive is still code; a
+  // blank line continued onto a directive is that directive.
+  EXPECT_EQ(HasIncludeCandidates("int x = 1; \\\n#if A < <a.h>\n  \\\n #if B(<b.h>)\n# 12 \"c.h\" 2\n"
+                                 "#if C(<d.h>) \\\n|| D(\"e.h\")"),
+            (std::vector<std::string>{"b.h", "d.h", "e.h"}));
+}
+
 TEST_F(CompleteCompileTest, TemplateRoundTrips) {
   tmpl_.search_dirs = {"/a", "/b c"};
   auto back = CompileTemplate::Parse(tmpl_.Serialize());

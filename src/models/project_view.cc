@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "core/path_util.h"
 #include "core/placeholder.h"
@@ -368,6 +369,31 @@ struct Listed {
   bool linked = false;  // a file with other hard links: written through them, it raises no event here
 };
 
+// The entry `name` of the directory `dir_fd` as a listing shows it (an
+// lstat), or nothing if it is gone or left out.
+std::optional<Listed> ListOne(int dir_fd, std::string name) {
+  struct stat st {};
+  if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  Listed e;
+  e.key = KeyOf(st);
+  if (S_ISDIR(st.st_mode)) {
+    if (IsBuildProduct(name, true)) return std::nullopt;
+    e.kind = Kind::kDir;
+  } else if (S_ISLNK(st.st_mode)) {
+    if (IsBuildProduct(name, false)) return std::nullopt;
+    e.kind = Kind::kLink;
+  } else if (S_ISREG(st.st_mode)) {
+    if (IsBuildProduct(name, false)) return std::nullopt;
+    if ((st.st_mode & 0111) && !IsSourceName(name)) return std::nullopt;  // built programs, scripts run later
+    e.kind = Kind::kFile;
+    e.linked = st.st_nlink > 1;
+  } else {
+    return std::nullopt;
+  }
+  e.name = std::move(name);
+  return e;
+}
+
 // Lists `dir` afresh: a readdir and an lstat (relative to the directory) per
 // entry the view may show, sorted by name.
 Result<std::vector<Listed>> ListAfresh(const std::string& dir) {
@@ -394,26 +420,7 @@ Result<std::vector<Listed>> ListAfresh(const std::string& dir) {
   std::vector<Listed> out;
   out.reserve(names.size());
   for (auto& n : names) {
-    struct stat st {};
-    if (fstatat(dirfd(dp), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    Listed e;
-    e.key = KeyOf(st);
-    if (S_ISDIR(st.st_mode)) {
-      if (IsBuildProduct(n, true)) continue;
-      e.kind = Kind::kDir;
-    } else if (S_ISLNK(st.st_mode)) {
-      if (IsBuildProduct(n, false)) continue;
-      e.kind = Kind::kLink;
-    } else if (S_ISREG(st.st_mode)) {
-      if (IsBuildProduct(n, false)) continue;
-      if ((st.st_mode & 0111) && !IsSourceName(n)) continue;  // built programs, scripts run later
-      e.kind = Kind::kFile;
-      e.linked = st.st_nlink > 1;
-    } else {
-      continue;
-    }
-    e.name = std::move(n);
-    out.push_back(std::move(e));
+    if (auto e = ListOne(dirfd(dp), std::move(n))) out.push_back(std::move(*e));
   }
   closedir(dp);
   return out;
@@ -482,8 +489,13 @@ class ListingCache {
         for (const auto& path : it->second) {
           auto l = by_path_.find(path);
           if (l == by_path_.end() || l->second.wd != ev->wd) continue;
-          if (ev->mask & IN_IGNORED) by_path_.erase(l);
-          else l->second.valid = false;
+          if (ev->mask & IN_IGNORED) {
+            by_path_.erase(l);
+          } else if (ev->len > 0 && ev->name[0] != '\0' && l->second.changed.size() < kMaxChanged) {
+            l->second.changed.insert(ev->name);  // an entry: only it is looked at again
+          } else {
+            l->second.valid = false;  // the directory itself, or many entries: list it again
+          }
         }
         if (ev->mask & IN_IGNORED) paths_of_wd_.erase(it);
       }
@@ -495,7 +507,15 @@ class ListingCache {
   Result<std::shared_ptr<const std::vector<Listed>>> List(const std::string& dir) {
     struct stat st {};
     auto it = by_path_.find(dir);
-    if (it != by_path_.end() && it->second.valid && lstat(dir.c_str(), &st) == 0 &&
+    if (it != by_path_.end() && it->second.valid && !it->second.changed.empty() && lstat(dir.c_str(), &st) == 0 &&
+        static_cast<uint64_t>(st.st_dev) == it->second.dir_key.dev &&
+        static_cast<uint64_t>(st.st_ino) == it->second.dir_key.ino && Patch(dir, &it->second)) {
+      // The same directory, its key taken after the events were read: a
+      // change made since raises an event read before the next view.
+      it->second.dir_key = KeyOf(st);
+      ++stats_.patched;
+    }
+    if (it != by_path_.end() && it->second.valid && it->second.changed.empty() && lstat(dir.c_str(), &st) == 0 &&
         KeyOf(st) == it->second.dir_key && Relinked(dir, &it->second)) {
       ++stats_.reused;
       return std::shared_ptr<const std::vector<Listed>>(it->second.entries);
@@ -512,19 +532,50 @@ class ListingCache {
     GG_ASSIGN_OR_RETURN(auto entries, Afresh(dir));
     auto& paths = paths_of_wd_[wd];
     if (std::find(paths.begin(), paths.end(), dir) == paths.end()) paths.push_back(dir);
-    by_path_[dir] = Listing{wd, KeyOf(st), true, entries};
+    by_path_[dir] = Listing{wd, KeyOf(st), true, {}, entries};
     return std::shared_ptr<const std::vector<Listed>>(entries);
   }
 
   ListingCacheStats stats() const { return stats_; }
 
  private:
+  // A directory where a build writes (the top directory of a Makefile
+  // build, where each compile adds an object) changes before every view:
+  // its entries named by events since are looked at again, not all of them
+  // (openssh: ~500 lstats a model call). More than this many: list it again.
+  static constexpr size_t kMaxChanged = 64;
+
   struct Listing {
     int wd = -1;
     StatKey dir_key;  // the directory's own when listed
     bool valid = false;
+    std::set<std::string> changed;  // entries named by events since, to look at again
     std::shared_ptr<std::vector<Listed>> entries;
   };
+
+  // Replaces the entries named in `l->changed` with what an lstat of each
+  // shows now (a new listing: the old one may still be in use), keeping the
+  // order by name; false if the directory cannot be opened.
+  static bool Patch(const std::string& dir, Listing* l) {
+    int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::vector<Listed> now;
+    for (const auto& name : l->changed) {
+      if (auto e = ListOne(fd, name)) now.push_back(std::move(*e));
+    }
+    close(fd);
+    auto patched = std::make_shared<std::vector<Listed>>();
+    patched->reserve(l->entries->size() + now.size());
+    auto next = now.begin();
+    for (const auto& e : *l->entries) {
+      for (; next != now.end() && next->name < e.name; ++next) patched->push_back(std::move(*next));
+      if (!l->changed.contains(e.name)) patched->push_back(e);
+    }
+    for (; next != now.end(); ++next) patched->push_back(std::move(*next));
+    l->entries = std::move(patched);
+    l->changed.clear();
+    return true;
+  }
 
   static Result<std::shared_ptr<std::vector<Listed>>> Afresh(const std::string& dir) {
     GG_ASSIGN_OR_RETURN(auto entries, ListAfresh(dir));

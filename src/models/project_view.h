@@ -62,6 +62,7 @@ void SuspendListingCache(bool suspended);
 struct ListingCacheStats {
   int reused = 0;     ///< directory listings answered from the cache
   int listed = 0;     ///< directories listed afresh
+  int patched = 0;    ///< listings updated by looking again at only the entries events named
   int overflows = 0;  ///< event queue overflows (every listing dropped)
 };
 ListingCacheStats GetListingCacheStats();

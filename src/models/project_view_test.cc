@@ -321,6 +321,21 @@ TEST_P(ProjectViewTest, KeptListingsSeeEveryChange) {
   // Source dirs in the work dir (expanded): a new file there.
   Write("build/config.h", "#define X 1\n");
   same_as_fresh("new file in the work dir");
+  // Entries named by events are looked at again, not the whole directory:
+  // a new file, a new directory, an object (left out), a file made and
+  // removed again, all between two views.
+  (void)View();
+  before = GetListingCacheStats();
+  Write("include/new.h", "#define NEW 1\n");
+  Write("include/newdir/in.h", "#define IN 1\n");
+  Write("include/lib.o", "not a source\n");
+  Write("include/gone.h", "#define GONE 1\n");
+  ASSERT_EQ(unlink((root_ + "/include/gone.h").c_str()), 0);
+  auto patched = View();
+  after = GetListingCacheStats();
+  EXPECT_GT(after.patched, before.patched);
+  EXPECT_NE(TreeAt(patched, "include"), TreeAt(first, "include"));
+  same_as_fresh("entries added and removed");
 }
 
 INSTANTIATE_TEST_SUITE_P(Listings, ProjectViewTest, ::testing::Bool(),
