@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +23,74 @@ struct ThunkInput {
   bool executable = false;   ///< materialized with mode 0555
 
   bool operator==(const ThunkInput&) const = default;
+};
+
+/// A thunk's inputs: a std::vector<ThunkInput> whose storage is shared by
+/// copies (copy-on-write). Thunk::Parse hands every thunk read from the
+/// same inputs bytes one list, already validated: a build's thunks mostly
+/// list the same thousands of headers, and a list of its own per thunk
+/// (a string per name, in fresh memory) was most of a large thunk's start.
+/// Reads go to the shared list; anything non-const (push_back, a non-const
+/// [] or loop) first takes a private copy if the list is shared, so a
+/// change is never seen by another thunk. As with any copy-on-write list,
+/// a reference got from a non-const access is only valid until the list
+/// is next copied.
+class ThunkInputs {
+ public:
+  using value_type = ThunkInput;
+  using const_iterator = std::vector<ThunkInput>::const_iterator;
+  using iterator = std::vector<ThunkInput>::iterator;
+
+  ThunkInputs() = default;
+  ThunkInputs(std::vector<ThunkInput> list)  // NOLINT: a vector is a list of inputs
+      : list_(std::make_shared<std::vector<ThunkInput>>(std::move(list))) {}
+  ThunkInputs(std::initializer_list<ThunkInput> list) : ThunkInputs(std::vector<ThunkInput>(list)) {}
+  /// Shares `list` (Thunk::Parse's cache).
+  explicit ThunkInputs(std::shared_ptr<const std::vector<ThunkInput>> list)
+      : list_(std::const_pointer_cast<std::vector<ThunkInput>>(std::move(list))) {}
+
+  const std::vector<ThunkInput>& list() const { return list_ ? *list_ : Empty(); }
+  operator const std::vector<ThunkInput>&() const { return list(); }  // NOLINT: reads as the vector
+  /// The storage, for caches keyed by it (nullptr when empty).
+  std::shared_ptr<const std::vector<ThunkInput>> shared() const { return list_; }
+
+  size_t size() const { return list().size(); }
+  bool empty() const { return list().empty(); }
+  const_iterator begin() const { return list().begin(); }
+  const_iterator end() const { return list().end(); }
+  const_iterator cbegin() const { return begin(); }
+  const_iterator cend() const { return end(); }
+  const ThunkInput& operator[](size_t i) const { return list()[i]; }
+  const ThunkInput& front() const { return list().front(); }
+  const ThunkInput& back() const { return list().back(); }
+
+  /// The list to change, made this thunk's own first.
+  std::vector<ThunkInput>& edit();
+  iterator begin() { return edit().begin(); }
+  iterator end() { return edit().end(); }
+  ThunkInput& operator[](size_t i) { return edit()[i]; }
+  ThunkInput& back() { return edit().back(); }
+  void push_back(ThunkInput in) { edit().push_back(std::move(in)); }
+  template <typename... A>
+  ThunkInput& emplace_back(A&&... a) {
+    return edit().emplace_back(std::forward<A>(a)...);
+  }
+  /// Inserts [first, last) before `pos` (an iterator of this list).
+  template <typename It>
+  void insert(const_iterator pos, It first, It last) {
+    size_t at = static_cast<size_t>(pos - begin());
+    std::vector<ThunkInput>& v = edit();
+    v.insert(v.begin() + static_cast<std::ptrdiff_t>(at), first, last);
+  }
+  void reserve(size_t n) { edit().reserve(n); }
+  void clear() { list_.reset(); }
+
+  bool operator==(const ThunkInputs& o) const { return list_ == o.list_ || list() == o.list(); }
+  bool operator==(const std::vector<ThunkInput>& o) const { return list() == o; }
+
+ private:
+  static const std::vector<ThunkInput>& Empty();
+  std::shared_ptr<std::vector<ThunkInput>> list_;
 };
 
 /// What one run of a thunk may use; 0 leaves a limit to the force (`gg force
@@ -55,7 +125,7 @@ struct Thunk {
   std::string function;            ///< name of the executable; also in `inputs`
   std::vector<std::string> args;   ///< argv, argv[0] included
   std::vector<std::string> env;    ///< NAME=VALUE; the whole environment
-  std::vector<ThunkInput> inputs;
+  ThunkInputs inputs;
   std::vector<std::string> outputs;  ///< tags, files left in workdir; first is the main one
   uint64_t timeout_ms = 0;           ///< 0: no limit; at most kMaxTimeoutMs
   std::string workdir;               ///< absolute; empty means /work
@@ -88,6 +158,9 @@ struct Thunk {
   /// Checks the invariants Parse relies on (names parse, paths are sane,
   /// the function is an executable input, outputs are unique).
   Status Validate() const;
+  /// Validate, leaving out the checks of each input when `check_inputs` is
+  /// false (Parse: a list it validated before under the same work dir).
+  Status Check(bool check_inputs) const;
 
   std::string effective_workdir() const {
     return workdir.empty() ? std::string(kDefaultWorkdir) : workdir;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstring>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -12,6 +15,20 @@
 #include "core/path_util.h"
 
 namespace gg {
+
+std::vector<ThunkInput>& ThunkInputs::edit() {
+  if (!list_) {
+    list_ = std::make_shared<std::vector<ThunkInput>>();
+  } else if (list_.use_count() > 1) {
+    list_ = std::make_shared<std::vector<ThunkInput>>(*list_);
+  }
+  return *list_;
+}
+
+const std::vector<ThunkInput>& ThunkInputs::Empty() {
+  static const std::vector<ThunkInput> empty;
+  return empty;
+}
 
 std::string Thunk::Serialize() const {
   proto::Thunk p;
@@ -58,6 +75,7 @@ class WireReader {
   explicit WireReader(std::string_view bytes)
       : p_(reinterpret_cast<const uint8_t*>(bytes.data())), end_(p_ + bytes.size()) {}
   bool done() const { return p_ == end_; }
+  const char* pos() const { return reinterpret_cast<const char*>(p_); }
   bool Varint(uint64_t* v) {
     uint64_t r = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -131,18 +149,97 @@ bool ParseInput(std::string_view bytes, ThunkInput* in) {
   return true;
 }
 
-/// How many inputs the message lists (room is made for them at once: a
-/// vector grown input by input moved each one several times).
-size_t CountInputs(std::string_view bytes) {
+/// What a first pass over the message's fields finds: how many inputs it
+/// lists (room is made for them at once: a vector grown input by input
+/// moved each one several times), their bytes if they are one run of
+/// fields (as gg writes them), and the last working directory field.
+struct Layout {
+  size_t inputs = 0;
+  std::string_view inputs_bytes;  ///< empty unless the inputs are consecutive
+  std::string_view workdir;
+};
+
+Layout Scan(std::string_view bytes) {
   WireReader r(bytes);
-  size_t n = 0;
+  Layout l;
+  const char* first = nullptr;
+  const char* last_end = nullptr;
+  bool consecutive = true;
   uint64_t key;
-  while (!r.done() && r.Varint(&key) && r.Skip(key)) n += key == (5 << 3 | kLength);
-  return n;
+  while (!r.done()) {
+    const char* at = r.pos();
+    std::string_view s;
+    if (!r.Varint(&key) || ((key & 7) == kLength ? !r.Bytes(&s) : !r.Skip(key))) break;
+    if (key == (5 << 3 | kLength)) {
+      if (first == nullptr) first = at;
+      consecutive = consecutive && (last_end == nullptr || last_end == at);
+      last_end = r.pos();
+      l.inputs++;
+    } else if (key == (8 << 3 | kLength)) {
+      l.workdir = s;
+    }
+  }
+  if (first != nullptr && consecutive) l.inputs_bytes = std::string_view(first, last_end - first);
+  return l;
 }
 
-bool ParseWritten(std::string_view bytes, Thunk* t, uint32_t* version) {
-  t->inputs.reserve(CountInputs(bytes));
+/// The input lists of the last few thunks read, each with the exact bytes
+/// it was read from and the working directory it was validated under: a
+/// thunk with the same bytes there and the same work dir shares the list
+/// and skips reading and checking each input again (a build's compiles
+/// list the same thousands of headers). Only lists that passed Validate
+/// are kept, and a lookup compares every byte, so different inputs never
+/// match.
+class ValidatedInputs {
+ public:
+  static ValidatedInputs& Get() {
+    static ValidatedInputs* cache = new ValidatedInputs;  // never destroyed: threads may parse until exit
+    return *cache;
+  }
+  std::shared_ptr<const std::vector<ThunkInput>> Find(std::string_view bytes, std::string_view workdir) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const Entry& e : entries_) {
+      if (e.bytes.size() == bytes.size() && e.workdir == workdir &&
+          std::memcmp(e.bytes.data(), bytes.data(), bytes.size()) == 0) {
+        return e.list;
+      }
+    }
+    return nullptr;
+  }
+  void Remember(std::string_view bytes, std::string_view workdir, std::shared_ptr<const std::vector<ThunkInput>> list) {
+    if (bytes.size() > kMaxBytes || list == nullptr) return;
+    Entry e{std::string(bytes), std::string(workdir), std::move(list)};
+    std::lock_guard<std::mutex> l(mu_);
+    if (entries_.size() == kEntries) entries_.pop_front();
+    entries_.push_back(std::move(e));
+  }
+
+ private:
+  struct Entry {
+    std::string bytes, workdir;
+    std::shared_ptr<const std::vector<ThunkInput>> list;
+  };
+  static constexpr size_t kEntries = 4, kMaxBytes = 16 << 20;
+  std::mutex mu_;
+  std::deque<Entry> entries_;
+};
+
+/// Lists shorter than this are read each time: that costs less than
+/// keeping them, and they would push the large ones out.
+constexpr size_t kMinSharedInputs = 64;
+
+/// Fills `t` from gg's own encoding; false leaves it to ParseGeneric.
+/// `known` (when not null) is the list already read and validated from the
+/// same inputs bytes under the same work dir: the input fields are skipped.
+bool ParseWritten(std::string_view bytes, const Layout& layout, std::shared_ptr<const std::vector<ThunkInput>> known,
+                  Thunk* t, uint32_t* version) {
+  std::vector<ThunkInput>* inputs = nullptr;
+  if (known) {
+    t->inputs = ThunkInputs(std::move(known));
+  } else if (layout.inputs > 0) {
+    inputs = &t->inputs.edit();
+    inputs->reserve(layout.inputs);
+  }
   WireReader r(bytes);
   std::string workdir;
   while (!r.done()) {
@@ -167,7 +264,8 @@ bool ParseWritten(std::string_view bytes, Thunk* t, uint32_t* version) {
         t->env.emplace_back(s);
         break;
       case 5 << 3 | kLength:
-        if (!r.Bytes(&s) || !ParseInput(s, &t->inputs.emplace_back())) return false;
+        if (!r.Bytes(&s)) return false;
+        if (inputs != nullptr && !ParseInput(s, &inputs->emplace_back())) return false;
         break;
       case 6 << 3 | kLength:
         if (!r.Ascii(&s)) return false;
@@ -229,8 +327,15 @@ Result<Thunk> Thunk::Parse(std::string_view bytes) {
   uint32_t version = 0;
   bool empty_limits = false;
   Thunk t;
-  if (!ParseWritten(bytes, &t, &version)) {
+  Layout layout = Scan(bytes);
+  std::string_view workdir = layout.workdir.empty() ? kDefaultWorkdir : layout.workdir;
+  bool shareable = layout.inputs >= kMinSharedInputs && !layout.inputs_bytes.empty();
+  std::shared_ptr<const std::vector<ThunkInput>> known;
+  if (shareable) known = ValidatedInputs::Get().Find(layout.inputs_bytes, workdir);
+  bool inputs_valid = known != nullptr;
+  if (!ParseWritten(bytes, layout, std::move(known), &t, &version)) {
     version = 0;
+    inputs_valid = shareable = false;
     GG_ASSIGN_OR_RETURN(t, ParseGeneric(bytes, &version, &empty_limits));
   }
   if (version == 0) {
@@ -244,7 +349,10 @@ Result<Thunk> Thunk::Parse(std::string_view bytes) {
   }
   // An empty limits message would give the same thunk a second name.
   if (empty_limits) return Status::Corrupt("malformed thunk: its limits message sets no limit");
-  if (Status st = t.Validate(); !st.ok()) return Status::Corrupt("malformed thunk: " + st.message());
+  if (Status st = t.Check(/*check_inputs=*/!inputs_valid); !st.ok()) {
+    return Status::Corrupt("malformed thunk: " + st.message());
+  }
+  if (shareable && !inputs_valid) ValidatedInputs::Get().Remember(layout.inputs_bytes, workdir, t.inputs.shared());
   return t;
 }
 
@@ -283,7 +391,9 @@ Status ValidateLimits(const ThunkLimits& l) {
 
 Name Thunk::name() const { return Name::ForContent(Serialize()); }
 
-Status Thunk::Validate() const {
+Status Thunk::Validate() const { return Check(/*check_inputs=*/true); }
+
+Status Thunk::Check(bool check_inputs) const {
   if (args.empty()) return Status::Invalid("argv is empty (argv[0] is required)");
   // A NUL would silently cut the string where the kernel reads it.
   for (size_t i = 0; i < args.size(); ++i) {
@@ -315,7 +425,7 @@ Status Thunk::Validate() const {
   // from the first input out of that order.
   std::optional<PathIndex> seen;
   std::string_view last_relative, last_absolute;
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; check_inputs && i < inputs.size(); ++i) {
     const ThunkInput& in = inputs[i];
     if (!Name::Valid(in.name)) return Name::Parse(in.name).status();
     if (in.path.empty()) return Status::Invalid("input " + in.name + " has no path");
@@ -364,7 +474,7 @@ std::string Thunk::SandboxPath(const ThunkInput& input) const {
 
 const ThunkInput* Thunk::FunctionInput() const {
   for (const auto& in : inputs) {
-    if (in.name == function && in.executable) return &in;
+    if (in.executable && in.name == function) return &in;
   }
   return nullptr;
 }

@@ -1,8 +1,10 @@
 #include "gg/thunk.h"
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -175,12 +177,15 @@ std::string Varint(uint64_t v) {
 }
 std::string Field(int number, const std::string& bytes) { return Varint(number << 3 | 2) + Varint(bytes.size()) + bytes; }
 
-TEST(ThunkTest, DirectReaderAgreesWithProtobufOnAnyBytes) {
-  // Thunk::Parse reads what gg writes itself and leaves anything else
-  // (unknown fields, other wire types, limits, non-ASCII strings) to
-  // protobuf: a hostile thunk gets exactly the old answers.
+/// Thunk::Parse reads what gg writes itself and leaves anything else
+/// (unknown fields, other wire types, limits, non-ASCII strings) to
+/// protobuf: a hostile thunk gets exactly the old answers. With `inputs`
+/// of 64 or more, the parse shares the list of an earlier thunk with the
+/// same inputs bytes: damage elsewhere meets that path, damage to the
+/// inputs must miss it.
+void DirectReaderAgreesWithProtobuf(int inputs) {
   Thunk t = Sample();
-  for (int i = 0; i < 20; ++i) t.inputs.push_back({Name::ForContent(std::to_string(i)).str(), "i/" + std::to_string(i), i % 3 == 0});
+  for (int i = 0; i < inputs; ++i) t.inputs.push_back({Name::ForContent(std::to_string(i)).str(), "i/" + std::to_string(i), i % 3 == 0});
   std::string good = t.Serialize();
   ExpectSameAsReference(good, "as written");
   Thunk limited = t;
@@ -217,8 +222,91 @@ TEST(ThunkTest, DirectReaderAgreesWithProtobufOnAnyBytes) {
       }
     }
     ExpectSameAsReference(b, "round " + std::to_string(round));
-    if (HasFatalFailure()) return;
+    if (::testing::Test::HasFatalFailure()) return;
   }
+}
+
+TEST(ThunkTest, DirectReaderAgreesWithProtobufOnAnyBytes) { DirectReaderAgreesWithProtobuf(20); }
+
+TEST(ThunkTest, SharedInputListAgreesWithProtobufOnAnyBytes) { DirectReaderAgreesWithProtobuf(100); }
+
+/// `count` inputs under i/, then the function, as gg writes them.
+Thunk ManyInputs(int count, const std::string& tag) {
+  Thunk t = Sample();
+  t.workdir = std::string(kDefaultWorkdir);
+  t.args.push_back(tag);
+  for (int i = 0; i < count; ++i) t.inputs.push_back({Name::ForContent("in " + std::to_string(i)).str(), "i/" + std::to_string(i), false});
+  return t;
+}
+
+TEST(ThunkTest, ThunksReadFromTheSameInputsShareOneList) {
+  Thunk a = ManyInputs(200, "a"), b = ManyInputs(200, "b");
+  auto pa = Thunk::Parse(a.Serialize());
+  auto pb = Thunk::Parse(b.Serialize());
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  EXPECT_EQ(*pa, a);
+  EXPECT_EQ(*pb, b);
+  EXPECT_EQ(pa->inputs.shared(), pb->inputs.shared());
+  // A change to one is its own (copy on write).
+  Thunk changed = *pb;
+  changed.inputs[5].path = "elsewhere";
+  EXPECT_EQ(pb->inputs[5].path, b.inputs[5].path);
+  EXPECT_NE(changed.inputs.shared(), pb->inputs.shared());
+  auto again = Thunk::Parse(b.Serialize());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, b);
+  // Small lists are read each time.
+  auto s1 = Thunk::Parse(Sample().Serialize()), s2 = Thunk::Parse(Sample().Serialize());
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  EXPECT_NE(s1->inputs.shared(), s2->inputs.shared());
+}
+
+TEST(ThunkTest, ADifferentInputSetIsCheckedAgain) {
+  Thunk good = ManyInputs(200, "good");
+  ASSERT_TRUE(Thunk::Parse(good.Serialize()).ok());
+  // One input differs: it is read and checked, not taken from the list kept.
+  Thunk dup = ManyInputs(200, "dup");
+  dup.inputs[7].path = "i/8";
+  auto d = Thunk::Parse(dup.Serialize());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "malformed thunk: " + dup.Validate().message());
+  Thunk bad_name = ManyInputs(200, "bad name");
+  bad_name.inputs[3].name[1] = '!';
+  auto n = Thunk::Parse(bad_name.Serialize());
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().message(), "malformed thunk: " + bad_name.Validate().message());
+  // The same inputs bytes under another work dir are checked again: an
+  // absolute input there can share a place with a relative one.
+  Thunk placed = ManyInputs(200, "placed");
+  placed.inputs.push_back({Name::ForContent("x").str(), "/w/i/0", false});
+  ASSERT_TRUE(Thunk::Parse(placed.Serialize()).ok());
+  placed.workdir = "/w";
+  auto p = Thunk::Parse(placed.Serialize());
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("two inputs share the path"), std::string::npos) << p.status().message();
+  // And the list kept still serves its own bytes.
+  auto g = Thunk::Parse(good.Serialize());
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(*g, good);
+}
+
+TEST(ThunkTest, ParsesOfOneInputSetAtOnceAgree) {
+  // Several threads reading thunks of the same and of different input sets.
+  std::vector<std::string> bytes;
+  for (int k = 0; k < 6; ++k) bytes.push_back(ManyInputs(100 + k % 3, "t" + std::to_string(k)).Serialize());
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string& b = bytes[(i + th) % bytes.size()];
+        auto t = Thunk::Parse(b);
+        if (!t.ok() || t->Serialize() != b) wrong++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(ThunkTest, ValidationRefusesWhatTheKernelWouldBend) {

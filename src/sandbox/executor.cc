@@ -221,7 +221,33 @@ void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFi
   std::sort(dirs->begin(), dirs->end());
 }
 
+/// Lists shorter than this are planned for each run: that costs less than
+/// keeping the plan.
+constexpr size_t kMinKeptPlanInputs = 64;
+constexpr size_t kKeptPlans = 4;
+
 }  // namespace
+
+std::shared_ptr<const Executor::ViewPlan> Executor::Plan(const Thunk& thunk, const std::string& workdir) {
+  std::shared_ptr<const std::vector<ThunkInput>> list = thunk.inputs.shared();
+  bool keep = list != nullptr && list->size() >= kMinKeptPlanInputs;
+  if (keep) {
+    std::lock_guard<std::mutex> l(plans_mu_);
+    for (const KnownPlan& k : plans_) {
+      if (k.list == list && k.workdir == workdir) return k.plan;
+    }
+  }
+  auto plan = std::make_shared<ViewPlan>();
+  plan->in_view.resize(thunk.inputs.size());
+  PlanView(thunk, workdir, &plan->files, &plan->dirs, &plan->in_view);
+  if (!plan->files.empty()) plan->key = ViewKey(plan->files);
+  if (keep) {
+    std::lock_guard<std::mutex> l(plans_mu_);
+    if (plans_.size() == kKeptPlans) plans_.pop_front();
+    plans_.push_back({std::move(list), workdir, plan});
+  }
+  return plan;
+}
 
 Executor::Executor(LocalStore* store, sandbox::Server* server)
     : store_(store), server_(server), slots_(std::make_shared<Slots>(store->TempDir() + "/slot." + UniqueSuffix())) {}
@@ -283,30 +309,30 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     return s;
   };
   // Many files below the work dir: one overlay layer instead of a mount each.
-  std::vector<bool> in_view(thunk.inputs.size());
-  std::shared_ptr<UniqueFd> lease;  // held until the run ends
+  std::shared_ptr<const ViewPlan> plan;  // none: every input is mounted
+  std::shared_ptr<UniqueFd> lease;       // held until the run ends
   // (Not for a work dir at /, which /dev, /proc and /tmp are mounted in.)
   if (hermetic && spec.workdir != "/" && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
-    std::vector<ViewFile> files;
-    std::vector<std::string_view> dirs;
-    PlanView(thunk, spec.workdir, &files, &dirs, &in_view);
-    if (!files.empty()) {
-      auto view = LeaseView(store_, files);
+    plan = Plan(thunk, spec.workdir);
+    if (!plan->files.empty()) {
+      auto view = LeaseView(store_, plan->files, plan->key);
       if (view.ok()) {
         spec.workdir_view = view->path;
         lease = std::make_shared<UniqueFd>(std::move(view->fd));
         // Its directories are made on the work dir's tmpfs, owned by the
         // program, as mounted inputs' directories are.
-        for (std::string_view d : dirs) spec.mounts.push_back({"", spec.workdir + "/" + std::string(d), true, true});
+        for (std::string_view d : plan->dirs) {
+          spec.mounts.push_back({"", spec.workdir + "/" + std::string(d), true, true});
+        }
       } else if (view.status().code() == Status::Code::kUnavailable) {
-        in_view.assign(in_view.size(), false);  // a blob at the link limit: mount them one by one
+        plan.reset();  // a blob at the link limit: mount them one by one
       } else {
         return fail(view.status());
       }
     }
   }
   for (size_t i = 0; i < thunk.inputs.size(); ++i) {
-    if (in_view[i]) continue;
+    if (plan && plan->in_view[i]) continue;
     const auto& in = thunk.inputs[i];
     auto name = Name::Parse(in.name);
     if (!name.ok()) return fail(name.status());

@@ -3,16 +3,19 @@
 // sandbox, and moves the declared outputs into the store.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/exec_result.h"
 #include "core/local_store.h"
 #include "core/reduction.h"
 #include "gg/thunk.h"
+#include "sandbox/input_view.h"
 #include "sandbox/sandbox.h"
 
 namespace gg {
@@ -57,9 +60,31 @@ class Executor {
     std::vector<std::string> free_;
   };
 
+  /// Which inputs a run shows through an input view, and that view's key.
+  struct ViewPlan {
+    std::vector<ViewFile> files;  ///< sorted by path; empty: no view
+    std::vector<std::string_view> dirs;
+    std::vector<bool> in_view;  ///< per input
+    std::string key;            ///< ViewKey(files)
+  };
+  /// The plan for `thunk`'s inputs. The plans of the last few large input
+  /// lists are kept, by the list's storage (Thunk::Parse gives every thunk
+  /// read from the same inputs bytes one list) and the work dir: every run
+  /// of a build's compiles would otherwise group the same thousands of
+  /// headers again.
+  std::shared_ptr<const ViewPlan> Plan(const Thunk& thunk, const std::string& workdir);
+
+  struct KnownPlan {
+    std::shared_ptr<const std::vector<ThunkInput>> list;  // held: the plan's views point into it
+    std::string workdir;
+    std::shared_ptr<const ViewPlan> plan;
+  };
+
   LocalStore* store_;
   sandbox::Server* server_;
   std::shared_ptr<Slots> slots_;
+  std::mutex plans_mu_;
+  std::deque<KnownPlan> plans_;
 };
 
 }  // namespace gg

@@ -88,9 +88,9 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
 
 }  // namespace
 
-Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files) {
+Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files, const std::string& key) {
   std::string views = ViewsDir(store->dir());
-  std::string final_dir = views + "/" + ViewKey(files);
+  std::string final_dir = views + "/" + (key.empty() ? ViewKey(files) : key);
   struct stat st {};
   if (stat(final_dir.c_str(), &st) == 0) return final_dir;
   std::string tmp = store->TempDir() + "/view." + UniqueSuffix();
@@ -120,9 +120,10 @@ Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFil
   return fail(Status::Io("cannot publish " + tmp));
 }
 
-Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files) {
+Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files, const std::string& key) {
+  std::string known_key = key.empty() ? ViewKey(files) : key;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    GG_ASSIGN_OR_RETURN(std::string path, MaterializeView(store, files));
+    GG_ASSIGN_OR_RETURN(std::string path, MaterializeView(store, files, known_key));
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid() && errno != ENOENT) return Status::FromErrno("cannot open the input view " + path, errno);
     // Held exclusively only by a gg gc removing it: wait, then see again.

@@ -41,8 +41,9 @@ std::string ViewKey(const std::vector<ViewFile>& files);
 /// see a half-made view and never replace one in use. Files are hard links
 /// to the verified blobs (mode 0444, 0555 if executable); kUnavailable if a
 /// blob is at the file system's link limit (the caller then mounts inputs
-/// one by one).
-Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files);
+/// one by one). `key` is ViewKey(files), computed here if empty.
+Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files,
+                                    const std::string& key = "");
 
 /// A view held for one run: its directory open with a shared flock(2),
 /// which gg gc respects, so a view is never removed under a running thunk.
@@ -53,7 +54,7 @@ struct ViewLease {
 
 /// MaterializeView, then the lease on it (retried while a gg gc is removing
 /// that view at the same moment).
-Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files);
+Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files, const std::string& key = "");
 
 /// Removes every view no run holds (gg gc): each is renamed into tmp/ and
 /// deleted, so a view is always whole or absent. Returns how many.
