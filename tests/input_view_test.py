@@ -104,6 +104,29 @@ class InputViewTest(GGTestCase):
         self.assertEqual(self.cat(out.strip()), "20\ncontent d1/f1.h\n")
         self.assertIn("1 input views", self.gg("gc").stdout)
 
+    def test_thunks_of_one_force_sharing_inputs_each_see_their_own(self):
+        # gg reads the inputs of thunks with the same inputs bytes once and
+        # plans their view once: a thunk with one input changed must still
+        # see exactly its own.
+        inputs = self.files(100)
+        changed_file = os.path.join(self.dir, "changed.h")
+        with open(changed_file, "w") as f:
+            f.write("changed content\n")
+        changed = list(inputs)
+        changed[1] = (self.collect(changed_file), inputs[1][1])  # d1/f1.h
+        script = "cat d1/f1.h > out; ls d2 | wc -l >> out; echo {} >> out"
+        thunks = [self.sh_thunk(script.format(1), inputs=inputs),
+                  self.sh_thunk(script.format(2), inputs=inputs),
+                  self.sh_thunk(script.format(3), inputs=changed),
+                  self.sh_thunk(script.format(4), inputs=inputs)]
+        outs = [self.cat(o) for o in self.force("-j", "1", *thunks).stdout.split()]
+        in_d2 = sum(1 for _, p in inputs if p.startswith("d2/"))
+        self.assertEqual(outs[0], f"content d1/f1.h\n{in_d2}\n1\n")
+        self.assertEqual(outs[1], f"content d1/f1.h\n{in_d2}\n2\n")
+        self.assertEqual(outs[2], f"changed content\n{in_d2}\n3\n")
+        self.assertEqual(outs[3], f"content d1/f1.h\n{in_d2}\n4\n")
+        self.assertEqual(len(self.views()), 2)
+
     def test_few_inputs_are_mounted_one_by_one(self):
         inputs = self.files(3)
         t = self.sh_thunk("cat f0.h d1/f1.h > out; rm f0.h 2>/dev/null || echo refused >> out", inputs=inputs)

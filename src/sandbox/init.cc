@@ -294,6 +294,12 @@ bool MountWorkdir(int fd, int rootfd, RootPath& rp, const Prepared& p, size_t fi
       if (!UnderWorkdir(m.sandbox, w.sandbox, wlen)) continue;
       MountStep rel = m;
       rel.sandbox = m.sandbox + wlen - (wlen == 1 ? 1 : 0);  // "/x" below the work dir
+      // An input view's directories (each after its parent) in one call
+      // each, not a walk: this fresh tmpfs holds only what this loop made,
+      // directories and empty files, so no path on it can lead elsewhere.
+      // Anything unusual (a missing parent, a file in the way) takes the
+      // checked walk below, which also names the failure.
+      if (m.kind == MountStep::kMkdir && mkdirat(skel_root, rel.sandbox + 1, 0755) == 0) continue;
       close(MountPoint(fd, skel_root, rel, true));
     }
     setfsuid(0);
