@@ -22,6 +22,9 @@ struct Coordinator::Node {
   State state = State::kNew;
   // Shared, never copied: a compile's thunk lists thousands of inputs.
   std::shared_ptr<const Thunk> thunk;
+  /// `thunk` lists a thunk's output: resolved at launch (looking is a pass
+  /// over every input, thousands for a compile).
+  bool thunk_inputs = false;
   Name thunk_name;  // of the bytes `thunk` was read from (a substitute's when substituted)
   std::vector<Node*> deps;
   std::vector<Node*> dependents;
@@ -148,7 +151,9 @@ Status Coordinator::Expand(Node* n) {
   n->thunk_name = to_run;
   n->estimate = durations_.Estimate(n->thunk->function, 1.0);
   n->state = Node::State::kWaiting;
-  for (const Name& dep : n->thunk->ThunkDependencies()) {
+  std::vector<Name> deps = n->thunk->ThunkDependencies();
+  n->thunk_inputs = !deps.empty();
+  for (const Name& dep : deps) {
     Node* d = GetNode(dep);
     if (d == n) return Status::Invalid("thunk " + n->name.str() + " depends on itself");
     if (std::find(n->deps.begin(), n->deps.end(), d) != n->deps.end()) continue;
@@ -278,7 +283,7 @@ Status Coordinator::StartReady() {
     // Replace each thunk input by the value it reduced to.
     // Replaced in a copy, made only for a thunk that has such inputs.
     std::shared_ptr<Thunk> copy;
-    for (size_t i = 0; i < n->thunk->inputs.size(); ++i) {
+    for (size_t i = 0; n->thunk_inputs && i < n->thunk->inputs.size(); ++i) {
       const ThunkInput& in = n->thunk->inputs[i];
       // Only a thunk's output is replaced (names of values and trees, most
       // inputs, start with another letter).
@@ -515,6 +520,7 @@ Status Coordinator::RunInsteadOfSubstitute(Node* n) {
   auto thunk = Thunk::Parse(*content);
   if (!thunk.ok()) return thunk.status().Prefix("thunk " + n->name.str());
   n->thunk = std::make_shared<const Thunk>(std::move(*thunk));
+  n->thunk_inputs = !n->thunk->ThunkDependencies().empty();
   n->thunk_name = n->name;
   n->substituted = false;
   n->attempts = 0;
