@@ -158,9 +158,6 @@ struct Thunk {
   /// Checks the invariants Parse relies on (names parse, paths are sane,
   /// the function is an executable input, outputs are unique).
   Status Validate() const;
-  /// Validate, leaving out the checks of each input when `check_inputs` is
-  /// false (Parse: a list it validated before under the same work dir).
-  Status Check(bool check_inputs) const;
 
   std::string effective_workdir() const {
     return workdir.empty() ? std::string(kDefaultWorkdir) : workdir;
@@ -175,6 +172,11 @@ struct Thunk {
   std::vector<Name> ThunkDependencies() const;
 
   bool operator==(const Thunk&) const = default;
+
+ private:
+  /// Validate, leaving out the checks of each input when `check_inputs` is
+  /// false (Parse: a list it validated before under the same work dir).
+  Status Check(bool check_inputs) const;
 };
 
 }  // namespace gg
