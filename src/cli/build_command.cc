@@ -24,6 +24,7 @@
 #include "core/diagnostics.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
+#include "engines/local_engine.h"
 #include "models/force_service.h"
 #include "models/infer.h"
 #include "models/known_failures.h"
@@ -388,6 +389,17 @@ int BuildMain(int argc, char** argv) {
   options.on_thunk = [&early, &emitted](const Name& target) {
     emitted.push_back(target);
     early->Add(target);
+  };
+  // The local sandbox server starts when the first thunk runs, ~50 ms of
+  // gg's start-up and the first sandbox after the first model call returned
+  // (zlib: before the first compile, where nothing else runs). The first
+  // model call says the build has work to do: start it then, beside the
+  // model servers' first calls. A rebuild with nothing to redo makes no
+  // model call and still starts none.
+  options.on_first_model_call = [&force_options] {
+    for (Engine* e : force_options.engines) {
+      if (auto* local = dynamic_cast<LocalEngine*>(e)) (void)local->hermetic();
+    }
   };
   auto inferred = models::RunInfer(store.get(), options);
   auto force_start = std::chrono::steady_clock::now();  // the rest of the forcing: what infer did not hide
