@@ -382,6 +382,9 @@ int BuildMain(int argc, char** argv) {
   fso.handed_over = [e = early.get()](const Name& thunk) { return e->Has(thunk); };
   fso.jobs = jobs;
   fso.interrupted = interrupted;
+  for (Engine* e : force_options.engines) {
+    if (dynamic_cast<LocalEngine*>(e) != nullptr) fso.shared_engine = e;
+  }
   auto force_service = models::ForceService::Start(store.get(), fso);
   if (!force_service.ok()) return Fail(force_service.status());
   setenv(models::kForceSocketEnv, (*force_service)->socket_path().c_str(), 1);
