@@ -393,9 +393,9 @@ int BuildMain(int argc, char** argv) {
     emitted.push_back(target);
     early->Add(target);
   };
-  // The local sandbox server starts when the first thunk runs, ~50 ms of
-  // gg's start-up and the first sandbox after the first model call returned
-  // (zlib: before the first compile, where nothing else runs). The first
+  // The local sandbox server (a fork and exec of gg: tens of ms) started
+  // when the first thunk reached the engine, after the first model calls
+  // returned: on the critical path before the first compile. The first
   // model call says the build has work to do: start it then, beside the
   // model servers' first calls. A rebuild with nothing to redo makes no
   // model call and still starts none.
