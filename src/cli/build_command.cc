@@ -24,6 +24,7 @@
 #include "core/diagnostics.h"
 #include "core/path_util.h"
 #include "core/placeholder.h"
+#include "engines/local_engine.h"
 #include "models/force_service.h"
 #include "models/infer.h"
 #include "models/known_failures.h"
@@ -381,6 +382,9 @@ int BuildMain(int argc, char** argv) {
   fso.handed_over = [e = early.get()](const Name& thunk) { return e->Has(thunk); };
   fso.jobs = jobs;
   fso.interrupted = interrupted;
+  for (Engine* e : force_options.engines) {
+    if (dynamic_cast<LocalEngine*>(e) != nullptr) fso.shared_engine = e;
+  }
   auto force_service = models::ForceService::Start(store.get(), fso);
   if (!force_service.ok()) return Fail(force_service.status());
   setenv(models::kForceSocketEnv, (*force_service)->socket_path().c_str(), 1);
@@ -388,6 +392,17 @@ int BuildMain(int argc, char** argv) {
   options.on_thunk = [&early, &emitted](const Name& target) {
     emitted.push_back(target);
     early->Add(target);
+  };
+  // The local sandbox server (a fork and exec of gg: tens of ms) started
+  // when the first thunk reached the engine, after the first model calls
+  // returned: on the critical path before the first compile. The first
+  // model call says the build has work to do: start it then, beside the
+  // model servers' first calls. A rebuild with nothing to redo makes no
+  // model call and still starts none.
+  options.on_first_model_call = [&force_options] {
+    for (Engine* e : force_options.engines) {
+      if (auto* local = dynamic_cast<LocalEngine*>(e)) (void)local->hermetic();
+    }
   };
   auto inferred = models::RunInfer(store.get(), options);
   auto force_start = std::chrono::steady_clock::now();  // the rest of the forcing: what infer did not hide

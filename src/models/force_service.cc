@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <optional>
 #include <set>
 
 #include "coordinator/coordinator.h"
@@ -12,6 +14,33 @@
 #include "gg/thunk.h"
 
 namespace gg::models {
+namespace {
+
+// Another force's engine, for one request's coordinator: its job ids get a
+// range of their own (each coordinator numbers its jobs from 1, and the
+// engine tells its runs apart by id).
+class JobsOfTheirOwn : public Engine {
+ public:
+  explicit JobsOfTheirOwn(Engine* engine) : engine_(engine), tag_(next_tag_.fetch_add(1) << 40) {}
+  std::string name() const override { return engine_->name(); }
+  int capacity() const override { return engine_->capacity(); }
+  Status Accepts(const Job& job) const override { return engine_->Accepts(job); }
+  Status Submit(const Job& job, Callback done) override {
+    Job tagged = job;
+    tagged.id |= tag_;
+    return engine_->Submit(tagged, [done = std::move(done)](uint64_t id, ExecResult r) {
+      done(id & ((uint64_t{1} << 40) - 1), std::move(r));
+    });
+  }
+  void Cancel(uint64_t job_id) override { engine_->Cancel(job_id | tag_); }
+
+ private:
+  static inline std::atomic<uint64_t> next_tag_{1};
+  Engine* engine_;
+  uint64_t tag_;
+};
+
+}  // namespace
 
 ForceService::ForceService(LocalStore* store, Options options) : store_(store), options_(std::move(options)) {}
 
@@ -108,15 +137,21 @@ ForceReply ForceService::Answer(const ForceRequest& request) {
     for (size_t i = 0; i < shared.size(); ++i) outputs[shared_at[i]] = (*done)[i];
   }
   if (!own.empty()) {
-    std::unique_lock<std::mutex> l(engine_mu_);
-    if (!engine_) {
-      auto engine = LocalEngine::Create(store_, options_.jobs);
-      if (!engine.ok()) return {ForceReply::Kind::kNotHere, engine.status().message()};
-      engine_ = std::move(*engine);
+    std::optional<JobsOfTheirOwn> tagged;
+    Engine* engine = nullptr;
+    if (options_.shared_engine != nullptr) {
+      engine = &tagged.emplace(options_.shared_engine);
+    } else {
+      std::lock_guard<std::mutex> l(engine_mu_);
+      if (!engine_) {
+        auto made = LocalEngine::Create(store_, options_.jobs);
+        if (!made.ok()) return {ForceReply::Kind::kNotHere, made.status().message()};
+        engine_ = std::move(*made);
+      }
+      engine = engine_.get();
     }
-    l.unlock();
     ForceOptions fo;
-    fo.engines.push_back(engine_.get());
+    fo.engines.push_back(engine);
     fo.interrupted = options_.interrupted;
     fo.progress_out = nullptr;  // the build's output owns the terminal
     Coordinator coordinator(store_, fo);

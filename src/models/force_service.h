@@ -24,6 +24,7 @@
 #include "models/model_protocol.h"
 
 namespace gg {
+class Engine;
 class LocalEngine;
 }
 
@@ -40,6 +41,11 @@ class ForceService {
     /// check the build branches on) fails that command, not gg build's force.
     std::function<bool(const Name& thunk)> handed_over;
     int jobs = 1;  ///< thunks at once on this service's own engine
+    /// The build's local engine, whose sandbox server runs already: the
+    /// service's own thunks run there (a second sandbox server was a second
+    /// start of gg, ~25 ms of CPU, while zlib's `ranlib libz.a` waited).
+    /// Null: an engine of the service's own, made at its first use.
+    Engine* shared_engine = nullptr;
     const std::atomic<bool>* interrupted = nullptr;
   };
 

@@ -83,8 +83,12 @@ Result<pid_t> StartServer(const std::string& exe, const std::string& session_dir
 // and each server then exits.
 class ModelServers {
  public:
-  ModelServers(std::string exe, std::string session_dir, int listen_fd, int count)
-      : exe_(std::move(exe)), session_dir_(std::move(session_dir)), listen_fd_(listen_fd), count_(count) {}
+  ModelServers(std::string exe, std::string session_dir, int listen_fd, int count, std::function<void()> on_start)
+      : exe_(std::move(exe)),
+        session_dir_(std::move(session_dir)),
+        listen_fd_(listen_fd),
+        count_(count),
+        on_start_(std::move(on_start)) {}
   ~ModelServers() { Stop(); }
 
   Status StartOnFirstCall() {
@@ -94,19 +98,12 @@ class ModelServers {
       while (poll(fds, 2, -1) < 0 && errno == EINTR) {
       }
       if (!(fds[0].revents & POLLIN)) return;  // stopped before any call
-      std::lock_guard<std::mutex> l(mu_);
-      if (stopping_) return;
-      for (int i = 0; i < count_; ++i) {
-        auto pid = StartServer(exe_, session_dir_, listen_fd_);
-        if (!pid.ok()) {
-          // The callers waiting would wait for ever: they get a closed
-          // connection instead, and the build fails naming the server.
-          std::fprintf(stderr, "gg infer: cannot start the model server: %s\n", pid.status().message().c_str());
-          if (pids_.empty()) shutdown(listen_fd_, SHUT_RDWR);
-          break;
-        }
-        pids_.push_back(*pid);
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (stopping_) return;
+        StartLocked();
       }
+      if (on_start_) on_start_();
     });
     return Status::Ok();
   }
@@ -134,8 +131,23 @@ class ModelServers {
   }
 
  private:
+  void StartLocked() {
+    for (int i = 0; i < count_; ++i) {
+      auto pid = StartServer(exe_, session_dir_, listen_fd_);
+      if (!pid.ok()) {
+        // The callers waiting would wait for ever: they get a closed
+        // connection instead, and the build fails naming the server.
+        std::fprintf(stderr, "gg infer: cannot start the model server: %s\n", pid.status().message().c_str());
+        if (pids_.empty()) shutdown(listen_fd_, SHUT_RDWR);
+        break;
+      }
+      pids_.push_back(*pid);
+    }
+  }
+
   std::string exe_, session_dir_;
   int listen_fd_, count_;
+  std::function<void()> on_start_;
   int wake_[2] = {-1, -1};
   std::thread starter_;
   std::mutex mu_;
@@ -274,7 +286,7 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
                                           : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   // The servers start at the first model call (a connection waiting on the
   // socket): a build with nothing to redo runs no model and starts none.
-  ModelServers model_servers(server_exe, session_dir, sock.fd, servers);
+  ModelServers model_servers(server_exe, session_dir, sock.fd, servers, options.on_first_model_call);
   GG_RETURN_IF_ERROR(model_servers.StartOnFirstCall());
   auto stop_servers = [&] { model_servers.Stop(); };
 

@@ -21,6 +21,10 @@ struct InferOptions {
   /// Called (from another thread) with each placeholder's target as the
   /// models write it, so the caller can start forcing during the build.
   std::function<void(const Name& target)> on_thunk;
+  /// Called once (from another thread, after the model servers started) at
+  /// the first model call: the build has work to do. `gg build` starts its
+  /// sandbox server then, beside the first calls, instead of after them.
+  std::function<void()> on_first_model_call;
   bool refresh_toolchain = false;
   bool canonical_paths = false;      ///< see canonical_paths.h
   /// Run in the build's mount namespace just before the command starts (in

@@ -1,6 +1,8 @@
 #include "models/model_server.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/beneath.h"
 #include "models/gcc_command.h"
 #include "models/project_view.h"
 #include "models/tool_models.h"
@@ -151,17 +154,28 @@ int ServeModels(const std::string& session_dir, int listen_fd) {
   }
   // Each view lists again only what changed since the last (project_view.h).
   (void)EnableListingCache();
+  // A server's first call lists the project and copies its files into the
+  // store (zlib: ~150 files); the servers' first calls come at once (make
+  // -j2), and each copied every file, the later copies thrown away. One
+  // first call at a time: the next finds the files in the hash cache's log.
+  UniqueFd first_call(open((session_dir + "/first-call.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   for (;;) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return 0;  // shut down by gg infer: the build is over
     }
+    // Only an optimization: without the lock the call is the same.
+    if (first_call.valid()) {
+      while (flock(first_call.get(), LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
     auto frame = ReadFrame(fd);
     auto request = frame ? DecodeRequest(*frame) : std::nullopt;
     ModelReply reply;
     if (request) reply = HandleModelRequest(*session, store->get(), *request);
     else reply.message = "malformed request";
+    first_call = UniqueFd();  // unlocks: the later calls of this server run beside the others'
     (void)WriteFrame(fd, Encode(reply));
     close(fd);
   }
