@@ -205,6 +205,37 @@ class StagedCompileTest(unittest.TestCase):
                 self.assert_same_as_plain(flags)
                 self.assertEqual(self.output(), "43\n")
 
+    def test_objects_outside_the_compile_dir_and_files_the_assembler_reads(self):
+        # ncurses' layout (make -C src, objects in ../obj), and inline asm
+        # that `.incbin`s a data file the preprocessor does not list.
+        self.write("Makefile", "all:\n\t$(MAKE) -C src\nclean:\n\trm -rf obj prog\n")
+        self.write("src/Makefile", "CFLAGS ?= -g -O2\n../prog: ../obj/a.o ../obj/b.o\n\t$(CC) -o $@ $^\n"
+                                   "../obj/b.o: blob.bin\n"
+                                   "../obj/%.o: %.c\n\tmkdir -p ../obj\n\t$(CC) $(CFLAGS) -I../inc -c $< -o $@\n")
+        self.write("src/a.c", '#include <stdio.h>\n#include "a.h"\nextern const char blob[];\n'
+                              'int main(void) { printf("%d %s\\n", A, blob); return 0; }\n')
+        self.write("src/b.c", '__asm__(".section .rodata\\n.global blob\\nblob:\\n'
+                              '.incbin \\"blob.bin\\"\\n.byte 0\\n.previous\\n");\n')
+        products = ["prog", "obj/a.o", "obj/b.o"]
+        for text in ("one", "two"):
+            self.write("src/blob.bin", text)
+            self.run_in("make", "clean")
+            self.run_in("make")
+            plain = {}
+            for p in products:
+                with open(os.path.join(self.src, p), "rb") as f:
+                    plain[p] = f.read()
+            self.run_in("make", "clean")
+            err = self.run_in(GG, "build", "-j", "2", "--", "make").stderr
+            self.assertNotIn("is outside the working directory", err.replace("../prog is outside", ""))
+            # The link reads the objects: they are forced while the models run.
+            self.assertRegex(err, r"forcing [1-9]|[1-9]\d* thunks", err)
+            for p in products:
+                with open(os.path.join(self.src, p), "rb") as f:
+                    self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({text})")
+            self.assertEqual(self.run_in("./prog").stdout, f"1 {text}\n")
+            self.assertFalse(os.path.exists(os.path.join(self.src, "src", ".gg-out.a.o")))
+
     def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
         self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')
         self.run_in("make", "clean")

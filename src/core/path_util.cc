@@ -143,6 +143,11 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
+std::string BaseName(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
 std::string AbsolutePath(const std::string& path) {
   std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
   std::string s = p.string();

@@ -27,6 +27,8 @@ Status RemoveTree(const std::string& path);
 Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 /// The directory part of a path ("" for a bare name).
 std::string DirName(std::string_view path);
+/// What follows the last '/' (all of `path` without one).
+std::string BaseName(std::string_view path);
 /// An absolute, lexically normalized form of `path` relative to the cwd.
 std::string AbsolutePath(const std::string& path);
 /// A unique suffix for temporary files: pid, thread and a counter.

@@ -21,8 +21,8 @@
 // $SUNPRO_DEPENDENCIES, which leaves out the sources: --read adds them);
 // otherwise the preprocessor runs first, as the discovery thunk does, and
 // then the compile (with --reads, on the preprocessor's text).
-// When the run might not give the compile thunk's bytes (discovery.h:
-// CombinedCompileHazard) it exits 3 without claiming anything, and the
+// When the run might not give the compile thunk's bytes (an assembler read
+// CompleteCompile cannot name, discovery.h) it exits 3 without claiming anything, and the
 // discovery thunk runs on its own.
 #include <fcntl.h>
 #include <stdlib.h>
@@ -78,9 +78,8 @@ int Run(std::vector<std::string> argv, const std::string& stdout_path, const std
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int Decline(const std::string& file, const std::string& why) {
-  fprintf(stderr, "gg-discover: not compiling with discovery: %s: %s; the discovery runs alone\n", file.c_str(),
-          why.c_str());
+int Decline(const std::string& why) {
+  fprintf(stderr, "gg-discover: not compiling with discovery: %s; the discovery runs alone\n", why.c_str());
   return kDeclined;
 }
 
@@ -157,16 +156,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::string hazard_file, hazard;
   gg::models::DiscoveryHost host;
-  host.read = [&](const std::string& path) -> gg::Result<std::string> {
-    GG_ASSIGN_OR_RETURN(std::string content, gg::ReadFile(path));
-    if (compile.on && hazard.empty()) {
-      hazard = gg::models::CombinedCompileHazard(content);
-      if (!hazard.empty()) hazard_file = path;
-    }
-    return content;
-  };
+  host.read = [](const std::string& path) { return gg::ReadFile(path); };
   host.is_directory = [](const std::string& path) {
     struct stat st {};
     return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -175,9 +166,10 @@ int main(int argc, char** argv) {
     struct stat st {};
     return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   };
-  auto completed = gg::models::CompleteCompile(*tmpl, read, host);
+  std::string unnamed_read;
+  auto completed = gg::models::CompleteCompile(*tmpl, read, host, &unnamed_read);
   if (!completed.ok()) return Fail(completed.status().message());
-  if (!hazard.empty()) return Decline(hazard_file, hazard);
+  if (compile.on && !unnamed_read.empty()) return Decline(unnamed_read);
   if (compile.on && !compile_lists) {
     int rc = Run(tmpl->compile.args, "");
     if (rc != 0) return rc < 0 ? Fail("cannot run the compiler: " + std::string(strerror(errno))) : rc;

@@ -52,10 +52,14 @@ struct DiscoveryHost {
 /// `gcc -M` names it, relative to the work dir or absolute) that no input
 /// already covers, each file `__has_include` may find without reading it
 /// (HasIncludeCandidates: as an empty file, since only its existence can
-/// matter), and an empty directory for each search dir that exists but holds
-/// nothing else the compile sees.
+/// matter), each file the assembler reads by name (`.incbin`, `.include`:
+/// AssemblerReads) in a file read, and an empty directory for each search
+/// dir that exists but holds nothing else the compile sees. `unnamed_read`,
+/// if given, is set to why an assembler read could not be added (a name the
+/// scan cannot read, or no such file), naming the file that holds it; empty
+/// if none.
 Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::string>& read,
-                              const DiscoveryHost& host);
+                              const DiscoveryHost& host, std::string* unnamed_read = nullptr);
 
 /// The header names (`<x.h>` or `"x.h"`, without the delimiters) that
 /// `__has_include` may be asked about in `content`: every one on an `#if`,
@@ -64,12 +68,15 @@ Result<Thunk> CompleteCompile(const CompileTemplate& t, const std::vector<std::s
 /// that are no file cost a `stat` each.
 std::vector<std::string> HasIncludeCandidates(std::string_view content);
 
-/// Why a compile run in the discovery thunk's sandbox (over the whole project
-/// view) might not give the bytes the compile thunk gives over exactly the
-/// files the preprocessor read, judging by one file it read: the assembler
-/// reads files the preprocessor does not list (`.incbin`, `.include`).
-/// (`__has_include` finds files it does not list either: CompleteCompile
-/// adds those.) Empty: none seen.
-std::string CombinedCompileHazard(std::string_view content);
+/// The files the assembler reads that the preprocessor does not list:
+/// `.incbin "f"` and `.include "f"`, in assembler text or escaped in a C
+/// string (inline asm, `\"f\"`). A plain substring search, so a comment
+/// saying `incbin` counts too; a mention whose file name cannot be read
+/// from the text (a name built by macros, no quotes) sets `unnamed`.
+struct AssemblerReads {
+  std::vector<std::string> names;
+  bool unnamed = false;
+};
+AssemblerReads FindAssemblerReads(std::string_view content);
 
 }  // namespace gg::models

@@ -120,6 +120,36 @@ TEST_F(CompleteCompileTest, FilesHasIncludeFindsAreThereEmpty) {
   EXPECT_EQ(inputs.size(), 9u);
 }
 
+TEST_F(CompleteCompileTest, FilesTheAssemblerReadsAreInputs) {
+  // The source is already an input (covered) and still looked at; the header
+  // includes a file by `.include`; blob.bin is binary: not looked at.
+  tmpl_.compile.inputs.push_back({Name::ForContent("src").str(), "x.c", false});
+  files_ = {"/src/build/data/blob.bin", "/src/build/m.s"};
+  contents_["/src/build/x.c"] = "__asm__(\".incbin \\\"data/blob.bin\\\"\");\n";
+  contents_["/src/build/h.h"] = "__asm__(\".include \\\"m.s\\\"\");\n";
+  contents_["/src/build/data/blob.bin"] = "incbin";
+  std::string unnamed;
+  auto c = CompleteCompile(tmpl_, {"x.c", "h.h"}, host_, &unnamed);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(unnamed, "");
+  std::map<std::string, std::string> inputs;
+  for (const auto& in : c->inputs) inputs[in.path] = in.name;
+  EXPECT_EQ(inputs["data/blob.bin"], Name::ForContent("incbin").str());
+  EXPECT_EQ(inputs["m.s"], Name::ForContent("content of /src/build/m.s").str());
+  EXPECT_EQ(inputs.size(), 6u);
+
+  // A name that is no file, or none gg can read: the compile may read what
+  // its thunk lacks, and the caller is told which file says so.
+  contents_["/src/build/x.c"] = "__asm__(\".incbin \\\"gone.bin\\\"\");\n";
+  c = CompleteCompile(tmpl_, {"x.c"}, host_, &unnamed);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NE(unnamed.find("/src/build/x.c has the assembler read 'gone.bin'"), std::string::npos) << unnamed;
+  contents_["/src/build/x.c"] = "__asm__(\".incbin \\\"\" BLOB \"\\\"\");\n";
+  c = CompleteCompile(tmpl_, {"x.c"}, host_, &unnamed);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NE(unnamed.find("/src/build/x.c mentions"), std::string::npos) << unnamed;
+}
+
 TEST_F(CompleteCompileTest, WithoutHasIncludeNoCandidateIsLookedUp) {
   files_ = {"/src/build/opt.h"};
   contents_["/src/build/x.c"] = "#if defined(X) && X == <opt.h>\n#endif\n";
@@ -164,12 +194,19 @@ TEST_F(CompleteCompileTest, TemplateRoundTrips) {
 namespace gg::models {
 namespace {
 
-TEST(CombinedCompileHazardTest, AssemblerReadsAreHazards) {
-  EXPECT_EQ(CombinedCompileHazard("#include \"a.h\"\nint f(void) { return 1; }\n"), "");
-  EXPECT_NE(CombinedCompileHazard("asm(\".incbin \\\"blob.bin\\\"\");"), "");
-  EXPECT_NE(CombinedCompileHazard("asm(\".include \\\"macros.s\\\"\");"), "");
-  // CompleteCompile adds what __has_include finds: no reason to decline.
-  EXPECT_EQ(CombinedCompileHazard("#if __has_include(\"config.h\")\n#endif\n"), "");
+TEST(FindAssemblerReadsTest, NamesInAssemblerTextAndInCStrings) {
+  EXPECT_TRUE(FindAssemblerReads("#include \"a.h\"\nint f(void) { return 1; }\n").names.empty());
+  auto inline_asm = FindAssemblerReads("asm(\".incbin \\\"blob.bin\\\"\\n\");");
+  EXPECT_EQ(inline_asm.names, std::vector<std::string>{"blob.bin"});
+  EXPECT_FALSE(inline_asm.unnamed);
+  auto text = FindAssemblerReads("  .include \"macros.s\"\n  .incbin\t\"../d/x.bin\", 4\n");
+  EXPECT_EQ(text.names, (std::vector<std::string>{"../d/x.bin", "macros.s"}));
+  EXPECT_FALSE(text.unnamed);
+  // Names built by macros, or a comment: no name, and said so.
+  EXPECT_TRUE(FindAssemblerReads("asm(\".incbin \\\"\" BLOB \"\\\"\");").unnamed);
+  EXPECT_TRUE(FindAssemblerReads("/* no incbin here */").unnamed);
+  EXPECT_TRUE(FindAssemblerReads(".incbin \"unterminated\n").unnamed);
+  EXPECT_TRUE(FindAssemblerReads("incbin").unnamed);
 }
 
 }  // namespace

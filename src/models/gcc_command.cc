@@ -25,11 +25,6 @@ std::string StripSuffix(const std::string& f) {
   return f.substr(0, dot);
 }
 
-std::string BaseName(const std::string& f) {
-  size_t slash = f.rfind('/');
-  return slash == std::string::npos ? f : f.substr(slash + 1);
-}
-
 // Options whose value is the next argument.
 const std::set<std::string_view> kSeparate = {
     "-o", "-I", "-iquote", "-isystem", "-idirafter", "-include", "-imacros", "-D", "-U", "-L", "-l",

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <set>
 #include <filesystem>
@@ -75,11 +76,16 @@ std::string InputPath(const std::string& cwd, const std::string& abs) {
   return tag.empty() ? abs : tag;
 }
 
+// Where the command writes each output the thunk writes under another tag
+// (RelocatedOutputTag): tag -> absolute path.
+using MovedOutputs = std::map<std::string, std::string>;
+
 // Stores `t` and leaves a placeholder for each of `outputs` (`t`'s own, or
-// those of the thunk `t` reduces to): the first names `t`, the others `t#tag`.
+// those of the thunk `t` reduces to): the first names `t`, the others `t#tag`;
+// at `cwd/tag`, or where `moved` says.
 Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t,
                            const std::vector<std::string>& outputs, const std::string& cwd,
-                           const std::vector<int>& modes) {
+                           const std::vector<int>& modes, const MovedOutputs& moved = {}) {
   GG_RETURN_IF_ERROR(t.Validate());
   Thunk mapped = t;
   s.paths.Apply(&mapped);
@@ -91,7 +97,8 @@ Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t,
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     Name target = i == 0 ? name : name.WithTag(outputs[i]);
-    std::string path = cwd + "/" + outputs[i];
+    auto m = moved.find(outputs[i]);
+    std::string path = m != moved.end() ? m->second : cwd + "/" + outputs[i];
     GG_RETURN_IF_ERROR(MakeDirs(DirName(path)));
     GG_RETURN_IF_ERROR(WritePlaceholder(path, target, i < modes.size() ? modes[i] : 0644));
     s.LogThunk(target.str(), path);
@@ -174,6 +181,35 @@ std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::str
   return args;
 }
 
+// A compile's one output outside its work dir (`-c ../src/x.c -o ../obj/x.o`,
+// as ncurses and many hand-written Makefiles do) but in the project: the
+// thunk writes it in the work dir instead, under a tag of its own, and its
+// placeholder stays where the build expects it. gcc puts no output name in
+// what it writes for `-c` (checked with -g, -g3, -frecord-gcc-switches);
+// the options whose files are named after the output (-MD, -save-temps,
+// --coverage, -gsplit-dwarf, -fstack-usage, -fdump-*, -flto...) run for real
+// already or add outputs, and keep the command local. Rewrites `-o` in
+// `args` and returns the tag; empty if the command cannot be so moved.
+std::string RelocatedOutputTag(const GccCommand& c, const std::vector<std::string>& roots, const std::string& abs,
+                               std::vector<std::string>* args) {
+  if (c.mode != GccCommand::Mode::kCompile || c.outputs.size() != 1 || c.default_output) return "";
+  if (std::none_of(roots.begin(), roots.end(), [&](const std::string& r) { return IsUnder(abs, r); })) return "";
+  std::string tag = ".gg-out." + BaseName(abs);
+  if (!IsCleanRelativePath(tag)) return "";
+  size_t found = 0, at = 0;
+  for (size_t i = 1; i < args->size(); ++i) {
+    const std::string& a = (*args)[i];
+    if ((a == "-o" && i + 1 < args->size() && (*args)[i + 1] == c.outputs[0]) || a == "-o" + c.outputs[0]) {
+      ++found;
+      at = i;
+    }
+  }
+  if (found != 1) return "";  // in a response file, or twice
+  if ((*args)[at] == "-o") (*args)[at + 1] = tag;
+  else (*args)[at] = "-o" + tag;
+  return tag;
+}
+
 // A compile as two thunks (discovery.h): the discovery thunk sees the
 // project view and outputs the compile thunk: `compile` completed with the
 // files it reads, or, where the bytes allow, made to compile the
@@ -181,7 +217,7 @@ std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::str
 Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std::string& kind, Thunk compile,
                                  const GccCommand& c, std::vector<ThunkInput> view,
                                  const std::vector<ThunkInput>& deps, const std::string& cwd,
-                                 const std::vector<int>& modes) {
+                                 const std::vector<int>& modes, const MovedOutputs& moved) {
   std::vector<std::string> args(compile.args.begin() + 1, compile.args.end());
   std::string out = compile.outputs[0] + ".gg-compile";
   std::vector<std::string> discover_args = {kDiscoverPath, kTemplatePath, out};
@@ -261,7 +297,7 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
     GG_ASSIGN_OR_RETURN(Name both_name, store->Put(mapped_both.Serialize()));
     GG_RETURN_IF_ERROR(RecordSubstitute(*store, Name::ForContent(mapped_d.Serialize()), both_name));
   }
-  return Finish(store, s, d, outputs_here, cwd, modes);
+  return Finish(store, s, d, outputs_here, cwd, modes, moved);
 }
 
 }  // namespace
@@ -304,12 +340,18 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   view.roots = s.config.roots;
   view.workdir = cwd;
   std::vector<int> modes;
+  MovedOutputs moved;
   for (const auto& o : c.outputs) {
     std::string abs = Absolute(cwd, o);
     std::string tag = TagOf(cwd, abs);
+    if (tag.empty()) tag = RelocatedOutputTag(c, s.config.roots, abs, &t.args);
     if (tag.empty()) {
       local.local_reason = "output " + o + " is outside the working directory";
       return local;
+    }
+    if (TagOf(cwd, abs).empty()) {
+      moved[tag] = abs;
+      view.exclude.insert(Absolute(cwd, tag));
     }
     if (std::find(t.outputs.begin(), t.outputs.end(), tag) != t.outputs.end()) continue;
     t.outputs.push_back(tag);
@@ -380,7 +422,7 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
     dep_inputs.push_back({d.target.str(), path, false});
   }
   if (c.mode == GccCommand::Mode::kCompile) {
-    return StageCompile(store, s, kind, std::move(t), c, std::move(view_inputs), dep_inputs, cwd, modes);
+    return StageCompile(store, s, kind, std::move(t), c, std::move(view_inputs), dep_inputs, cwd, modes, moved);
   }
   GG_ASSIGN_OR_RETURN(t.inputs, s.toolchain.InputsWith(store, link.system_files, kind));
   for (auto& in : view_inputs) t.inputs.push_back(std::move(in));
