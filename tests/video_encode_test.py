@@ -166,6 +166,27 @@ class VideoEncodeTest(unittest.TestCase):
                         "-frames:v", "25", "-c:v", "ffv1", mp4], check=True)
         stdout, ran = self.run_app(mp4, os.path.join(self.dir, "m.ivf"))
         self.assertIn("25 frames in 3 chunks", stdout)
+        # An MP4 (MPEG-4 part 2 here, H.264 alike) converts to Y4M with
+        # MPEG-2 chroma siting (C420mpeg2): 8-bit 4:2:0 all the same.
+        m4 = os.path.join(self.dir, "clip.mp4")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "mandelbrot=size=160x120:rate=25",
+                        "-frames:v", "9", "-c:v", "mpeg4", m4], check=True)
+        stdout, _ = self.run_app(m4, os.path.join(self.dir, "m4.ivf"), "--chunk-frames", "4")
+        self.assertIn("verified: all 9 decoded frames equal the encoder's reconstruction", stdout)
+        # A Y4M that is not 8-bit 4:2:0 (C420p10 starts like C420) is converted, not misread.
+        p10 = os.path.join(self.dir, "p10.y4m")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25",
+                        "-frames:v", "5", "-pix_fmt", "yuv420p10le", "-strict", "-1", p10], check=True)
+        stdout, _ = self.run_app(p10, os.path.join(self.dir, "p10.ivf"), "--chunk-frames", "2")
+        self.assertIn("verified: all 5 decoded frames equal the encoder's reconstruction", stdout)
+        # Interlaced frames (vpxenc refuses them too) are refused before any thunk, naming the file.
+        interlaced = os.path.join(self.dir, "tff.y4m")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25",
+                        "-frames:v", "3", "-pix_fmt", "yuv420p", "-vf", "setfield=tff", interlaced], check=True)
+        p = subprocess.run([APP, interlaced, "-o", os.path.join(self.dir, "i.ivf")], env=self.env,
+                           capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("tff.y4m: interlaced input", p.stderr)
         junk = os.path.join(self.dir, "junk.y4m")
         with open(junk, "wb") as f:
             f.write(b"YUV4MPEG2 W16 H16 F30:1 Ip C420jpeg\nFRAME\nshort")

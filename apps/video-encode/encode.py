@@ -70,6 +70,9 @@ class Y4m:
         if not header.startswith(b"YUV4MPEG2 ") or not header.endswith(b"\n"):
             fail(f"{path}: not a YUV4MPEG2 file")
         fields = {t[:1]: t[1:] for t in header.decode().split()[1:]}
+        if fields.get("I", "p") != "p":  # vpxenc refuses these too
+            fail(f"{path}: interlaced input (I{fields['I']}) is not supported; deinterlace it first, "
+                 "e.g. ffmpeg -i IN -vf yadif -pix_fmt yuv420p OUT.y4m")
         self.width, self.height = int(fields.get("W", 0)), int(fields.get("H", 0))
         num, _, den = fields.get("F", "30:1").partition(":")
         self.fps = (int(num), int(den or 1))
@@ -84,10 +87,19 @@ class Y4m:
         self.frames = body // per
 
 
+# The Y4M colour spaces that are 8-bit 4:2:0 (chroma siting aside, the
+# planes are laid out alike): what VP8 encodes. No C tag means C420jpeg.
+# Anything else (C420p10, C422, mono...) is converted by ffmpeg first.
+Y4M_420 = {"C420", "C420jpeg", "C420mpeg2", "C420paldv"}
+
+
 def to_y4m(path: str, tmp: str) -> str:
     """The input as 8-bit 4:2:0 Y4M: as it is, or converted by ffmpeg."""
     with open(path, "rb") as f:
-        if f.read(10) == b"YUV4MPEG2 " and b"C420" in (f.readline(4096) or b"C420"):
+        header = f.readline(4096)
+    if header.startswith(b"YUV4MPEG2 "):
+        colour = [t for t in header.decode(errors="replace").split()[1:] if t.startswith("C")]
+        if not colour or colour[0] in Y4M_420:
             return path
     out = os.path.join(tmp, "input.y4m")
     p = subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", path, "-pix_fmt", "yuv420p",

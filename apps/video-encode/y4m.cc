@@ -43,8 +43,9 @@ Y4mReader::Y4mReader(const std::string& path) : path_(path) {
         if (tok != "Ip") error_ = path + ": interlaced input (" + tok + ") is not supported; deinterlace it first";
         break;
       case 'C':
-        // Only 8-bit 4:2:0: what VP8 encodes.
-        if (tok.rfind("C420", 0) != 0 || std::strpbrk(tok.c_str() + 4, "0123456789") != nullptr) {
+        // Only 8-bit 4:2:0, what VP8 encodes, with any chroma siting (the
+        // planes are laid out alike; ffmpeg writes C420mpeg2 for H.264).
+        if (tok != "C420" && tok != "C420jpeg" && tok != "C420mpeg2" && tok != "C420paldv") {
           error_ = path + ": colour space " + tok.substr(1) +
                    " is not supported; convert to 8-bit 4:2:0 (ffmpeg -pix_fmt yuv420p)";
         }
