@@ -187,6 +187,12 @@ class VideoEncodeTest(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("tff.y4m: interlaced input", p.stderr)
+        # An output gg cannot write is refused before any encoding, not with a traceback after it.
+        p = subprocess.run([APP, m4, "-o", os.path.join(self.dir, "no-such-dir", "x.ivf")], env=self.env,
+                           capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no-such-dir is not a writable directory", p.stderr)
+        self.assertNotIn("Traceback", p.stderr)
         junk = os.path.join(self.dir, "junk.y4m")
         with open(junk, "wb") as f:
             f.write(b"YUV4MPEG2 W16 H16 F30:1 Ip C420jpeg\nFRAME\nshort")

@@ -324,6 +324,12 @@ def main(argv: list[str]) -> int:
         os.environ["GG_BINARY"] = find_program("GG_BINARY", "src/cli/gg", "gg")
     if not os.path.exists(args.input):
         fail(f"{args.input}: no such file")
+    # The output is checked before any encoding, not found wrong after it.
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if os.path.isdir(args.output):
+        fail(f"{args.output} is a directory: give the IVF file to write, e.g. -o {os.path.join(args.output, 'out.ivf')}")
+    if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
+        fail(f"cannot write {args.output}: {out_dir} is not a writable directory")
     store_dir = os.environ.get("GG_DIR") or os.path.join(HERE, ".gg")
     store = gg.Store.init(store_dir)  # opens it when it is one already
     with tempfile.TemporaryDirectory(prefix="gg-video.") as tmp:
@@ -339,7 +345,10 @@ def main(argv: list[str]) -> int:
                             trace=args.trace, secret_file=args.secret_file, progress=sys.stderr.isatty())
         took = time.monotonic() - began
         final, recons = names[pipeline.chunks], names[pipeline.chunks + 1:]
-        store.copy_out(final, args.output)
+        try:
+            store.copy_out(final, args.output)
+        except OSError as e:
+            fail(f"cannot write {args.output}: {e.strerror}")
         # CPU from this process's start (Python's own start-up included).
         encoded, (own, children) = time.monotonic() - began, cpu_seconds()
         print(f"{args.output}: {video.frames} frames in {pipeline.chunks} chunks of {args.chunk_frames} "
