@@ -119,6 +119,33 @@ class BuildEnginesTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("--max-attempts takes a positive number", p.stderr)
 
+    def test_a_root_outside_the_project_is_shown_to_compiles_and_named_when_missing(self):
+        # A header named by an absolute path outside the project: no -I names
+        # its directory, so only --root shows it to the compile.
+        ext = os.path.join(self.dir, "ext")
+        os.makedirs(ext)
+        with open(os.path.join(ext, "extv.h"), "w") as f:
+            f.write("#define EXTV 40\n")
+        with open(os.path.join(self.src, "c.c"), "w") as f:
+            f.write(f'#include "{ext}/extv.h"\nint c(void) {{ return EXTV; }}\n')
+        env = self.env("store")
+        os.makedirs(os.path.dirname(env["GG_DIR"]))
+        subprocess.run([GG, "init"], env=env, check=True, capture_output=True)
+        p = subprocess.run([GG, "build", "-j", "2", "--", "make"], cwd=self.src, env=env, capture_output=True,
+                           text=True, timeout=480)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(f"{ext}/extv.h exists on this machine, but the build's compiles see only the project roots",
+                      p.stderr)
+        self.assertIn(f"run gg build with --root {ext}", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.src, "c.o")), "no placeholder is left behind")
+        products, _ = self.gg_build("store", "-j", "2", "--root", ext)
+        self.assertEqual(self.run_in(["./prog"], os.environ).stdout, "62\n")
+        subprocess.run(["make", "clean"], cwd=self.src, check=True, capture_output=True)
+        subprocess.run(["make"], cwd=self.src, check=True, capture_output=True)
+        for name in PRODUCTS:
+            with open(os.path.join(self.src, name), "rb") as f:
+                self.assertEqual(f.read(), products[name], f"{name} differs from the plain build's")
+
     def test_help_lists_the_force_options_and_every_engine(self):
         for cmd in ("build", "force"):
             out = subprocess.run([GG, cmd, "--help"], capture_output=True, text=True, check=True).stdout

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -188,9 +189,32 @@ class EarlyForce {
   bool stopped_ = false;                   ///< Force() has returned
 };
 
+// A compile sees only the project roots (and the toolchain): one that fails
+// on an absolute path outside them, which exists on this machine, says only
+// "No such file or directory", which a plain build contradicts. Says which
+// file and what to do.
+void HintFilesOutsideRoots(const std::string& failure, const std::vector<std::string>& roots) {
+  static const std::string kFatal = "fatal error: ", kMissing = ": No such file or directory";
+  std::set<std::string> hinted;
+  for (size_t at = failure.find(kFatal); at != std::string::npos; at = failure.find(kFatal, at + 1)) {
+    const size_t from = at + kFatal.size(), end = failure.find(kMissing, from);
+    if (end == std::string::npos || failure.find('\n', from) < end) continue;
+    const std::string path = failure.substr(from, end - from);
+    struct stat st {};
+    if (path.empty() || path[0] != '/' || stat(path.c_str(), &st) != 0 || !hinted.insert(path).second) continue;
+    if (std::any_of(roots.begin(), roots.end(), [&](const std::string& r) { return models::IsUnder(path, r); })) continue;
+    std::string shown;
+    for (const auto& r : roots) shown += (shown.empty() ? "" : ", ") + r;
+    std::fprintf(stderr,
+                 "gg: %s exists on this machine, but the build's compiles see only the project roots (%s) and "
+                 "the toolchain; to let them read it, run gg build with --root %s\n",
+                 path.c_str(), shown.c_str(), DirName(path).c_str());
+  }
+}
+
 // Reports what the guard forced for programs of the build; true if any
 // read was denied (the build may have gone on without the file).
-bool ReportGuardedReads(const models::PlaceholderGuard& guard) {
+bool ReportGuardedReads(const models::PlaceholderGuard& guard, const std::vector<std::string>& roots) {
   auto reads = guard.reads();
   size_t failed = 0;
   for (const auto& r : reads) failed += !r.error.empty();
@@ -211,6 +235,7 @@ bool ReportGuardedReads(const models::PlaceholderGuard& guard) {
     if (r.error.empty()) continue;
     std::fprintf(stderr, "gg: %s read the placeholder %s, which could not be computed, so its open was denied:\n%s\n",
                  r.reader.c_str(), r.path.c_str(), r.error.c_str());
+    HintFilesOutsideRoots(r.error, roots);
   }
   return failed > 0;
 }
@@ -345,13 +370,14 @@ int BuildMain(int argc, char** argv) {
   options.interrupted = interrupted;
   std::vector<std::string> dirs = {AbsolutePath(".")};
   for (const auto& r : options.roots) dirs.push_back(AbsolutePath(r));
+  std::vector<std::string> shown_roots = dirs;  // what compiles see of the host, besides the toolchain
+  for (const auto& r : models::DetectRoots(AbsolutePath("."))) shown_roots.push_back(r);
   // Before the guard, which forces through it (and is destroyed first).
   auto early = std::make_unique<EarlyForce>(store.get(), force_options.engines, force_options.trace_path);
   std::unique_ptr<models::PlaceholderGuard> guard;
   if (!unguarded) {
     models::PlaceholderGuard::Options go;
-    go.roots = dirs;
-    for (const auto& r : models::DetectRoots(AbsolutePath("."))) go.roots.push_back(r);
+    go.roots = shown_roots;
     go.model_exes = {options.gg_exe, options.model_exe, DirName(options.gg_exe) + "/gg-discover"};
     go.jobs = jobs;
     go.interrupted = interrupted;
@@ -412,10 +438,11 @@ int BuildMain(int argc, char** argv) {
   bool guard_denied = false;
   if (guard) {
     guard->Stop();
-    guard_denied = ReportGuardedReads(*guard);
+    guard_denied = ReportGuardedReads(*guard, shown_roots);
   }
   if (!inferred.ok()) {
     int rc = Fail(inferred.status());
+    HintFilesOutsideRoots(inferred.status().message(), shown_roots);
     CleanUpAfterFailure(store.get(), dirs);
     return rc;
   }
@@ -464,6 +491,7 @@ int BuildMain(int argc, char** argv) {
     auto outputs = coordinator.Force(targets);
     if (!outputs.ok()) {
       int rc = Fail(outputs.status());
+      HintFilesOutsideRoots(outputs.status().message(), shown_roots);
       CleanUpAfterFailure(store.get(), dirs);
       return force_options.interrupted->load() ? kExitInterrupted : rc;
     }

@@ -401,6 +401,9 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   for (const auto& f : c.include_files) view.needed.push_back(DirName(Absolute(cwd, f)));
   for (const auto& d : c.include_dirs) view.needed.push_back(Absolute(cwd, d));
   for (const auto& d : c.lib_dirs) view.needed.push_back(Absolute(cwd, d));
+  // A --root is shown to every compile and link: a file it holds may be read
+  // by an absolute #include or path that names no directory above.
+  for (const auto& r : s.config.roots) view.needed.push_back(r);
   GG_ASSIGN_OR_RETURN(auto view_inputs, BuildView(store, view));
 
   // Sources under /usr the toolchain does not hold (system_sources.h) are
