@@ -137,12 +137,11 @@ std::vector<std::string_view> DirsAbove(const std::vector<std::string_view>& pat
 /// below the work dir, except any inside a tree input (the tree is mounted
 /// over the view's directory) or with another input below it (the mount
 /// then fails as before, naming the path). Fills `files` (sorted by path)
-/// and `dirs` (the directories they are in, sorted) and marks them in
-/// `in_view`; none if too few to be worth a view. Names were checked when
-/// the thunk was read: only their type letter is looked at. Every run of a
-/// thunk with thousands of inputs does this: no string is made per input.
+/// and marks them in `in_view`; none if too few to be worth a view. Names
+/// were checked when the thunk was read: only their type letter is looked
+/// at. No string is made per input (a thunk with thousands of inputs).
 void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
-              std::vector<std::string_view>* dirs, std::vector<bool>* in_view) {
+              std::vector<bool>* in_view) {
   // The inputs below the work dir, by their path relative to it.
   struct Below {
     std::string_view rel;
@@ -211,14 +210,6 @@ void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFi
   }
   auto by_path = [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; };
   if (!std::is_sorted(files->begin(), files->end(), by_path)) std::stable_sort(files->begin(), files->end(), by_path);
-  if (files->size() == below.size()) {
-    *dirs = std::move(all_dirs);
-  } else {
-    paths.clear();
-    for (const ViewFile& f : *files) paths.push_back(f.path);
-    *dirs = DirsAbove(paths);
-  }
-  std::sort(dirs->begin(), dirs->end());
 }
 
 /// Lists shorter than this are planned for each run: that costs less than
@@ -228,23 +219,24 @@ constexpr size_t kKeptPlans = 4;
 
 }  // namespace
 
-std::shared_ptr<const Executor::ViewPlan> Executor::Plan(const Thunk& thunk, const std::string& workdir) {
+std::shared_ptr<const Executor::ViewPlan> Executor::Plan(const Thunk& thunk, const std::string& workdir,
+                                                         uid_t owner) {
   std::shared_ptr<const std::vector<ThunkInput>> list = thunk.inputs.shared();
   bool keep = list != nullptr && list->size() >= kMinKeptPlanInputs;
   if (keep) {
     std::lock_guard<std::mutex> l(plans_mu_);
     for (const KnownPlan& k : plans_) {
-      if (k.list == list && k.workdir == workdir) return k.plan;
+      if (k.list == list && k.workdir == workdir && k.owner == owner) return k.plan;
     }
   }
   auto plan = std::make_shared<ViewPlan>();
   plan->in_view.resize(thunk.inputs.size());
-  PlanView(thunk, workdir, &plan->files, &plan->dirs, &plan->in_view);
-  if (!plan->files.empty()) plan->key = ViewKey(plan->files);
+  PlanView(thunk, workdir, &plan->files, &plan->in_view);
+  if (!plan->files.empty()) plan->key = ViewKey(plan->files, owner);
   if (keep) {
     std::lock_guard<std::mutex> l(plans_mu_);
     if (plans_.size() == kKeptPlans) plans_.pop_front();
-    plans_.push_back({std::move(list), workdir, plan});
+    plans_.push_back({std::move(list), workdir, owner, plan});
   }
   return plan;
 }
@@ -313,17 +305,15 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
   std::shared_ptr<UniqueFd> lease;       // held until the run ends
   // (Not for a work dir at /, which /dev, /proc and /tmp are mounted in.)
   if (hermetic && spec.workdir != "/" && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
-    plan = Plan(thunk, spec.workdir);
+    // Its directories belong to the program, as mounted inputs' directories
+    // do: the sandbox need not make them again at every run.
+    uid_t owner = server_->program_uid();
+    plan = Plan(thunk, spec.workdir, owner);
     if (!plan->files.empty()) {
-      auto view = LeaseView(store_, plan->files, plan->key);
+      auto view = LeaseView(store_, plan->files, owner, plan->key);
       if (view.ok()) {
         spec.workdir_view = view->path;
         lease = std::make_shared<UniqueFd>(std::move(view->fd));
-        // Its directories are made on the work dir's tmpfs, owned by the
-        // program, as mounted inputs' directories are.
-        for (std::string_view d : plan->dirs) {
-          spec.mounts.push_back({"", spec.workdir + "/" + std::string(d), true, true});
-        }
       } else if (view.status().code() == Status::Code::kUnavailable) {
         plan.reset();  // a blob at the link limit: mount them one by one
       } else {

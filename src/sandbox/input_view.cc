@@ -18,10 +18,11 @@ namespace gg {
 
 std::string ViewsDir(const std::string& store_dir) { return store_dir + "/views"; }
 
-std::string ViewKey(const std::vector<ViewFile>& files) {
+std::string ViewKey(const std::vector<ViewFile>& files, uid_t owner) {
   // What is hashed, gathered in one buffer. Paths hold no NUL (thunk
-  // validation), so the fields cannot run together.
-  std::string text = "gg input view 1\n";
+  // validation), so the fields cannot run together. (Version 1 had no
+  // owner: its directories were made again in every run's sandbox.)
+  std::string text = "gg input view 2\nowner " + std::to_string(owner) + "\n";
   size_t size = text.size();
   for (const ViewFile& f : files) size += 4 + f.name.size() + f.path.size();
   text.reserve(size);
@@ -59,10 +60,12 @@ std::string ViewKey(const std::vector<ViewFile>& files) {
 namespace {
 
 /// Links every file into the fresh directory `root` (only this process
-/// writes there, and it makes no symlink, so relative paths stay inside).
-Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vector<ViewFile>& files) {
+/// writes there, and it makes no symlink, so relative paths stay inside),
+/// in directories given to `owner`.
+Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vector<ViewFile>& files, uid_t owner) {
   std::set<std::string> dirs;
   std::vector<HashCache::Known> learned;
+  bool give = owner != geteuid();
   for (const ViewFile& f : files) {
     std::string path(f.path);
     for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
@@ -70,6 +73,10 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
       if (!dirs.insert(dir).second) continue;
       if (mkdirat(root, dir.c_str(), 0755) != 0 && errno != EEXIST) {
         return Status::FromErrno("mkdir " + tmp + "/" + dir, errno);
+      }
+      // As the sandbox's work dir is given (client.cc, GiveWorkDir).
+      if (give && fchownat(root, dir.c_str(), owner, owner, AT_SYMLINK_NOFOLLOW) != 0) {
+        return Status::FromErrno("give " + tmp + "/" + dir + " to uid " + std::to_string(owner), errno);
       }
     }
     auto name = Name::Parse(f.name);
@@ -88,9 +95,10 @@ Status Fill(LocalStore* store, int root, const std::string& tmp, const std::vect
 
 }  // namespace
 
-Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files, const std::string& key) {
+Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files, uid_t owner,
+                                    const std::string& key) {
   std::string views = ViewsDir(store->dir());
-  std::string final_dir = views + "/" + (key.empty() ? ViewKey(files) : key);
+  std::string final_dir = views + "/" + (key.empty() ? ViewKey(files, owner) : key);
   struct stat st {};
   if (stat(final_dir.c_str(), &st) == 0) return final_dir;
   std::string tmp = store->TempDir() + "/view." + UniqueSuffix();
@@ -102,7 +110,7 @@ Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFil
   {
     UniqueFd root(open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!root.valid()) return fail(Status::FromErrno("cannot open " + tmp, errno));
-    if (Status s = Fill(store, root.get(), tmp, files); !s.ok()) return fail(s);
+    if (Status s = Fill(store, root.get(), tmp, files, owner); !s.ok()) return fail(s);
   }
   // Published whole, never over another process's view (one may be
   // mounting it): the first to publish wins and the others drop theirs.
@@ -120,10 +128,11 @@ Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFil
   return fail(Status::Io("cannot publish " + tmp));
 }
 
-Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files, const std::string& key) {
-  std::string known_key = key.empty() ? ViewKey(files) : key;
+Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files, uid_t owner,
+                            const std::string& key) {
+  std::string known_key = key.empty() ? ViewKey(files, owner) : key;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    GG_ASSIGN_OR_RETURN(std::string path, MaterializeView(store, files, known_key));
+    GG_ASSIGN_OR_RETURN(std::string path, MaterializeView(store, files, owner, known_key));
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid() && errno != ENOENT) return Status::FromErrno("cannot open the input view " + path, errno);
     // Held exclusively only by a gg gc removing it: wait, then see again.
