@@ -137,11 +137,12 @@ std::vector<std::string_view> DirsAbove(const std::vector<std::string_view>& pat
 /// below the work dir, except any inside a tree input (the tree is mounted
 /// over the view's directory) or with another input below it (the mount
 /// then fails as before, naming the path). Fills `files` (sorted by path)
-/// and marks them in `in_view`; none if too few to be worth a view. Names
-/// were checked when the thunk was read: only their type letter is looked
-/// at. No string is made per input (a thunk with thousands of inputs).
+/// and `others` (the indices of the inputs not in it, to mount); none if
+/// too few to be worth a view. Names were checked when the thunk was read:
+/// only their type letter is looked at. No string is made per input (a
+/// thunk with thousands of inputs).
 void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
-              std::vector<bool>* in_view) {
+              std::vector<size_t>* others) {
   // The inputs below the work dir, by their path relative to it.
   struct Below {
     std::string_view rel;
@@ -202,11 +203,15 @@ void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFi
     if (candidates < kMinViewFiles) return;
   }
   files->reserve(candidates);
+  std::vector<bool> in_view(thunk.inputs.size());
   for (const Below& b : below) {
     if (b.type != static_cast<char>(ObjectType::kValue) || b.excluded) continue;
     const ThunkInput& in = thunk.inputs[b.index];
     files->push_back({b.rel, in.name, in.executable});
-    (*in_view)[b.index] = true;
+    in_view[b.index] = true;
+  }
+  for (size_t i = 0; i < in_view.size(); ++i) {
+    if (!in_view[i]) others->push_back(i);
   }
   auto by_path = [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; };
   if (!std::is_sorted(files->begin(), files->end(), by_path)) std::stable_sort(files->begin(), files->end(), by_path);
@@ -230,8 +235,7 @@ std::shared_ptr<const Executor::ViewPlan> Executor::Plan(const Thunk& thunk, con
     }
   }
   auto plan = std::make_shared<ViewPlan>();
-  plan->in_view.resize(thunk.inputs.size());
-  PlanView(thunk, workdir, &plan->files, &plan->in_view);
+  PlanView(thunk, workdir, &plan->files, &plan->others);
   if (!plan->files.empty()) plan->key = ViewKey(plan->files, owner);
   if (keep) {
     std::lock_guard<std::mutex> l(plans_mu_);
@@ -301,7 +305,7 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     return s;
   };
   // Many files below the work dir: one overlay layer instead of a mount each.
-  std::shared_ptr<const ViewPlan> plan;  // none: every input is mounted
+  std::shared_ptr<const ViewPlan> plan;  // none: no view, every input is mounted
   std::shared_ptr<UniqueFd> lease;       // held until the run ends
   // (Not for a work dir at /, which /dev, /proc and /tmp are mounted in.)
   if (hermetic && spec.workdir != "/" && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
@@ -309,7 +313,9 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     // do: the sandbox need not make them again at every run.
     uid_t owner = server_->program_uid();
     plan = Plan(thunk, spec.workdir, owner);
-    if (!plan->files.empty()) {
+    if (plan->files.empty()) {
+      plan.reset();
+    } else {
       auto view = LeaseView(store_, plan->files, owner, plan->key);
       if (view.ok()) {
         spec.workdir_view = view->path;
@@ -321,9 +327,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
       }
     }
   }
-  for (size_t i = 0; i < thunk.inputs.size(); ++i) {
-    if (plan && plan->in_view[i]) continue;
-    const auto& in = thunk.inputs[i];
+  // The inputs not in the view, each mounted (no pass over those in it).
+  size_t mounted = plan ? plan->others.size() : thunk.inputs.size();
+  for (size_t k = 0; k < mounted; ++k) {
+    const auto& in = thunk.inputs[plan ? plan->others[k] : k];
     auto name = Name::Parse(in.name);
     if (!name.ok()) return fail(name.status());
     if (name->is_thunk()) {

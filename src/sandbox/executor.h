@@ -63,7 +63,7 @@ class Executor {
   /// Which inputs a run shows through an input view, and that view's key.
   struct ViewPlan {
     std::vector<ViewFile> files;  ///< sorted by path; empty: no view
-    std::vector<bool> in_view;  ///< per input
+    std::vector<size_t> others;   ///< the inputs not in the view: mounted one by one
     std::string key;            ///< ViewKey(files, owner)
   };
   /// The plan for `thunk`'s inputs, for a view whose directories belong to
