@@ -7,8 +7,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <deque>
-#include <mutex>
 #include <set>
 
 #include "core/path_util.h"
@@ -19,42 +17,29 @@ namespace gg {
 std::string ViewsDir(const std::string& store_dir) { return store_dir + "/views"; }
 
 std::string ViewKey(const std::vector<ViewFile>& files, uid_t owner) {
-  // What is hashed, gathered in one buffer. Paths hold no NUL (thunk
-  // validation), so the fields cannot run together. (Version 1 had no
-  // owner: its directories were made again in every run's sandbox.)
+  // Hashed as it is written, a chunk at a time: a whole copy of a large
+  // set's text was fresh memory to fault in (a megabyte for 10,000 files),
+  // and each set's key is worked out once per process (the executor keeps
+  // its plans). Paths hold no NUL (thunk validation), so the fields cannot
+  // run together. (Version 1 had no owner: its directories were made again
+  // in every run's sandbox.)
+  constexpr size_t kChunk = 64 << 10;
+  Sha256Hasher hasher;
   std::string text = "gg input view 2\nowner " + std::to_string(owner) + "\n";
-  size_t size = text.size();
-  for (const ViewFile& f : files) size += 4 + f.name.size() + f.path.size();
-  text.reserve(size);
+  text.reserve(kChunk + 4096);
   for (const ViewFile& f : files) {
     text += f.executable ? "x " : "f ";
     text += f.name;
     text += ' ';
     text += f.path;
     text += '\0';
-  }
-  // The last few sets and their keys: the thunks of one build directory
-  // mostly list the same headers, and comparing the bytes costs a tenth of
-  // hashing them (every run of a thunk with thousands of inputs asks).
-  struct Known {
-    std::string text, key;
-  };
-  static std::mutex mu;
-  static std::deque<Known> known;
-  constexpr size_t kKnown = 4, kMaxText = 16 << 20;
-  {
-    std::lock_guard<std::mutex> l(mu);
-    for (const Known& k : known) {
-      if (k.text == text) return k.key;
+    if (text.size() >= kChunk) {
+      hasher.Update(text);
+      text.clear();
     }
   }
-  std::string key = HexOf(HashBytes(text));
-  if (text.size() <= kMaxText) {
-    std::lock_guard<std::mutex> l(mu);
-    if (known.size() == kKnown) known.pop_front();
-    known.push_back({std::move(text), key});
-  }
-  return key;
+  hasher.Update(text);
+  return HexOf(hasher.Finish());
 }
 
 namespace {
