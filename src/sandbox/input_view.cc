@@ -7,7 +7,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "core/path_util.h"
 #include "core/sha256.h"
@@ -135,12 +139,58 @@ Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& file
                              "(is a gg gc running on this store?)");
 }
 
+namespace {
+
+/// The blobs a gc's unlinks touched, by inode: each one's stat after the
+/// last unlink and its name.
+using Unlinked = std::map<std::pair<dev_t, ino_t>, HashCache::Known>;
+
+/// Unlinks the files of the view `dir` (taken out of views/ already),
+/// noting in `unlinked` each linked blob's new stat: an unlink moves the
+/// blob's ctime, as the link did, and the hash cache (keyed by it) would
+/// otherwise read and hash every blob again the next time a view links it.
+/// Only a blob known by the hash cache (or by an earlier unlink here) at
+/// the link's stat, and found after the unlink with the same inode, size
+/// and mtime, is noted: as LocalStore::NoteLinked reasons.
+void UnlinkFiles(LocalStore* store, const std::string& dir, Unlinked* unlinked) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat link {};
+    if (lstat(it->path().c_str(), &link) != 0 || !S_ISREG(link.st_mode)) continue;
+    std::optional<Name> name = store->hash_cache().Lookup(link);
+    auto key = std::make_pair(link.st_dev, link.st_ino);
+    if (auto seen = unlinked->find(key); !name && seen != unlinked->end()) {
+      const struct stat& was = seen->second.st;
+      if (was.st_size == link.st_size && was.st_mtim.tv_sec == link.st_mtim.tv_sec &&
+          was.st_mtim.tv_nsec == link.st_mtim.tv_nsec && was.st_ctim.tv_sec == link.st_ctim.tv_sec &&
+          was.st_ctim.tv_nsec == link.st_ctim.tv_nsec) {
+        name = seen->second.name;
+      }
+    }
+    if (unlink(it->path().c_str()) != 0 || !name) continue;
+    // A view links blobs/ (blobs-x/ for an executable).
+    for (const std::string& blob : {store->BlobPath(*name), store->dir() + "/blobs-x/" + name->object().str()}) {
+      struct stat st {};
+      if (stat(blob.c_str(), &st) == 0 && st.st_dev == link.st_dev && st.st_ino == link.st_ino &&
+          st.st_size == link.st_size && st.st_mtim.tv_sec == link.st_mtim.tv_sec &&
+          st.st_mtim.tv_nsec == link.st_mtim.tv_nsec) {
+        (*unlinked)[key] = {st, *name};
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Result<size_t> RemoveViews(LocalStore* store) {
   std::string views = ViewsDir(store->dir());
   struct stat st {};
   if (stat(views.c_str(), &st) != 0 && errno == ENOENT) return size_t{0};
   GG_ASSIGN_OR_RETURN(std::vector<std::string> entries, ListDirectory(views));
   size_t removed = 0;
+  Unlinked unlinked;
   for (const std::string& e : entries) {
     std::string path = views + "/" + e;
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -149,9 +199,14 @@ Result<size_t> RemoveViews(LocalStore* store) {
     std::string away = store->TempDir() + "/gc-view." + UniqueSuffix();
     if (rename(path.c_str(), away.c_str()) != 0) return Status::FromErrno("cannot remove the input view " + path, errno);
     fd = UniqueFd();
+    UnlinkFiles(store, away, &unlinked);
     GG_RETURN_IF_ERROR(RemoveTree(away));
     removed++;
   }
+  std::vector<HashCache::Known> learned;
+  learned.reserve(unlinked.size());
+  for (const auto& [inode, known] : unlinked) learned.push_back(known);
+  store->hash_cache().RememberAll(learned);
   return removed;
 }
 

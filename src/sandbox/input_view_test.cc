@@ -86,6 +86,34 @@ TEST_F(InputViewTest, LinkedBlobsStayKnownToTheHashCacheButAChangedOneDoesNot) {
   EXPECT_NE(view.status().message().find("does not match its name"), std::string::npos) << view.status().message();
 }
 
+TEST_F(InputViewTest, RemovedViewsLeaveTheirBlobsKnownToTheHashCache) {
+  // Removing a view's links moves each blob's ctime, as making it did: the
+  // gc tells the hash cache, so the next view reads none of them again,
+  // not even a blob two removed views (or two paths of one) linked.
+  auto files = Files(12);
+  files.push_back({"again/f1", files[1].name, files[1].executable});
+  std::sort(files.begin(), files.end(), [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; });
+  ASSERT_TRUE(MaterializeView(store_.get(), files, geteuid()).ok());
+  auto other = Files(12);
+  other.pop_back();  // another set: a second view of the same blobs
+  ASSERT_TRUE(MaterializeView(store_.get(), other, geteuid()).ok());
+  auto removed = RemoveViews(store_.get());
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  EXPECT_EQ(*removed, 2u);
+  auto reopened = LocalStore::Open(dir_ + "/.gg");  // another process: the log only
+  ASSERT_TRUE(reopened.ok());
+  for (const ViewFile& f : files) {
+    auto name = Name::Parse(f.name);
+    std::string blob = f.executable ? dir_ + "/.gg/blobs-x/" + name->object().str() : store_->BlobPath(*name);
+    struct stat st {};
+    ASSERT_EQ(stat(blob.c_str(), &st), 0) << blob;
+    EXPECT_EQ(st.st_nlink, 1u) << f.path;
+    auto known = (*reopened)->hash_cache().Lookup(st);
+    ASSERT_TRUE(known.has_value()) << f.path;
+    EXPECT_EQ(*known, name->object());
+  }
+}
+
 TEST_F(InputViewTest, HoldsExactlyItsFilesReadOnlyWithTheirModes) {
   auto files = Files(20);
   auto view = MaterializeView(store_.get(), files, geteuid());
