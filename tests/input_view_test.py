@@ -32,7 +32,9 @@ class InputViewTest(GGTestCase):
     def test_a_thunk_sees_exactly_its_inputs_with_their_modes(self):
         inputs = self.files(30)
         script = ("find . | sort > out; ls -l d1/f1.h | cut -c1-10 >> out; "
-                  "cat d2/f5.h >> out; echo new > d2/made-here && cat d2/made-here >> out")
+                  "cat d2/f5.h >> out; echo new > d2/made-here && cat d2/made-here >> out; "
+                  # The view's directories are the program's, as mount points' are.
+                  "echo owner $(stat -c %u d2 d0)-$(id -u) >> out")
         t = self.sh_thunk(script, inputs=inputs)
         out = self.cat(self.force(t).stdout.strip())
         listed = [line[2:] for line in out.splitlines() if line.startswith("./") and line != "./out"]
@@ -41,6 +43,7 @@ class InputViewTest(GGTestCase):
         self.assertIn("-r--r--r--", out)
         self.assertIn("content d2/f5.h\n", out)
         self.assertIn("new\n", out)
+        self.assertIn("owner 1000 1000-1000\n", out)
         self.assertEqual(len(self.views()), 1, "the inputs should have gone through one view")
         # Nothing the program made reached the view or the store.
         view = os.path.join(self.dir, ".gg", "views", self.views()[0])

@@ -47,12 +47,18 @@ Result<std::string> ReadFile(const std::string& path) {
     if (err == ENOENT) return Status::NotFound(path + " does not exist");
     return Status::FromErrno("cannot open " + path, err);
   }
+  // Straight into the string, not through a buffer: gg reads each thunk
+  // it runs, and one with thousands of inputs is a megabyte. The size is
+  // a hint only (a file may change while it is read): reading goes on to
+  // the end either way.
   std::string out;
   struct stat st {};
-  if (fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(st.st_size);
-  char buf[1 << 16];
+  size_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? st.st_size : 0;
+  out.resize(size + 1);  // one more byte: the end is seen without another call
+  size_t got = 0;
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
+    if (got == out.size()) out.resize(out.size() + (out.size() >> 1) + 4096);
+    ssize_t n = read(fd, out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
@@ -60,9 +66,10 @@ Result<std::string> ReadFile(const std::string& path) {
       return Status::FromErrno("cannot read " + path, err);
     }
     if (n == 0) break;
-    out.append(buf, n);
+    got += n;
   }
   close(fd);
+  out.resize(got);
   return out;
 }
 

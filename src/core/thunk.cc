@@ -108,6 +108,8 @@ class WireReader {
     std::string_view s;
     return (key & 7) == 2 && Bytes(&s);
   }
+  /// Moves to `to`, a position of the same bytes at or after this one.
+  void JumpTo(const char* to) { p_ = reinterpret_cast<const uint8_t*>(to); }
   bool Bytes(std::string_view* out) {
     uint64_t n;
     if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
@@ -228,14 +230,86 @@ class ValidatedInputs {
 /// keeping them, and they would push the large ones out.
 constexpr size_t kMinSharedInputs = 64;
 
+/// What the uses of a large input list would otherwise each find with a
+/// pass over all of it (cache misses on thousands of inputs): where the
+/// function is (Validate, and the executor for the program's path) and
+/// whether any input is a thunk's output (the coordinator). Kept for the
+/// last few lists that already had another holder (Thunk::Parse's, or a
+/// copy's), each held: a list with another holder is never changed in
+/// place (ThunkInputs::edit copies it first), so what was found stays true.
+class ListFacts {
+ public:
+  static constexpr size_t kNone = SIZE_MAX;
+  static ListFacts& Get() {
+    static ListFacts* facts = new ListFacts;  // never destroyed: threads may ask until exit
+    return *facts;
+  }
+  /// Whether `inputs` is worth keeping facts about.
+  static bool Kept(const ThunkInputs& inputs) {
+    // One use for the caller's `inputs`, one for the other holder.
+    return inputs.size() >= kMinSharedInputs && inputs.shared().use_count() > 2;
+  }
+  /// The index of the first executable input named `function`, or kNone.
+  size_t FunctionIndex(const ThunkInputs& inputs, std::string_view function) {
+    std::lock_guard<std::mutex> l(mu_);
+    Entry& e = Find(inputs);
+    if (!e.function_known || e.function != function) {
+      e.function.assign(function);
+      e.function_index = FirstExecutable(inputs, function);
+      e.function_known = true;
+    }
+    return e.function_index;
+  }
+  bool AnyThunkOutput(const ThunkInputs& inputs) {
+    std::lock_guard<std::mutex> l(mu_);
+    Entry& e = Find(inputs);
+    if (e.any_thunk_output < 0) {
+      e.any_thunk_output = std::any_of(inputs.begin(), inputs.end(), [](const ThunkInput& in) {
+        return in.name.starts_with(static_cast<char>(ObjectType::kThunk));
+      });
+    }
+    return e.any_thunk_output > 0;
+  }
+  static size_t FirstExecutable(const ThunkInputs& inputs, std::string_view function) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].executable && inputs[i].name == function) return i;
+    }
+    return kNone;
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const std::vector<ThunkInput>> list;
+    bool function_known = false;
+    std::string function;
+    size_t function_index = kNone;
+    int any_thunk_output = -1;  // -1: not looked at yet
+  };
+  Entry& Find(const ThunkInputs& inputs) {
+    std::shared_ptr<const std::vector<ThunkInput>> list = inputs.shared();
+    for (Entry& e : entries_) {
+      if (e.list == list) return e;
+    }
+    if (entries_.size() == kEntries) entries_.pop_front();
+    entries_.push_back({std::move(list)});
+    return entries_.back();
+  }
+  static constexpr size_t kEntries = 4;
+  std::mutex mu_;
+  std::deque<Entry> entries_;
+};
+
 /// Fills `t` from gg's own encoding; false leaves it to ParseGeneric.
 /// `known` (when not null) is the list already read and validated from the
-/// same inputs bytes under the same work dir: the input fields are skipped.
+/// same inputs bytes under the same work dir: the input fields are skipped,
+/// all at once (Scan found where they end).
 bool ParseWritten(std::string_view bytes, const Layout& layout, std::shared_ptr<const std::vector<ThunkInput>> known,
                   Thunk* t, uint32_t* version) {
   std::vector<ThunkInput>* inputs = nullptr;
+  const char* skip_from = nullptr;
   if (known) {
     t->inputs = ThunkInputs(std::move(known));
+    skip_from = layout.inputs_bytes.data();
   } else if (layout.inputs > 0) {
     inputs = &t->inputs.edit();
     inputs->reserve(layout.inputs);
@@ -245,6 +319,10 @@ bool ParseWritten(std::string_view bytes, const Layout& layout, std::shared_ptr<
   while (!r.done()) {
     uint64_t key, v;
     std::string_view s;
+    if (r.pos() == skip_from) {
+      r.JumpTo(skip_from + layout.inputs_bytes.size());
+      continue;
+    }
     if (!r.Varint(&key)) return false;
     switch (key) {
       case 1 << 3 | kVarint:
@@ -473,10 +551,9 @@ std::string Thunk::SandboxPath(const ThunkInput& input) const {
 }
 
 const ThunkInput* Thunk::FunctionInput() const {
-  for (const auto& in : inputs) {
-    if (in.executable && in.name == function) return &in;
-  }
-  return nullptr;
+  size_t i = ListFacts::Kept(inputs) ? ListFacts::Get().FunctionIndex(inputs, function)
+                                     : ListFacts::FirstExecutable(inputs, function);
+  return i == ListFacts::kNone ? nullptr : &inputs[i];
 }
 
 Result<std::string> Thunk::ExpandPlaceholders(std::string_view text) const {
@@ -506,6 +583,7 @@ Result<std::string> Thunk::ExpandPlaceholders(std::string_view text) const {
 
 std::vector<Name> Thunk::ThunkDependencies() const {
   std::vector<Name> deps;
+  if (ListFacts::Kept(inputs) && !ListFacts::Get().AnyThunkOutput(inputs)) return deps;
   for (const auto& in : inputs) {
     // Most inputs are values or trees: their letter says so without a parse.
     if (!in.name.starts_with(static_cast<char>(ObjectType::kThunk))) continue;

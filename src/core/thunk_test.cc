@@ -261,6 +261,43 @@ TEST(ThunkTest, ThunksReadFromTheSameInputsShareOneList) {
   EXPECT_NE(s1->inputs.shared(), s2->inputs.shared());
 }
 
+TEST(ThunkTest, WhatIsKeptAboutASharedListFollowsEveryChange) {
+  // Where the function is and whether any input is a thunk's output are
+  // kept per shared list: a copy that changes its inputs, or names another
+  // function, must get its own answers, and the others theirs.
+  Thunk a = ManyInputs(200, "facts a"), b = ManyInputs(200, "facts b");
+  std::string dep = b.inputs[2].name;
+  a.inputs[2].name = b.inputs[2].name = Name::ForContent("no dep").str();
+  auto pa = Thunk::Parse(a.Serialize());
+  auto pb = Thunk::Parse(b.Serialize());
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  // Read only through const references: a non-const [] takes a private copy.
+  const Thunk& ra = *pa;
+  const Thunk& rb = *pb;
+  ASSERT_EQ(ra.inputs.shared(), rb.inputs.shared());
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(rb.FunctionInput(), &rb.inputs[0]);
+    EXPECT_EQ(ra.FunctionInput(), &ra.inputs[0]);
+    EXPECT_TRUE(rb.ThunkDependencies().empty());
+  }
+  Thunk not_executable = rb;
+  not_executable.inputs[0].executable = false;
+  EXPECT_EQ(not_executable.FunctionInput(), nullptr);
+  Thunk with_dep = rb;
+  with_dep.inputs[5].name = dep;
+  ASSERT_EQ(with_dep.ThunkDependencies().size(), 1u);
+  EXPECT_EQ(with_dep.ThunkDependencies()[0].str(), dep);
+  Thunk other_function = rb;  // the same list, another function
+  other_function.function = rb.inputs[7].name;
+  const Thunk& ro = other_function;
+  EXPECT_EQ(ro.inputs.shared(), rb.inputs.shared());
+  EXPECT_EQ(ro.FunctionInput(), nullptr);
+  EXPECT_EQ(rb.FunctionInput(), &rb.inputs[0]);
+  EXPECT_TRUE(rb.ThunkDependencies().empty());
+  EXPECT_EQ(rb.inputs.shared(), ra.inputs.shared());
+  EXPECT_EQ(ManyInputs(200, "facts c").ThunkDependencies().size(), 1u);
+}
+
 TEST(ThunkTest, ADifferentInputSetIsCheckedAgain) {
   Thunk good = ManyInputs(200, "good");
   ASSERT_TRUE(Thunk::Parse(good.Serialize()).ok());

@@ -1,5 +1,7 @@
 #include "engines/local_engine.h"
 
+#include <unistd.h>
+
 namespace gg {
 namespace {
 
@@ -20,6 +22,10 @@ class LazyServer : public sandbox::Server {
   bool hermetic() const override {
     auto s = Started();
     return s.ok() && (*s)->hermetic();
+  }
+  uid_t program_uid() const override {
+    auto s = Started();
+    return s.ok() ? (*s)->program_uid() : geteuid();
   }
 
  private:

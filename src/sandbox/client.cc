@@ -87,6 +87,7 @@ class Client final : public Server {
   Result<Id> Launch(const Spec& spec, Callback done) override;
   void Kill(Id id) override;
   bool hermetic() const override { return hermetic_; }
+  uid_t program_uid() const override { return program_id_; }
 
  private:
   using Finished = std::pair<Callback, Outcome>;

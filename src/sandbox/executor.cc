@@ -137,12 +137,12 @@ std::vector<std::string_view> DirsAbove(const std::vector<std::string_view>& pat
 /// below the work dir, except any inside a tree input (the tree is mounted
 /// over the view's directory) or with another input below it (the mount
 /// then fails as before, naming the path). Fills `files` (sorted by path)
-/// and `dirs` (the directories they are in, sorted) and marks them in
-/// `in_view`; none if too few to be worth a view. Names were checked when
-/// the thunk was read: only their type letter is looked at. Every run of a
-/// thunk with thousands of inputs does this: no string is made per input.
+/// and `others` (the indices of the inputs not in it, to mount); none if
+/// too few to be worth a view. Names were checked when the thunk was read:
+/// only their type letter is looked at. No string is made per input (a
+/// thunk with thousands of inputs).
 void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFile>* files,
-              std::vector<std::string_view>* dirs, std::vector<bool>* in_view) {
+              std::vector<size_t>* others) {
   // The inputs below the work dir, by their path relative to it.
   struct Below {
     std::string_view rel;
@@ -203,22 +203,18 @@ void PlanView(const Thunk& thunk, const std::string& workdir, std::vector<ViewFi
     if (candidates < kMinViewFiles) return;
   }
   files->reserve(candidates);
+  std::vector<bool> in_view(thunk.inputs.size());
   for (const Below& b : below) {
     if (b.type != static_cast<char>(ObjectType::kValue) || b.excluded) continue;
     const ThunkInput& in = thunk.inputs[b.index];
     files->push_back({b.rel, in.name, in.executable});
-    (*in_view)[b.index] = true;
+    in_view[b.index] = true;
+  }
+  for (size_t i = 0; i < in_view.size(); ++i) {
+    if (!in_view[i]) others->push_back(i);
   }
   auto by_path = [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; };
   if (!std::is_sorted(files->begin(), files->end(), by_path)) std::stable_sort(files->begin(), files->end(), by_path);
-  if (files->size() == below.size()) {
-    *dirs = std::move(all_dirs);
-  } else {
-    paths.clear();
-    for (const ViewFile& f : *files) paths.push_back(f.path);
-    *dirs = DirsAbove(paths);
-  }
-  std::sort(dirs->begin(), dirs->end());
 }
 
 /// Lists shorter than this are planned for each run: that costs less than
@@ -228,23 +224,23 @@ constexpr size_t kKeptPlans = 4;
 
 }  // namespace
 
-std::shared_ptr<const Executor::ViewPlan> Executor::Plan(const Thunk& thunk, const std::string& workdir) {
+std::shared_ptr<const Executor::ViewPlan> Executor::Plan(const Thunk& thunk, const std::string& workdir,
+                                                         uid_t owner) {
   std::shared_ptr<const std::vector<ThunkInput>> list = thunk.inputs.shared();
   bool keep = list != nullptr && list->size() >= kMinKeptPlanInputs;
   if (keep) {
     std::lock_guard<std::mutex> l(plans_mu_);
     for (const KnownPlan& k : plans_) {
-      if (k.list == list && k.workdir == workdir) return k.plan;
+      if (k.list == list && k.workdir == workdir && k.owner == owner) return k.plan;
     }
   }
   auto plan = std::make_shared<ViewPlan>();
-  plan->in_view.resize(thunk.inputs.size());
-  PlanView(thunk, workdir, &plan->files, &plan->dirs, &plan->in_view);
-  if (!plan->files.empty()) plan->key = ViewKey(plan->files);
+  PlanView(thunk, workdir, &plan->files, &plan->others);
+  if (!plan->files.empty()) plan->key = ViewKey(plan->files, owner);
   if (keep) {
     std::lock_guard<std::mutex> l(plans_mu_);
     if (plans_.size() == kKeptPlans) plans_.pop_front();
-    plans_.push_back({std::move(list), workdir, plan});
+    plans_.push_back({std::move(list), workdir, owner, plan});
   }
   return plan;
 }
@@ -309,21 +305,21 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
     return s;
   };
   // Many files below the work dir: one overlay layer instead of a mount each.
-  std::shared_ptr<const ViewPlan> plan;  // none: every input is mounted
+  std::shared_ptr<const ViewPlan> plan;  // none: no view, every input is mounted
   std::shared_ptr<UniqueFd> lease;       // held until the run ends
   // (Not for a work dir at /, which /dev, /proc and /tmp are mounted in.)
   if (hermetic && spec.workdir != "/" && OverlaySafe(spec.workdir) && OverlaySafe(store_->dir())) {
-    plan = Plan(thunk, spec.workdir);
-    if (!plan->files.empty()) {
-      auto view = LeaseView(store_, plan->files, plan->key);
+    // Its directories belong to the program, as mounted inputs' directories
+    // do: the sandbox need not make them again at every run.
+    uid_t owner = server_->program_uid();
+    plan = Plan(thunk, spec.workdir, owner);
+    if (plan->files.empty()) {
+      plan.reset();
+    } else {
+      auto view = LeaseView(store_, plan->files, owner, plan->key);
       if (view.ok()) {
         spec.workdir_view = view->path;
         lease = std::make_shared<UniqueFd>(std::move(view->fd));
-        // Its directories are made on the work dir's tmpfs, owned by the
-        // program, as mounted inputs' directories are.
-        for (std::string_view d : plan->dirs) {
-          spec.mounts.push_back({"", spec.workdir + "/" + std::string(d), true, true});
-        }
       } else if (view.status().code() == Status::Code::kUnavailable) {
         plan.reset();  // a blob at the link limit: mount them one by one
       } else {
@@ -331,9 +327,10 @@ Result<Executor::Id> Executor::Start(const Thunk& thunk, Callback done, const Th
       }
     }
   }
-  for (size_t i = 0; i < thunk.inputs.size(); ++i) {
-    if (plan && plan->in_view[i]) continue;
-    const auto& in = thunk.inputs[i];
+  // The inputs not in the view, each mounted (no pass over those in it).
+  size_t mounted = plan ? plan->others.size() : thunk.inputs.size();
+  for (size_t k = 0; k < mounted; ++k) {
+    const auto& in = thunk.inputs[plan ? plan->others[k] : k];
     auto name = Name::Parse(in.name);
     if (!name.ok()) return fail(name.status());
     if (name->is_thunk()) {

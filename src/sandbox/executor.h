@@ -63,20 +63,21 @@ class Executor {
   /// Which inputs a run shows through an input view, and that view's key.
   struct ViewPlan {
     std::vector<ViewFile> files;  ///< sorted by path; empty: no view
-    std::vector<std::string_view> dirs;
-    std::vector<bool> in_view;  ///< per input
-    std::string key;            ///< ViewKey(files)
+    std::vector<size_t> others;   ///< the inputs not in the view: mounted one by one
+    std::string key;            ///< ViewKey(files, owner)
   };
-  /// The plan for `thunk`'s inputs. The plans of the last few large input
-  /// lists are kept, by the list's storage (Thunk::Parse gives every thunk
-  /// read from the same inputs bytes one list) and the work dir: every run
-  /// of a build's compiles would otherwise group the same thousands of
-  /// headers again.
-  std::shared_ptr<const ViewPlan> Plan(const Thunk& thunk, const std::string& workdir);
+  /// The plan for `thunk`'s inputs, for a view whose directories belong to
+  /// `owner`. The plans of the last few large input lists are kept, by the
+  /// list's storage (Thunk::Parse gives every thunk read from the same
+  /// inputs bytes one list), the work dir and the owner: every run of a
+  /// build's compiles would otherwise group the same thousands of headers
+  /// again.
+  std::shared_ptr<const ViewPlan> Plan(const Thunk& thunk, const std::string& workdir, uid_t owner);
 
   struct KnownPlan {
     std::shared_ptr<const std::vector<ThunkInput>> list;  // held: the plan's views point into it
     std::string workdir;
+    uid_t owner;
     std::shared_ptr<const ViewPlan> plan;
   };
 

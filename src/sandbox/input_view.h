@@ -7,6 +7,8 @@
 // See docs/sandbox.md, "Input views".
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +34,9 @@ struct ViewFile {
 /// The directory of views in a store: `<store>/views`.
 std::string ViewsDir(const std::string& store_dir);
 
-/// The view's directory name: the hex SHA-256 of its files, sorted by path.
-std::string ViewKey(const std::vector<ViewFile>& files);
+/// The view's directory name: the hex SHA-256 of its files, sorted by
+/// path, and of the uid its directories belong to.
+std::string ViewKey(const std::vector<ViewFile>& files, uid_t owner);
 
 /// Host path of the view holding exactly `files` (sorted by path, distinct,
 /// none below another): made the first time in the store's tmp/ and renamed
@@ -41,8 +44,12 @@ std::string ViewKey(const std::vector<ViewFile>& files);
 /// see a half-made view and never replace one in use. Files are hard links
 /// to the verified blobs (mode 0444, 0555 if executable); kUnavailable if a
 /// blob is at the file system's link limit (the caller then mounts inputs
-/// one by one). `key` is ViewKey(files), computed here if empty.
-Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files,
+/// one by one). Its directories belong to `owner` (and its group of the
+/// same number, unless it is this process's own uid): the host uid
+/// sandboxed programs run as, so a program may create files beside its
+/// inputs without the sandbox making each directory again at every run.
+/// `key` is ViewKey(files, owner), computed here if empty.
+Result<std::string> MaterializeView(LocalStore* store, const std::vector<ViewFile>& files, uid_t owner,
                                     const std::string& key = "");
 
 /// A view held for one run: its directory open with a shared flock(2),
@@ -54,7 +61,8 @@ struct ViewLease {
 
 /// MaterializeView, then the lease on it (retried while a gg gc is removing
 /// that view at the same moment).
-Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files, const std::string& key = "");
+Result<ViewLease> LeaseView(LocalStore* store, const std::vector<ViewFile>& files, uid_t owner,
+                            const std::string& key = "");
 
 /// Removes every view no run holds (gg gc): each is renamed into tmp/ and
 /// deleted, so a view is always whole or absent. Returns how many.

@@ -62,7 +62,7 @@ TEST_F(InputViewTest, LinkedBlobsStayKnownToTheHashCacheButAChangedOneDoesNot) {
   // A link moves the blob's ctime: the view tells the hash cache, so the
   // next view of those blobs reads none of them again.
   auto files = Files(12);
-  ASSERT_TRUE(MaterializeView(store_.get(), files).ok());
+  ASSERT_TRUE(MaterializeView(store_.get(), files, geteuid()).ok());
   for (const ViewFile& f : files) {
     if (f.executable) continue;  // a copy of its own, not linked in the view
     auto name = Name::Parse(f.name);
@@ -81,14 +81,42 @@ TEST_F(InputViewTest, LinkedBlobsStayKnownToTheHashCacheButAChangedOneDoesNot) {
   ASSERT_EQ(chmod(blob.c_str(), 0644), 0);
   { std::ofstream(blob) << "changed\n"; }
   files.erase(files.begin() + (k == 0 ? 1 : 0));  // another set: another view
-  auto view = MaterializeView(store_.get(), files);
+  auto view = MaterializeView(store_.get(), files, geteuid());
   ASSERT_FALSE(view.ok());
   EXPECT_NE(view.status().message().find("does not match its name"), std::string::npos) << view.status().message();
 }
 
+TEST_F(InputViewTest, RemovedViewsLeaveTheirBlobsKnownToTheHashCache) {
+  // Removing a view's links moves each blob's ctime, as making it did: the
+  // gc tells the hash cache, so the next view reads none of them again,
+  // not even a blob two removed views (or two paths of one) linked.
+  auto files = Files(12);
+  files.push_back({"again/f1", files[1].name, files[1].executable});
+  std::sort(files.begin(), files.end(), [](const ViewFile& a, const ViewFile& b) { return a.path < b.path; });
+  ASSERT_TRUE(MaterializeView(store_.get(), files, geteuid()).ok());
+  auto other = Files(12);
+  other.pop_back();  // another set: a second view of the same blobs
+  ASSERT_TRUE(MaterializeView(store_.get(), other, geteuid()).ok());
+  auto removed = RemoveViews(store_.get());
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  EXPECT_EQ(*removed, 2u);
+  auto reopened = LocalStore::Open(dir_ + "/.gg");  // another process: the log only
+  ASSERT_TRUE(reopened.ok());
+  for (const ViewFile& f : files) {
+    auto name = Name::Parse(f.name);
+    std::string blob = f.executable ? dir_ + "/.gg/blobs-x/" + name->object().str() : store_->BlobPath(*name);
+    struct stat st {};
+    ASSERT_EQ(stat(blob.c_str(), &st), 0) << blob;
+    EXPECT_EQ(st.st_nlink, 1u) << f.path;
+    auto known = (*reopened)->hash_cache().Lookup(st);
+    ASSERT_TRUE(known.has_value()) << f.path;
+    EXPECT_EQ(*known, name->object());
+  }
+}
+
 TEST_F(InputViewTest, HoldsExactlyItsFilesReadOnlyWithTheirModes) {
   auto files = Files(20);
-  auto view = MaterializeView(store_.get(), files);
+  auto view = MaterializeView(store_.get(), files, geteuid());
   ASSERT_TRUE(view.ok()) << view.status().message();
   size_t seen = 0;
   for (const auto& e : fs::recursive_directory_iterator(*view)) {
@@ -106,11 +134,37 @@ TEST_F(InputViewTest, HoldsExactlyItsFilesReadOnlyWithTheirModes) {
     EXPECT_EQ(Slurp(path), "file " + i + "\n");
   }
   // The same set again is the same view; a different mode is another.
-  auto again = MaterializeView(store_.get(), files);
+  auto again = MaterializeView(store_.get(), files, geteuid());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *view);
   files[0].executable = !files[0].executable;
-  EXPECT_NE(ViewKey(files), fs::path(*view).filename().string());
+  EXPECT_NE(ViewKey(files, geteuid()), fs::path(*view).filename().string());
+}
+
+TEST_F(InputViewTest, ItsDirectoriesBelongToTheProgramsUid) {
+  // The sandbox's programs run as another uid when gg runs as root: the
+  // view's directories are theirs (to create files beside their inputs),
+  // its files are not, and the same files for another uid are another view.
+  if (geteuid() != 0) GTEST_SKIP() << "only root can give directories to another uid";
+  constexpr uid_t kProgram = 2147418112;
+  auto files = Files(20);
+  auto view = MaterializeView(store_.get(), files, kProgram);
+  ASSERT_TRUE(view.ok()) << view.status().message();
+  EXPECT_EQ(fs::path(*view).filename().string(), ViewKey(files, kProgram));
+  EXPECT_NE(ViewKey(files, kProgram), ViewKey(files, 0));
+  size_t dirs = 0;
+  for (const auto& e : fs::recursive_directory_iterator(*view)) {
+    struct stat st {};
+    ASSERT_EQ(lstat(e.path().c_str(), &st), 0);
+    if (S_ISDIR(st.st_mode)) {
+      dirs++;
+      EXPECT_EQ(st.st_uid, kProgram) << e.path();
+      EXPECT_EQ(st.st_gid, kProgram) << e.path();
+    } else {
+      EXPECT_EQ(st.st_uid, 0u) << e.path();
+    }
+  }
+  EXPECT_EQ(dirs, 4u);  // d1, d1/sub, d2, d2/sub
 }
 
 TEST_F(InputViewTest, ProcessesMakingTheSameViewsAtOnceAllSeeThemWhole) {
@@ -127,7 +181,7 @@ TEST_F(InputViewTest, ProcessesMakingTheSameViewsAtOnceAllSeeThemWhole) {
         auto store = LocalStore::Open(dir_ + "/.gg");
         if (!store.ok()) _exit(2);
         for (const auto* files : p % 2 ? std::vector{&a, &b} : std::vector{&b, &a}) {
-          auto view = MaterializeView(store->get(), *files);
+          auto view = MaterializeView(store->get(), *files, geteuid());
           if (!view.ok()) _exit(3);
           for (const ViewFile& f : *files) {
             if (access((*view + "/" + std::string(f.path)).c_str(), R_OK) != 0) _exit(4);
@@ -157,9 +211,9 @@ TEST_F(InputViewTest, ProcessesMakingTheSameViewsAtOnceAllSeeThemWhole) {
 
 TEST_F(InputViewTest, GcKeepsAViewARunHolds) {
   auto files = Files(10);
-  auto lease = LeaseView(store_.get(), files);
+  auto lease = LeaseView(store_.get(), files, geteuid());
   ASSERT_TRUE(lease.ok()) << lease.status().message();
-  auto other = LeaseView(store_.get(), Files(10, 100));
+  auto other = LeaseView(store_.get(), Files(10, 100), geteuid());
   ASSERT_TRUE(other.ok());
   other->fd = UniqueFd();  // that run ended
   auto removed = RemoveViews(store_.get());
@@ -177,10 +231,10 @@ TEST_F(InputViewTest, GcKeepsAViewARunHolds) {
 TEST_F(InputViewTest, AMissingBlobNamesTheInput) {
   auto files = Files(3);
   files[1].name = strings_.emplace_back(Name::ForContent("not stored").str());
-  auto view = MaterializeView(store_.get(), files);
+  auto view = MaterializeView(store_.get(), files, geteuid());
   ASSERT_FALSE(view.ok());
   EXPECT_NE(view.status().message().find("input " + std::string(files[1].path)), std::string::npos) << view.status().message();
-  EXPECT_FALSE(fs::exists(ViewsDir(store_->dir()) + "/" + ViewKey(files)));
+  EXPECT_FALSE(fs::exists(ViewsDir(store_->dir()) + "/" + ViewKey(files, geteuid())));
 }
 
 }  // namespace

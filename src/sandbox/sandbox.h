@@ -8,6 +8,8 @@
 // mount calls rather than an exec of a helper per thunk.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -139,6 +141,10 @@ class Server {
   virtual void Kill(Id id) = 0;
   /// False in the unsandboxed fallback.
   virtual bool hermetic() const = 0;
+  /// The host uid (and, unless it is the caller's own, gid) sandboxed
+  /// programs run as: the caller's, or when gg runs as root a dedicated one
+  /// (see docs/sandbox.md, Processes). What is given to it is theirs to write.
+  virtual uid_t program_uid() const = 0;
 };
 
 /// If argv asks for the sandbox server, runs it and returns its exit status;
