@@ -236,6 +236,47 @@ class StagedCompileTest(unittest.TestCase):
             self.assertEqual(self.run_in("./prog").stdout, f"1 {text}\n")
             self.assertFalse(os.path.exists(os.path.join(self.src, "src", ".gg-out.a.o")))
 
+    def test_assembler_sources_and_files_the_assembler_or_linker_writes(self):
+        # gmp and nettle compile m4's output, `x.s`, which gcc hands to the
+        # assembler unpreprocessed: no dependency list names it (-M, -MD and
+        # $SUNPRO_DEPENDENCIES write nothing), and `.include` reads another
+        # file. A listing (-Wa,-adhln=) or a map (-Wl,-Map) is a file the
+        # thunk would not declare: those commands run for real.
+        self.write("f.s", '\t.include "val.inc"\n\t.text\n\t.globl f\n\t.type f, @function\n'
+                          'f:\n\tmovl $VAL, %eax\n\tret\n\t.section .note.GNU-stack,"",@progbits\n')
+        self.write("h.asm", '\t.text\n\t.globl h\nh:\n\tmovl $2, %eax\n\tret\n'
+                            '\t.section .note.GNU-stack,"",@progbits\n')
+        self.write("main.c", '#include <stdio.h>\nint f(void), g(void), h(void);\n'
+                             'int main(void) { printf("%d %d %d\\n", f(), g(), h()); return 0; }\n')
+        self.write("g.c", "int g(void) { return 1; }\n")
+        self.write("Makefile", "CFLAGS ?= -O2\nasm: f.o g.o h.o main.o l.o\n\t$(CC) -o $@ f.o g.o h.o main.o\n"
+                               "\t$(CC) -o asm2 f.o g.o h.o main.o -Wl,-Map,asm2.map\n"
+                               "f.o: f.s val.inc\n\t$(CC) $(CFLAGS) -c f.s -o f.o -MD\n"
+                               "h.o: h.asm\n\t$(CC) $(CFLAGS) -x assembler -c h.asm\n"
+                               "l.o: f.s val.inc\n\t$(CC) -c f.s -o l.o -Wa,-adhln=l.lst\n"
+                               "clean:\n\trm -f asm asm2 *.o *.d *.lst *.map\n")
+        products = ["asm", "asm2", "f.o", "g.o", "h.o", "main.o", "l.o", "l.lst"]
+        for flags, val in (("-O2", "5"), ("-g -O2", "6")):
+            with self.subTest(flags=flags):
+                self.write("val.inc", "\t.set VAL, %s\n" % val)
+                self.run_in("make", "clean")
+                self.run_in("make", "CFLAGS=" + flags)
+                plain = {}
+                for p in products:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        plain[p] = f.read()
+                self.run_in("make", "clean")
+                err = self.run_in(GG, "build", "-j", "2", "--", "make", "CFLAGS=" + flags).stderr
+                self.assertIn("2 commands ran locally", err)
+                self.assertIn("-Wa,-adhln=l.lst", err)
+                self.assertIn("-Wl,-Map", err)
+                for p in products:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({flags})")
+                self.assertTrue(os.path.exists(os.path.join(self.src, "asm2.map")))
+                self.assertFalse(os.path.exists(os.path.join(self.src, "f.d")))  # gcc writes none for x.s
+                self.assertEqual(self.run_in("./asm").stdout, f"{val} 1 2\n")
+
     def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
         self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')
         self.run_in("make", "clean")
