@@ -45,7 +45,11 @@ bool RunsLocally(const std::string& a, std::string* why) {
       "-E", "-S", "-M", "-MM", "-###", "-v", "--version", "-dumpversion", "-dumpfullversion",
       "-dumpmachine", "-dumpspecs", "--help", "-save-temps", "--coverage", "-fprofile-arcs",
       "-ftest-coverage", "-gsplit-dwarf", "-fstack-usage", "-pipe-no", "-", "-fsyntax-only",
-      "-print-multiarch", "--target-help", "-Q"};
+      "-print-multiarch", "--target-help", "-Q",
+      // They write files named by the option (-aux-info FILE) or under a
+      // directory of their own (C++ modules: gcm.cache/) that the thunk
+      // would not declare.
+      "-aux-info", "-fmodules-ts", "-da"};
   for (const char* e : kExact) {
     if (a == e) {
       *why = a;
@@ -55,12 +59,16 @@ bool RunsLocally(const std::string& a, std::string* why) {
   static const char* const kPrefix[] = {"-print-", "-save-temps=", "-fprofile-generate", "-fdump-",
                                         "-fcallgraph-info", "-flto", "-wrapper", "-fplugin", "-B",
                                         "-specs", "--sysroot", "-fauto-profile", "-fprofile-use",
-                                        "-fprofile-dir", "--help="};
+                                        "-fprofile-dir", "--help=", "-fmodule-mapper", "-fdeps-"};
   for (const char* p : kPrefix) {
     if (a.starts_with(p) && a != "-flto=auto-no") {
       *why = a;
       return true;
     }
+  }
+  if (a.starts_with("-fopt-info") && a.find('=') != std::string::npos) {  // -fopt-info-vec=FILE
+    *why = a;
+    return true;
   }
   return false;
 }

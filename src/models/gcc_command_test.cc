@@ -119,6 +119,10 @@ TEST(GccCommandTest, FilesTheAssemblerOrLinkerWritesBesideTheOutputRunForReal) {
   EXPECT_NE(ParseGccCommand({"-o", "prog", "a.o", "-Wl,-Map,prog.map"}).local_reason, "");
   EXPECT_NE(ParseGccCommand({"-o", "prog", "a.o", "-Wl,-Map=prog.map"}).local_reason, "");
   EXPECT_NE(ParseGccCommand({"-o", "prog", "a.o", "-Xlinker", "--dependency-file=prog.d"}).local_reason, "");
+  EXPECT_EQ(ParseGccCommand({"-c", "x.c", "-aux-info", "x.aux"}).local_reason, "-aux-info");
+  EXPECT_EQ(ParseGccCommand({"-c", "x.c", "-fopt-info-vec=x.opt"}).local_reason, "-fopt-info-vec=x.opt");
+  EXPECT_EQ(ParseGccCommand({"-std=c++20", "-fmodules-ts", "-c", "m.cc"}).local_reason, "-fmodules-ts");
+  EXPECT_EQ(ParseGccCommand({"-c", "x.c", "-fopt-info-vec"}).local_reason, "");  // to stderr
   // Listings to stdout and other options stay thunks.
   EXPECT_EQ(ParseGccCommand({"-c", "f.c", "-Wa,--noexecstack,-adhln"}).local_reason, "");
   EXPECT_EQ(ParseGccCommand({"-o", "prog", "a.o", "-Wl,--as-needed,-O1"}).local_reason, "");
