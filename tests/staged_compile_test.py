@@ -277,6 +277,26 @@ class StagedCompileTest(unittest.TestCase):
                 self.assertFalse(os.path.exists(os.path.join(self.src, "f.d")))  # gcc writes none for x.s
                 self.assertEqual(self.run_in("./asm").stdout, f"{val} 1 2\n")
 
+    def test_link_of_a_thin_archive_reads_its_members(self):
+        # Meson makes every internal static library a thin archive (`ar
+        # csrDT`), which holds only its members' paths: ld opens them.
+        self.write("Makefile", "prog: main.o lib/libab.a\n\t$(CC) -o $@ main.o lib/libab.a\n"
+                               "lib/libab.a: lib/libab.a.p/a.o lib/libab.a.p/b.o\n\tar csrDT $@ $^\n"
+                               "lib/libab.a.p/%.o: src/%.c\n\tmkdir -p lib/libab.a.p\n"
+                               "\t$(CC) -O2 -Iinc -Iother/inc2 -c $< -o $@\n"
+                               "main.o: src/main.c\n\t$(CC) -O2 -c $< -o $@\n"
+                               "clean:\n\trm -rf prog main.o lib\n")
+        self.run_in("make")
+        with open(os.path.join(self.src, "prog"), "rb") as f:
+            plain = f.read()
+        self.run_in("make", "clean")
+        err = self.run_in(GG, "build", "-j", "2", "--", "make").stderr
+        self.assertIn("1 command ran locally", err)  # the thin archive's ar
+        self.assertRegex(err, r"ar csrDT .*\[ar: ar csrDT\]")
+        with open(os.path.join(self.src, "prog"), "rb") as f:
+            self.assertEqual(f.read(), plain)
+        self.assertEqual(self.output(), "43\n")
+
     def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
         self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')
         self.run_in("make", "clean")
