@@ -297,6 +297,25 @@ class StagedCompileTest(unittest.TestCase):
             self.assertEqual(f.read(), plain)
         self.assertEqual(self.output(), "43\n")
 
+    def test_libraries_the_driver_adds_link_as_in_a_plain_build(self):
+        # -fopenmp makes gcc add -lgomp (libgomp.spec); gcc's dir holds
+        # libgomp.so -> ../../../x86_64-linux-gnu/libgomp.so.1 and libgomp.a.
+        # With the link's target missing from the sandbox, ld took libgomp.a:
+        # exit 0, a bigger program without DT_NEEDED libgomp.so.1 (pixman).
+        self.write("omp.c", '#include <stdio.h>\n#include <omp.h>\n'
+                            'int main(void) { int n = 0;\n#pragma omp parallel reduction(+:n)\n n = 1;\n'
+                            ' printf("%d\\n", n > 0); return 0; }\n')
+        self.write("Makefile", "omp: omp.c\n\t$(CC) -O2 -fopenmp -o $@ omp.c\nclean:\n\trm -f omp\n")
+        self.run_in("make")
+        with open(os.path.join(self.src, "omp"), "rb") as f:
+            plain = f.read()
+        self.run_in("make", "clean")
+        err = self.run_in(GG, "build", "--", "make").stderr
+        self.assertIn("0 ran locally", err)
+        with open(os.path.join(self.src, "omp"), "rb") as f:
+            self.assertEqual(f.read(), plain, "omp differs from the plain build")
+        self.assertEqual(self.run_in("./omp").stdout, "1\n")
+
     def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
         self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')
         self.run_in("make", "clean")
