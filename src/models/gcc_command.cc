@@ -135,6 +135,16 @@ void ParseLinkerArgs(const std::vector<std::string>& ld, GccCommand* c) {
   }
 }
 
+// -Wl,a,b and -Wa,a,b: the words the tool gets.
+void SplitCommas(const std::string& list, std::vector<std::string>* out) {
+  for (size_t start = 0;;) {
+    size_t comma = list.find(',', start);
+    out->push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
 // A file the assembler or the linker writes besides the output (a listing,
 // a map, a dependency list): the thunk would not declare it, so the build
 // would lack it. Such commands run for real.
@@ -234,24 +244,9 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
       if (a == "-c") compile = true;
       else if (a == "-shared") c.shared = true;
       else if (a == "-static") c.static_link = true;
-      else if (a.starts_with("-Wl,")) {
-        std::string rest = a.substr(4);
-        for (size_t start = 0;;) {
-          size_t comma = rest.find(',', start);
-          linker_args.push_back(rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-      } else if (a.starts_with("-Wa,")) {
-        std::string rest = a.substr(4);
-        for (size_t start = 0;;) {
-          size_t comma = rest.find(',', start);
-          assembler_args.push_back(
-              rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-      } else if (opt == "-Xassembler") assembler_args.push_back(value);
+      else if (a.starts_with("-Wl,")) SplitCommas(a.substr(4), &linker_args);
+      else if (a.starts_with("-Wa,")) SplitCommas(a.substr(4), &assembler_args);
+      else if (opt == "-Xassembler") assembler_args.push_back(value);
       else if (opt == "-Xlinker") linker_args.push_back(value);
       else if (opt == "-T") c.linker_files.push_back(value);
       else if (a == "-MD" || a == "-MMD") dep = true;
