@@ -236,6 +236,86 @@ class StagedCompileTest(unittest.TestCase):
             self.assertEqual(self.run_in("./prog").stdout, f"1 {text}\n")
             self.assertFalse(os.path.exists(os.path.join(self.src, "src", ".gg-out.a.o")))
 
+    def test_assembler_sources_and_files_the_assembler_or_linker_writes(self):
+        # gmp and nettle compile m4's output, `x.s`, which gcc hands to the
+        # assembler unpreprocessed: no dependency list names it (-M, -MD and
+        # $SUNPRO_DEPENDENCIES write nothing), and `.include` reads another
+        # file. A listing (-Wa,-adhln=) or a map (-Wl,-Map) is a file the
+        # thunk would not declare: those commands run for real.
+        self.write("f.s", '\t.include "val.inc"\n\t.text\n\t.globl f\n\t.type f, @function\n'
+                          'f:\n\tmovl $VAL, %eax\n\tret\n\t.section .note.GNU-stack,"",@progbits\n')
+        self.write("h.asm", '\t.text\n\t.globl h\nh:\n\tmovl $2, %eax\n\tret\n'
+                            '\t.section .note.GNU-stack,"",@progbits\n')
+        self.write("main.c", '#include <stdio.h>\nint f(void), g(void), h(void);\n'
+                             'int main(void) { printf("%d %d %d\\n", f(), g(), h()); return 0; }\n')
+        self.write("g.c", "int g(void) { return 1; }\n")
+        self.write("Makefile", "CFLAGS ?= -O2\nasm: f.o g.o h.o main.o l.o\n\t$(CC) -o $@ f.o g.o h.o main.o\n"
+                               "\t$(CC) -o asm2 f.o g.o h.o main.o -Wl,-Map,asm2.map\n"
+                               "f.o: f.s val.inc\n\t$(CC) $(CFLAGS) -c f.s -o f.o -MD\n"
+                               "h.o: h.asm\n\t$(CC) $(CFLAGS) -x assembler -c h.asm\n"
+                               "l.o: f.s val.inc\n\t$(CC) -c f.s -o l.o -Wa,-adhln=l.lst\n"
+                               "clean:\n\trm -f asm asm2 *.o *.d *.lst *.map\n")
+        products = ["asm", "asm2", "f.o", "g.o", "h.o", "main.o", "l.o", "l.lst"]
+        for flags, val in (("-O2", "5"), ("-g -O2", "6")):
+            with self.subTest(flags=flags):
+                self.write("val.inc", "\t.set VAL, %s\n" % val)
+                self.run_in("make", "clean")
+                self.run_in("make", "CFLAGS=" + flags)
+                plain = {}
+                for p in products:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        plain[p] = f.read()
+                self.run_in("make", "clean")
+                err = self.run_in(GG, "build", "-j", "2", "--", "make", "CFLAGS=" + flags).stderr
+                self.assertIn("2 commands ran locally", err)
+                self.assertIn("-Wa,-adhln=l.lst", err)
+                self.assertIn("-Wl,-Map", err)
+                for p in products:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({flags})")
+                self.assertTrue(os.path.exists(os.path.join(self.src, "asm2.map")))
+                self.assertFalse(os.path.exists(os.path.join(self.src, "f.d")))  # gcc writes none for x.s
+                self.assertEqual(self.run_in("./asm").stdout, f"{val} 1 2\n")
+
+    def test_link_of_a_thin_archive_reads_its_members(self):
+        # Meson makes every internal static library a thin archive (`ar
+        # csrDT`), which holds only its members' paths: ld opens them.
+        self.write("Makefile", "prog: main.o lib/libab.a\n\t$(CC) -o $@ main.o lib/libab.a\n"
+                               "lib/libab.a: lib/libab.a.p/a.o lib/libab.a.p/b.o\n\tar csrDT $@ $^\n"
+                               "lib/libab.a.p/%.o: src/%.c\n\tmkdir -p lib/libab.a.p\n"
+                               "\t$(CC) -O2 -Iinc -Iother/inc2 -c $< -o $@\n"
+                               "main.o: src/main.c\n\t$(CC) -O2 -c $< -o $@\n"
+                               "clean:\n\trm -rf prog main.o lib\n")
+        self.run_in("make")
+        with open(os.path.join(self.src, "prog"), "rb") as f:
+            plain = f.read()
+        self.run_in("make", "clean")
+        err = self.run_in(GG, "build", "-j", "2", "--", "make").stderr
+        self.assertIn("1 command ran locally", err)  # the thin archive's ar
+        self.assertRegex(err, r"ar csrDT .*\[ar: ar csrDT\]")
+        with open(os.path.join(self.src, "prog"), "rb") as f:
+            self.assertEqual(f.read(), plain)
+        self.assertEqual(self.output(), "43\n")
+
+    def test_libraries_the_driver_adds_link_as_in_a_plain_build(self):
+        # -fopenmp makes gcc add -lgomp (libgomp.spec); gcc's dir holds
+        # libgomp.so -> ../../../x86_64-linux-gnu/libgomp.so.1 and libgomp.a.
+        # With the link's target missing from the sandbox, ld took libgomp.a:
+        # exit 0, a bigger program without DT_NEEDED libgomp.so.1 (pixman).
+        self.write("omp.c", '#include <stdio.h>\n#include <omp.h>\n'
+                            'int main(void) { int n = 0;\n#pragma omp parallel reduction(+:n)\n n = 1;\n'
+                            ' printf("%d\\n", n > 0); return 0; }\n')
+        self.write("Makefile", "omp: omp.c\n\t$(CC) -O2 -fopenmp -o $@ omp.c\nclean:\n\trm -f omp\n")
+        self.run_in("make")
+        with open(os.path.join(self.src, "omp"), "rb") as f:
+            plain = f.read()
+        self.run_in("make", "clean")
+        err = self.run_in(GG, "build", "--", "make").stderr
+        self.assertIn("0 ran locally", err)
+        with open(os.path.join(self.src, "omp"), "rb") as f:
+            self.assertEqual(f.read(), plain, "omp differs from the plain build")
+        self.assertEqual(self.run_in("./omp").stdout, "1\n")
+
     def test_preprocessor_error_names_the_thunk_and_shows_the_message(self):
         self.write("src/b.c", '#include "missing.h"\nint b(void) { return 0; }\n')
         self.run_in("make", "clean")

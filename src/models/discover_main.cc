@@ -4,6 +4,8 @@
 //   gg-discover [COMPILE...] TEMPLATE OUTPUT --deps DEP_FILE -- DRIVER ARG...
 //   gg-discover [COMPILE...] TEMPLATE OUTPUT --deps-stdout DEP_FILE -- DRIVER ARG...
 //   gg-discover [COMPILE...] TEMPLATE OUTPUT --reads FILE -- DRIVER ARG...
+//   (each may start with --read FILE...: files the compile reads that no
+//   list names, such as an assembler source `x.s`)
 //
 // runs DRIVER ARG... (the compile's preprocessor-only form), then writes the
 // compile thunk to OUTPUT: with --deps, completed with the files listed in
@@ -154,6 +156,7 @@ int main(int argc, char** argv) {
       if (!files.ok()) return Fail(list + ": " + files.status().message());
       read = std::move(*files);
     }
+    read.insert(read.end(), compile.also_read.begin(), compile.also_read.end());
   }
 
   gg::models::DiscoveryHost host;

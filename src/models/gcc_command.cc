@@ -18,6 +18,12 @@ bool IsSourceFile(const std::string& f, const std::string& lang) {
   return false;
 }
 
+// gcc runs no preprocessor on these: `.s`, or any file after `-x assembler`.
+bool IsAssemblerSource(const std::string& f, const std::string& lang) {
+  if (!lang.empty() && lang != "none") return lang == "assembler";
+  return f.ends_with(".s");
+}
+
 std::string StripSuffix(const std::string& f) {
   size_t slash = f.rfind('/');
   size_t dot = f.rfind('.');
@@ -39,7 +45,11 @@ bool RunsLocally(const std::string& a, std::string* why) {
       "-E", "-S", "-M", "-MM", "-###", "-v", "--version", "-dumpversion", "-dumpfullversion",
       "-dumpmachine", "-dumpspecs", "--help", "-save-temps", "--coverage", "-fprofile-arcs",
       "-ftest-coverage", "-gsplit-dwarf", "-fstack-usage", "-pipe-no", "-", "-fsyntax-only",
-      "-print-multiarch", "--target-help", "-Q"};
+      "-print-multiarch", "--target-help", "-Q",
+      // They write files named by the option (-aux-info FILE) or under a
+      // directory of their own (C++ modules: gcm.cache/) that the thunk
+      // would not declare.
+      "-aux-info", "-fmodules-ts", "-da"};
   for (const char* e : kExact) {
     if (a == e) {
       *why = a;
@@ -49,12 +59,16 @@ bool RunsLocally(const std::string& a, std::string* why) {
   static const char* const kPrefix[] = {"-print-", "-save-temps=", "-fprofile-generate", "-fdump-",
                                         "-fcallgraph-info", "-flto", "-wrapper", "-fplugin", "-B",
                                         "-specs", "--sysroot", "-fauto-profile", "-fprofile-use",
-                                        "-fprofile-dir", "--help="};
+                                        "-fprofile-dir", "--help=", "-fmodule-mapper", "-fdeps-"};
   for (const char* p : kPrefix) {
     if (a.starts_with(p) && a != "-flto=auto-no") {
       *why = a;
       return true;
     }
+  }
+  if (a.starts_with("-fopt-info") && a.find('=') != std::string::npos) {  // -fopt-info-vec=FILE
+    *why = a;
+    return true;
   }
   return false;
 }
@@ -121,6 +135,37 @@ void ParseLinkerArgs(const std::vector<std::string>& ld, GccCommand* c) {
   }
 }
 
+// -Wl,a,b and -Wa,a,b: the words the tool gets.
+void SplitCommas(const std::string& list, std::vector<std::string>* out) {
+  for (size_t start = 0;;) {
+    size_t comma = list.find(',', start);
+    out->push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
+// A file the assembler or the linker writes besides the output (a listing,
+// a map, a dependency list): the thunk would not declare it, so the build
+// would lack it. Such commands run for real.
+std::string ToolSideOutput(const std::vector<std::string>& as, const std::vector<std::string>& ld, bool link) {
+  for (size_t i = 0; i < as.size(); ++i) {
+    const std::string& a = as[i];
+    // -a[cdghlmns]=FILE writes a listing (without =FILE it goes to stdout).
+    if ((a.starts_with("-a") && a.find('=') != std::string::npos) || a.starts_with("--MD")) {
+      return "-Wa," + a + " (the assembler writes another file)";
+    }
+  }
+  if (!link) return "";
+  for (const std::string& a : ld) {
+    for (const char* o : {"-Map", "--Map", "--dependency-file", "--out-implib"}) {
+      std::string opt = o;
+      if (a == opt || a.starts_with(opt + "=")) return "-Wl," + a + " (the linker writes another file)";
+    }
+  }
+  return "";
+}
+
 // No input file and no -o: gcc can only print (or fail).
 bool IsQuery(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -167,7 +212,7 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
   GccCommand c;
   c.args = args;
   std::string output, dep_file, lang;
-  std::vector<std::string> linker_args;
+  std::vector<std::string> linker_args, assembler_args;
   bool compile = false, dep = false, have_target = false;
   std::vector<std::string> sources;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -199,15 +244,10 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
       if (a == "-c") compile = true;
       else if (a == "-shared") c.shared = true;
       else if (a == "-static") c.static_link = true;
-      else if (a.starts_with("-Wl,")) {
-        std::string rest = a.substr(4);
-        for (size_t start = 0;;) {
-          size_t comma = rest.find(',', start);
-          linker_args.push_back(rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-      } else if (opt == "-Xlinker") linker_args.push_back(value);
+      else if (a.starts_with("-Wl,")) SplitCommas(a.substr(4), &linker_args);
+      else if (a.starts_with("-Wa,")) SplitCommas(a.substr(4), &assembler_args);
+      else if (opt == "-Xassembler") assembler_args.push_back(value);
+      else if (opt == "-Xlinker") linker_args.push_back(value);
       else if (opt == "-T") c.linker_files.push_back(value);
       else if (a == "-MD" || a == "-MMD") dep = true;
       else if (joined("-MT") || joined("-MQ")) have_target = true;
@@ -227,8 +267,11 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
     }
     c.inputs.push_back(a);
     if (IsSourceFile(a, lang)) sources.push_back(a);
+    if (IsAssemblerSource(a, lang)) c.assembler_sources.push_back(a);
   }
   ParseLinkerArgs(linker_args, &c);
+  c.local_reason = ToolSideOutput(assembler_args, linker_args, !compile);
+  if (!c.local_reason.empty()) return c;
   if (c.inputs.empty()) {
     c.local_reason = "no input files";
     c.query = IsQuery(args);
@@ -246,7 +289,8 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
     }
     c.default_output = output.empty();
     for (const auto& s : sources) c.outputs.push_back(output.empty() ? DefaultOutputName('c', s) : output);
-    if (dep) {
+    // gcc writes no dependency file for a compile of assembler sources alone.
+    if (dep && c.assembler_sources.size() < sources.size()) {
       if (dep_file.empty()) {
         if (sources.size() > 1) {
           c.local_reason = "-MD with several sources";

@@ -21,6 +21,10 @@ struct GccCommand {
   std::vector<std::string> libs;          ///< -lNAME: NAME
   std::vector<std::string> linker_dirs;   ///< -Wl,-L / -Wl,-rpath-link dirs
   std::vector<std::string> linker_files;  ///< -T, -Wl,--version-script= and such: files ld reads
+  /// Sources gcc hands to the assembler unpreprocessed (`x.s`, `-x
+  /// assembler`): no dependency list names them (-M, -MD and
+  /// $SUNPRO_DEPENDENCIES write nothing for them), so discovery adds them.
+  std::vector<std::string> assembler_sources;
   bool shared = false;
   bool static_link = false;               ///< -static: ld takes only lib*.a
   /// No -o: outputs are the compiler's default names (DefaultOutputName), so

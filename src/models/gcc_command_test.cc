@@ -98,5 +98,35 @@ TEST(ProjectViewTest, BuildProducts) {
   EXPECT_FALSE(IsUnder("/ab", "/a"));
 }
 
+TEST(GccCommandTest, AssemblerSourcesAreListedNowhere) {
+  // gcc runs no preprocessor on x.s: -M and -MD write nothing for it.
+  auto c = ParseGccCommand({"-c", "x.s", "-o", "x.o", "-MD"});
+  EXPECT_EQ(c.local_reason, "");
+  EXPECT_EQ(c.assembler_sources, (std::vector<std::string>{"x.s"}));
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"x.o"}));
+  c = ParseGccCommand({"-c", "x.S", "-MD"});  // preprocessed: listed
+  EXPECT_TRUE(c.assembler_sources.empty());
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"x.o", "x.d"}));
+  c = ParseGccCommand({"-x", "assembler", "-c", "gen.asm", "-x", "none", "y.c"});
+  EXPECT_EQ(c.assembler_sources, (std::vector<std::string>{"gen.asm"}));
+  EXPECT_EQ(c.outputs, (std::vector<std::string>{"gen.o", "y.o"}));
+}
+
+TEST(GccCommandTest, FilesTheAssemblerOrLinkerWritesBesideTheOutputRunForReal) {
+  // A listing, a map or a dependency list the thunk would not declare.
+  EXPECT_NE(ParseGccCommand({"-c", "f.s", "-o", "f.o", "-Wa,-adhln=f.lst"}).local_reason, "");
+  EXPECT_NE(ParseGccCommand({"-c", "f.c", "-Xassembler", "--MD=f.dep"}).local_reason, "");
+  EXPECT_NE(ParseGccCommand({"-o", "prog", "a.o", "-Wl,-Map,prog.map"}).local_reason, "");
+  EXPECT_NE(ParseGccCommand({"-o", "prog", "a.o", "-Wl,-Map=prog.map"}).local_reason, "");
+  EXPECT_NE(ParseGccCommand({"-o", "prog", "a.o", "-Xlinker", "--dependency-file=prog.d"}).local_reason, "");
+  EXPECT_EQ(ParseGccCommand({"-c", "x.c", "-aux-info", "x.aux"}).local_reason, "-aux-info");
+  EXPECT_EQ(ParseGccCommand({"-c", "x.c", "-fopt-info-vec=x.opt"}).local_reason, "-fopt-info-vec=x.opt");
+  EXPECT_EQ(ParseGccCommand({"-std=c++20", "-fmodules-ts", "-c", "m.cc"}).local_reason, "-fmodules-ts");
+  EXPECT_EQ(ParseGccCommand({"-c", "x.c", "-fopt-info-vec"}).local_reason, "");  // to stderr
+  // Listings to stdout and other options stay thunks.
+  EXPECT_EQ(ParseGccCommand({"-c", "f.c", "-Wa,--noexecstack,-adhln"}).local_reason, "");
+  EXPECT_EQ(ParseGccCommand({"-o", "prog", "a.o", "-Wl,--as-needed,-O1"}).local_reason, "");
+}
+
 }  // namespace
 }  // namespace gg::models

@@ -118,6 +118,10 @@ class Resolver {
       for (const auto& n : dyn.needed) FindNeeded(n, own);
       return true;
     }
+    if (IsThinArchive(abs)) {
+      AddThinMembers(abs);
+      return true;
+    }
     if (st.st_size > 65536) return true;
     auto text = ReadFile(abs);
     if (!text.ok() || text->starts_with("!<arch>") || text->starts_with("\x7f" "ELF")) return true;
@@ -133,6 +137,35 @@ class Resolver {
       }
     }
     return true;
+  }
+
+  static bool IsThinArchive(const std::string& abs) {
+    int fd = open(abs.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char magic[8];
+    bool thin = ReadAt(fd, magic, sizeof magic, 0) && std::memcmp(magic, "!<thin>\n", 8) == 0;
+    close(fd);
+    return thin;
+  }
+
+  // A thin archive (`ar T`, Meson's static libraries) holds only the paths
+  // of its members, which ld then opens: they are inputs too.
+  void AddThinMembers(const std::string& archive) {
+    auto bytes = ReadFile(archive);
+    if (!bytes.ok()) return;
+    for (const auto& m : ThinArchiveMembers(*bytes)) {
+      std::string abs = Normal(DirName(archive), m);
+      struct stat st {};
+      if (stat(abs.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 4096) {
+        auto p = ReadPlaceholder(abs);
+        if (p.ok() && p->has_value()) {
+          // Not a dependency the model makes: the link forces it, for real.
+          if (out_.local_reason.empty()) out_.local_reason = "thin archive member " + abs + " is not built yet";
+          continue;
+        }
+      }
+      if (!AddFile(abs)) out_.needed_dirs.push_back(DirName(abs));
+    }
   }
 
   // -lNAME as ld finds it: the first dir holding libNAME.so or libNAME.a
@@ -255,6 +288,52 @@ bool ReadElfDynamic(const std::string& path, ElfDynamic* out) {
     return true;
   }
   return false;
+}
+
+std::vector<std::string> ThinArchiveMembers(std::string_view bytes) {
+  std::vector<std::string> out;
+  if (!bytes.starts_with("!<thin>\n")) return out;
+  std::string_view names;  // the "//" member: long names, each ending "/\n"
+  size_t at = 8;
+  while (at + 60 <= bytes.size()) {
+    std::string_view h = bytes.substr(at, 60);
+    if (h.substr(58, 2) != "`\n") break;
+    std::string_view name = h.substr(0, 16);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    size_t size = 0;
+    for (char ch : h.substr(48, 10)) {
+      if (ch < '0' || ch > '9') break;
+      size = size * 10 + static_cast<size_t>(ch - '0');
+    }
+    at += 60;
+    // The symbol tables and the name table are stored; members are not.
+    bool stored = name == "/" || name == "/SYM64/" || name == "//";
+    if (stored) {
+      if (at + size > bytes.size()) break;
+      if (name == "//") names = bytes.substr(at, size);
+      at += size + (size & 1);
+      continue;
+    }
+    std::string member;
+    if (name.size() > 1 && name[0] == '/' && name[1] >= '0' && name[1] <= '9') {
+      // "/OFFSET" into the name table; binutils may end the field with
+      // another "/" ("/0             /" in Meson's libpixman-sse2.a).
+      size_t off = 0;
+      for (char ch : name.substr(1)) {
+        if (ch < '0' || ch > '9') break;
+        off = off * 10 + static_cast<size_t>(ch - '0');
+      }
+      if (off >= names.size()) break;
+      size_t end = names.find("/\n", off);
+      member = std::string(names.substr(off, end == std::string_view::npos ? std::string_view::npos : end - off));
+    } else if (name.ends_with("/")) {
+      member = std::string(name.substr(0, name.size() - 1));
+    } else {
+      member = std::string(name);
+    }
+    if (!member.empty()) out.push_back(member);
+  }
+  return out;
 }
 
 std::vector<std::string> LinkerScriptInputs(const std::string& text) {

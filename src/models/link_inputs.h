@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/local_store.h"
@@ -39,6 +40,11 @@ struct ElfDynamic {
   std::vector<std::string> runpath;
 };
 bool ReadElfDynamic(const std::string& path, ElfDynamic* out);
+
+/// The member paths a thin archive (`!<thin>`, `ar T`) records, as written
+/// (relative to the archive's directory unless absolute); empty for any
+/// other file.
+std::vector<std::string> ThinArchiveMembers(std::string_view bytes);
 
 /// The files and -l names a GNU ld script names (GROUP, INPUT, AS_NEEDED);
 /// -l names keep their "-l" prefix.

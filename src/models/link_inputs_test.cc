@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+
+#include "core/path_util.h"
 
 namespace gg::models {
 namespace {
@@ -46,6 +49,43 @@ TEST(LinkInputsTest, QueriesWriteNothing) {
   EXPECT_FALSE(ParseGccCommand({"-E", "x.c"}).query);
   EXPECT_FALSE(ParseGccCommand({"-E", "-", "-o", "x.i"}).query);
   EXPECT_FALSE(ParseGccCommand({"-print-file-name=x", "-o", "y"}).query);
+}
+
+TEST(LinkInputsTest, ThinArchiveMembers) {
+  // Meson's static libraries: `ar csrDT lib.a members...`; ld opens the
+  // members by the paths the archive records, relative to its directory.
+  char tmpl[] = "/tmp/gg-thin-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::string cmd = "cd " + dir + " && mkdir -p sub/lib.a.p && echo 'int a(void){return 1;}' > a.c && " +
+                    "cc -c a.c -o sub/lib.a.p/a_member_with_a_long_name.c.o && cp sub/lib.a.p/*.o sub/b.o && " +
+                    "ar csrDT sub/lib.a sub/lib.a.p/a_member_with_a_long_name.c.o sub/b.o";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  auto bytes = ReadFile(dir + "/sub/lib.a");
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(ThinArchiveMembers(*bytes), (std::vector<std::string>{"lib.a.p/a_member_with_a_long_name.c.o", "b.o"}));
+  EXPECT_TRUE(ThinArchiveMembers("!<arch>\n").empty());
+  // binutils wrote this member header in Meson's libpixman-sse2.a: the
+  // name-table offset, blanks, and another '/'.
+  auto header = [](std::string name, size_t size) {
+    name.resize(16, ' ');
+    std::string s = std::to_string(size);
+    s.resize(10, ' ');
+    return name + "0           0     0     644     " + s + "`\n";
+  };
+  std::string names = "libx.a.p/x.c.o/\n";
+  std::string pixman = "!<thin>\n" + header("//", names.size()) + names + header("/0             /", 4621096);
+  EXPECT_EQ(ThinArchiveMembers(pixman), (std::vector<std::string>{"libx.a.p/x.c.o"}));
+  EXPECT_TRUE(ThinArchiveMembers("!<thin>\n/0  garbage").empty());
+  // A link naming the archive reads its members, real objects the view leaves out.
+  GccCommand c = ParseGccCommand({"-o", "prog", "main.o", "sub/lib.a"});
+  Toolchain tc;
+  LinkInputs in = ResolveLinkInputs(nullptr, c, dir, tc, "");
+  EXPECT_EQ(in.local_reason, "");
+  for (const char* m : {"/sub/lib.a", "/sub/lib.a.p/a_member_with_a_long_name.c.o", "/sub/b.o"}) {
+    EXPECT_NE(std::find(in.project_files.begin(), in.project_files.end(), dir + m), in.project_files.end()) << m;
+  }
+  ASSERT_EQ(system(("rm -rf " + dir).c_str()), 0);
 }
 
 }  // namespace

@@ -147,7 +147,8 @@ std::string PreprocessedExtension(const std::string& kind, const GccCommand& c) 
 // the discovery's own preprocessor runs first in the same sandbox: a second
 // preprocessing, still cheaper than a second sandbox.
 std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::string& text, const std::string& cwd) {
-  if (!text.empty()) return {"--compile"};
+  // Assembler sources: no list at all, so the discovery's own (sources, below) first.
+  if (!text.empty() || !c.assembler_sources.empty()) return {"--compile"};
   // -MT, -MQ, -MF and -MP name the list's target, file and phony rules:
   // still the full list (CMake's Ninja generator: -MD -MT x.o -MF x.o.d).
   bool full = false, partial = false;
@@ -244,7 +245,11 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
     for (const auto& d : tmpl.search_dirs) {
       if (d.find('\n') != std::string::npos) return ModelResult{"a directory name holds a newline", {}};
     }
-    if (c.inputs.size() > 1) {
+    // gcc lists no assembler source (`x.s`) and writes no -MF file for one.
+    for (const auto& f : c.assembler_sources) {
+      discover_args.insert(discover_args.begin() + 1, {"--read", Absolute(cwd, f)});
+    }
+    if (c.inputs.size() > 1 || !c.assembler_sources.empty()) {
       // gcc writes each source's list over the last one's -MF file: take
       // them all from stdout.
       discover_args.insert(discover_args.end(), {"--deps-stdout", kDepFile, "--", compile.args[0]});

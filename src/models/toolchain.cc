@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kFormat[] = "gg-toolchain 6";
+constexpr char kFormat[] = "gg-toolchain 7";
 constexpr char kBusybox[] = "/usr/bin/busybox";
 
 // The tools a build may call directly, by the names found in $PATH.
@@ -214,6 +214,27 @@ void AddLinkFiles(const std::string& cc, const std::string& cxx, FileSet* files)
     }
   }
   (void)RemoveTree(dir);
+}
+
+// What the symlinks in gcc's install dir lead to outside it (libgomp.so ->
+// ../../../x86_64-linux-gnu/libgomp.so.1, libasan.so, libitm.so...), and
+// their libraries. The driver adds such libraries itself (-fopenmp adds
+// -lgomp through libgomp.spec, -fsanitize=address -lasan): left dangling in
+// the sandbox, ld silently took the static libgomp.a beside the link instead
+// (pixman's tests came out without DT_NEEDED libgomp.so.1).
+void AddInstallDirLinks(const std::string& install, FileSet* files) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(install, ec)) {
+    if (!e.is_symlink(ec)) continue;
+    std::string target = RealPath(e.path().string());
+    struct stat st {};
+    if (target.empty() || target.starts_with(install + "/") || stat(target.c_str(), &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    files->Add(e.path().string());
+    AddLddClosure(target, files);
+  }
 }
 
 // System include directories the drivers search.
@@ -605,6 +626,7 @@ Result<Toolchain> CaptureToolchain(LocalStore* store, bool refresh) {
     if (!found.empty() && found.starts_with("/usr/bin/")) files.Add(found);
   }
   AddLinkFiles(t.tools["cc"], t.tools.count("cxx") ? t.tools["cxx"] : t.tools["cc"], &files);
+  AddInstallDirLinks(install, &files);
   std::map<std::string, std::string> extra;
   if (access(kBusybox, X_OK) == 0) {
     extra["sh"] = kBusybox;
