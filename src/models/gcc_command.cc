@@ -149,8 +149,7 @@ void SplitCommas(const std::string& list, std::vector<std::string>* out) {
 // a map, a dependency list): the thunk would not declare it, so the build
 // would lack it. Such commands run for real.
 std::string ToolSideOutput(const std::vector<std::string>& as, const std::vector<std::string>& ld, bool link) {
-  for (size_t i = 0; i < as.size(); ++i) {
-    const std::string& a = as[i];
+  for (const std::string& a : as) {
     // -a[cdghlmns]=FILE writes a listing (without =FILE it goes to stdout).
     if ((a.starts_with("-a") && a.find('=') != std::string::npos) || a.starts_with("--MD")) {
       return "-Wa," + a + " (the assembler writes another file)";
