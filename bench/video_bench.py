@@ -23,8 +23,10 @@ less the checks the app makes afterwards (decoding, SSIM, PSNR).
 On a shared machine the load changes from minute to minute, so a speed-up
 from two runs minutes apart says little: the sequential vpxenc and the gg
 pipeline at -j 2 run R times in turn (each pair seconds apart), and each
-pair's ratio is printed with their median. (gg's sandbox starts each thunk
-in a session of its own, so where the kernel shares the CPU by session
+pair's ratio is printed with their median. Each round also runs two plain
+vpxenc processes at once on the clip's two halves (no gg): the speed-up
+this machine's two cores give two encoders, the bound for any pipeline.
+(gg's sandbox starts each thunk in a session of its own, so where the kernel shares the CPU by session
 (autogroup), each running thunk gets one share of a busy machine, as the
 sequential vpxenc, alone in the benchmark's session, gets one.)
 """
@@ -116,11 +118,16 @@ def timeline(trace, started, seconds):
 
 
 def report_pairs(pairs):
-    for r, (s, s_cpu, g, g_cpu) in enumerate(pairs, 1):
+    """Each round: the sequential vpxenc, gg -j 2, and the machine's own
+    bound, two plain vpxenc processes at once on the clip's two halves (no
+    gg, no store: what two cores give two encoders here)."""
+    for r, (s, s_cpu, g, g_cpu, h) in enumerate(pairs, 1):
         print(f"round {r}: gg state -j 2 over the sequential vpxenc just before it: {s / g:.2f}x  "
-              f"(CPU {g_cpu / s_cpu:.2f}x of it)")
-    print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _ in pairs):.2f}x  "
-          f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu in pairs):.2f}x)")
+              f"(CPU {g_cpu / s_cpu:.2f}x of it); two plain vpxenc at once on the halves: {s / h:.2f}x")
+    print(f"median of {len(pairs)}: {statistics.median(s / g for s, _, g, _, _ in pairs):.2f}x  "
+          f"(CPU {statistics.median(g_cpu / s_cpu for _, s_cpu, _, g_cpu, _ in pairs):.2f}x); "
+          f"the machine's bound, two plain vpxenc at once: {statistics.median(s / h for s, _, _, _, h in pairs):.2f}x; "
+          f"gg reaches {statistics.median(h / g for _, _, g, _, h in pairs):.0%} of it")
 
 
 def main():
@@ -189,12 +196,33 @@ def main():
             shutil.rmtree(os.path.dirname(env["GG_DIR"]))
             return seconds, cpu, storing, thunks
 
+        # The clip's two halves, for two plain vpxenc at once (the bound).
+        halves = [os.path.join(work, f"half{i}.y4m") for i in (1, 2)]
+        per = len(b"FRAME\n") + video.frame_bytes
+        with open(clip, "rb") as f:
+            header = f.readline()
+            for i, half in enumerate(halves):
+                count = video.frames // 2 if i == 0 else video.frames - video.frames // 2
+                with open(half, "wb") as out:
+                    out.write(header + f.read(count * per))
+
+        def halves_at_once(r):
+            start = time.monotonic()
+            encoders = [subprocess.Popen(["vpxenc", *settings, "--ivf", "-o", half + ".ivf", half]) for half in halves]
+            if any(e.wait() != 0 for e in encoders):
+                sys.exit("vpxenc failed on a half of the clip")
+            seconds = time.monotonic() - start
+            print(f"{'two vpxenc at once on the halves, round ' + str(r):40s} {seconds:7.2f} s  "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
+            return seconds
+
         chunks = (video.frames + opts.chunk_frames - 1) // opts.chunk_frames
         batch = ["--batch", str(opts.batch)]
-        pairs = [(seq, seq_cpu, *pipeline("gg state -j 2", *batch, "-j", "2", trace=True)[:2])]
+        pairs = [(seq, seq_cpu, *pipeline("gg state -j 2", *batch, "-j", "2", trace=True)[:2], halves_at_once(1))]
         for r in range(2, opts.rounds + 1):
             pairs.append((*vpxenc(1, f"vpxenc --threads=1, round {r}"),
-                          *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2", trace=True)[:2]))
+                          *pipeline(f"gg state -j 2, round {r}", *batch, "-j", "2", trace=True)[:2],
+                          halves_at_once(r)))
         if opts.pairs_only:
             report_pairs(pairs)
             return
