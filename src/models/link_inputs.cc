@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -300,11 +301,8 @@ std::vector<std::string> ThinArchiveMembers(std::string_view bytes) {
     if (h.substr(58, 2) != "`\n") break;
     std::string_view name = h.substr(0, 16);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    size_t size = 0;
-    for (char ch : h.substr(48, 10)) {
-      if (ch < '0' || ch > '9') break;
-      size = size * 10 + static_cast<size_t>(ch - '0');
-    }
+    size_t size = 0;  // decimal, space-padded: from_chars stops at the padding
+    std::from_chars(h.data() + 48, h.data() + 58, size);
     at += 60;
     // The symbol tables and the name table are stored; members are not.
     bool stored = name == "/" || name == "/SYM64/" || name == "//";
@@ -319,10 +317,7 @@ std::vector<std::string> ThinArchiveMembers(std::string_view bytes) {
       // "/OFFSET" into the name table; binutils may end the field with
       // another "/" ("/0             /" in Meson's libpixman-sse2.a).
       size_t off = 0;
-      for (char ch : name.substr(1)) {
-        if (ch < '0' || ch > '9') break;
-        off = off * 10 + static_cast<size_t>(ch - '0');
-      }
+      std::from_chars(name.data() + 1, name.data() + name.size(), off);
       if (off >= names.size()) break;
       size_t end = names.find("/\n", off);
       member = std::string(names.substr(off, end == std::string_view::npos ? std::string_view::npos : end - off));
