@@ -121,7 +121,7 @@ Status Client::Spawn() {
   }
   int child_fd = sv[1] == 3 ? 4 : 3;
   std::string fd_arg = std::to_string(child_fd);
-  std::string exe = options_.server_exe;
+  std::string exe = ServerProgram(options_.server_exe);
   char mode[] = "fallback";
   char sub[] = "__sandbox-server";
   char* argv[] = {exe.data(), sub, fd_arg.data(), options_.force_fallback ? mode : nullptr,
@@ -393,6 +393,16 @@ Result<std::unique_ptr<Server>> Server::Start(const Options& options) {
   }
   client->StartReader();
   return std::unique_ptr<Server>(std::move(client));
+}
+
+std::string ServerProgram(const std::string& exe) {
+  char* real = realpath(exe.c_str(), nullptr);  // /proc/self/exe is a symlink
+  std::string path = real != nullptr ? real : exe;
+  std::free(real);
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return exe;
+  std::string beside = path.substr(0, slash + 1) + "gg-sandbox-server";
+  return access(beside.c_str(), X_OK) == 0 ? beside : exe;
 }
 
 }  // namespace gg::sandbox

@@ -486,5 +486,30 @@ TEST_F(FallbackTest, TimeoutKillsProcessGroup) {
   EXPECT_FALSE(AnyCommandLineHas("sleep 4326"));
 }
 
+// The static server beside the program serves when it is there: found
+// through the symlink the program is run by (as /proc/self/exe is).
+TEST(ServerProgramTest, PrefersTheStaticServerBesideTheProgram) {
+  char tmpl[] = "/tmp/gg-server-program-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  fs::create_directories(dir + "/bin");
+  fs::create_directories(dir + "/links");
+  std::ofstream(dir + "/bin/gg") << "#!/bin/sh\n";
+  fs::permissions(dir + "/bin/gg", fs::perms::owner_all);
+  fs::create_symlink("../bin/gg", dir + "/links/gg");
+  // None beside it: the program itself.
+  EXPECT_EQ(ServerProgram(dir + "/links/gg"), dir + "/links/gg");
+  // One that is not executable does not count.
+  std::ofstream(dir + "/bin/gg-sandbox-server") << "x";
+  fs::permissions(dir + "/bin/gg-sandbox-server", fs::perms::owner_read);
+  EXPECT_EQ(ServerProgram(dir + "/links/gg"), dir + "/links/gg");
+  fs::permissions(dir + "/bin/gg-sandbox-server", fs::perms::owner_all);
+  EXPECT_EQ(ServerProgram(dir + "/links/gg"), dir + "/bin/gg-sandbox-server");
+  EXPECT_EQ(ServerProgram(dir + "/bin/gg"), dir + "/bin/gg-sandbox-server");
+  // This test binary has none beside it.
+  EXPECT_EQ(ServerProgram("/proc/self/exe"), "/proc/self/exe");
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace gg::sandbox
