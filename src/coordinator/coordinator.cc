@@ -141,13 +141,8 @@ Status Coordinator::Expand(Node* n) {
     to_run = *substitute;
     n->substituted = true;
   }
-  auto content = store_->Get(to_run);
-  if (!content.ok()) {
-    return content.status().Prefix("cannot load thunk " + to_run.str());
-  }
-  auto thunk = Thunk::Parse(*content);
-  if (!thunk.ok()) return thunk.status().Prefix("thunk " + to_run.str());
-  n->thunk = std::make_shared<const Thunk>(std::move(*thunk));
+  GG_ASSIGN_OR_RETURN(Thunk thunk, ReadThunk(to_run));
+  n->thunk = std::make_shared<const Thunk>(std::move(thunk));
   n->thunk_name = to_run;
   n->estimate = durations_.Estimate(n->thunk->function, 1.0);
   n->state = Node::State::kWaiting;
@@ -165,6 +160,16 @@ Status Coordinator::Expand(Node* n) {
   }
   if (n->pending == 0) MakeReady(n);
   return Status::Ok();
+}
+
+Result<Thunk> Coordinator::ReadThunk(const Name& name) {
+  auto content = store_->GetInto(name, &thunk_bytes_);
+  if (!content.ok()) return content.status().Prefix("cannot load thunk " + name.str());
+  auto thunk = Thunk::Parse(*content);
+  // Kept for the next thunk, unless one was unusually large.
+  if (thunk_bytes_.size() > (size_t{64} << 20)) std::string().swap(thunk_bytes_);
+  if (!thunk.ok()) return thunk.status().Prefix("thunk " + name.str());
+  return thunk;
 }
 
 Status Coordinator::LoadAll() {
@@ -515,11 +520,8 @@ Status Coordinator::FinishSubstitute(Node* n, const Reduction& r) {
 }
 
 Status Coordinator::RunInsteadOfSubstitute(Node* n) {
-  auto content = store_->Get(n->name);
-  if (!content.ok()) return content.status().Prefix("cannot load thunk " + n->name.str());
-  auto thunk = Thunk::Parse(*content);
-  if (!thunk.ok()) return thunk.status().Prefix("thunk " + n->name.str());
-  n->thunk = std::make_shared<const Thunk>(std::move(*thunk));
+  GG_ASSIGN_OR_RETURN(Thunk thunk, ReadThunk(n->name));
+  n->thunk = std::make_shared<const Thunk>(std::move(thunk));
   n->thunk_inputs = !n->thunk->ThunkDependencies().empty();
   n->thunk_name = n->name;
   n->substituted = false;

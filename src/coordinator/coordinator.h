@@ -95,6 +95,8 @@ class Coordinator {
   Status FinishSubstitute(Node* n, const Reduction& r);
   /// After a substitute failed: the thunk itself runs.
   Status RunInsteadOfSubstitute(Node* n);
+  /// Reads and parses thunk `name` from the store.
+  Result<Thunk> ReadThunk(const Name& name);
   void CheckStragglers();
   /// Records one finished run (queued, fetching inputs, running, collected).
   void TraceRun(const Running& run, const ExecResult& r);
@@ -119,6 +121,10 @@ class Coordinator {
   /// Trace rows: engine i's slot k is row (i + 1) * kSlotsPerEngineRow + k + 1.
   static constexpr int kSlotsPerEngineRow = 100000;
   static constexpr size_t kMaxTracedCommand = 4096;
+
+  /// ReadThunk's: kept from thunk to thunk, so a megabyte thunk is not read
+  /// into fresh memory each time (LocalStore::GetInto).
+  std::string thunk_bytes_;
 
   std::unordered_map<std::string, std::unique_ptr<Node>> nodes_;
   std::vector<Node*> to_expand_;

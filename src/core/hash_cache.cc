@@ -139,7 +139,12 @@ bool HashCache::ReadNewLines() {
   // Read straight into text_: only the numbers of each line are parsed now,
   // a name only when it is looked up.
   size_t start = text_.size();
-  text_.resize(start + static_cast<size_t>(st.st_size - read_upto_));
+  size_t want = start + static_cast<size_t>(st.st_size - read_upto_);
+  // With room for what this process will append (a run's outputs, a view's
+  // links): a log of megabytes held exactly was copied whole into fresh
+  // memory by the first line added, in every gg process.
+  if (want > text_.capacity()) text_.reserve(want + want / 8 + (64 << 10));
+  text_.resize(want);
   size_t got = 0;
   while (start + got < text_.size()) {
     ssize_t n = pread(fd_, text_.data() + start + got, text_.size() - start - got,

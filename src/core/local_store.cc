@@ -114,15 +114,22 @@ Status LocalStore::MissingError(const Name& name) const {
 }
 
 Result<std::string> LocalStore::Get(const Name& name) {
+  std::string content;
+  GG_ASSIGN_OR_RETURN(std::string_view read, GetInto(name, &content));
+  content.resize(read.size());
+  return content;
+}
+
+Result<std::string_view> LocalStore::GetInto(const Name& name, std::string* buffer) {
   std::string path = BlobPath(name);
   struct stat before {};
   bool stat_ok = stat(path.c_str(), &before) == 0;
-  auto read = ReadFile(path);
+  auto read = ReadFileInto(path, buffer);
   if (!read.ok()) {
     if (read.status().code() == Status::Code::kNotFound) return MissingError(name);
     return read.status();
   }
-  std::string content = std::move(*read);
+  std::string_view content = *read;
   // A blob this or another gg process wrote or checked, unchanged since
   // (hash_cache.h), is not hashed again: models write the thunks the
   // coordinator reads.

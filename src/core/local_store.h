@@ -35,6 +35,10 @@ class LocalStore {
   bool Has(const Name& name) const;
   /// The verified content of an object.
   Result<std::string> Get(const Name& name);
+  /// The same, read into `buffer` (path_util.h's ReadFileInto): a view of
+  /// it, valid until `buffer` next changes. For a caller that reads many
+  /// large objects one after another (the coordinator, its thunks).
+  Result<std::string_view> GetInto(const Name& name, std::string* buffer);
   Result<Name> Put(std::string_view content);
   /// Stores a file's content (copying it) and returns its name. With
   /// `max_bytes`, a file that is (or, read, turns out) larger is refused

@@ -58,6 +58,36 @@ TEST_F(LocalStoreTest, FlippedByteIsDetectedOnRead) {
   EXPECT_EQ(store_->Verify(*n).code(), Status::Code::kCorrupt);
 }
 
+TEST_F(LocalStoreTest, ObjectsReadIntoOneBufferAreEachWhole) {
+  // The coordinator reads thunk after thunk into one buffer: a smaller
+  // object after a larger one is exactly itself, not followed by what the
+  // larger left in the buffer, and a larger one grows it.
+  std::string big(300000, 'b'), small = "small", bigger(500000, 'B');
+  auto nb = store_->Put(big), ns = store_->Put(small), ng = store_->Put(bigger);
+  ASSERT_TRUE(nb.ok() && ns.ok() && ng.ok());
+  std::string buffer;
+  auto b = store_->GetInto(*nb, &buffer);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, big);
+  const char* memory = buffer.data();
+  auto s = store_->GetInto(*ns, &buffer);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*s, small);
+  EXPECT_EQ(buffer.data(), memory);  // the same memory, not a new string
+  auto g = store_->GetInto(*ng, &buffer);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(*g, bigger);
+  // Verified as Get verifies: a changed byte is found, the buffer reused.
+  std::string path = store_->BlobPath(*ns);
+  chmod(path.c_str(), 0644);
+  int fd = open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, "S", 1, 0), 1);
+  close(fd);
+  EXPECT_EQ(store_->GetInto(*ns, &buffer).status().code(), Status::Code::kCorrupt);
+  EXPECT_EQ(store_->GetInto(Name::ForContent("never stored"), &buffer).status().code(), Status::Code::kNotFound);
+}
+
 TEST_F(LocalStoreTest, MissingObjectSaysWhatToDo) {
   auto c = store_->Get(Name::ForContent("never stored"));
   EXPECT_EQ(c.status().code(), Status::Code::kNotFound);

@@ -41,20 +41,28 @@ bool IsCleanAbsolutePath(std::string_view path) {
 }
 
 Result<std::string> ReadFile(const std::string& path) {
+  std::string out;
+  GG_ASSIGN_OR_RETURN(std::string_view read, ReadFileInto(path, &out));
+  out.resize(read.size());
+  return out;
+}
+
+Result<std::string_view> ReadFileInto(const std::string& path, std::string* buffer) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return Status::NotFound(path + " does not exist");
     return Status::FromErrno("cannot open " + path, err);
   }
-  // Straight into the string, not through a buffer: gg reads each thunk
+  // Straight into the buffer, not through another: gg reads each thunk
   // it runs, and one with thousands of inputs is a megabyte. The size is
   // a hint only (a file may change while it is read): reading goes on to
   // the end either way.
-  std::string out;
+  std::string& out = *buffer;
   struct stat st {};
   size_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? st.st_size : 0;
-  out.resize(size + 1);  // one more byte: the end is seen without another call
+  // One more byte: the end is seen without another call.
+  if (out.size() < size + 1) out.resize(size + 1);
   size_t got = 0;
   for (;;) {
     if (got == out.size()) out.resize(out.size() + (out.size() >> 1) + 4096);
@@ -69,8 +77,7 @@ Result<std::string> ReadFile(const std::string& path) {
     got += n;
   }
   close(fd);
-  out.resize(got);
-  return out;
+  return std::string_view(out.data(), got);
 }
 
 std::string UniqueSuffix() {

@@ -16,6 +16,12 @@ bool IsCleanAbsolutePath(std::string_view path);
 
 /// Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
+/// Reads a whole file into `buffer`, reusing its memory, and returns a view
+/// of the bytes read (valid until `buffer` next changes). `buffer` is grown
+/// when needed, never shrunk (what lies past the view is left over): gg
+/// reads thunks of a megabyte one after another, and a fresh string for
+/// each was zeroed and faulted in page by page before the read overwrote it.
+Result<std::string_view> ReadFileInto(const std::string& path, std::string* buffer);
 /// Writes `content` to `path` atomically: a temporary file beside it,
 /// fsync-free (content addressing makes a torn file detectable), then rename.
 Status WriteFileAtomic(const std::string& path, std::string_view content, int mode = 0644);

@@ -124,6 +124,9 @@ class WireReader {
 };
 
 constexpr uint64_t kVarint = 0, kLength = 2;
+/// An input field's key (field 5, length-delimited): one byte, so a byte
+/// with this value where a field starts begins an input field.
+constexpr uint8_t kInputKey = 5 << 3 | kLength;
 
 bool ParseInput(std::string_view bytes, ThunkInput* in) {
   WireReader r(bytes);
@@ -151,40 +154,6 @@ bool ParseInput(std::string_view bytes, ThunkInput* in) {
   return true;
 }
 
-/// What a first pass over the message's fields finds: how many inputs it
-/// lists (room is made for them at once: a vector grown input by input
-/// moved each one several times), their bytes if they are one run of
-/// fields (as gg writes them), and the last working directory field.
-struct Layout {
-  size_t inputs = 0;
-  std::string_view inputs_bytes;  ///< empty unless the inputs are consecutive
-  std::string_view workdir;
-};
-
-Layout Scan(std::string_view bytes) {
-  WireReader r(bytes);
-  Layout l;
-  const char* first = nullptr;
-  const char* last_end = nullptr;
-  bool consecutive = true;
-  uint64_t key;
-  while (!r.done()) {
-    const char* at = r.pos();
-    std::string_view s;
-    if (!r.Varint(&key) || ((key & 7) == kLength ? !r.Bytes(&s) : !r.Skip(key))) break;
-    if (key == (5 << 3 | kLength)) {
-      if (first == nullptr) first = at;
-      consecutive = consecutive && (last_end == nullptr || last_end == at);
-      last_end = r.pos();
-      l.inputs++;
-    } else if (key == (8 << 3 | kLength)) {
-      l.workdir = s;
-    }
-  }
-  if (first != nullptr && consecutive) l.inputs_bytes = std::string_view(first, last_end - first);
-  return l;
-}
-
 /// The input lists of the last few thunks read, each with the exact bytes
 /// it was read from and the working directory it was validated under: a
 /// thunk with the same bytes there and the same work dir shares the list
@@ -197,6 +166,28 @@ class ValidatedInputs {
   static ValidatedInputs& Get() {
     static ValidatedInputs* cache = new ValidatedInputs;  // never destroyed: threads may parse until exit
     return *cache;
+  }
+  /// A kept list found by FindAt: how many bytes its input fields take,
+  /// the work dir it was checked under, and the list.
+  struct Match {
+    size_t length = 0;
+    std::string workdir;
+    std::shared_ptr<const std::vector<ThunkInput>> list;
+  };
+  /// The kept list whose bytes `rest` begins with, if they end a run of
+  /// input fields there (no input field follows at once). `rest` starts at
+  /// the message's first input field: that the work dir is the kept one
+  /// too is for the caller to check, once it has read the work dir field.
+  std::optional<Match> FindAt(std::string_view rest) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const Entry& e : entries_) {
+      size_t n = e.bytes.size();
+      if (rest.size() >= n && (rest.size() == n || static_cast<uint8_t>(rest[n]) != kInputKey) &&
+          std::memcmp(e.bytes.data(), rest.data(), n) == 0) {
+        return Match{n, e.workdir, e.list};
+      }
+    }
+    return std::nullopt;
   }
   std::shared_ptr<const std::vector<ThunkInput>> Find(std::string_view bytes, std::string_view workdir) {
     std::lock_guard<std::mutex> l(mu_);
@@ -225,6 +216,57 @@ class ValidatedInputs {
   std::mutex mu_;
   std::deque<Entry> entries_;
 };
+
+/// What a first pass over the message's fields finds: how many inputs it
+/// lists (room is made for them at once: a vector grown input by input
+/// moved each one several times), their bytes if they are one run of
+/// fields (as gg writes them), the last working directory field, and the
+/// kept list those bytes are, if Scan found one.
+struct Layout {
+  size_t inputs = 0;
+  std::string_view inputs_bytes;  ///< empty unless the inputs are consecutive
+  std::string_view workdir;
+  std::optional<ValidatedInputs::Match> known;
+};
+
+/// With `look_up`, a run of input fields that a kept list's bytes begin is
+/// compared with them and jumped over at once instead of walked field by
+/// field (every run of a compile's thunk reads its thousands of inputs).
+Layout Scan(std::string_view bytes, bool look_up = true) {
+  WireReader r(bytes);
+  Layout l;
+  const char* first = nullptr;
+  const char* last_end = nullptr;
+  bool consecutive = true;
+  uint64_t key;
+  while (!r.done()) {
+    const char* at = r.pos();
+    if (look_up && first == nullptr && static_cast<uint8_t>(*at) == kInputKey) {
+      l.known = ValidatedInputs::Get().FindAt(std::string_view(at, bytes.data() + bytes.size() - at));
+      if (l.known) {
+        first = at;
+        last_end = at + l.known->length;
+        l.inputs = l.known->list->size();
+        r.JumpTo(last_end);
+        continue;
+      }
+    }
+    std::string_view s;
+    if (!r.Varint(&key) || ((key & 7) == kLength ? !r.Bytes(&s) : !r.Skip(key))) break;
+    if (key == kInputKey) {
+      // Another input after the run kept: these are not its inputs.
+      if (l.known) return Scan(bytes, /*look_up=*/false);
+      if (first == nullptr) first = at;
+      consecutive = consecutive && (last_end == nullptr || last_end == at);
+      last_end = r.pos();
+      l.inputs++;
+    } else if (key == (8 << 3 | kLength)) {
+      l.workdir = s;
+    }
+  }
+  if (first != nullptr && consecutive) l.inputs_bytes = std::string_view(first, last_end - first);
+  return l;
+}
 
 /// Lists shorter than this are read each time: that costs less than
 /// keeping them, and they would push the large ones out.
@@ -409,7 +451,11 @@ Result<Thunk> Thunk::Parse(std::string_view bytes) {
   std::string_view workdir = layout.workdir.empty() ? kDefaultWorkdir : layout.workdir;
   bool shareable = layout.inputs >= kMinSharedInputs && !layout.inputs_bytes.empty();
   std::shared_ptr<const std::vector<ThunkInput>> known;
-  if (shareable) known = ValidatedInputs::Get().Find(layout.inputs_bytes, workdir);
+  if (layout.known && layout.known->workdir == workdir) {
+    known = layout.known->list;
+  } else if (shareable) {
+    known = ValidatedInputs::Get().Find(layout.inputs_bytes, workdir);
+  }
   bool inputs_valid = known != nullptr;
   if (!ParseWritten(bytes, layout, std::move(known), &t, &version)) {
     version = 0;

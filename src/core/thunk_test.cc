@@ -327,6 +327,52 @@ TEST(ThunkTest, ADifferentInputSetIsCheckedAgain) {
   EXPECT_EQ(*g, good);
 }
 
+TEST(ThunkTest, AKeptListIsTakenOnlyForExactlyItsInputs) {
+  // A kept list's bytes are compared where a thunk's inputs begin and
+  // jumped over: a thunk whose inputs begin with them but go on (one more
+  // input right after, or another input field later in the message) must
+  // get its own inputs, read and checked.
+  Thunk kept = ManyInputs(150, "kept");
+  auto k = Thunk::Parse(kept.Serialize());
+  ASSERT_TRUE(k.ok());
+  Thunk more = ManyInputs(150, "more");
+  more.inputs.push_back({Name::ForContent("one more").str(), "i/one-more", false});
+  auto m = Thunk::Parse(more.Serialize());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(*m, more);
+  EXPECT_NE(m->inputs.shared(), k->inputs.shared());
+  // The same, with a duplicate path: checked, not taken as valid.
+  Thunk dup = ManyInputs(150, "dup after");
+  dup.inputs.push_back({Name::ForContent("dup").str(), "i/3", false});
+  auto d = Thunk::Parse(dup.Serialize());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "malformed thunk: " + dup.Validate().message());
+  // An input field after the outputs (not as gg writes it, but valid):
+  // read like any other, and it is the thunk's too.
+  Thunk later = ManyInputs(150, "later");
+  std::string bytes = later.Serialize() + Field(5, Field(1, Name::ForContent("late").str()) + Field(2, "i/late"));
+  auto l = Thunk::Parse(bytes);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->inputs.size(), later.inputs.size() + 1);
+  EXPECT_EQ(l->inputs.back().path, "i/late");
+  auto ref = ReferenceParse(bytes);
+  ASSERT_TRUE(ref.ok());
+  EXPECT_EQ(*l, *ref);
+  // Fewer inputs than kept: the kept bytes run past this thunk's inputs.
+  Thunk fewer = ManyInputs(149, "fewer");
+  auto f = Thunk::Parse(fewer.Serialize());
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(*f, fewer);
+  // Two kept lists, one the start of the other: each thunk gets its own.
+  auto k2 = Thunk::Parse(kept.Serialize());
+  ASSERT_TRUE(k2.ok());
+  EXPECT_EQ(k2->inputs.shared(), k->inputs.shared());
+  auto m2 = Thunk::Parse(more.Serialize());
+  ASSERT_TRUE(m2.ok());
+  EXPECT_EQ(*m2, more);
+  EXPECT_EQ(m2->inputs.shared(), m->inputs.shared());
+}
+
 TEST(ThunkTest, ParsesOfOneInputSetAtOnceAgree) {
   // Several threads reading thunks of the same and of different input sets.
   std::vector<std::string> bytes;

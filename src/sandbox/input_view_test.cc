@@ -86,6 +86,40 @@ TEST_F(InputViewTest, LinkedBlobsStayKnownToTheHashCacheButAChangedOneDoesNot) {
   EXPECT_NE(view.status().message().find("does not match its name"), std::string::npos) << view.status().message();
 }
 
+TEST_F(InputViewTest, BlobsTheHashCacheDoesNotKnowAreCheckedBeforeTheyAreLinked) {
+  // Blobs the hash cache knows are linked after one stat; the others are
+  // read and hashed first (here: a store whose hash cache log was lost), and
+  // a damaged one is refused, not linked.
+  auto files = Files(12);
+  store_.reset();
+  ASSERT_EQ(unlink((dir_ + "/.gg/hashcache").c_str()), 0);
+  auto reopened = LocalStore::Open(dir_ + "/.gg");
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  auto view = MaterializeView(store_.get(), files, geteuid());
+  ASSERT_TRUE(view.ok()) << view.status().message();
+  for (const ViewFile& f : files) {
+    auto name = Name::Parse(f.name);
+    ASSERT_TRUE(name.ok());
+    EXPECT_EQ(Slurp(*view + "/" + std::string(f.path)), *store_->Get(*name)) << f.path;
+  }
+  // Unknown and changed: hashed, found out, refused.
+  size_t k = 0;
+  while (files[k].executable) k++;
+  std::string blob = store_->BlobPath(*Name::Parse(files[k].name));
+  store_.reset();
+  ASSERT_EQ(unlink((dir_ + "/.gg/hashcache").c_str()), 0);
+  ASSERT_EQ(chmod(blob.c_str(), 0644), 0);
+  { std::ofstream(blob) << "changed\n"; }
+  reopened = LocalStore::Open(dir_ + "/.gg");
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  files.erase(files.begin() + (k == 0 ? 1 : 0));  // another set: another view
+  auto damaged = MaterializeView(store_.get(), files, geteuid());
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_NE(damaged.status().message().find("does not match its name"), std::string::npos) << damaged.status().message();
+}
+
 TEST_F(InputViewTest, RemovedViewsLeaveTheirBlobsKnownToTheHashCache) {
   // Removing a view's links moves each blob's ctime, as making it did: the
   // gc tells the hash cache, so the next view reads none of them again,
