@@ -4,6 +4,7 @@ once per store. It must still see exactly its inputs with their modes, never
 change the store through them, and several gg processes must be able to make
 the same view at once."""
 import os
+import re
 import subprocess
 import time
 
@@ -86,8 +87,18 @@ class InputViewTest(GGTestCase):
         self.assertEqual(out, "".join(sorted(f"./{p}\n" for _, p in inputs)) + f"content {rel}\n")
         self.assertEqual(len(self.views()), 1)
         # The gc drops views; the next run makes its view again.
-        self.gg("gc")
+        def hash_cache_files():
+            with open(os.path.join(self.dir, ".gg", "hashcache")) as f:
+                keys = [tuple(line.split()[:2]) for line in f]
+            return len(keys), len(set(keys))
+        lines, files = hash_cache_files()
+        self.assertGreater(lines, files)  # each link of a blob moved its ctime: a line more
+        dropped = re.search(r"(\d+) outdated hash cache lines", self.gg("gc").stdout)
+        self.assertIsNotNone(dropped)
+        self.assertGreaterEqual(int(dropped.group(1)), lines - files)
         self.assertEqual(self.views(), [])
+        lines, files = hash_cache_files()
+        self.assertEqual(lines, files)  # one line a file, its last
         again = self.sh_thunk("cat d1/f1.h > out", inputs=inputs)
         self.assertEqual(self.cat(self.force(again).stdout.strip()), f"content {rel}\n")
 

@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "core/byte_size.h"
+#include "core/hash_cache.h"
 #include "core/tree.h"
 #include "sandbox/input_view.h"
 #include "gg/thunk.h"
@@ -26,6 +27,7 @@ constexpr char kUsage[] =
     "scratch files left by gg processes that are no longer running. Input\n"
     "views (a sandbox's many inputs as one directory of links) that no\n"
     "running thunk holds are dropped too, and made again when next needed.\n"
+    "The hash cache's log keeps only each file's last line.\n"
     "Thunks and the outputs they reduced to are kept.\n\n"
     "  --max-size SIZE   then evict the least recently used objects (and the\n"
     "                    trees holding them) until the store holds at most SIZE\n"
@@ -187,12 +189,16 @@ int GcMain(int argc, char** argv) {
   }
   auto scratch = store->RemoveStaleScratch();
   if (!scratch.ok()) gc.Error(scratch.status());
+  // Last: the lines this gc appended (the blobs' new ctimes) are kept, the
+  // ones they replace dropped.
+  auto compacted = HashCache::Compact(store->dir() + "/hashcache");
+  if (!compacted.ok()) gc.Error(compacted.status().Prefix("compacting the hash cache"));
 
   std::string lru = evicted ? ", " + std::to_string(evicted) + " of them least recently used" : "";
-  std::printf("gg gc: removed %zu objects (%s)%s, %zu stale reductions, %zu scratch files, %zu input views; the "
-              "store holds %s\n",
+  std::printf("gg gc: removed %zu objects (%s)%s, %zu stale reductions, %zu scratch files, %zu input views, %zu "
+              "outdated hash cache lines; the store holds %s\n",
               gc.objects, Bytes(gc.freed).c_str(), lru.c_str(), gc.reductions_dropped, scratch.ok() ? *scratch : 0,
-              views.ok() ? *views : 0, Bytes(total).c_str());
+              views.ok() ? *views : 0, compacted.ok() ? compacted->lines - compacted->kept : 0, Bytes(total).c_str());
   for (const auto& e : gc.errors) std::fprintf(stderr, "gg gc: %s\n", e.c_str());
   if (!gc.errors.empty()) {
     std::fprintf(stderr, "gg gc: %zu error%s (above); what could be removed was\n", gc.errors.size(),

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <set>
 
 #include "core/path_util.h"
 #include "core/sha256.h"
@@ -237,6 +238,43 @@ Result<Name> HashCache::Hash(const std::string& path, uint64_t max_bytes, struct
     *hashed = {};
   }
   return name;
+}
+
+Result<HashCache::Compacted> HashCache::Compact(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    if (text.status().code() == Status::Code::kNotFound) return Compacted{};
+    return text.status();
+  }
+  // Whole lines whose device and inode parse, newest first; the first seen
+  // of each file is its last line.
+  std::vector<std::string_view> kept;
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  Compacted c;
+  std::string_view all(*text);
+  size_t end = all.rfind('\n');
+  while (end != std::string_view::npos) {
+    size_t begin = end == 0 ? std::string_view::npos : all.rfind('\n', end - 1);
+    size_t from = begin == std::string_view::npos ? 0 : begin + 1;
+    std::string_view line = all.substr(from, end + 1 - from);
+    c.lines++;
+    uint64_t dev = 0, ino = 0;
+    const char* p = line.data();
+    const char* stop = line.data() + line.size();
+    auto [q, ec] = std::from_chars(p, stop, dev);
+    bool ok = ec == std::errc() && q != stop && *q == ' ';
+    if (ok) {
+      auto [r, ec2] = std::from_chars(q + 1, stop, ino);
+      ok = ec2 == std::errc() && r != stop && *r == ' ' && std::count(line.begin(), line.end(), ' ') == 5;
+    }
+    if (ok && seen.insert({dev, ino}).second) kept.push_back(line);
+    end = begin;
+  }
+  std::string out;
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) out.append(*it);
+  c.kept = kept.size();
+  GG_RETURN_IF_ERROR(WriteFileAtomic(path, out));
+  return c;
 }
 
 }  // namespace gg

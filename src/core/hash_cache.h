@@ -46,6 +46,20 @@ class HashCache {
   /// links thousands of blobs at once).
   void RememberAll(const std::vector<Known>& files);
 
+  /// What Compact did: the log's whole lines before, and those kept.
+  struct Compacted {
+    size_t lines = 0;
+    size_t kept = 0;
+  };
+  /// Rewrites the log at `path` keeping each file's (device and inode's)
+  /// last line only: an earlier one describes a stat the file no longer
+  /// has (a hard link to a blob, as every view and tree makes, changes its
+  /// ctime, so the same blob gets a line per link), and every gg process
+  /// reads the whole log. Unparsable and torn lines are dropped. Written to
+  /// a temporary file and renamed over the log: a line another process
+  /// appends meanwhile may be lost, which costs a hash, never a wrong name.
+  static Result<Compacted> Compact(const std::string& path);
+
  private:
   struct Key {
     uint64_t dev, ino, size;

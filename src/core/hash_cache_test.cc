@@ -1,8 +1,12 @@
 #include "core/hash_cache.h"
 
 #include <fcntl.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -133,6 +137,59 @@ TEST(HashCacheTest, LineWithABadNameIsAMiss) {
   ASSERT_TRUE(WriteFileAtomic(log, LineFor(st, Name::ForContent("x")) + bad).ok());
   HashCache c(log);
   EXPECT_FALSE(c.Lookup(st).has_value());  // hashed again rather than trusted
+}
+
+// Each file's last line is kept (a relink moved its ctime: the earlier
+// lines describe a stat it no longer has); what the log answered for the
+// files' current stats it still answers, and a process that had the old log
+// open goes on working.
+TEST(HashCacheTest, CompactKeepsEachFilesLastLine) {
+  ScratchDir dir;
+  std::string log = dir.path() + "/hashcache";
+  std::string text;
+  for (uint64_t i = 0; i < 100; ++i) text += LineFor(FakeStat(i), Name::ForContent("v" + std::to_string(i)));
+  std::vector<struct stat> now;
+  for (uint64_t i = 0; i < 100; ++i) {
+    struct stat st = FakeStat(i);
+    if (i % 3 == 0) {  // linked again twice: a new ctime each time
+      for (int k = 1; k <= 2; ++k) {
+        st.st_ctim.tv_nsec = (st.st_ctim.tv_nsec + 1) % 1000000000;
+        text += LineFor(st, Name::ForContent("v" + std::to_string(i)));
+      }
+    }
+    now.push_back(st);
+  }
+  struct stat other_dev = FakeStat(7);
+  other_dev.st_dev = 2;  // the same inode number on another device: another file
+  text += LineFor(other_dev, Name::ForContent("elsewhere"));
+  text += "junk line\n";
+  text += LineFor(FakeStat(200), Name::ForContent("torn")).substr(0, 20);  // no newline yet
+  ASSERT_TRUE(WriteFileAtomic(log, text).ok());
+  HashCache before(log);
+  ASSERT_EQ(before.Lookup(now[3]), Name::ForContent("v3"));  // loaded
+
+  auto c = HashCache::Compact(log);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->lines, 100u + 2 * 34 + 1 + 1);  // the torn line is not whole
+  EXPECT_EQ(c->kept, 101u);
+  auto compacted = ReadFile(log);
+  ASSERT_TRUE(compacted.ok());
+  EXPECT_EQ(std::count(compacted->begin(), compacted->end(), '\n'), 101);
+  HashCache after(log);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(after.Lookup(now[i]), Name::ForContent("v" + std::to_string(i))) << i;
+  EXPECT_EQ(after.Lookup(other_dev), Name::ForContent("elsewhere"));
+  EXPECT_FALSE(after.Lookup(FakeStat(0)).has_value());  // a stat file 0 no longer has
+  // The process that had the old log open still answers and remembers.
+  EXPECT_EQ(before.Lookup(now[6]), Name::ForContent("v6"));
+  before.Remember(FakeStat(300), Name::ForContent("later"));
+  EXPECT_EQ(before.Lookup(FakeStat(300)), Name::ForContent("later"));
+  // Compacting a compacted log changes nothing; no log is nothing to do.
+  auto again = HashCache::Compact(log);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->lines, again->kept);
+  auto none = HashCache::Compact(dir.path() + "/missing");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->lines, 0u);
 }
 
 }  // namespace
