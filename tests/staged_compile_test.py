@@ -176,6 +176,45 @@ class StagedCompileTest(unittest.TestCase):
                                  int(m.group(1)) - 3)
                 self.assertEqual(self.output(), "43\n")
 
+    def test_dependency_file_in_a_directory_of_dependency_files(self):
+        # automake's `-MD -MP -MF $(DEPDIR)/x.Tpo`: .deps/ holds only
+        # dependency files (config.status's `# dummy` ones at first), which
+        # the view leaves out, so the directory is not in the view. The
+        # compile thunk's sandbox makes its outputs' directories; the
+        # combined run must too (libpng, xz: "opening dependency file
+        # .deps/x.Tpo: No such file or directory", then a split rerun of
+        # every compile). -MMD: the preprocessor runs first, then the compile.
+        for dep in ("-MD", "-MMD"):
+            with self.subTest(dep=dep):
+                self.write("Makefile", FILES["Makefile"].replace(
+                    "-c -o $@ $<", "-MT $@ %s -MP -MF src/.deps/$*.Tpo -c -o $@ $<\n"
+                    "\tmv -f src/.deps/$*.Tpo src/.deps/$*.Po" % dep).replace(
+                    "rm -f prog src/*.o src/*.d", "rm -f prog src/*.o") +
+                    "include src/.deps/a.Po src/.deps/b.Po src/.deps/main.Po\n")
+                for name in ("a", "b", "main"):
+                    self.write("src/.deps/%s.Po" % name, "# dummy\n")
+                self.write("inc/unused.h", "#define UNUSED 1 /* %s */\n" % dep)
+                self.run_in("make", "clean")
+                self.run_in("make", "CFLAGS=-g -O2")
+                plain = {}
+                for p in PRODUCTS:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        plain[p] = f.read()
+                self.run_in("make", "clean")
+                trace = os.path.join(self.dir, "deps-trace.json")
+                out = self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=-g -O2").stderr
+                self.assertIsNotNone(re.search(r"7 thunks \(7 ran, 0 memoized\), 0 ran locally", out), out)
+                for p in PRODUCTS:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({dep})")
+                with open(trace) as f:
+                    events = json.load(f)
+                events = events["traceEvents"] if isinstance(events, dict) else events
+                runs = [e for e in events if e.get("cat") == "running"]
+                # 3 combined runs and the link: no failed run, no split rerun.
+                self.assertEqual(len(runs), 4, out)
+                self.assertEqual(self.output(), "43\n")
+
     def test_has_include_of_a_file_that_comes_and_goes(self):
         # __has_include finds inc/opt.h without reading it (gcc does not list
         # it), through a wrapper macro defined in another header as fmt does:
