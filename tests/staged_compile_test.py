@@ -275,6 +275,57 @@ class StagedCompileTest(unittest.TestCase):
             self.assertEqual(self.run_in("./prog").stdout, f"1 {text}\n")
             self.assertFalse(os.path.exists(os.path.join(self.src, "src", ".gg-out.a.o")))
 
+    def test_objects_and_dependency_files_outside_the_compile_dir(self):
+        # automake's subdir-objects from another directory (c-ares' and
+        # curl's tools: `-MT ../lib/x.o -MD -MP -MF ../lib/.deps/x.Tpo -c -o
+        # ../lib/x.o ../lib/x.c`): -MT names the targets, so neither file
+        # holds the -o name and both move into the work dir with the same
+        # bytes. Without -MT the list's target is the -o name: still local.
+        # -MD: the command's own list in the combined run; -MMD: the
+        # discovery's preprocessor first.
+        for flags, target, dep, local in (("-g -O2", "-MT $@", "-MD", False), ("-O2", "-MQ $@", "-MMD", False),
+                                          ("-g -O2", "", "-MD", True)):
+            with self.subTest(flags=flags, target=target, dep=dep):
+                self.write("Makefile", "all:\n\t$(MAKE) -C src\nclean:\n\trm -rf obj prog\n")
+                self.write("src/Makefile",
+                           "../prog: ../obj/a.o ../obj/b.o\n\t$(CC) -o $@ $^\n"
+                           "../obj/%%.o: %%.c\n\tmkdir -p ../obj/.deps\n"
+                           "\t$(CC) $(CFLAGS) -I../inc %s %s -MP -MF ../obj/.deps/$*.Tpo -c $< -o $@\n"
+                           "\tmv -f ../obj/.deps/$*.Tpo ../obj/.deps/$*.Po\n" % (target, dep))
+                self.write("src/a.c", '#include <stdio.h>\n#include "a.h"\nint b(void);\n'
+                                      'int main(void) { printf("%d\\n", A + b()); return 0; }\n')
+                self.write("src/b.c", '#include "b.h"\nint b(void) { return B; }\n')
+                products = ["prog", "obj/a.o", "obj/b.o", "obj/.deps/a.Po", "obj/.deps/b.Po"]
+                self.run_in("make", "clean")
+                self.run_in("make", "CFLAGS=" + flags)
+                plain = {}
+                for p in products:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        plain[p] = f.read()
+                self.run_in("make", "clean")
+                trace = os.path.join(self.dir, "outside-trace.json")
+                err = self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=" + flags).stderr
+                with open(trace) as f:
+                    events = json.load(f)
+                events = events["traceEvents"] if isinstance(events, dict) else events
+                # Each compile ran once, in the combined run: none failed and ran again split.
+                results = [e["args"]["result"] for e in events if e.get("cat") == "running"]
+                self.assertEqual(results, ["ok"] * len(results), err)
+                if not local:
+                    self.assertEqual(len(results), 2, err)
+                outside = "output ../obj/a.o is outside the working directory"
+                # (the link's `-o ../prog` runs locally either way)
+                if local:
+                    self.assertIn(outside, err)
+                else:
+                    self.assertNotIn("output ../obj/", err)
+                    self.assertRegex(err, r"\d+ thunks \(\d+ ran, \d+ memoized\), 1 ran locally", err)
+                for p in products:
+                    with open(os.path.join(self.src, p), "rb") as f:
+                        self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({flags} {target} {dep})")
+                self.assertEqual(self.run_in("./prog").stdout, "3\n")
+                self.assertEqual([n for n in os.listdir(os.path.join(self.src, "src")) if n.startswith(".gg-")], [])
+
     def test_assembler_sources_and_files_the_assembler_or_linker_writes(self):
         # gmp and nettle compile m4's output, `x.s`, which gcc hands to the
         # assembler unpreprocessed: no dependency list names it (-M, -MD and
