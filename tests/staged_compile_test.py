@@ -75,6 +75,22 @@ class StagedCompileTest(unittest.TestCase):
             self.fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
         return p
 
+    def read_files(self, paths):
+        """{path: bytes} of files in the project."""
+        out = {}
+        for p in paths:
+            with open(os.path.join(self.src, p), "rb") as f:
+                out[p] = f.read()
+        return out
+
+    @staticmethod
+    def run_results(trace):
+        """The result of every sandbox run in a --trace file, in order."""
+        with open(trace) as f:
+            events = json.load(f)
+        events = events["traceEvents"] if isinstance(events, dict) else events
+        return [e["args"]["result"] for e in events if e.get("cat") == "running"]
+
     def gg_build(self, cflags):
         """A clean gg build; returns (ran, memoized)."""
         self.run_in("make", "clean")
@@ -196,23 +212,14 @@ class StagedCompileTest(unittest.TestCase):
                 self.write("inc/unused.h", "#define UNUSED 1 /* %s */\n" % dep)
                 self.run_in("make", "clean")
                 self.run_in("make", "CFLAGS=-g -O2")
-                plain = {}
-                for p in PRODUCTS:
-                    with open(os.path.join(self.src, p), "rb") as f:
-                        plain[p] = f.read()
+                plain = self.read_files(PRODUCTS)
                 self.run_in("make", "clean")
                 trace = os.path.join(self.dir, "deps-trace.json")
                 out = self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=-g -O2").stderr
                 self.assertIsNotNone(re.search(r"7 thunks \(7 ran, 0 memoized\), 0 ran locally", out), out)
-                for p in PRODUCTS:
-                    with open(os.path.join(self.src, p), "rb") as f:
-                        self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({dep})")
-                with open(trace) as f:
-                    events = json.load(f)
-                events = events["traceEvents"] if isinstance(events, dict) else events
-                runs = [e for e in events if e.get("cat") == "running"]
+                self.assertEqual(self.read_files(PRODUCTS), plain, dep)
                 # 3 combined runs and the link: no failed run, no split rerun.
-                self.assertEqual(len(runs), 4, out)
+                self.assertEqual(self.run_results(trace), ["ok"] * 4, out)
                 self.assertEqual(self.output(), "43\n")
 
     def test_has_include_of_a_file_that_comes_and_goes(self):
@@ -298,18 +305,12 @@ class StagedCompileTest(unittest.TestCase):
                 products = ["prog", "obj/a.o", "obj/b.o", "obj/.deps/a.Po", "obj/.deps/b.Po"]
                 self.run_in("make", "clean")
                 self.run_in("make", "CFLAGS=" + flags)
-                plain = {}
-                for p in products:
-                    with open(os.path.join(self.src, p), "rb") as f:
-                        plain[p] = f.read()
+                plain = self.read_files(products)
                 self.run_in("make", "clean")
                 trace = os.path.join(self.dir, "outside-trace.json")
                 err = self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=" + flags).stderr
-                with open(trace) as f:
-                    events = json.load(f)
-                events = events["traceEvents"] if isinstance(events, dict) else events
                 # Each compile ran once, in the combined run: none failed and ran again split.
-                results = [e["args"]["result"] for e in events if e.get("cat") == "running"]
+                results = self.run_results(trace)
                 self.assertEqual(results, ["ok"] * len(results), err)
                 if not local:
                     self.assertEqual(len(results), 2, err)
@@ -320,9 +321,7 @@ class StagedCompileTest(unittest.TestCase):
                 else:
                     self.assertNotIn("output ../obj/", err)
                     self.assertRegex(err, r"\d+ thunks \(\d+ ran, \d+ memoized\), 1 ran locally", err)
-                for p in products:
-                    with open(os.path.join(self.src, p), "rb") as f:
-                        self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({flags} {target} {dep})")
+                self.assertEqual(self.read_files(products), plain, f"{flags} {target} {dep}")
                 self.assertEqual(self.run_in("./prog").stdout, "3\n")
                 self.assertEqual([n for n in os.listdir(os.path.join(self.src, "src")) if n.startswith(".gg-")], [])
 
