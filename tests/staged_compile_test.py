@@ -75,6 +75,22 @@ class StagedCompileTest(unittest.TestCase):
             self.fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
         return p
 
+    def read_files(self, paths):
+        """{path: bytes} of files in the project."""
+        out = {}
+        for p in paths:
+            with open(os.path.join(self.src, p), "rb") as f:
+                out[p] = f.read()
+        return out
+
+    @staticmethod
+    def run_results(trace):
+        """The result of every sandbox run in a --trace file, in order."""
+        with open(trace) as f:
+            events = json.load(f)
+        events = events["traceEvents"] if isinstance(events, dict) else events
+        return [e["args"]["result"] for e in events if e.get("cat") == "running"]
+
     def gg_build(self, cflags):
         """A clean gg build; returns (ran, memoized)."""
         self.run_in("make", "clean")
@@ -176,6 +192,36 @@ class StagedCompileTest(unittest.TestCase):
                                  int(m.group(1)) - 3)
                 self.assertEqual(self.output(), "43\n")
 
+    def test_dependency_file_in_a_directory_of_dependency_files(self):
+        # automake's `-MD -MP -MF $(DEPDIR)/x.Tpo`: .deps/ holds only
+        # dependency files (config.status's `# dummy` ones at first), which
+        # the view leaves out, so the directory is not in the view. The
+        # compile thunk's sandbox makes its outputs' directories; the
+        # combined run must too (libpng, xz: "opening dependency file
+        # .deps/x.Tpo: No such file or directory", then a split rerun of
+        # every compile). -MMD: the preprocessor runs first, then the compile.
+        for dep in ("-MD", "-MMD"):
+            with self.subTest(dep=dep):
+                self.write("Makefile", FILES["Makefile"].replace(
+                    "-c -o $@ $<", "-MT $@ %s -MP -MF src/.deps/$*.Tpo -c -o $@ $<\n"
+                    "\tmv -f src/.deps/$*.Tpo src/.deps/$*.Po" % dep).replace(
+                    "rm -f prog src/*.o src/*.d", "rm -f prog src/*.o") +
+                    "include src/.deps/a.Po src/.deps/b.Po src/.deps/main.Po\n")
+                for name in ("a", "b", "main"):
+                    self.write("src/.deps/%s.Po" % name, "# dummy\n")
+                self.write("inc/unused.h", "#define UNUSED 1 /* %s */\n" % dep)
+                self.run_in("make", "clean")
+                self.run_in("make", "CFLAGS=-g -O2")
+                plain = self.read_files(PRODUCTS)
+                self.run_in("make", "clean")
+                trace = os.path.join(self.dir, "deps-trace.json")
+                out = self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=-g -O2").stderr
+                self.assertIsNotNone(re.search(r"7 thunks \(7 ran, 0 memoized\), 0 ran locally", out), out)
+                self.assertEqual(self.read_files(PRODUCTS), plain, dep)
+                # 3 combined runs and the link: no failed run, no split rerun.
+                self.assertEqual(self.run_results(trace), ["ok"] * 4, out)
+                self.assertEqual(self.output(), "43\n")
+
     def test_has_include_of_a_file_that_comes_and_goes(self):
         # __has_include finds inc/opt.h without reading it (gcc does not list
         # it), through a wrapper macro defined in another header as fmt does:
@@ -235,6 +281,49 @@ class StagedCompileTest(unittest.TestCase):
                     self.assertEqual(f.read(), plain[p], f"{p} differs from the plain build ({text})")
             self.assertEqual(self.run_in("./prog").stdout, f"1 {text}\n")
             self.assertFalse(os.path.exists(os.path.join(self.src, "src", ".gg-out.a.o")))
+
+    def test_objects_and_dependency_files_outside_the_compile_dir(self):
+        # automake's subdir-objects from another directory (c-ares' and
+        # curl's tools: `-MT ../lib/x.o -MD -MP -MF ../lib/.deps/x.Tpo -c -o
+        # ../lib/x.o ../lib/x.c`): -MT names the targets, so neither file
+        # holds the -o name and both move into the work dir with the same
+        # bytes. Without -MT the list's target is the -o name: still local.
+        # -MD: the command's own list in the combined run; -MMD: the
+        # discovery's preprocessor first.
+        for flags, target, dep, local in (("-g -O2", "-MT $@", "-MD", False), ("-O2", "-MQ $@", "-MMD", False),
+                                          ("-g -O2", "", "-MD", True)):
+            with self.subTest(flags=flags, target=target, dep=dep):
+                self.write("Makefile", "all:\n\t$(MAKE) -C src\nclean:\n\trm -rf obj prog\n")
+                self.write("src/Makefile",
+                           "../prog: ../obj/a.o ../obj/b.o\n\t$(CC) -o $@ $^\n"
+                           "../obj/%%.o: %%.c\n\tmkdir -p ../obj/.deps\n"
+                           "\t$(CC) $(CFLAGS) -I../inc %s %s -MP -MF ../obj/.deps/$*.Tpo -c $< -o $@\n"
+                           "\tmv -f ../obj/.deps/$*.Tpo ../obj/.deps/$*.Po\n" % (target, dep))
+                self.write("src/a.c", '#include <stdio.h>\n#include "a.h"\nint b(void);\n'
+                                      'int main(void) { printf("%d\\n", A + b()); return 0; }\n')
+                self.write("src/b.c", '#include "b.h"\nint b(void) { return B; }\n')
+                products = ["prog", "obj/a.o", "obj/b.o", "obj/.deps/a.Po", "obj/.deps/b.Po"]
+                self.run_in("make", "clean")
+                self.run_in("make", "CFLAGS=" + flags)
+                plain = self.read_files(products)
+                self.run_in("make", "clean")
+                trace = os.path.join(self.dir, "outside-trace.json")
+                err = self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=" + flags).stderr
+                # Each compile ran once, in the combined run: none failed and ran again split.
+                results = self.run_results(trace)
+                self.assertEqual(results, ["ok"] * len(results), err)
+                if not local:
+                    self.assertEqual(len(results), 2, err)
+                outside = "output ../obj/a.o is outside the working directory"
+                # (the link's `-o ../prog` runs locally either way)
+                if local:
+                    self.assertIn(outside, err)
+                else:
+                    self.assertNotIn("output ../obj/", err)
+                    self.assertRegex(err, r"\d+ thunks \(\d+ ran, \d+ memoized\), 1 ran locally", err)
+                self.assertEqual(self.read_files(products), plain, f"{flags} {target} {dep}")
+                self.assertEqual(self.run_in("./prog").stdout, "3\n")
+                self.assertEqual([n for n in os.listdir(os.path.join(self.src, "src")) if n.startswith(".gg-")], [])
 
     def test_assembler_sources_and_files_the_assembler_or_linker_writes(self):
         # gmp and nettle compile m4's output, `x.s`, which gcc hands to the

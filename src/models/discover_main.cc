@@ -85,6 +85,19 @@ int Decline(const std::string& why) {
   return kDeclined;
 }
 
+// The compile thunk's sandbox makes the directory of each output before its
+// program starts (sandbox/executor.cc), so gcc can write `.deps/x.Tpo` even
+// when the view holds no `.deps` (automake's holds only dependency files,
+// which the view leaves out: the directory vanishes). The combined run must
+// give the compile the same directories, or it fails where C succeeds.
+gg::Status MakeOutputDirs(const gg::Thunk& compile) {
+  for (const auto& tag : compile.outputs) {
+    if (tag.find('/') == std::string::npos) continue;
+    GG_RETURN_IF_ERROR(gg::MakeDirs(gg::DirName(tag)));
+  }
+  return gg::Status::Ok();
+}
+
 struct Compile {
   bool on = false;
   std::string deps;  // where the compile writes its full list
@@ -132,6 +145,7 @@ int main(int argc, char** argv) {
   const bool compile_lists = compile.on && dep_file && !compile.deps.empty();
   if (compile_lists) {
     // One run: the compile itself, listing what it read.
+    if (gg::Status s = MakeOutputDirs(tmpl->compile); !s.ok()) return Fail(s.message());
     int rc = Run(tmpl->compile.args, "", compile.sunpro ? compile.deps : "");
     if (rc != 0) return rc < 0 ? Fail("cannot run the compiler: " + std::string(strerror(errno))) : rc;
     auto deps = gg::ReadFile(compile.deps);
@@ -174,6 +188,7 @@ int main(int argc, char** argv) {
   if (!completed.ok()) return Fail(completed.status().message());
   if (compile.on && !unnamed_read.empty()) return Decline(unnamed_read);
   if (compile.on && !compile_lists) {
+    if (gg::Status s = MakeOutputDirs(tmpl->compile); !s.ok()) return Fail(s.message());
     int rc = Run(tmpl->compile.args, "");
     if (rc != 0) return rc < 0 ? Fail("cannot run the compiler: " + std::string(strerror(errno))) : rc;
   }

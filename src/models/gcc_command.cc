@@ -212,7 +212,7 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
   c.args = args;
   std::string output, dep_file, lang;
   std::vector<std::string> linker_args, assembler_args;
-  bool compile = false, dep = false, have_target = false;
+  bool compile = false, dep = false, have_target = false, dep_file_by_mf = false;
   std::vector<std::string> sources;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -250,10 +250,13 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
       else if (opt == "-T") c.linker_files.push_back(value);
       else if (a == "-MD" || a == "-MMD") dep = true;
       else if (joined("-MT") || joined("-MQ")) have_target = true;
-      else if (joined("-MF")) dep_file = value;
-      else if (a.starts_with("-Wp,-MD,") || a.starts_with("-Wp,-MMD,")) {
+      else if (joined("-MF")) {
+        dep_file = value;
+        dep_file_by_mf = true;
+      } else if (a.starts_with("-Wp,-MD,") || a.starts_with("-Wp,-MMD,")) {
         dep = true;
         dep_file = a.substr(a.find(',', 4) + 1);
+        dep_file_by_mf = false;
       } else if (joined("-o")) output = value;
       else if (joined("-x")) lang = value;
       else if (joined("-isystem") || joined("-iquote") || joined("-idirafter") || joined("-I")) {
@@ -261,7 +264,6 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
       } else if (joined("-include") || joined("-imacros")) c.include_files.push_back(value);
       else if (joined("-L")) c.lib_dirs.push_back(value);
       else if (joined("-l")) c.libs.push_back(value);
-      (void)have_target;
       continue;
     }
     c.inputs.push_back(a);
@@ -298,6 +300,7 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
         dep_file = (output.empty() ? StripSuffix(BaseName(sources[0])) : StripSuffix(output)) + ".d";
       }
       c.outputs.push_back(dep_file);
+      c.dep_file_named = have_target && dep_file_by_mf;
     }
   } else {
     c.mode = GccCommand::Mode::kLink;

@@ -30,6 +30,11 @@ struct GccCommand {
   /// No -o: outputs are the compiler's default names (DefaultOutputName), so
   /// a rewritten command (another input file) must name them itself.
   bool default_output = false;
+  /// The dependency file (outputs[1]) is named by -MF and its targets by -MT
+  /// or -MQ (automake's `-MT $@ -MD -MP -MF $(DEPDIR)/x.Tpo`): neither its
+  /// name nor its content comes from the -o output, so both files may be
+  /// written elsewhere with the same bytes (RelocatedOutputTag).
+  bool dep_file_named = false;
   std::string local_reason;               ///< non-empty: run it for real, and why
   /// With local_reason: the command has no input file and no -o (-dumpmachine,
   /// -print-*, --version, probes), so it can write nothing; it runs for real

@@ -18,6 +18,17 @@ TEST(GccCommandTest, CompileWithDepFile) {
   EXPECT_EQ(c.outputs, (std::vector<std::string>{"x.o", ".deps/x.Tpo"}));
   EXPECT_EQ(c.include_dirs, (std::vector<std::string>{".", "lib"}));
   EXPECT_EQ(c.inputs, (std::vector<std::string>{"x.c"}));
+  EXPECT_TRUE(c.dep_file_named);
+}
+
+TEST(GccCommandTest, DependencyFileNamedOnlyByMfWithExplicitTargets) {
+  // The list's targets come from -o unless -MT/-MQ name them; its name
+  // from -o unless -MF names it (-Wp,-MD,f is the preprocessor's own).
+  EXPECT_TRUE(ParseGccCommand({"-MQ", "x.o", "-MMD", "-MFx.d", "-c", "x.c", "-o", "../o/x.o"}).dep_file_named);
+  EXPECT_FALSE(ParseGccCommand({"-MD", "-MF", "x.d", "-c", "x.c", "-o", "../o/x.o"}).dep_file_named);
+  EXPECT_FALSE(ParseGccCommand({"-MT", "x.o", "-MD", "-c", "x.c", "-o", "../o/x.o"}).dep_file_named);
+  EXPECT_FALSE(ParseGccCommand({"-MT", "x.o", "-MF", "a.d", "-Wp,-MD,x.d", "-c", "x.c", "-o", "x.o"}).dep_file_named);
+  EXPECT_FALSE(ParseGccCommand({"-c", "x.c", "-o", "x.o"}).dep_file_named);
 }
 
 TEST(GccCommandTest, DefaultOutputs) {

@@ -182,32 +182,41 @@ std::vector<std::string> CombinedCompileArgs(const GccCommand& c, const std::str
   return args;
 }
 
-// A compile's one output outside its work dir (`-c ../src/x.c -o ../obj/x.o`,
+// A compile's output outside its work dir (`-c ../src/x.c -o ../obj/x.o`,
 // as ncurses and many hand-written Makefiles do) but in the project: the
 // thunk writes it in the work dir instead, under a tag of its own, and its
 // placeholder stays where the build expects it. gcc puts no output name in
 // what it writes for `-c` (checked with -g, -g3, -frecord-gcc-switches);
-// the options whose files are named after the output (-MD, -save-temps,
-// --coverage, -gsplit-dwarf, -fstack-usage, -fdump-*, -flto...) run for real
-// already or add outputs, and keep the command local. Rewrites `-o` in
-// `args` and returns the tag; empty if the command cannot be so moved.
+// the options whose files are named after the output (-save-temps,
+// --coverage, -gsplit-dwarf, -fstack-usage, -fdump-*, -flto...) run for
+// real already or add outputs, and keep the command local. A dependency
+// file moves too, and lets the object move, only when -MF names it and -MT
+// or -MQ its targets (automake's `-MT $@ -MD -MP -MF $(DEPDIR)/x.Tpo`,
+// c-ares' and curl's `../lib/x.o`): then nothing in it comes from the -o
+// name; with gcc's default target (the -o name) the file would differ.
+// `index` is the output's place in c.outputs: 0 the object (its `-o` is
+// rewritten), 1 the dependency file (its `-MF`). Rewrites `args` and
+// returns the tag; empty if the command cannot be so moved.
 std::string RelocatedOutputTag(const GccCommand& c, const std::vector<std::string>& roots, const std::string& abs,
-                               std::vector<std::string>* args) {
-  if (c.mode != GccCommand::Mode::kCompile || c.outputs.size() != 1 || c.default_output) return "";
+                               size_t index, std::vector<std::string>* args) {
+  if (c.mode != GccCommand::Mode::kCompile || c.default_output) return "";
+  if (c.outputs.size() != 1 && !(c.outputs.size() == 2 && c.dep_file_named)) return "";
   if (std::none_of(roots.begin(), roots.end(), [&](const std::string& r) { return IsUnder(abs, r); })) return "";
   std::string tag = ".gg-out." + BaseName(abs);
   if (!IsCleanRelativePath(tag)) return "";
+  const std::string option = index == 0 ? "-o" : "-MF";
+  const std::string& value = c.outputs[index];
   size_t found = 0, at = 0;
   for (size_t i = 1; i < args->size(); ++i) {
     const std::string& a = (*args)[i];
-    if ((a == "-o" && i + 1 < args->size() && (*args)[i + 1] == c.outputs[0]) || a == "-o" + c.outputs[0]) {
+    if ((a == option && i + 1 < args->size() && (*args)[i + 1] == value) || a == option + value) {
       ++found;
       at = i;
     }
   }
   if (found != 1) return "";  // in a response file, or twice
-  if ((*args)[at] == "-o") (*args)[at + 1] = tag;
-  else (*args)[at] = "-o" + tag;
+  if ((*args)[at] == option) (*args)[at + 1] = tag;
+  else (*args)[at] = option + tag;
   return tag;
 }
 
@@ -346,17 +355,24 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
   view.workdir = cwd;
   std::vector<int> modes;
   MovedOutputs moved;
-  for (const auto& o : c.outputs) {
+  for (size_t i = 0; i < c.outputs.size(); ++i) {
+    const std::string o = c.outputs[i];
     std::string abs = Absolute(cwd, o);
     std::string tag = TagOf(cwd, abs);
-    if (tag.empty()) tag = RelocatedOutputTag(c, s.config.roots, abs, &t.args);
+    if (tag.empty()) tag = RelocatedOutputTag(c, s.config.roots, abs, i, &t.args);
     if (tag.empty()) {
       local.local_reason = "output " + o + " is outside the working directory";
       return local;
     }
     if (TagOf(cwd, abs).empty()) {
+      // Two outputs moved to one name (`-o ../a/x.o -MF ../b/x.o`) would be one.
+      if (moved.contains(tag) || std::find(t.outputs.begin(), t.outputs.end(), tag) != t.outputs.end()) {
+        local.local_reason = "outputs " + c.outputs[0] + " and " + o + " are outside the working directory";
+        return local;
+      }
       moved[tag] = abs;
       view.exclude.insert(Absolute(cwd, tag));
+      c.outputs[i] = tag;  // where the command now writes it (the combined run reads the dependency file there)
     }
     if (std::find(t.outputs.begin(), t.outputs.end(), tag) != t.outputs.end()) continue;
     t.outputs.push_back(tag);
