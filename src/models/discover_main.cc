@@ -27,6 +27,7 @@
 // CompleteCompile cannot name, discovery.h) it exits 3 without claiming anything, and the
 // discovery thunk runs on its own.
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,26 +53,38 @@ int Fail(const std::string& what) {
   return 125;
 }
 
-// Runs argv; returns its exit status as a shell would (128+signal).
+// Runs argv; returns its exit status as a shell would (128+signal). Spawned
+// (vfork semantics): a fork would copy this process's page tables only to
+// throw them away at the exec, twice per compile.
 int Run(std::vector<std::string> argv, const std::string& stdout_path, const std::string& sunpro = "") {
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    if (!stdout_path.empty()) {
-      int fd = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0 || dup2(fd, 1) < 0) {
-        fprintf(stderr, "gg-discover: cannot write %s: %s\n", stdout_path.c_str(), strerror(errno));
-        _exit(127);
-      }
-    }
-    // gcc appends each source's list (with system headers) to this file.
-    if (!sunpro.empty()) setenv("SUNPRO_DEPENDENCIES", (sunpro + " gg-deps").c_str(), 1);
-    execv(cargv[0], cargv.data());
-    fprintf(stderr, "gg-discover: cannot run %s: %s\n", cargv[0], strerror(errno));
-    _exit(127);
+  // gcc appends each source's list (with system headers) to this file.
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!sunpro.empty() && std::strncmp(*e, "SUNPRO_DEPENDENCIES=", 20) == 0) continue;
+    envp.push_back(*e);
+  }
+  if (!sunpro.empty()) {
+    env_strings.push_back("SUNPRO_DEPENDENCIES=" + sunpro + " gg-deps");
+    envp.push_back(env_strings.back().data());
+  }
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!stdout_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  pid_t pid = 0;
+  int err = posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) {
+    // The opening of stdout_path fails the spawn too, with its own errno.
+    fprintf(stderr, "gg-discover: cannot run %s%s: %s\n", cargv[0],
+            stdout_path.empty() ? "" : (" with its output to " + stdout_path).c_str(), strerror(err));
+    return 127;
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
