@@ -115,7 +115,12 @@ printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(v
   >"$work/hello/hello.c"
 printf '#include <iostream>\n#include <string>\nint main() { std::cout << std::string("hi") << std::endl; }\n' \
   >"$work/hello/hello2.cc"
-printf 'all: hello hello2\nhello: hello.c\n\t$(CC) -O2 -o $@ hello.c\nhello2: hello2.cc\n\t$(CXX) -O2 -o $@ hello2.cc\n' \
+# Compiled with -c, then linked: a compile and link in one command is one
+# thunk, and would leave gg-discover (the program of every compile's
+# discovery) out of the store: each cold build would then copy it in (10 MB,
+# twice), which no store that has built anything does.
+printf 'all: hello hello2\nhello: hello.o\n\t$(CC) -o $@ hello.o\nhello2: hello2.o\n\t$(CXX) -o $@ hello2.o\n%b\n%b\n' \
+  'hello.o: hello.c\n\t$(CC) -O2 -c -o $@ hello.c' 'hello2.o: hello2.cc\n\t$(CXX) -O2 -c -o $@ hello2.cc' \
   >"$work/hello/Makefile"
 (cd "$work/hello" && m first_build $GG build -j2 -- make)
 load0=$(cut -d' ' -f1 /proc/loadavg)
