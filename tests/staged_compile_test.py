@@ -101,6 +101,31 @@ class StagedCompileTest(unittest.TestCase):
         self.assertEqual(int(m.group(1)), 7, out)
         return int(m.group(2)), int(m.group(3))
 
+    def gg_build_runs(self, cflags):
+        """A clean gg build; the sandbox runs as (compiles, text checks,
+        discoveries, others), each a list of commands. A text check is a
+        preprocessor run over what a cold compile read (docs/models.md)."""
+        self.run_in("make", "clean")
+        trace = os.path.join(self.dir, "runs-trace.json")
+        self.run_in(GG, "build", "-j", "2", "--trace", trace, "--", "make", "CFLAGS=" + cflags)
+        with open(trace) as f:
+            events = json.load(f)
+        events = events["traceEvents"] if isinstance(events, dict) else events
+        compiles, checks, discoveries, others = [], [], [], []
+        for e in events:
+            if e.get("cat") != "running":
+                continue
+            cmd = e["args"]["command"]
+            if cmd.startswith("/gg/discover --text-only"):
+                checks.append(cmd)
+            elif cmd.startswith("/gg/discover"):
+                discoveries.append(cmd)
+            elif " -c " in cmd:
+                compiles.append(cmd)
+            else:
+                others.append(cmd)
+        return compiles, checks, discoveries, others
+
     def output(self):
         return self.run_in("./prog").stdout
 
@@ -137,14 +162,25 @@ class StagedCompileTest(unittest.TestCase):
         flags = "-O2"
         self.assert_same_as_plain(flags)
         # A comment: b.c's preprocessed text is unchanged (same line count).
+        # The cold build compiled in the files form, without the text: each
+        # discovery that runs again also gets the text the cold compile saw
+        # (a preprocessor run each), finds it the same, and so the compile.
         self.write("inc/b.h", "#define B 2 /* two */\n")
-        ran, memoized = self.gg_build(flags)
-        self.assertEqual(memoized, 3)  # all three compiles
+        compiles, checks, discoveries, _ = self.gg_build_runs(flags)
+        self.assertEqual(compiles, [])
+        self.assertEqual((len(checks), len(discoveries)), (3, 3))
         self.assertEqual(self.output(), "43\n")
+        # A real change: b alone compiles; the checks are memoized.
         self.write("inc/b.h", "#define B 7\n")
-        ran, memoized = self.gg_build(flags)
-        self.assertEqual(memoized, 2)
+        compiles, checks, discoveries, _ = self.gg_build_runs(flags)
+        self.assertEqual(len(compiles), 1, compiles)
+        self.assertIn("src/b.o", compiles[0])
+        self.assertEqual((len(checks), len(discoveries)), (0, 3))
         self.assertEqual(self.output(), "48\n")
+        # Back to the cold build's files: its discoveries, memoized, again.
+        self.write("inc/b.h", "#define B 2\n")
+        self.assertEqual(self.gg_build_runs(flags), ([], [], [], []))
+        self.assertEqual(self.output(), "43\n")
         self.assert_same_as_plain(flags)
 
     def test_cold_build_discovers_and_compiles_in_one_sandbox_and_keeps_the_cut_off(self):
@@ -165,10 +201,30 @@ class StagedCompileTest(unittest.TestCase):
                 self.assert_same_as_plain(plain_flags)
                 # assert_same_as_plain's gg build was cold (a new store entry per flags)
                 self.write("inc/unused.h", "#define UNUSED 3 /* %s */\n" % flags)
+                if plain_flags == "-O2" and not dep:
+                    # The preprocessed-text form: the cold run compiled in the
+                    # files form, and each discovery gets the text it saw.
+                    compiles, checks, discoveries, _ = self.gg_build_runs(plain_flags)
+                    self.assertEqual(compiles, [], "the compiles recorded by the combined runs")
+                    self.assertEqual((len(checks), len(discoveries)), (3, 3))
+                    self.assertEqual(self.output(), "43\n")
+                    continue
                 ran, memoized = self.gg_build(plain_flags)
                 self.assertEqual(memoized, 3, "the compiles recorded by the combined runs")
                 self.assertLessEqual(ran, 4)
                 self.assertEqual(self.output(), "43\n")
+
+    def test_cold_build_without_debug_info_runs_no_preprocessor(self):
+        # The preprocessed-text form's cold run compiles once, in the files
+        # form ($SUNPRO_DEPENDENCIES lists what it read), not `gcc -E` first.
+        compiles, checks, discoveries, _ = self.gg_build_runs("-O2")
+        self.assertEqual((compiles, checks), ([], []))
+        self.assertEqual(len(discoveries), 3)
+        for d in discoveries:
+            self.assertIn("--files-template", d)
+        self.assertEqual(self.output(), "43\n")
+        # Nothing changed: every discovery memoized, no check needed.
+        self.assertEqual(self.gg_build_runs("-O2"), ([], [], [], []))
 
     def test_cold_build_runs_one_sandbox_per_compile(self):
         # -MMD (git's form) and -MM lists leave out system headers: there

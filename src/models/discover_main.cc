@@ -26,6 +26,18 @@
 // When the run might not give the compile thunk's bytes (an assembler read
 // CompleteCompile cannot name, discovery.h) it exits 3 without claiming anything, and the
 // discovery thunk runs on its own.
+//
+// The preprocessed-text form's cheaper cold run and its cut-off (docs/models.md):
+//   --compile ... --files-template FILE: the compile thunk is the one FILE
+//     (a files-form template) completes, the compile runs once from the
+//     source, and the text output (--reads FILE) is left empty: no
+//     preprocessor runs.
+//   --same-text OLD --old-compile FILE (split, --reads): if the preprocessor
+//     writes the bytes of OLD, the compile thunk is the one in FILE (the
+//     files-form compile recorded for that text, after kOldCompileMagic, discovery.h)
+//     instead of the one compiling the text.
+//   gg-discover --text-only -- DRIVER ARG...: runs the preprocessor alone.
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -37,6 +49,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/path_util.h"
@@ -116,16 +129,33 @@ struct Compile {
   std::string deps;  // where the compile writes its full list
   bool sunpro = false;
   std::vector<std::string> also_read;
+  std::string files_template;  // the files-form template the compile completes, if not the text form's
+};
+
+struct SameText {
+  std::string old_text;     // the text the recorded files-form compile saw
+  std::string old_compile;  // that compile, after kOldCompileMagic
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 4 && std::string(argv[1]) == "--text-only" && std::string(argv[2]) == "--") {
+    int rc = Run(std::vector<std::string>(argv + 3, argv + argc), "");
+    return rc < 0 ? Fail("cannot run the preprocessor: " + std::string(strerror(errno))) : rc;
+  }
   Compile compile;
+  SameText same;
   int i = 1;
   for (; i + 1 < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--compile") {
+    if (a == "--files-template") {
+      compile.files_template = argv[++i];
+    } else if (a == "--same-text") {
+      same.old_text = argv[++i];
+    } else if (a == "--old-compile") {
+      same.old_compile = argv[++i];
+    } else if (a == "--compile") {
       compile.on = true;
     } else if (a == "--sunpro") {
       compile.sunpro = true;
@@ -142,8 +172,10 @@ int main(int argc, char** argv) {
   if (argc < 7 || std::string(argv[5]) != "--" ||
       (std::string(argv[3]) != "--deps" && std::string(argv[3]) != "--deps-stdout" &&
        std::string(argv[3]) != "--reads")) {
-    return Fail("usage: gg-discover [--compile [--compile-deps FILE [--sunpro]] [--read FILE]...] TEMPLATE OUTPUT "
-                "(--deps DEP_FILE | --deps-stdout DEP_FILE | --reads FILE) -- DRIVER ARG...");
+    return Fail("usage: gg-discover [--compile [--compile-deps FILE [--sunpro]] [--read FILE]... [--files-template FILE]] "
+                "[--same-text OLD --old-compile FILE] TEMPLATE OUTPUT "
+                "(--deps DEP_FILE | --deps-stdout DEP_FILE | --reads FILE) -- DRIVER ARG...\n"
+                "       gg-discover --text-only -- DRIVER ARG...");
   }
   const std::string output = argv[2], list = argv[4];
   const bool dep_file = std::string(argv[3]) != "--reads";
@@ -152,10 +184,21 @@ int main(int argc, char** argv) {
   if (!bytes.ok()) return Fail(bytes.status().message());
   auto tmpl = gg::models::CompileTemplate::Parse(*bytes);
   if (!tmpl.ok()) return Fail(std::string(argv[1]) + ": " + tmpl.status().message());
+  if (!compile.files_template.empty()) {
+    // The compile completed is the files form's; the text output stays empty.
+    if (!compile.on || dep_file || compile.deps.empty()) {
+      return Fail("--files-template goes with --compile --compile-deps and --reads");
+    }
+    auto files_bytes = gg::ReadFile(compile.files_template);
+    if (!files_bytes.ok()) return Fail(files_bytes.status().message());
+    tmpl = gg::models::CompileTemplate::Parse(*files_bytes);
+    if (!tmpl.ok()) return Fail(compile.files_template + ": " + tmpl.status().message());
+    if (gg::Status s = gg::WriteFileAtomic(list, ""); !s.ok()) return Fail(s.message());
+  }
 
   std::vector<std::string> read;
   // The compile's own list when it has one; otherwise the preprocessor first.
-  const bool compile_lists = compile.on && dep_file && !compile.deps.empty();
+  const bool compile_lists = compile.on && (dep_file || !compile.files_template.empty()) && !compile.deps.empty();
   if (compile_lists) {
     // One run: the compile itself, listing what it read.
     if (gg::Status s = MakeOutputDirs(tmpl->compile); !s.ok()) return Fail(s.message());
@@ -174,6 +217,20 @@ int main(int argc, char** argv) {
       // The preprocessor's own message (a missing header, a syntax error in a
       // directive) is already on stderr; its status is the thunk's.
       return rc < 0 ? Fail("cannot run the preprocessor: " + std::string(strerror(errno))) : rc;
+    }
+    if (!same.old_text.empty() && !compile.on && !dep_file) {
+      // The text the recorded files-form compile saw: that compile is this one.
+      auto now = gg::ReadFile(list);
+      auto old = gg::ReadFile(same.old_text);
+      auto recorded = gg::ReadFile(same.old_compile);
+      if (!now.ok() || !old.ok() || !recorded.ok()) {
+        return Fail((!now.ok() ? now : !old.ok() ? old : recorded).status().message());
+      }
+      if (!recorded->starts_with(gg::models::kOldCompileMagic)) return Fail(same.old_compile + " is not a recorded compile");
+      if (*now == *old) {
+        gg::Status s = gg::WriteFileAtomic(output, recorded->substr(gg::models::kOldCompileMagic.size()));
+        return s.ok() ? 0 : Fail(s.message());
+      }
     }
     read = {list};
     if (dep_file) {

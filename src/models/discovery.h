@@ -18,6 +18,12 @@
 
 namespace gg::models {
 
+/// Starts the file that hands a discovery the files-form compile recorded for
+/// its text (gg-discover --old-compile): the thunk after it is a value to
+/// the store, an input and not a thunk to force.
+inline constexpr std::string_view kOldCompileMagic = "gg-old-compile\n";
+
+
 /// What the discovery thunk completes: the compile thunk without the files
 /// it reads, and the directories the compiler searches (they must exist in
 /// the compile's sandbox wherever they existed for the preprocessor, or a

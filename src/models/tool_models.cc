@@ -116,6 +116,15 @@ Result<ModelResult> Finish(LocalStore* store, const Session& s, const Thunk& t, 
 constexpr char kDiscoverPath[] = "/gg/discover";
 constexpr char kTemplatePath[] = "/gg/compile-template";
 constexpr char kDepFile[] = "/tmp/gg-deps.d";
+// The preprocessed-text form's cold run and its first split run after it
+// (StageCompile, gg-discover --files-template, --same-text).
+constexpr char kFilesTemplatePath[] = "/gg/compile-template-files";
+constexpr char kOldTextPath[] = "/gg/old-text";
+constexpr char kOldCompilePath[] = "/gg/old-compile";
+
+// files-forms/<text-form template>: the substitute whose cold run compiled
+// that template's command in the files form (docs/store_format.md).
+ReductionStore FilesForms(const LocalStore& store) { return ReductionStore(store.dir() + "/files-forms"); }
 
 // The extension of `source`'s preprocessed text, if the compile can take it
 // instead of the source with the same bytes out: one C or C++ source, no
@@ -220,6 +229,47 @@ std::string RelocatedOutputTag(const GccCommand& c, const std::vector<std::strin
   return tag;
 }
 
+// A text-form discovery `d` whose command's cold run compiled in the files
+// form (StageCompile): that run recorded d's cold self -> the files-form
+// compile F, never the text-form compile this discovery outputs, so after an
+// edit F would not be found through the text. Unless d is memoized, it gets
+// the text F's inputs give (P: the preprocessor alone over exactly what F
+// read, one run per command and memoized after) and F itself, and outputs F
+// when its own text is the same: the cut-off kept, for one preprocessor run
+// on the first edit instead of one in every cold compile.
+Result<Thunk> CheckAgainstFilesForm(LocalStore* store, const Session& s, Thunk d, const Name& tmpl_name,
+                                    const Name& discover, const std::string& text) {
+  Thunk mapped_d = d;
+  s.paths.Apply(&mapped_d);
+  GG_ASSIGN_OR_RETURN(auto own, store->reductions().Get(Name::ForContent(mapped_d.Serialize())));
+  if (own.has_value()) return d;
+  GG_ASSIGN_OR_RETURN(auto form, FilesForms(*store).Get(tmpl_name));
+  if (!form.has_value() || form->outputs.size() != 1) return d;
+  // The cold run's record: its first output is F (none if it declined or failed).
+  GG_ASSIGN_OR_RETURN(auto cold, store->reductions().Get(form->outputs[0].name));
+  if (!cold.has_value() || cold->outputs.empty() || !cold->outputs[0].name.is_thunk()) return d;
+  auto recorded_bytes = store->Get(cold->outputs[0].name);
+  if (!recorded_bytes.ok()) return d;  // collected since: the split run compiles
+  GG_ASSIGN_OR_RETURN(Thunk recorded, Thunk::Parse(*recorded_bytes));
+  Thunk p;
+  p.function = discover.str();
+  p.workdir = d.workdir;
+  p.env = d.env;
+  p.args = {kDiscoverPath, "--text-only"};
+  p.args.insert(p.args.end(), std::find(d.args.begin(), d.args.end(), "--"), d.args.end());
+  p.outputs = {text};
+  s.paths.Apply(&p);
+  p.inputs = recorded.inputs;  // mapped when F was made
+  p.inputs.push_back({discover.str(), kDiscoverPath, true});
+  GG_RETURN_IF_ERROR(p.Validate());
+  GG_ASSIGN_OR_RETURN(Name p_name, store->Put(p.Serialize()));
+  GG_ASSIGN_OR_RETURN(Name old_compile, store->Put(std::string(kOldCompileMagic) + *recorded_bytes));
+  d.args.insert(d.args.begin() + 1, {"--same-text", kOldTextPath, "--old-compile", kOldCompilePath});
+  d.inputs.push_back({p_name.str(), kOldTextPath, false});
+  d.inputs.push_back({old_compile.str(), kOldCompilePath, false});
+  return d;
+}
+
 // A compile as two thunks (discovery.h): the discovery thunk sees the
 // project view and outputs the compile thunk: `compile` completed with the
 // files it reads, or, where the bytes allow, made to compile the
@@ -237,8 +287,26 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   auto source = std::find(compile.args.begin() + 1, compile.args.end(), c.inputs[0]);
   compile.inputs = s.toolchain.InputsFor(kind);
   const std::vector<std::string> env = compile.env;
+  // The files form's search directories: each that exists is given to the
+  // compile (empty if nothing in it is read).
+  auto search_dirs = [&](CompileTemplate* t) {
+    for (const auto& d : c.include_dirs) t->search_dirs.push_back(Absolute(cwd, d));
+    for (const auto& f : c.inputs) t->search_dirs.push_back(DirName(Absolute(cwd, f)));
+    for (const auto& f : c.include_files) t->search_dirs.push_back(DirName(Absolute(cwd, f)));
+    return std::none_of(t->search_dirs.begin(), t->search_dirs.end(),
+                        [](const std::string& d) { return d.find('\n') != std::string::npos; });
+  };
+  // The text form's compile in the files form: what its cold run compiles.
+  std::optional<CompileTemplate> files_tmpl;
+  std::string text;
   if (!ext.empty() && std::count(compile.args.begin() + 1, compile.args.end(), c.inputs[0]) == 1) {
-    std::string text = compile.outputs[0] + ".gg" + ext;
+    text = compile.outputs[0] + ".gg" + ext;
+    if (c.assembler_sources.empty()) {
+      files_tmpl.emplace();
+      files_tmpl->compile = compile;
+      files_tmpl->compile.inputs.insert(files_tmpl->compile.inputs.end(), deps.begin(), deps.end());
+      if (!search_dirs(&*files_tmpl)) return ModelResult{"a directory name holds a newline", {}};
+    }
     *source = text;
     // Without -o, gcc would name the output after x.o.gg.i (x.o.gg.o).
     if (c.default_output) compile.args.insert(compile.args.end(), {"-o", compile.outputs[0]});
@@ -248,12 +316,7 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
     outputs.push_back(text);
   } else {
     compile.inputs.insert(compile.inputs.end(), deps.begin(), deps.end());
-    for (const auto& d : c.include_dirs) tmpl.search_dirs.push_back(Absolute(cwd, d));
-    for (const auto& f : c.inputs) tmpl.search_dirs.push_back(DirName(Absolute(cwd, f)));
-    for (const auto& f : c.include_files) tmpl.search_dirs.push_back(DirName(Absolute(cwd, f)));
-    for (const auto& d : tmpl.search_dirs) {
-      if (d.find('\n') != std::string::npos) return ModelResult{"a directory name holds a newline", {}};
-    }
+    if (!search_dirs(&tmpl)) return ModelResult{"a directory name holds a newline", {}};
     // gcc lists no assembler source (`x.s`) and writes no -MF file for one.
     for (const auto& f : c.assembler_sources) {
       discover_args.insert(discover_args.begin() + 1, {"--read", Absolute(cwd, f)});
@@ -302,6 +365,19 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
   if (!combined.empty()) {
     // Its substitute: discovery and compile in one sandbox (substitute.h).
     Thunk both = d;
+    std::optional<Name> files_tmpl_name;
+    if (files_tmpl.has_value()) {
+      // The text form's cold run compiles once, in the files form (the
+      // preprocessor would cost a second cc1 per compile); the first split
+      // run after it checks the text (CheckAgainstFilesForm).
+      GG_RETURN_IF_ERROR(files_tmpl->compile.Validate());
+      s.paths.Apply(&files_tmpl->compile);
+      for (auto& dir : files_tmpl->search_dirs) dir = s.paths.Map(dir);
+      GG_ASSIGN_OR_RETURN(files_tmpl_name, store->Put(files_tmpl->Serialize()));
+      combined = {"--compile", "--compile-deps", kDepFile, "--sunpro", "--files-template", kFilesTemplatePath};
+      for (const auto& f : c.inputs) combined.insert(combined.end(), {"--read", Absolute(cwd, f)});
+      both.inputs.push_back({files_tmpl_name->str(), kFilesTemplatePath, false});
+    }
     both.args.insert(both.args.begin() + 1, combined.begin(), combined.end());
     for (const auto& o : tmpl.compile.outputs) both.outputs.push_back(kTailClaimPrefix + o);
     GG_RETURN_IF_ERROR(both.Validate());
@@ -310,6 +386,14 @@ Result<ModelResult> StageCompile(LocalStore* store, const Session& s, const std:
     s.paths.Apply(&mapped_both);
     GG_ASSIGN_OR_RETURN(Name both_name, store->Put(mapped_both.Serialize()));
     GG_RETURN_IF_ERROR(RecordSubstitute(*store, Name::ForContent(mapped_d.Serialize()), both_name));
+    if (files_tmpl_name.has_value()) {
+      GG_RETURN_IF_ERROR(MakeDirs(FilesForms(*store).dir()));
+      Reduction r;
+      r.outputs.push_back({"", both_name, false});
+      GG_RETURN_IF_ERROR(FilesForms(*store).Put(tmpl_name, r));
+    }
+  } else if (!text.empty()) {
+    GG_ASSIGN_OR_RETURN(d, CheckAgainstFilesForm(store, s, std::move(d), tmpl_name, *discover, text));
   }
   return Finish(store, s, d, outputs_here, cwd, modes, moved);
 }
