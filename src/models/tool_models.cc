@@ -251,6 +251,17 @@ Result<Thunk> CheckAgainstFilesForm(LocalStore* store, const Session& s, Thunk d
   auto recorded_bytes = store->Get(cold->outputs[0].name);
   if (!recorded_bytes.ok()) return d;  // collected since: the split run compiles
   GG_ASSIGN_OR_RETURN(Thunk recorded, Thunk::Parse(*recorded_bytes));
+  // What F read must still be here (gg gc may have dropped it): else P could
+  // not run, and the split run compiles as it would have.
+  for (const auto& in : recorded.inputs) {
+    GG_ASSIGN_OR_RETURN(Name n, Name::Parse(in.name));
+    if (n.is_thunk()) {
+      GG_ASSIGN_OR_RETURN(auto r, store->reductions().Get(n));
+      if (!r.has_value()) return d;
+    } else if (!store->Has(n)) {
+      return d;
+    }
+  }
   Thunk p;
   p.function = discover.str();
   p.workdir = d.workdir;
