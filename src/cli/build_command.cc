@@ -163,6 +163,9 @@ class EarlyForce {
     if (thread_.joinable()) thread_.join();
   }
   size_t executed() const { return coordinator_->stats().executed; }
+  /// The thunks it saw: those the final force sees and what they depend on
+  /// (a discovery's text check is never forced again once it is memoized).
+  size_t total() const { return coordinator_->stats().total; }
 
  private:
   void StartLocked() {
@@ -516,11 +519,12 @@ int BuildMain(int argc, char** argv) {
   double force_s = std::chrono::duration<double>(end - force_start).count();
   double total_s = std::chrono::duration<double>(end - start).count();
   // Thunks forced during the build count as run, not memoized.
-  size_t ran = std::min(stats.total, stats.executed + early->executed());
+  size_t total = std::max(stats.total, early->total());
+  size_t ran = std::min(total, stats.executed + early->executed());
   std::fprintf(stderr,
                "gg: build done: %zu outputs, %zu thunks (%zu ran, %zu memoized), %zu ran locally; "
                "infer %.2f s (forcing %zu meanwhile), force after %.2f s, total %.2f s\n",
-               paths.size(), stats.total, ran, stats.total - ran, inferred->local_commands.size(),
+               paths.size(), total, ran, total - ran, inferred->local_commands.size(),
                inferred->seconds, early->executed(), force_s, total_s);
   return kExitOk;
 }
