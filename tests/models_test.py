@@ -138,11 +138,13 @@ class ModelBuildTest(ProjectBuildCase):
         self.run_in(src, "make", "clean")
         out = self.run_in(src, GG, "build", "--", "make", "-j2").stderr
         # Compiles are all memoized. A link may run again: its thunk sees the
-        # -L directory, where `make test` left new files (known limitation,
-        # docs/models.md).
+        # -L directory, where `make test` left new files, as listed when its
+        # model ran, which depends on the build's timing (known limitation,
+        # docs/models.md): up to the six test programs linked with -L. (a
+        # bound of 3 failed under CI load with 6).
         m = re.search(r"\((\d+) ran, (\d+) memoized\)", out)
         self.assertIsNotNone(m, out)
-        self.assertLessEqual(int(m.group(1)), 3, out)
+        self.assertLessEqual(int(m.group(1)), 6, out)
         self.assertGreaterEqual(int(m.group(2)), 35, out)
 
     def test_hello_autotools(self):
