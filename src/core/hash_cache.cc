@@ -1,6 +1,7 @@
 #include "core/hash_cache.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +22,13 @@ HashCache::HashCache(std::string path) : path_(std::move(path)) {
 }
 
 HashCache::~HashCache() {
+  if (map_ != nullptr) munmap(const_cast<char*>(map_), map_size_);
   if (fd_ >= 0) close(fd_);
+}
+
+std::string_view HashCache::From(size_t pos) const {
+  if (pos < mapped_) return std::string_view(map_ + pos, mapped_ - pos);
+  return std::string_view(tail_).substr(pos - mapped_);
 }
 
 uint32_t HashCache::HashOf(const Key& k) {
@@ -49,9 +56,10 @@ HashCache::Key HashCache::KeyOf(const struct stat& st) {
 
 std::optional<std::pair<HashCache::Key, size_t>> HashCache::ParseKey(size_t pos) const {
   // "<dev> <inode> <size> <mtime-ns> <ctime-ns> <name>\n"; anything else is skipped.
-  const char* begin = text_.data();
-  const char* p = begin + pos;
-  const char* end = begin + text_.size();
+  std::string_view rest = From(pos);
+  const char* begin = rest.data();
+  const char* p = begin;
+  const char* end = begin + rest.size();
   uint64_t u[3];
   int64_t s[2];
   auto field = [&](auto* v) {
@@ -62,7 +70,7 @@ std::optional<std::pair<HashCache::Key, size_t>> HashCache::ParseKey(size_t pos)
   };
   if (!field(&u[0]) || !field(&u[1]) || !field(&u[2]) || !field(&s[0]) || !field(&s[1])) return std::nullopt;
   if (p == end || *p == '\n') return std::nullopt;
-  return std::pair{Key{u[0], u[1], u[2], s[0], s[1]}, static_cast<size_t>(p - begin)};
+  return std::pair{Key{u[0], u[1], u[2], s[0], s[1]}, pos + static_cast<size_t>(p - begin)};
 }
 
 void HashCache::Rehash(size_t capacity) {
@@ -98,7 +106,7 @@ void HashCache::Insert(const Key& k, uint32_t hash, size_t line) {
 void HashCache::IndexLines(size_t pos) {
   // Lines are ~130 bytes: grow once up front rather than while indexing.
   size_t want = std::max<size_t>(1024, slots_.size());
-  while (want < (used_ + (text_.size() - pos) / 120 + 1) * 2) want *= 2;
+  while (want < (used_ + (size() - pos) / 120 + 1) * 2) want *= 2;
   if (want > slots_.size()) Rehash(want);
   // The index is larger than the caches: each line's slot is prefetched a
   // few lines before it is filled, so the misses overlap (in order: a later
@@ -110,9 +118,12 @@ void HashCache::IndexLines(size_t pos) {
     size_t pos;
   } ahead[kAhead];
   size_t parsed_lines = 0;
-  while (pos < text_.size()) {
-    size_t nl = text_.find('\n', pos);
-    if (nl == std::string::npos) break;
+  while (pos < size()) {
+    // Lines do not cross from the mapping into tail_: each ends with its '\n'.
+    std::string_view rest = From(pos);
+    size_t in_rest = rest.find('\n');
+    if (in_rest == std::string_view::npos) break;
+    size_t nl = pos + in_rest;
     // Offsets are 32 bits: past 4 GiB of log, lines are not indexed (misses: files are hashed again).
     if (nl >= UINT32_MAX) break;
     if (auto parsed = ParseKey(pos); parsed && parsed->second < nl) {
@@ -133,34 +144,53 @@ void HashCache::IndexLines(size_t pos) {
 bool HashCache::ReadNewLines() {
   // Read on first use: a process that never hashes (a model answered from
   // the view cache) does not pay for reading the log.
+  bool first = !loaded_;
   loaded_ = true;
   if (fd_ < 0) return false;
   struct stat st {};
   if (fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) <= read_upto_) return false;
-  // Read straight into text_: only the numbers of each line are parsed now,
-  // a name only when it is looked up.
-  size_t start = text_.size();
-  size_t want = start + static_cast<size_t>(st.st_size - read_upto_);
-  // With room for what this process will append (a run's outputs, a view's
-  // links): a log of megabytes held exactly was copied whole into fresh
-  // memory by the first line added, in every gg process.
-  if (want > text_.capacity()) text_.reserve(want + want / 8 + (64 << 10));
-  text_.resize(want);
+  size_t start = size();
+  if (first) {
+    // The log as it is now is mapped, not read: a per-user store's log is
+    // megabytes (the toolchain's files), and every gg process and model
+    // server loads it; copying it into fresh memory (zeroed, then filled)
+    // was most of a memoized model call's CPU. Only gg rewrites it, by
+    // rename (Compact), so the mapped file is never cut short under us.
+    size_t len = static_cast<size_t>(st.st_size);
+    void* m = mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, 0);
+    if (m != MAP_FAILED) {
+      std::string_view all(static_cast<const char*>(m), len);
+      size_t last_nl = all.rfind('\n');
+      if (last_nl == std::string_view::npos) {
+        munmap(m, len);
+        return false;
+      }
+      map_ = static_cast<const char*>(m);
+      map_size_ = len;
+      mapped_ = last_nl + 1;
+      read_upto_ = mapped_;
+      IndexLines(0);
+      return true;
+    }
+  }
+  // Lines appended since: read into tail_, whole lines only (a line being
+  // appended now is read next time).
+  size_t tail_start = tail_.size();
+  size_t want = static_cast<size_t>(static_cast<uint64_t>(st.st_size) - read_upto_);
+  tail_.resize(tail_start + want);
   size_t got = 0;
-  while (start + got < text_.size()) {
-    ssize_t n = pread(fd_, text_.data() + start + got, text_.size() - start - got,
-                      static_cast<off_t>(read_upto_ + got));
+  while (got < want) {
+    ssize_t n = pread(fd_, tail_.data() + tail_start + got, want - got, static_cast<off_t>(read_upto_ + got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
-  // Whole lines only: a line being appended now is read next time.
-  size_t last_nl = std::string_view(text_.data() + start, got).rfind('\n');
+  size_t last_nl = std::string_view(tail_.data() + tail_start, got).rfind('\n');
   if (last_nl == std::string_view::npos) {
-    text_.resize(start);
+    tail_.resize(tail_start);
     return false;
   }
-  text_.resize(start + last_nl + 1);
+  tail_.resize(tail_start + last_nl + 1);
   read_upto_ += last_nl + 1;
   IndexLines(start);
   return true;
@@ -174,8 +204,8 @@ std::optional<Name> HashCache::Find(const Key& k) const {
     if (slots_[i].hash != hash) continue;
     auto parsed = ParseKey(slots_[i].line - 1);
     if (!parsed || !(parsed->first == k)) continue;
-    size_t name_end = text_.find('\n', parsed->second);
-    auto name = Name::Parse(std::string_view(text_).substr(parsed->second, name_end - parsed->second));
+    std::string_view rest = From(parsed->second);
+    auto name = Name::Parse(rest.substr(0, rest.find('\n')));
     // A line whose name does not parse is no answer: the file is hashed.
     if (!name.ok()) return std::nullopt;
     return *name;
@@ -191,8 +221,8 @@ void HashCache::Add(const Key& k, const Name& object, std::string* log) {
                         static_cast<unsigned long long>(k.size), static_cast<long long>(k.mtime_ns),
                         static_cast<long long>(k.ctime_ns), object.str().c_str());
   if (n <= 0 || n >= static_cast<int>(sizeof line)) return;
-  size_t pos = text_.size();
-  text_.append(line, static_cast<size_t>(n));
+  size_t pos = size();
+  tail_.append(line, static_cast<size_t>(n));
   IndexLines(pos);
   log->append(line, static_cast<size_t>(n));
 }

@@ -67,7 +67,7 @@ class HashCache {
     bool operator==(const Key&) const = default;
   };
   /// One slot of the open-addressing index: the key's hash and where its
-  /// line starts in text_, plus one (0: empty). The line itself is the
+  /// line starts in the text (the mapping, then tail_), plus one (0: empty). The line itself is the
   /// entry: a load parses only the numbers, a hit its one name.
   struct Slot {
     uint32_t hash;
@@ -75,7 +75,11 @@ class HashCache {
   };
   static Key KeyOf(const struct stat& st);
   static uint32_t HashOf(const Key& k);
-  /// The key of the line starting at `pos` of text_, and where its name
+  /// The log's text from `pos` (of the mapping then tail_) to the end of
+  /// the part that holds it.
+  std::string_view From(size_t pos) const;
+  size_t size() const { return mapped_ + tail_.size(); }
+  /// The key of the line starting at `pos` of the text, and where its name
   /// starts; nullopt if it is not a hash cache line.
   std::optional<std::pair<Key, size_t>> ParseKey(size_t pos) const;
   /// Adds the entry with mu_ held; appends its log line to `log` if it is new.
@@ -83,7 +87,7 @@ class HashCache {
   /// Reads the lines appended since the last read (all of them the first
   /// time), with mu_ held; false if there were none.
   bool ReadNewLines();
-  /// Indexes the whole lines of text_ from `pos` on; later lines win.
+  /// Indexes the whole lines of the text from `pos` on; later lines win.
   void IndexLines(size_t pos);
   void Insert(const Key& k, uint32_t hash, size_t line);
   /// Moves the index into `capacity` slots (a power of two).
@@ -95,7 +99,10 @@ class HashCache {
   std::mutex mu_;
   bool loaded_ = false;
   uint64_t read_upto_ = 0;  ///< bytes of the log parsed (whole lines)
-  std::string text_;        ///< the log's lines read so far, and those this process appended
+  const char* map_ = nullptr;  ///< the log as it was at the first read, mapped
+  size_t map_size_ = 0;
+  size_t mapped_ = 0;          ///< its whole lines' bytes
+  std::string tail_;           ///< lines read after that, and those this process appended
   std::vector<Slot> slots_; ///< a power of two long, at most half full
   size_t used_ = 0;
 };

@@ -128,6 +128,30 @@ TEST(HashCacheTest, LargeLogEveryKeyFoundAndLaterLinesWin) {
   EXPECT_FALSE(fresh.Lookup(other).has_value());
 }
 
+TEST(HashCacheTest, MappedLogThenOwnAndOthersLinesAndACompactionUnderIt) {
+  // The log as first read is mapped; lines this instance adds, and those
+  // another appends later, live beside it; a compaction renames a new log
+  // over the mapped one.
+  ScratchDir dir;
+  std::string log = dir.path() + "/hashcache";
+  ASSERT_TRUE(WriteFileAtomic(log, LineFor(FakeStat(1), Name::ForContent("a")) +
+                                       LineFor(FakeStat(2), Name::ForContent("b"))).ok());
+  HashCache c(log);
+  EXPECT_EQ(c.Lookup(FakeStat(1)), Name::ForContent("a"));
+  c.Remember(FakeStat(3), Name::ForContent("c"));
+  c.Remember(FakeStat(1), Name::ForContent("a2"));  // a later line wins over the mapped one
+  HashCache other(log);
+  other.Remember(FakeStat(4), Name::ForContent("d"));
+  ASSERT_TRUE(HashCache::Compact(log).ok());
+  EXPECT_EQ(c.Lookup(FakeStat(1)), Name::ForContent("a2"));
+  EXPECT_EQ(c.Lookup(FakeStat(2)), Name::ForContent("b"));
+  EXPECT_EQ(c.Lookup(FakeStat(3)), Name::ForContent("c"));
+  EXPECT_EQ(c.Lookup(FakeStat(4)), Name::ForContent("d"));
+  HashCache fresh(log);
+  EXPECT_EQ(fresh.Lookup(FakeStat(1)), Name::ForContent("a2"));
+  EXPECT_EQ(fresh.Lookup(FakeStat(4)), Name::ForContent("d"));
+}
+
 TEST(HashCacheTest, LineWithABadNameIsAMiss) {
   ScratchDir dir;
   std::string log = dir.path() + "/hashcache";

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <spawn.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -65,16 +66,19 @@ void ReadNewThunks(const std::string& log, off_t* offset, const std::function<vo
   }
 }
 
-// Starts one model server on the listening socket (as its fd 3).
+// Starts one model server on the listening socket (as its fd 3). Spawned
+// (vfork semantics): a fork of gg, threads and all, would copy its page
+// tables only for the exec to drop them, on the first model call's path.
 Result<pid_t> StartServer(const std::string& exe, const std::string& session_dir, int listen_fd) {
-  pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
-  if (pid == 0) {
-    if (dup2(listen_fd, 3) < 0) _exit(126);
-    execl(exe.c_str(), exe.c_str(), session_dir.c_str(), static_cast<char*>(nullptr));
-    std::fprintf(stderr, "gg infer: cannot run %s: %s\n", exe.c_str(), std::strerror(errno));
-    _exit(127);
-  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, listen_fd, 3);
+  std::string dir = session_dir;
+  char* argv[] = {const_cast<char*>(exe.c_str()), dir.data(), nullptr};
+  pid_t pid = -1;
+  int err = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) return Status::FromErrno("gg infer: cannot run " + exe, err);
   return pid;
 }
 
