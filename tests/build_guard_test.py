@@ -543,6 +543,35 @@ class BuildGuardTest(ProjectBuildCase):
             self.assertIn(" 0 memoized)" if run == "ran" else "(0 ran, ", out)
             self.run_in(self.src, "make", "clean")
 
+    def test_forcing_through_a_symlink_keeps_the_link(self):
+        # libtool links libx.so to libx.so.1.2.3 with ln -s while the library
+        # is still a placeholder; a program without a model (nm) then names
+        # the link, and forcing it must write the library, not replace the
+        # link with a copy.
+        self.write_project({
+            "foo.c": "int foo(int x) { return 3 * x + 1; }\n",
+            "Makefile": "all: syms.txt\n"
+                        "libfoo.so.1.0: foo.c\n\t$(CC) -O2 -fPIC -shared -Wl,-soname,libfoo.so.1 -o $@ foo.c\n"
+                        "libfoo.so: libfoo.so.1.0\n\tln -sf libfoo.so.1.0 libfoo.so\n"
+                        "syms.txt: libfoo.so\n\tnm -D libfoo.so > $@\n"
+                        "clean:\n\trm -f libfoo.so* syms.txt\n"})
+        out = self.build_and_compare(["libfoo.so.1.0", "syms.txt"], ["make"], ["make", "clean"])
+        self.assertRegex(out, r"nm -D libfoo.so +\[nm: no model for nm\]")
+        link = os.path.join(self.src, "libfoo.so")
+        self.assertTrue(os.path.islink(link), out)
+        self.assertEqual(os.readlink(link), "libfoo.so.1.0")
+        with open(os.path.join(self.src, "syms.txt")) as f:
+            self.assertIn(" T foo", f.read())
+        # `gg force` given the link: the same.
+        self.run_in(self.src, "make", "clean")
+        self.run_in(self.src, GG, "infer", "make", "libfoo.so")
+        with open(link, "rb") as f:
+            self.assertTrue(f.read().startswith(PLACEHOLDER))
+        self.run_in(self.src, GG, "force", "libfoo.so")
+        self.assertTrue(os.path.islink(link))
+        with open(link, "rb") as f:
+            self.assertTrue(f.read().startswith(b"\x7fELF"))
+
     def test_symlinked_sources(self):
         # pcre2 links src/pcre2_chartables.c to an absolute .dist path; others
         # link sources and include dirs relatively.

@@ -55,7 +55,7 @@ Status AddTarget(const std::string& arg, std::vector<Target>* out) {
     if (!target) {
       return Status::Invalid(arg + " is not a gg placeholder (already forced, or not made by gg?)");
     }
-    out->push_back({arg, *target});
+    out->push_back({PlaceholderFileOf(arg), *target});
     return Status::Ok();
   }
   auto name = Name::Parse(arg);

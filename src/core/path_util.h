@@ -37,6 +37,8 @@ std::string DirName(std::string_view path);
 std::string BaseName(std::string_view path);
 /// An absolute, lexically normalized form of `path` relative to the cwd.
 std::string AbsolutePath(const std::string& path);
+/// `path` with every symlink resolved (realpath(3)); empty if it does not resolve.
+std::string RealPath(const std::string& path);
 /// A unique suffix for temporary files: pid, thread and a counter.
 std::string UniqueSuffix();
 

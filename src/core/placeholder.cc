@@ -24,6 +24,11 @@ std::optional<Name> ParsePlaceholder(std::string_view content) {
   return *n;
 }
 
+std::string PlaceholderFileOf(const std::string& path) {
+  std::string real = RealPath(path);
+  return real.empty() ? path : real;
+}
+
 Result<std::optional<Name>> ReadPlaceholder(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("cannot open " + path, errno);

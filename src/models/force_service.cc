@@ -113,7 +113,7 @@ ForceReply ForceService::Answer(const ForceRequest& request) {
     // A placeholder of another store (a gg build inside the build) is not
     // this force's to compute.
     if (!store_->Has((*target)->object())) return {ForceReply::Kind::kNotHere, p + ": not this store's thunk"};
-    paths.push_back(p);
+    paths.push_back(PlaceholderFileOf(p));
     targets.push_back(**target);
   }
   // Through the build's force: the targets it has, and what the others need

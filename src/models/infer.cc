@@ -32,10 +32,6 @@
 namespace gg::models {
 namespace {
 
-std::string RealPath(const std::string& p) {
-  char buf[PATH_MAX];
-  return realpath(p.c_str(), buf) ? std::string(buf) : std::string();
-}
 
 // Bind-mounts `from` over the existing file `to`.
 bool Bind(const std::string& from, const std::string& to) {

@@ -102,7 +102,7 @@ std::vector<std::string> FindPlaceholders(const std::vector<std::string>& candid
     struct stat st {};
     if (c.empty() || stat(c.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) continue;
     auto p = ReadPlaceholder(c);
-    if (p.ok() && p->has_value()) out.push_back(c);
+    if (p.ok() && p->has_value()) out.push_back(PlaceholderFileOf(c));
   }
   return out;
 }

@@ -33,10 +33,6 @@ const std::pair<const char*, const char*> kTools[] = {
 
 std::string Lexical(const std::string& p) { return fs::path(p).lexically_normal().string(); }
 
-std::string RealPath(const std::string& p) {
-  char buf[PATH_MAX];
-  return realpath(p.c_str(), buf) ? std::string(buf) : std::string();
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
