@@ -380,10 +380,14 @@ class BuildGuardTest(ProjectBuildCase):
         out = self.build_and_compare(CODEGEN_PRODUCTS, ["ninja"], ["ninja", "clean"], cwd=build)
         self.assertIn("0 ran locally", out)
         self.assertEqual(self.run_in(build, "./app").stdout, "1240\n")
-        # Ninja reads each compile's dependency file as soon as the model
-        # returns: the guard waits for the run gg build has started, and
-        # starts no second one beside it (every run is logged for gg explain;
-        # the class shares one store, so only this build's runs count).
+        # Ninja reads each compile's dependency file as soon as the command
+        # exits: a compile ninja runs waits for its depfile (gg-model), so
+        # ninja never reads a placeholder one (the guard would make ninja's
+        # one loop wait in that read, and commands it could start with it).
+        self.assertNotRegex(out, r"\.o\.d +\[read by ninja", out)
+        # Nor does anything run twice: a wait is for the run gg build has
+        # started (every run is logged for gg explain; the class shares one
+        # store, so only this build's runs count).
         with open(identities) as f:
             f.seek(before)
             runs = collections.Counter(line.split()[2] for line in f)
