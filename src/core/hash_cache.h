@@ -67,8 +67,9 @@ class HashCache {
     bool operator==(const Key&) const = default;
   };
   /// One slot of the open-addressing index: the key's hash and where its
-  /// line starts in the text (the mapping, then tail_), plus one (0: empty). The line itself is the
-  /// entry: a load parses only the numbers, a hit its one name.
+  /// line starts in the text (the mapping, then tail_), plus one (0:
+  /// empty). The line itself is the entry: a load parses only the
+  /// numbers, a hit its one name.
   struct Slot {
     uint32_t hash;
     uint32_t line;

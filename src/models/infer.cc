@@ -32,7 +32,6 @@
 namespace gg::models {
 namespace {
 
-
 // Bind-mounts `from` over the existing file `to`.
 bool Bind(const std::string& from, const std::string& to) {
   if (mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
