@@ -25,6 +25,8 @@ std::optional<Name> ParsePlaceholder(std::string_view content) {
 }
 
 std::string PlaceholderFileOf(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
   std::string real = RealPath(path);
   return real.empty() ? path : real;
 }

@@ -17,10 +17,10 @@ std::string PlaceholderContent(const Name& target);
 std::optional<Name> ParsePlaceholder(std::string_view content);
 /// Reads `path` and returns its target, or nullopt if it is not a placeholder.
 Result<std::optional<Name>> ReadPlaceholder(const std::string& path);
-/// Where the output `path` names is to be written: the placeholder file its
-/// symlinks lead to (libtool's `libx.so -> libx.so.1.2.3`: replacing the
-/// link with the output's bytes would leave a copy where the plain build
-/// has a link), or `path` itself if it does not resolve.
+/// Where the output `path` names is to be written: `path` itself, or if it
+/// is a symlink the placeholder file it leads to (libtool's `libx.so ->
+/// libx.so.1.2.3`: replacing the link with the output's bytes would leave a
+/// copy where the plain build has a link).
 std::string PlaceholderFileOf(const std::string& path);
 /// Writes a placeholder atomically, with `mode` (the output's future mode)
 /// plus the sticky bit, which marks placeholders to stat().

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
 #include <sstream>
 
 #include "core/path_util.h"
@@ -98,9 +99,11 @@ std::string Session::RealTool(const std::string& kind) const {
 
 std::vector<std::string> FindPlaceholders(const std::vector<std::string>& candidates) {
   std::vector<std::string> out;
+  std::set<std::pair<dev_t, ino_t>> seen;  // a file and a link to it: forced once
   for (const auto& c : candidates) {
     struct stat st {};
     if (c.empty() || stat(c.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) continue;
+    if (!seen.insert({st.st_dev, st.st_ino}).second) continue;
     auto p = ReadPlaceholder(c);
     if (p.ok() && p->has_value()) out.push_back(PlaceholderFileOf(c));
   }
