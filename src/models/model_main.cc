@@ -210,31 +210,30 @@ ModelReply Ask(ModelRequest::Kind kind, const std::string& exe, int argc, char**
   Die(std::string("cannot run ") + real + ": " + std::strerror(errno));
 }
 
-// Whether the build tool running this command is ninja (or samurai): the
-// tool itself, or the shell it runs the command with, is our parent.
+// The first bytes of a small /proc file, or "" if it cannot be read.
+std::string_view ReadProcFile(const std::string& path, char* buf, size_t size) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n <= 0) return {};
+  buf[n] = '\0';
+  return std::string_view(buf, static_cast<size_t>(n));
+}
+
+// Whether the build tool running this command is ninja (or samurai): our
+// parent, or one of the two above it (the shell ninja runs commands with).
 bool CalledByNinja() {
   pid_t pid = getpid();
+  char buf[512];
   for (int level = 0; level < 3; ++level) {
-    std::string stat_path = "/proc/" + std::to_string(pid) + "/stat";
-    char buf[512];
-    int fd = open(stat_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return false;
-    buf[n] = '\0';
+    std::string_view stat = ReadProcFile("/proc/" + std::to_string(pid) + "/stat", buf, sizeof buf);
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    const char* close_paren = std::strrchr(buf, ')');
-    if (close_paren == nullptr) return false;
-    pid = static_cast<pid_t>(std::atoi(close_paren + 4));
+    size_t close_paren = stat.rfind(')');
+    if (close_paren == std::string_view::npos) return false;
+    pid = static_cast<pid_t>(std::atoi(stat.data() + close_paren + 4));
     if (pid <= 1) return false;
-    std::string comm_path = "/proc/" + std::to_string(pid) + "/comm";
-    fd = open(comm_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return false;
-    std::string_view comm(buf, static_cast<size_t>(n));
+    std::string_view comm = ReadProcFile("/proc/" + std::to_string(pid) + "/comm", buf, sizeof buf);
     if (comm.ends_with('\n')) comm.remove_suffix(1);
     if (comm == "ninja" || comm == "samu") return true;
   }
