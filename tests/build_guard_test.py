@@ -92,6 +92,23 @@ FAILING = {
                 "clean:\n\trm -f *.o prog\n",
 }
 
+# A hand-written build.ninja whose compiles name their dependency files
+# other than by -MF: -MD alone (gcc names it after -o) and -Wp,-MD,f (as
+# Kbuild does). Ninja reads each the moment its command exits.
+NINJA_DEPFILES = {
+    "a.h": "#define A 7\n",
+    "a.c": '#include "a.h"\nint a(void) { return A; }\n',
+    "b.c": '#include <stdio.h>\n#include "a.h"\nint a(void);\n'
+           'int main(void) { printf("%d\\n", a() + A); return 0; }\n',
+    "build.ninja": "rule cc\n  command = gcc -O2 -MD -c $in -o $out\n  depfile = $dep\n  deps = gcc\n"
+                   "rule kb\n  command = gcc -O2 -Wp,-MD,$dep -c $in -o $out\n  depfile = $dep\n  deps = gcc\n"
+                   "rule link\n  command = gcc -o $out $in\n"
+                   "build obj/a.o: cc a.c\n  dep = obj/a.d\n"
+                   "build obj/b.o: kb b.c\n  dep = obj/.b.o.d\n"
+                   "build app: link obj/a.o obj/b.o\n",
+}
+NINJA_DEPFILES_PRODUCTS = ["obj/a.o", "obj/b.o", "app"]
+
 # CMake + Ninja: a code generator built and run during the build, its
 # output compiled afterwards.
 CODEGEN = {
@@ -392,6 +409,19 @@ class BuildGuardTest(ProjectBuildCase):
             f.seek(before)
             runs = collections.Counter(line.split()[2] for line in f)
         self.assertEqual([t for t, n in runs.items() if n > 1], [], out)
+
+    def test_ninja_never_reads_a_placeholder_depfile_by_any_name(self):
+        self.write_project(NINJA_DEPFILES)
+        out = self.build_and_compare(NINJA_DEPFILES_PRODUCTS, ["ninja"], ["ninja", "-t", "clean"])
+        self.assertIn("0 ran locally", out)
+        self.assertEqual(self.run_in(self.src, "./app").stdout, "14\n")
+        # The model says which file the compile writes its list to (the
+        # server parsed the command), so gg-model waits for it however named.
+        self.assertNotRegex(out, r"\.d +\[read by ninja", out)
+        deps = self.run_in(self.src, "ninja", "-t", "deps").stdout
+        self.assertRegex(deps, r"obj/a\.o: #deps [1-9]")
+        self.assertRegex(deps, r"obj/b\.o: #deps [1-9]")
+        self.assertIn("a.h", deps)
 
     def test_commands_that_wait_for_their_thunks_run_none_twice(self):
         # gg-model's forces go through gg build's own force (force_service.h):

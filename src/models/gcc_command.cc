@@ -300,6 +300,7 @@ GccCommand ParseGccCommand(const std::vector<std::string>& args) {
         dep_file = (output.empty() ? StripSuffix(BaseName(sources[0])) : StripSuffix(output)) + ".d";
       }
       c.outputs.push_back(dep_file);
+      c.dep_file = dep_file;
       c.dep_file_named = have_target && dep_file_by_mf;
     }
   } else {

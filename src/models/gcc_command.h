@@ -35,6 +35,9 @@ struct GccCommand {
   /// name nor its content comes from the -o output, so both files may be
   /// written elsewhere with the same bytes (RelocatedOutputTag).
   bool dep_file_named = false;
+  /// The dependency file gcc writes (-MD, -MMD, -MF, -Wp,-MD,f; also in
+  /// outputs), as written; "" if none.
+  std::string dep_file;
   std::string local_reason;               ///< non-empty: run it for real, and why
   /// With local_reason: the command has no input file and no -o (-dumpmachine,
   /// -print-*, --version, probes), so it can write nothing; it runs for real

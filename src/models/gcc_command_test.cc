@@ -31,6 +31,16 @@ TEST(GccCommandTest, DependencyFileNamedOnlyByMfWithExplicitTargets) {
   EXPECT_FALSE(ParseGccCommand({"-c", "x.c", "-o", "x.o"}).dep_file_named);
 }
 
+TEST(GccCommandTest, DependencyFileByEveryName) {
+  // What a compile ninja runs waits for: the file gcc writes, however named.
+  EXPECT_EQ(ParseGccCommand({"-MD", "-MF", "x.o.d", "-c", "x.c", "-o", "x.o"}).dep_file, "x.o.d");
+  EXPECT_EQ(ParseGccCommand({"-MMD", "-c", "src/x.c", "-o", "obj/x.o"}).dep_file, "obj/x.d");
+  EXPECT_EQ(ParseGccCommand({"-MD", "-c", "src/x.c"}).dep_file, "x.d");
+  EXPECT_EQ(ParseGccCommand({"-Wp,-MD,.x.o.d", "-c", "x.c", "-o", "x.o"}).dep_file, ".x.o.d");
+  EXPECT_EQ(ParseGccCommand({"-c", "x.c", "-o", "x.o"}).dep_file, "");
+  EXPECT_EQ(ParseGccCommand({"-MD", "-c", "x.s", "-o", "x.o"}).dep_file, "");  // gcc writes none for it
+}
+
 TEST(GccCommandTest, DefaultOutputs) {
   auto c = ParseGccCommand({"-c", "src/a.c", "b.cc", "-MMD"});
   EXPECT_EQ(c.local_reason, "-MD with several sources");

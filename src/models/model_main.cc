@@ -240,16 +240,6 @@ bool CalledByNinja() {
   return false;
 }
 
-// The depfile a compile names with -MF, or "".
-std::string DepfileOf(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "-MF" && i + 1 < argc) return argv[i + 1];
-    if (a.starts_with("-MF") && a.size() > 3) return std::string(a.substr(3));
-  }
-  return "";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -269,8 +259,8 @@ int main(int argc, char** argv) {
     // the next pair after the slower of the two (yaml-cpp: one core idle a
     // third of the build). So the command waits for its depfile instead, as
     // the plain compile would, and ninja keeps starting the next ones.
-    if (wait.empty() && CalledByNinja()) {
-      if (std::string d = DepfileOf(argc, argv); !d.empty() && IsPlaceholderFile(d)) wait.push_back(d);
+    if (wait.empty() && !reply.dep_file.empty() && CalledByNinja() && IsPlaceholderFile(reply.dep_file)) {
+      wait.push_back(reply.dep_file);
     }
     if (wait.empty()) return 0;
     // The caller wants the real exit status (model_protocol.h).

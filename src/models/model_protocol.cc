@@ -97,6 +97,7 @@ std::string Encode(const ModelReply& r) {
   std::string out(1, static_cast<char>(r.kind));
   PutList(&out, r.force);
   PutString(&out, r.message);
+  PutString(&out, r.dep_file);
   return out;
 }
 
@@ -125,6 +126,7 @@ std::optional<ModelReply> DecodeReply(std::string_view frame) {
   r.kind = static_cast<ModelReply::Kind>(kind);
   r.force = in.List();
   r.message = in.String();
+  r.dep_file = in.String();
   if (!in.ok || !in.in.empty()) return std::nullopt;
   return r;
 }

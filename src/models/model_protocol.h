@@ -68,6 +68,10 @@ struct ModelReply {
   /// (Stderr::kDiscarded), its exit status being the force's.
   std::vector<std::string> force;
   std::string message;  ///< kError: what went wrong; kLocal: why not modelled
+  /// kModelled compile: the placeholder of the dependency file it writes
+  /// (absolute), "" if none. A compile ninja runs waits for it: ninja reads
+  /// it the moment the command exits (model_main.cc).
+  std::string dep_file;
 };
 
 /// Environment variable: `gg build`'s force service (force_service.h), for

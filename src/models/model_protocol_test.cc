@@ -61,11 +61,13 @@ TEST(ModelProtocol, ReplyRoundTrips) {
   r.kind = ModelReply::Kind::kLocal;
   r.force = {"libz.a", "x.o"};
   r.message = "cc: -E";
+  r.dep_file = "/src/b/x.o.d";
   auto back = DecodeReply(Encode(r));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->kind, r.kind);
   EXPECT_EQ(back->force, r.force);
   EXPECT_EQ(back->message, r.message);
+  EXPECT_EQ(back->dep_file, r.dep_file);
 }
 
 TEST(ModelProtocol, ForceRequestRoundTrips) {

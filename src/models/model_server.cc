@@ -122,6 +122,7 @@ ModelReply HandleModelRequest(const Session& s, LocalStore* store, const ModelRe
     reply.kind = ModelReply::Kind::kModelled;
     // The caller wants the real exit status: it forces these and waits.
     if (wants_status) reply.force = r->placeholders;
+    reply.dep_file = r->dep_file;
     return reply;
   }
   // Run for real, after forcing any placeholder it names.

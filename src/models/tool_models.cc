@@ -541,7 +541,12 @@ Result<ModelResult> ModelGcc(LocalStore* store, const Session& s, const std::str
     dep_inputs.push_back({d.target.str(), path, false});
   }
   if (c.mode == GccCommand::Mode::kCompile) {
-    return StageCompile(store, s, kind, std::move(t), c, std::move(view_inputs), dep_inputs, cwd, modes, moved);
+    // Where the build reads it, also when the thunk writes it elsewhere (moved).
+    std::string dep_file = c.dep_file.empty() ? "" : Absolute(cwd, c.dep_file);
+    GG_ASSIGN_OR_RETURN(ModelResult r, StageCompile(store, s, kind, std::move(t), c, std::move(view_inputs),
+                                                    dep_inputs, cwd, modes, moved));
+    if (r.local_reason.empty()) r.dep_file = std::move(dep_file);
+    return r;
   }
   GG_ASSIGN_OR_RETURN(t.inputs, s.toolchain.InputsWith(store, link.system_files, kind));
   for (auto& in : view_inputs) t.inputs.push_back(std::move(in));

@@ -13,6 +13,7 @@ namespace gg::models {
 struct ModelResult {
   std::string local_reason;            ///< non-empty: not modelled, run for real
   std::vector<std::string> placeholders;  ///< written (absolute paths)
+  std::string dep_file;  ///< a compile's dependency file (absolute; also in placeholders), "" if none
 };
 
 /// gcc, g++, cc, c++, clang, clang++: `kind` is "cc", "cxx", "clang" or
