@@ -406,9 +406,15 @@ int BuildMain(int argc, char** argv) {
   // tool run for real on a placeholder) go through the early force too where
   // it has the thunks, so a thunk it runs already is not run a second time
   // beside it (force_service.h).
+  std::vector<Name> emitted;  // every target the models answered for, in order
+  options.thunks = std::make_shared<models::ThunkFeed>([&early, &emitted](const Name& target) {
+    emitted.push_back(target);
+    early->Add(target);
+  });
   models::ForceService::Options fso;
   fso.force = [e = early.get()](const std::vector<Name>& targets) { return e->ForceNow(targets); };
   fso.handed_over = [e = early.get()](const Name& thunk) { return e->Has(thunk); };
+  fso.catch_up = [feed = options.thunks] { feed->CatchUp(); };
   fso.jobs = jobs;
   fso.interrupted = interrupted;
   for (Engine* e : force_options.engines) {
@@ -417,11 +423,6 @@ int BuildMain(int argc, char** argv) {
   auto force_service = models::ForceService::Start(store.get(), fso);
   if (!force_service.ok()) return Fail(force_service.status());
   setenv(models::kForceSocketEnv, (*force_service)->socket_path().c_str(), 1);
-  std::vector<Name> emitted;  // every target the models answered for, in order
-  options.on_thunk = [&early, &emitted](const Name& target) {
-    emitted.push_back(target);
-    early->Add(target);
-  };
   // The local sandbox server (a fork and exec of gg: tens of ms) started
   // when the first thunk reached the engine, after the first model calls
   // returned: on the critical path before the first compile. The first

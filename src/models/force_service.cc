@@ -121,6 +121,14 @@ ForceReply ForceService::Answer(const ForceRequest& request) {
   // archive and the compiles below it are the build's).
   std::vector<Name> shared, own;
   std::vector<size_t> shared_at, own_at;
+  if (options_.catch_up) {
+    for (const Name& t : targets) {
+      if (!options_.handed_over(t.object())) {
+        options_.catch_up();
+        break;
+      }
+    }
+  }
   for (size_t i = 0; i < targets.size(); ++i) {
     bool handed = options_.handed_over(targets[i].object());
     (handed ? shared : own).push_back(targets[i]);

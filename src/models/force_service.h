@@ -40,6 +40,12 @@ class ForceService {
     /// only those go through it, so a command's own thunk that fails (a
     /// check the build branches on) fails that command, not gg build's force.
     std::function<bool(const Name& thunk)> handed_over;
+    /// Hands the build's force what the models wrote until now (null:
+    /// nothing to do). Asked before a target counts as not handed over: the
+    /// models may have written it a moment ago (a compile that ninja runs
+    /// waits for its dependency file as soon as its model returns), and
+    /// running it here as well as in the build's force runs it twice.
+    std::function<void()> catch_up;
     int jobs = 1;  ///< thunks at once on this service's own engine
     /// The build's local engine, whose sandbox server runs already: the
     /// service's own thunks run there (a second sandbox server was a second

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -35,13 +37,19 @@ class ForceServiceTest : public ::testing::Test {
   using Force = std::function<std::optional<std::vector<ReductionOutput>>(const std::vector<Name>&)>;
   // Starts the service with `force` as the build's force, which has the
   // thunks in `handed_over` (by default every one); counts its calls.
-  void Start(Force force, std::optional<std::set<Name>> handed_over = std::nullopt) {
+  // `catch_up`: the models' thunks that the build's force has not read yet.
+  void Start(Force force, std::optional<std::set<Name>> handed_over = std::nullopt,
+             std::function<void()> catch_up = nullptr) {
     ForceService::Options o;
     o.force = [this, force](const std::vector<Name>& targets) {
       ++calls_;
       return force(targets);
     };
-    o.handed_over = [handed_over](const Name& n) { return !handed_over || handed_over->count(n); };
+    o.handed_over = [this, handed_over](const Name& n) {
+      std::lock_guard<std::mutex> l(mu_);
+      return !handed_over || handed_over->count(n) || read_late_.count(n);
+    };
+    o.catch_up = std::move(catch_up);
     auto s = ForceService::Start(store_.get(), o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     service_ = std::move(*s);
@@ -72,6 +80,8 @@ class ForceServiceTest : public ::testing::Test {
   Name thunk_, object_;
   std::unique_ptr<ForceService> service_;
   std::atomic<int> calls_{0};
+  std::mutex mu_;
+  std::set<Name> read_late_;  ///< handed over by catch_up
 };
 
 TEST_F(ForceServiceTest, PlaceholdersAreForcedThroughTheBuildsForceAndReplaced) {
@@ -138,6 +148,33 @@ TEST_F(ForceServiceTest, ACommandsOwnThunkRunsBesideTheBuildsForceAfterWhatItNee
   EXPECT_EQ(Ask({lib}), ForceReply::Kind::kForced);
   EXPECT_EQ(asked, std::vector<Name>{thunk_});
   auto content = ReadFile(lib);
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(*content, "the object");
+}
+
+TEST_F(ForceServiceTest, AThunkTheModelsWroteAMomentAgoGoesThroughTheBuildsForce) {
+  // A compile ninja runs waits for its dependency file as soon as its
+  // model returns, before the build's force has read the models' log: the
+  // service catches up first, and the thunk runs once, in the build's force
+  // (run here as well, it ran twice).
+  std::vector<Name> asked;
+  int caught_up = 0;
+  Start(
+      [&](const std::vector<Name>& targets) {
+        asked = targets;
+        return std::optional<std::vector<ReductionOutput>>({{"x.o.d", object_, false}});
+      },
+      std::set<Name>{},
+      [&] {
+        ++caught_up;
+        std::lock_guard<std::mutex> l(mu_);
+        read_late_.insert(thunk_);
+      });
+  std::string d = Placeholder("x.o.d", thunk_.WithTag("x.o.d"));
+  EXPECT_EQ(Ask({d}), ForceReply::Kind::kForced);
+  EXPECT_EQ(asked, std::vector<Name>{thunk_.WithTag("x.o.d")});
+  EXPECT_EQ(caught_up, 1);
+  auto content = ReadFile(d);
   ASSERT_TRUE(content.ok());
   EXPECT_EQ(*content, "the object");
 }

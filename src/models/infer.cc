@@ -44,6 +44,7 @@ bool Bind(const std::string& from, const std::string& to) {
 // Calls `on_thunk` for each whole line appended to the session's log of
 // thunks ("NAME\tPATH") since the last call; `offset` is where it stopped.
 void ReadNewThunks(const std::string& log, off_t* offset, const std::function<void(const Name&)>& on_thunk) {
+  if (log.empty()) return;
   int fd = open(log.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   std::string text;
@@ -228,6 +229,23 @@ void PrintLocalSummary(const InferResult& r, FILE* out) {
   }
 }
 
+void ThunkFeed::CatchUp() {
+  std::lock_guard<std::mutex> l(mu_);
+  ReadNewThunks(log_, &offset_, on_thunk_);
+}
+
+void ThunkFeed::Open(const std::string& log) {
+  std::lock_guard<std::mutex> l(mu_);
+  log_ = log;
+  offset_ = 0;
+}
+
+void ThunkFeed::Close() {
+  std::lock_guard<std::mutex> l(mu_);
+  ReadNewThunks(log_, &offset_, on_thunk_);
+  log_.clear();
+}
+
 Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   auto start = std::chrono::steady_clock::now();
   if (access(options.model_exe.c_str(), X_OK) != 0) {
@@ -288,6 +306,15 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   ModelServers model_servers(server_exe, session_dir, sock.fd, servers, options.on_first_model_call);
   GG_RETURN_IF_ERROR(model_servers.StartOnFirstCall());
   auto stop_servers = [&] { model_servers.Stop(); };
+  // Readable from now on (a model call may come at once); closed, after a
+  // last read of what the build's models wrote, on every way out.
+  if (options.thunks) options.thunks->Open(session_dir + "/thunks.log");
+  struct CloseFeed {
+    ThunkFeed* feed;
+    ~CloseFeed() {
+      if (feed) feed->Close();
+    }
+  } close_feed{options.thunks.get()};
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -346,9 +373,8 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   // `stop` at the end of the build. The timeout only backs up inotify.
   int stop[2] = {-1, -1};
   std::atomic<bool> done{false};
-  off_t log_offset = 0;
   std::thread tail;
-  if (options.on_thunk) {
+  if (options.thunks) {
     if (pipe2(stop, O_CLOEXEC) != 0) stop[0] = stop[1] = -1;  // `done` and the timeout then
     int watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (watch >= 0 && inotify_add_watch(watch, session_dir.c_str(), IN_MODIFY | IN_CREATE) < 0) {
@@ -358,7 +384,7 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     tail = std::thread([&, watch] {
       pollfd fds[2] = {{stop[0], POLLIN, 0}, {watch, POLLIN, 0}};
       while (true) {
-        ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
+        options.thunks->CatchUp();
         if (poll(fds, 2, watch >= 0 ? 200 : 20) < 0 && errno != EINTR) break;
         if (fds[0].revents != 0 || done) break;
         char events[4096];
@@ -377,8 +403,8 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
     tail.join();
     if (stop[0] >= 0) close(stop[0]);
     if (stop[1] >= 0) close(stop[1]);
-    ReadNewThunks(session_dir + "/thunks.log", &log_offset, options.on_thunk);
   }
+  if (options.thunks) options.thunks->Close();  // before the session goes
   InferResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   auto thunks = ReadFile(session_dir + "/thunks.log");

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,15 +14,36 @@
 
 namespace gg::models {
 
+/// The session's log of thunks as the models append to it: each target goes
+/// to `on_thunk` (from another thread) once. RunInfer reads it as it grows;
+/// CatchUp reads it now, for a caller that must know a thunk a model wrote
+/// a moment ago (gg build's force service: a command ninja runs waits for
+/// its dependency file, whose thunk must go through the build's force, not
+/// run a second time beside it).
+class ThunkFeed {
+ public:
+  explicit ThunkFeed(std::function<void(const Name& target)> on_thunk) : on_thunk_(std::move(on_thunk)) {}
+  void CatchUp();
+  /// RunInfer's: reading starts at `log` and stops for good at Close.
+  void Open(const std::string& log);
+  void Close();
+
+ private:
+  std::mutex mu_;
+  std::string log_;  ///< "" before Open and after Close
+  off_t offset_ = 0;
+  std::function<void(const Name&)> on_thunk_;
+};
+
 struct InferOptions {
   std::vector<std::string> command;  ///< the build command, run with execvp
   std::vector<std::string> roots;    ///< project roots besides the cwd
   std::string gg_exe;                ///< the gg binary (models call `gg force`)
   std::string model_exe;             ///< gg-model (gg-model-server beside it)
   int model_servers = 0;             ///< model server processes; 0: one per core, at least 2
-  /// Called (from another thread) with each placeholder's target as the
-  /// models write it, so the caller can start forcing during the build.
-  std::function<void(const Name& target)> on_thunk;
+  /// Each placeholder's target as the models write it, so the caller can
+  /// start forcing during the build; null: none.
+  std::shared_ptr<ThunkFeed> thunks;
   /// Called once (from another thread, after the model servers started) at
   /// the first model call: the build has work to do. `gg build` starts its
   /// sandbox server then, beside the first calls, instead of after them.
