@@ -306,18 +306,12 @@ Result<InferResult> RunInfer(LocalStore* store, const InferOptions& options) {
   ModelServers model_servers(server_exe, session_dir, sock.fd, servers, options.on_first_model_call);
   GG_RETURN_IF_ERROR(model_servers.StartOnFirstCall());
   auto stop_servers = [&] { model_servers.Stop(); };
-  // Readable from now on (a model call may come at once); closed, after a
-  // last read of what the build's models wrote, on every way out.
+  // Readable before the build starts: a model call may come at once.
   if (options.thunks) options.thunks->Open(session_dir + "/thunks.log");
-  struct CloseFeed {
-    ThunkFeed* feed;
-    ~CloseFeed() {
-      if (feed) feed->Close();
-    }
-  } close_feed{options.thunks.get()};
 
   pid_t pid = fork();
   if (pid < 0) {
+    if (options.thunks) options.thunks->Close();
     stop_servers();
     return Status::FromErrno("fork", errno);
   }
